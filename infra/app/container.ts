@@ -1,0 +1,47 @@
+/** Pure helpers for the app's containers: healthcheck, environment, logging. */
+import { RESERVED_ENV } from "../config";
+
+/**
+ * The Docker healthcheck the app container runs. It tries curl, then busybox/wget, so it
+ * works on Debian-, Alpine- and busybox-based images; a distroless image needs its own.
+ */
+export function healthcheckCommand(port: number, path: string): string[] {
+    const url = `http://127.0.0.1:${port}${path}`;
+    return ["CMD-SHELL", `curl -fsS -o /dev/null '${url}' || wget -q -O /dev/null '${url}' || exit 1`];
+}
+
+/** json-file logs with rotation, so a chatty container cannot fill the disk. */
+export const LOG_OPTS = { "max-size": "10m", "max-file": "5" } as const;
+
+export interface PlainEnv {
+    environment: string;
+    apiUrl: string;
+    frontendUrl: string;
+    publicUrl: string;
+    logLevel: string;
+    port: number;
+    extra: Record<string, string>;
+}
+
+/** The non-secret environment every app process gets, as KEY=value lines in a stable order. */
+export function plainEnv(e: PlainEnv): string[] {
+    const platform: Record<(typeof RESERVED_ENV)[number], string | undefined> = {
+        DATABASE_URL: undefined, // secret: added by the caller inside a secret Output
+        ENVIRONMENT: e.environment,
+        API_URL: e.apiUrl,
+        FRONTEND_URL: e.frontendUrl,
+        PUBLIC_URL: e.publicUrl,
+        LOG_LEVEL: e.logLevel,
+        PORT: String(e.port),
+    };
+    const lines = Object.entries(platform).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    return [...lines, ...Object.keys(e.extra).sort().map((k) => `${k}=${e.extra[k]}`)];
+}
+
+/** `repository@sha256:...`: what every container runs, so a tag moved later changes nothing. */
+export function imageRef(repository: string, digest: string): string {
+    if (!/^sha256:[a-f0-9]{64}$/.test(digest)) {
+        throw new Error(`registry returned ${JSON.stringify(digest)} for ${repository}, which is not a sha256 digest`);
+    }
+    return `${repository}@${digest}`;
+}

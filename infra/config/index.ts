@@ -1,0 +1,430 @@
+/**
+ * The one place that reads stack config. `parseSettings` is pure: it takes raw config
+ * strings (as the Pulumi CLI hands them to the program) and returns a typed, validated
+ * object, or throws a one-line ConfigError before any resource is registered.
+ * `loadConfig` adds the secrets, read as secrets, and is what `infra/index.ts` calls.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { DB_SIZES, DROPLET_SIZES, IMAGES, PG_VERSIONS, REGIONS, dbConnectionLimit } from "./catalog";
+import { KEYS, Key, KeyDef, PROJECT, STACKS, StackName } from "./schema";
+import {
+    ConfigError, fail, intInRange, isDigest, isDomain, isEmail, isEnvName, isGithubName, isImageRepository,
+    isImageTag, isPrivateCidr, isRecordName, isSshKeyRef, isTailscaleTag, oneOf, parseCidr, show,
+} from "./validate";
+
+export { ConfigError } from "./validate";
+export { KEYS, PROJECT, STACKS } from "./schema";
+export type { StackName } from "./schema";
+
+/** Raw config as the CLI passes it: every value a string (lists and objects as JSON). */
+export interface ConfigSource {
+    get(key: Key): string | undefined;
+    /** Whether the key was stored encrypted (`pulumi config set --secret`). */
+    isSecret(key: Key): boolean;
+}
+
+/** Environment variables the platform sets itself; config may not override them. */
+export const RESERVED_ENV = ["DATABASE_URL", "ENVIRONMENT", "API_URL", "FRONTEND_URL", "PUBLIC_URL", "LOG_LEVEL", "PORT"] as const;
+
+export interface ProcessSpec {
+    /** Stable key, also the container's role name (`worker`). */
+    name: string;
+    command: string[];
+    memoryMb: number;
+}
+
+export interface Settings {
+    project: string;
+    stack: StackName;
+    /** `platform-<stack>`: the prefix of every cloud resource name. */
+    prefix: string;
+    /** Tag on every taggable DigitalOcean resource of the stack. */
+    stackTag: string;
+    /** Tag on the app servers; the database firewall admits exactly this tag. */
+    serverTag: string;
+    region: string;
+    protectData: boolean;
+    network: { vpcIpRange: string };
+    servers: {
+        count: number; size: string; image: string; backups: boolean; ipv6: boolean;
+        sshKeys: string[]; sshMode: "tailscale" | "openssh-tailnet";
+    };
+    /** `load-balancer` with several servers, `reserved-ip` with one. */
+    edge: "load-balancer" | "reserved-ip";
+    tailnet: { tailnet: string; tags: string[]; keyExpirySeconds: number };
+    database: {
+        version: string; size: string; nodeCount: number; name: string; user: string;
+        poolSize: number; poolMode: string; maintenanceDay: string; maintenanceHour: string;
+    };
+    dns: { domain: string; frontendHost: string; apiHost: string; ttl: number; frontendFqdn: string; apiFqdn: string };
+    urls: { public: string; api: string; frontend: string; health: string };
+    healthPath: string;
+    acmeEmail: string;
+    monitoring: { alertEmails: string[]; slackChannel: string; cpuPercent: number; memoryPercent: number; diskPercent: number };
+    app: {
+        repository: string; tag: string; digest: string; proxyImage: string; registryUser: string; hasRegistryToken: boolean;
+        port: number; memoryMb: number; logLevel: string; env: Record<string, string>;
+        secretNames: string[]; migrationCommand: string[]; processes: ProcessSpec[];
+        healthcheckIntervalSeconds: number; healthcheckRetries: number; deployTimeoutSeconds: number; bootTimeoutSeconds: number;
+    };
+    github: {
+        owner: string; repository: string; reviewers: string[]; reviewerTeams: string[]; waitTimerMinutes: number;
+        branchPatterns: string[]; tagPatterns: string[];
+    };
+    hasSlackWebhook: boolean;
+}
+
+export interface Secrets {
+    tailscaleApiKey: pulumi.Output<string>;
+    slackWebhookUrl?: pulumi.Output<string>;
+    ghcrToken?: pulumi.Output<string>;
+    /** One secret Output per app secret, keyed by its environment variable name. */
+    appSecrets: Record<string, pulumi.Output<string>>;
+}
+
+export interface PlatformConfig extends Settings {
+    secrets: Secrets;
+}
+
+const q = (k: Key) => `${PROJECT}:${k}`;
+
+function setSecretHint(key: Key, stack: string): string {
+    return key === "appSecrets"
+        ? `pulumi config set --secret --path 'appSecrets.NAME' <value> --stack ${stack}`
+        : `pulumi config set --secret ${key} <value> --stack ${stack}`;
+}
+
+/** Typed readers over a ConfigSource; defaults come from the KEYS table. */
+const def = (key: Key): KeyDef => KEYS[key];
+
+class Reader {
+    constructor(private readonly src: ConfigSource, private readonly stack: string) {}
+
+    private raw(key: Key): string | undefined {
+        const v = this.src.get(key);
+        if (v === undefined && def(key).required && !def(key).secret) {
+            throw new ConfigError(q(key), `${q(key)}: is not set; it is required (${KEYS[key].description}) — run: pulumi config set ${key} <value> --stack ${this.stack}`);
+        }
+        return v;
+    }
+
+    str(key: Key): string {
+        const v = this.raw(key);
+        if (v === undefined) return String(def(key).default ?? "");
+        return v.trim() === v ? v : fail(q(key), v, "expected no leading or trailing spaces");
+    }
+
+    nonEmpty(key: Key): string {
+        const v = this.str(key);
+        return v === "" ? fail(q(key), v, "expected a non-empty string") : v;
+    }
+
+    int(key: Key, min: number, max: number): number {
+        const v = this.raw(key);
+        if (v === undefined) return def(key).default as number;
+        if (!/^-?\d+$/.test(v)) return fail(q(key), v, `expected a whole number from ${min} to ${max}`);
+        return intInRange(q(key), Number(v), min, max);
+    }
+
+    bool(key: Key): boolean {
+        const v = this.raw(key);
+        if (v === undefined) return def(key).default as boolean;
+        if (v !== "true" && v !== "false") return fail(q(key), v, "expected true or false");
+        return v === "true";
+    }
+
+    json(key: Key): unknown {
+        const v = this.raw(key);
+        if (v === undefined) return def(key).default;
+        try {
+            return JSON.parse(v);
+        } catch {
+            return fail(q(key), v, `expected ${KEYS[key].type === "array" ? "a YAML list" : "a YAML mapping"}`);
+        }
+    }
+
+    strings(key: Key, opts: { min?: number; each?: (s: string) => boolean; what?: string } = {}): string[] {
+        const v = this.json(key);
+        if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) return fail(q(key), v, "expected a list of strings");
+        const list = v as string[];
+        if (list.length < (opts.min ?? 0)) return fail(q(key), list, `expected at least ${opts.min} ${opts.what ?? "entry"}`);
+        const bad = opts.each ? list.find((s) => !opts.each!(s)) : undefined;
+        if (bad !== undefined) return fail(q(key), bad, `expected each entry to be ${opts.what ?? "valid"}`);
+        if (new Set(list).size !== list.length) return fail(q(key), list, "expected no duplicates");
+        return list;
+    }
+
+    object(key: Key): Record<string, unknown> {
+        const v = this.json(key);
+        if (typeof v !== "object" || v === null || Array.isArray(v)) return fail(q(key), v, "expected a mapping of names to values");
+        return v as Record<string, unknown>;
+    }
+
+    /** Presence of a secret, checking it was stored encrypted. Its value is never read here. */
+    secretPresent(key: Key): boolean {
+        const v = this.src.get(key);
+        // Pulumi.yaml declares optional secrets with an empty default.
+        if (v === undefined || v === "" || v === "{}") return false;
+        if (!this.src.isSecret(key)) {
+            throw new ConfigError(q(key), `${q(key)}: is stored in plain text but must be a secret — run: ${setSecretHint(key, this.stack)} (and remove the plain value from Pulumi.${this.stack}.yaml)`);
+        }
+        return true;
+    }
+
+    requireSecret(key: Key): void {
+        if (!this.secretPresent(key)) {
+            throw new ConfigError(q(key), `${q(key)}: secret is not set — run: ${setSecretHint(key, this.stack)}`);
+        }
+    }
+}
+
+const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+const PG_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Fully qualified name of a record relative to `domain`. */
+export function fqdn(host: string, domain: string): string {
+    return host === "@" ? domain : `${host}.${domain}`;
+}
+
+/**
+ * Outside prod, a stack owns only names that carry its own label (`staging`, `api.staging`),
+ * so two stacks can never fight over one record in the shared zone; prod owns the rest but
+ * never a name carrying another stack's label.
+ */
+export function ownsRecord(stack: StackName, host: string): boolean {
+    const labels = host === "@" ? [] : host.split(".");
+    if (stack !== "prod") return labels[labels.length - 1] === stack;
+    return !labels.some((l) => (STACKS as readonly string[]).includes(l) && l !== "prod");
+}
+
+export function parseSettings(src: ConfigSource, stackName: string): Settings {
+    if (!(STACKS as readonly string[]).includes(stackName)) {
+        throw new ConfigError("stack", `stack: ${show(stackName)} is not a stack this program defines; expected one of ${STACKS.join(", ")}`);
+    }
+    const stack = stackName as StackName;
+    const r = new Reader(src, stack);
+    const prefix = `${PROJECT}-${stack}`;
+
+    const region = oneOf(q("region"), r.str("region"), REGIONS, "a DigitalOcean region with droplets and managed Postgres");
+
+    const vpcIpRange = r.nonEmpty("vpcIpRange");
+    const cidr = parseCidr(vpcIpRange);
+    if (!cidr || !isPrivateCidr(cidr) || cidr.prefix < 16 || cidr.prefix > 24) {
+        fail(q("vpcIpRange"), vpcIpRange, "expected a private IPv4 network in CIDR form from /16 to /24, e.g. 10.20.0.0/20");
+    }
+
+    const serverCount = r.int("serverCount", 1, 10);
+    const servers = {
+        count: serverCount,
+        size: oneOf(q("serverSize"), r.str("serverSize"), DROPLET_SIZES, "a droplet size slug"),
+        image: oneOf(q("serverImage"), r.str("serverImage"), IMAGES, "a current apt-based image slug"),
+        backups: r.bool("serverBackups"),
+        ipv6: r.bool("ipv6"),
+        sshKeys: r.strings("sshKeys", { min: 1, each: isSshKeyRef, what: "a DigitalOcean SSH key id or MD5 fingerprint (aa:bb:...)" }),
+        sshMode: oneOf(q("sshMode"), r.str("sshMode"), ["tailscale", "openssh-tailnet"], "an SSH mode") as Settings["servers"]["sshMode"],
+    };
+    if (stack !== "dev" && !servers.backups) {
+        fail(q("serverBackups"), false, `expected true in ${stack}: staging and prod servers keep backups`);
+    }
+
+    const tailnetName = r.nonEmpty("tailnet");
+    if (!/^[A-Za-z0-9.@_-]+$/.test(tailnetName)) fail(q("tailnet"), tailnetName, "expected `-` or a tailnet name such as example.com or tail1234.ts.net");
+    const tailnet = {
+        tailnet: tailnetName,
+        tags: r.strings("tailscaleTags", { min: 1, each: isTailscaleTag, what: "a Tailscale tag like tag:server" }),
+        keyExpirySeconds: r.int("tailscaleKeyExpirySeconds", 300, 90 * 24 * 3600),
+    };
+    r.requireSecret("tailscaleApiKey");
+
+    const dbSize = oneOf(q("dbSize"), r.str("dbSize"), Object.keys(DB_SIZES), "a managed Postgres size slug");
+    const dbNodeCount = r.int("dbNodeCount", 1, 3);
+    if (dbNodeCount > 1 && DB_SIZES[dbSize].ramGiB < 2) {
+        fail(q("dbSize"), dbSize, `expected a size with at least 2 GiB of RAM when dbNodeCount is ${dbNodeCount} (standby nodes need it), e.g. db-s-1vcpu-2gb`);
+    }
+    if (stack === "prod" && dbNodeCount < 2) {
+        fail(q("dbNodeCount"), dbNodeCount, "expected at least 2 in prod (a primary and a standby)");
+    }
+    const limit = dbConnectionLimit(dbSize)!;
+    const database = {
+        version: oneOf(q("dbVersion"), r.str("dbVersion"), PG_VERSIONS, "a PostgreSQL version DigitalOcean offers for new clusters"),
+        size: dbSize,
+        nodeCount: dbNodeCount,
+        name: PG_IDENT.test(r.str("dbName")) ? r.str("dbName") : fail(q("dbName"), r.str("dbName"), "expected a Postgres identifier: lowercase letters, digits, underscores"),
+        user: PG_IDENT.test(r.str("dbUser")) && r.str("dbUser") !== "doadmin" ? r.str("dbUser") : fail(q("dbUser"), r.str("dbUser"), "expected a Postgres identifier other than doadmin"),
+        poolSize: r.int("dbPoolSize", 1, limit - 5),
+        poolMode: oneOf(q("dbPoolMode"), r.str("dbPoolMode"), ["transaction", "session", "statement"], "a PgBouncer pool mode"),
+        maintenanceDay: oneOf(q("dbMaintenanceDay"), r.str("dbMaintenanceDay").toLowerCase(), WEEKDAYS, "a weekday"),
+        maintenanceHour: /^([01]\d|2[0-3]):[0-5]\d$/.test(r.str("dbMaintenanceHour")) ? r.str("dbMaintenanceHour") : fail(q("dbMaintenanceHour"), r.str("dbMaintenanceHour"), "expected a UTC time HH:MM"),
+    };
+
+    const domain = r.nonEmpty("domain").toLowerCase();
+    if (!isDomain(domain)) fail(q("domain"), domain, "expected a domain name such as example.com");
+    const hostOf = (key: "frontendHost" | "apiHost") => {
+        const h = r.nonEmpty(key);
+        if (!isRecordName(h)) fail(q(key), h, "expected `@` or a record name such as app or api.staging (lowercase labels)");
+        if (!ownsRecord(stack, h)) {
+            fail(q(key), h, stack === "prod"
+                ? "prod may not own a name carrying another stack's label"
+                : `expected a name this stack owns in the shared zone: \`${stack}\` or one ending in \`.${stack}\``);
+        }
+        return h;
+    };
+    const frontendHost = hostOf("frontendHost");
+    const apiHost = hostOf("apiHost");
+    if (frontendHost === apiHost) fail(q("apiHost"), apiHost, "expected a different name from frontendHost");
+    const dns = {
+        domain, frontendHost, apiHost, ttl: r.int("dnsTtl", 30, 3600),
+        frontendFqdn: fqdn(frontendHost, domain), apiFqdn: fqdn(apiHost, domain),
+    };
+    const healthPath = r.str("healthPath");
+    if (!/^\/[A-Za-z0-9._~\/-]*(\?[A-Za-z0-9._~=&-]*)?$/.test(healthPath)) fail(q("healthPath"), healthPath, "expected an absolute URL path such as /api/v1/health");
+    const acmeEmail = r.str("acmeEmail");
+    if (acmeEmail !== "" && !isEmail(acmeEmail)) fail(q("acmeEmail"), acmeEmail, "expected an email address or nothing");
+
+    const slackChannel = r.str("slackChannel");
+    if (slackChannel !== "" && !/^#?[a-z0-9_-]{1,80}$/.test(slackChannel)) fail(q("slackChannel"), slackChannel, "expected a Slack channel such as #ops");
+    const hasSlackWebhook = r.secretPresent("slackWebhookUrl");
+    if (slackChannel !== "" && !hasSlackWebhook) {
+        throw new ConfigError(q("slackWebhookUrl"), `${q("slackWebhookUrl")}: secret is not set but slackChannel is — run: ${setSecretHint("slackWebhookUrl", stack)}`);
+    }
+    const monitoring = {
+        alertEmails: r.strings("alertEmails", { min: 1, each: isEmail, what: "an email address" }),
+        slackChannel,
+        cpuPercent: r.int("cpuAlertPercent", 1, 100),
+        memoryPercent: r.int("memoryAlertPercent", 1, 100),
+        diskPercent: r.int("diskAlertPercent", 1, 100),
+    };
+
+    const repository = r.nonEmpty("imageRepository");
+    if (!isImageRepository(repository)) fail(q("imageRepository"), repository, "expected a lowercase repository with its registry and no tag, e.g. ghcr.io/acme/shop");
+    const tag = r.nonEmpty("imageTag");
+    if (!isImageTag(tag)) fail(q("imageTag"), tag, "expected a Docker tag: letters, digits, _ . - (at most 128, e.g. 1.4.2 or a git SHA)");
+    const digest = r.str("imageDigest");
+    if (digest !== "" && !isDigest(digest)) fail(q("imageDigest"), digest, "expected sha256: followed by 64 lowercase hex digits, or nothing");
+    const proxyImage = r.nonEmpty("proxyImage");
+    if (!/^[a-z0-9]+([._\/-][a-z0-9]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(proxyImage)) fail(q("proxyImage"), proxyImage, "expected repository:tag, e.g. caddy:2.10-alpine");
+    const registryUser = r.str("ghcrUsername");
+    if (registryUser !== "" && !isGithubName(registryUser)) fail(q("ghcrUsername"), registryUser, "expected a GitHub user name");
+    const hasRegistryToken = r.secretPresent("ghcrToken");
+    if (hasRegistryToken && registryUser === "") fail(q("ghcrUsername"), "", "expected the registry user that owns ghcrToken");
+
+    const envCheck = (key: Key, name: string) => {
+        if (!isEnvName(name)) fail(q(key), name, "expected an environment variable name (A-Z, 0-9, _)");
+        if ((RESERVED_ENV as readonly string[]).includes(name)) fail(q(key), name, `expected a name the platform does not set itself (it sets ${RESERVED_ENV.join(", ")})`);
+    };
+    const envObj = r.object("appEnv");
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(envObj)) {
+        envCheck("appEnv", k);
+        if (typeof v !== "string") fail(q("appEnv"), { [k]: v }, "expected string values (quote numbers and booleans)");
+        if (/(TOKEN|SECRET|PASSWORD|PASSWD|DSN|WEBHOOK|PRIVATE_KEY|API_KEY)/.test(k)) {
+            fail(q("appEnv"), k, `expected no secret-looking names in plain env; move it to appSecrets — run: ${setSecretHint("appSecrets", stack)}`);
+        }
+        env[k] = v;
+    }
+    const secretNames = r.strings("appSecretNames", { each: isEnvName, what: "an environment variable name (A-Z, 0-9, _)" }).slice().sort();
+    for (const n of secretNames) envCheck("appSecretNames", n);
+    if (r.secretPresent("appSecrets") || secretNames.length > 0) {
+        // Only the names are compared here; the values stay inside secret Outputs (see loadConfig).
+        let parsed: unknown;
+        try { parsed = JSON.parse(src.get("appSecrets") ?? "{}"); } catch { parsed = undefined; }
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+            throw new ConfigError(q("appSecrets"), `${q("appSecrets")}: [secret] is not valid; expected a mapping of NAME: value — run: ${setSecretHint("appSecrets", stack)}`);
+        }
+        const have = Object.keys(parsed);
+        const missing = secretNames.find((n) => !have.includes(n) || typeof (parsed as Record<string, unknown>)[n] !== "string" || (parsed as Record<string, string>)[n] === "");
+        if (missing) {
+            throw new ConfigError(q("appSecrets"), `${q("appSecrets")}: ${missing} is listed in appSecretNames but has no value — run: pulumi config set --secret --path 'appSecrets.${missing}' <value> --stack ${stack}`);
+        }
+        const extra = have.find((n) => !secretNames.includes(n));
+        if (extra) fail(q("appSecretNames"), secretNames, `expected it to list ${extra}, which appSecrets holds (or remove that secret)`);
+    }
+
+    const procObj = r.object("processes");
+    const processes: ProcessSpec[] = Object.entries(procObj).sort(([a], [b]) => a.localeCompare(b)).map(([name, spec]) => {
+        if (!/^[a-z][a-z0-9-]{0,30}$/.test(name) || ["app", "caddy", "migrate", "edge"].includes(name)) {
+            fail(q("processes"), name, "expected a process name of lowercase letters, digits and dashes other than app, caddy, migrate, edge");
+        }
+        const s = spec as { command?: unknown; memoryMb?: unknown };
+        if (typeof spec !== "object" || spec === null || !Array.isArray(s.command) || s.command.length === 0 || s.command.some((c) => typeof c !== "string")) {
+            fail(q("processes"), { [name]: spec }, "expected { command: [\"node\", \"worker.js\"], memoryMb: 256 }");
+        }
+        const memoryMb = s.memoryMb === undefined ? 256 : intInRange(`${q("processes")}.${name}.memoryMb`, s.memoryMb, 64, 65536);
+        return { name, command: s.command as string[], memoryMb };
+    });
+
+    const app = {
+        repository, tag, digest, proxyImage, registryUser, hasRegistryToken,
+        port: r.int("appPort", 1, 65535),
+        memoryMb: r.int("appMemoryMb", 64, 65536),
+        logLevel: oneOf(q("logLevel"), r.str("logLevel"), ["debug", "info", "warn", "error"], "a log level"),
+        env, secretNames,
+        migrationCommand: r.strings("migrationCommand"),
+        processes,
+        healthcheckIntervalSeconds: r.int("healthcheckIntervalSeconds", 1, 60),
+        healthcheckRetries: r.int("healthcheckRetries", 1, 20),
+        deployTimeoutSeconds: r.int("deployTimeoutSeconds", 30, 1800),
+        bootTimeoutSeconds: r.int("bootTimeoutSeconds", 60, 3600),
+    };
+    if (app.port === 80 || app.port === 443 || app.port === 2019) fail(q("appPort"), app.port, "expected a port other than 80, 443 and 2019 (the edge proxy's)");
+
+    const owner = r.nonEmpty("githubOwner");
+    if (!isGithubName(owner)) fail(q("githubOwner"), owner, "expected a GitHub user or organization name");
+    const repoName = r.nonEmpty("githubRepository");
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(repoName)) fail(q("githubRepository"), repoName, "expected a repository name (letters, digits, _ . -)");
+    const github = {
+        owner, repository: repoName,
+        reviewers: r.strings("githubReviewers", { each: isGithubName, what: "a GitHub username" }),
+        reviewerTeams: r.strings("githubReviewerTeams", { each: (s) => /^[a-z0-9][a-z0-9_-]*$/.test(s), what: "a team slug" }),
+        waitTimerMinutes: r.int("githubWaitTimerMinutes", 0, 43200),
+        branchPatterns: r.strings("githubBranchPatterns", { each: (s) => s !== "", what: "a branch pattern" }),
+        tagPatterns: r.strings("githubTagPatterns", { each: (s) => s !== "", what: "a tag pattern" }),
+    };
+    if (stack === "prod" && github.reviewers.length + github.reviewerTeams.length === 0) {
+        fail(q("githubReviewers"), [], "expected at least one reviewer (or githubReviewerTeams) in prod: deployments to prod need an approval");
+    }
+    if (stack !== "dev" && github.branchPatterns.length === 0) {
+        fail(q("githubBranchPatterns"), [], `expected at least one branch pattern in ${stack} (an empty policy lets every branch deploy)`);
+    }
+
+    const frontend = `https://${dns.frontendFqdn}`;
+    return {
+        project: PROJECT, stack, prefix, stackTag: `${PROJECT}-${stack}`, serverTag: `${PROJECT}-${stack}-app`,
+        region, protectData: r.bool("protectData"),
+        network: { vpcIpRange }, servers,
+        edge: servers.count > 1 ? "load-balancer" : "reserved-ip",
+        tailnet, database, dns,
+        urls: { public: frontend, frontend, api: `https://${dns.apiFqdn}`, health: `https://${dns.apiFqdn}${healthPath}` },
+        healthPath, acmeEmail, monitoring, app, github, hasSlackWebhook,
+    };
+}
+
+/** ConfigSource over the running program's config. */
+export function pulumiSource(): ConfigSource {
+    const all = pulumi.runtime.allConfig();
+    // isConfigSecret is exported by the runtime but marked internal in its typings.
+    const rt = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+    return {
+        get: (key) => all[q(key)],
+        isSecret: (key) => rt.isConfigSecret?.(q(key)) ?? true,
+    };
+}
+
+export function loadConfig(): PlatformConfig {
+    const settings = parseSettings(pulumiSource(), pulumi.getStack());
+    const cfg = new pulumi.Config(PROJECT);
+    const appSecretsObj = settings.app.secretNames.length > 0 ? cfg.requireSecretObject<Record<string, string>>("appSecrets") : undefined;
+    const appSecrets: Record<string, pulumi.Output<string>> = {};
+    for (const name of settings.app.secretNames) {
+        appSecrets[name] = pulumi.secret(appSecretsObj!.apply((o) => o[name]));
+    }
+    return {
+        ...settings,
+        secrets: {
+            tailscaleApiKey: cfg.requireSecret("tailscaleApiKey"),
+            slackWebhookUrl: settings.hasSlackWebhook ? cfg.requireSecret("slackWebhookUrl") : undefined,
+            ghcrToken: settings.app.hasRegistryToken ? cfg.requireSecret("ghcrToken") : undefined,
+            appSecrets,
+        },
+    };
+}

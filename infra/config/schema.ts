@@ -1,0 +1,119 @@
+/**
+ * Every config key this program reads, in one table: its type, what it does, its default,
+ * and whether staging and prod may differ on it (a "knob"). Pulumi.yaml declares the same
+ * keys; a test keeps the two in step.
+ */
+
+export type KeyType = "string" | "integer" | "boolean" | "array" | "object";
+
+/**
+ * How a key may differ between stacks that mirror each other (staging and prod):
+ * - `scale`: counts; resource counts may differ, but not the kind of topology;
+ * - `size`: slugs and limits that change capacity and cost only;
+ * - `name`: names, addresses and domains that must be unique per stack;
+ * - `protection`: data protection and approval gates, stricter in prod;
+ * - `tuning`: log levels, pools and memory limits;
+ * - `release`: which image version runs.
+ * Keys without a knob must be equal in staging and prod.
+ */
+export type Knob = "scale" | "size" | "tuning" | "name" | "protection" | "release";
+
+export interface KeyDef {
+    type: KeyType;
+    description: string;
+    default?: string | number | boolean | string[] | Record<string, unknown>;
+    /** Read with getSecret/requireSecret; must be set with `pulumi config set --secret`. */
+    secret?: boolean;
+    /** Required: no default, must be set in every stack file. */
+    required?: boolean;
+    knob?: Knob;
+}
+
+export const PROJECT = "platform";
+
+export const KEYS = {
+    // --- network and placement
+    region: { type: "string", default: "nyc3", description: "DigitalOcean region slug for every resource of the stack." },
+    vpcIpRange: { type: "string", required: true, knob: "name", description: "Private IPv4 range of the stack's VPC (RFC 1918 CIDR, /16 to /24); must not overlap other stacks' VPCs." },
+    protectData: { type: "boolean", default: false, knob: "protection", description: "Protect the database cluster and database (protect + retainOnDelete). On in prod." },
+
+    // --- servers
+    serverCount: { type: "integer", default: 1, knob: "scale", description: "Number of app droplets. More than one puts a load balancer in front; one gets a reserved IP." },
+    serverSize: { type: "string", default: "s-1vcpu-1gb", knob: "size", description: "Droplet size slug for the app servers." },
+    serverImage: { type: "string", default: "ubuntu-24-04-x64", description: "Droplet image slug (an apt-based distribution)." },
+    serverBackups: { type: "boolean", default: false, knob: "protection", description: "Droplet backups (daily, +30% of the droplet price). On in staging and prod." },
+    ipv6: { type: "boolean", default: false, description: "Give droplets a public IPv6 address." },
+    sshKeys: { type: "array", required: true, description: "DigitalOcean SSH key ids or fingerprints installed for root (break-glass only: port 22 is never open to the internet)." },
+    sshMode: { type: "string", default: "tailscale", description: "How operators and CI reach a server's shell: `tailscale` (Tailscale SSH) or `openssh-tailnet` (OpenSSH bound to the tailnet address only)." },
+
+    // --- tailnet
+    tailnet: { type: "string", default: "-", description: "Tailnet name for the Tailscale provider (`-` means the API key's own tailnet)." },
+    tailscaleTags: { type: "array", default: ["tag:server"], knob: "name", description: "ACL tags the servers join the tailnet with (each `tag:name`)." },
+    tailscaleKeyExpirySeconds: { type: "integer", default: 3600, description: "Lifetime of each server's one-time auth key (300 to 7776000 seconds); only the first boot uses it." },
+    tailscaleApiKey: { type: "string", secret: true, required: true, knob: "name", description: "Tailscale API key (tskey-api-...) the Tailscale provider uses to mint auth keys." },
+
+    // --- database
+    dbVersion: { type: "string", default: "17", description: "PostgreSQL major version." },
+    dbSize: { type: "string", default: "db-s-1vcpu-1gb", knob: "size", description: "Managed Postgres node size slug." },
+    dbNodeCount: { type: "integer", default: 1, knob: "scale", description: "Postgres nodes: 1 primary plus standbys (prod needs at least 2)." },
+    dbName: { type: "string", default: "app", description: "Application database name." },
+    dbUser: { type: "string", default: "app", description: "Application database user." },
+    dbPoolSize: { type: "integer", default: 10, knob: "tuning", description: "Connection pool size (bounded by the node size's connection limit)." },
+    dbPoolMode: { type: "string", default: "transaction", description: "PgBouncer pool mode: transaction, session or statement." },
+    dbMaintenanceDay: { type: "string", default: "sunday", description: "Weekday of the database maintenance window." },
+    dbMaintenanceHour: { type: "string", default: "03:00", description: "UTC start (HH:MM) of the database maintenance window." },
+
+    // --- dns and edge
+    domain: { type: "string", required: true, description: "Existing DigitalOcean domain (zone) shared by all stacks." },
+    frontendHost: { type: "string", required: true, knob: "name", description: "Record name for the frontend, relative to the domain (`@` for the apex); must carry the stack name outside prod." },
+    apiHost: { type: "string", required: true, knob: "name", description: "Record name for the API, relative to the domain; must carry the stack name outside prod." },
+    dnsTtl: { type: "integer", default: 60, description: "TTL in seconds of the stack's DNS records (30 to 3600)." },
+    healthPath: { type: "string", default: "/api/v1/health", description: "The app's health endpoint, used by the proxy, the load balancer and the uptime check." },
+    acmeEmail: { type: "string", default: "", description: "Email Caddy registers with Let's Encrypt (optional)." },
+
+    // --- monitoring
+    alertEmails: { type: "array", required: true, description: "Emails that receive droplet and uptime alerts." },
+    slackChannel: { type: "string", default: "", description: "Slack channel for alerts (`#ops`); needs slackWebhookUrl." },
+    slackWebhookUrl: { type: "string", secret: true, knob: "name", description: "Slack incoming webhook URL for alerts (secret)." },
+    cpuAlertPercent: { type: "integer", default: 85, description: "Alert when a droplet's CPU stays above this percentage for 5 minutes." },
+    memoryAlertPercent: { type: "integer", default: 90, description: "Alert when a droplet's memory use stays above this percentage for 5 minutes." },
+    diskAlertPercent: { type: "integer", default: 85, description: "Alert when a droplet's disk use stays above this percentage for 5 minutes." },
+
+    // --- app release
+    imageRepository: { type: "string", required: true, description: "Image repository without tag, e.g. ghcr.io/acme/shop." },
+    imageTag: { type: "string", required: true, knob: "release", description: "Image tag to deploy (git SHA or semver); resolved to a digest at deploy time." },
+    imageDigest: { type: "string", default: "", knob: "release", description: "Pin the deploy to this sha256 digest (set by promote and rollback); empty resolves imageTag." },
+    proxyImage: { type: "string", default: "caddy:2.10-alpine", description: "Edge proxy image (repository:tag), resolved to a digest; the running proxy is only replaced on purpose." },
+    ghcrUsername: { type: "string", default: "", description: "Registry user for pulling private images (with ghcrToken)." },
+    ghcrToken: { type: "string", secret: true, knob: "name", description: "Registry token with read:packages (secret); omit for public images." },
+    appPort: { type: "integer", default: 3000, description: "Port the app listens on inside its container." },
+    appMemoryMb: { type: "integer", default: 512, knob: "tuning", description: "Memory limit of the app container in MiB." },
+    logLevel: { type: "string", default: "info", knob: "tuning", description: "LOG_LEVEL passed to the app: debug, info, warn or error." },
+    appEnv: { type: "object", default: {}, description: "Extra plain environment variables for every app process (never secrets)." },
+    appSecretNames: { type: "array", default: [], description: "Names of the app's secrets (env var names); each value lives in appSecrets." },
+    appSecrets: { type: "object", secret: true, knob: "name", description: "App secret values as NAME: value, one per appSecretNames entry, set with `pulumi config set --secret --path 'appSecrets.NAME'`." },
+    migrationCommand: { type: "array", default: [], description: "Command (argv) run once per deploy from the new image before it serves; empty to skip." },
+    processes: { type: "object", default: {}, knob: "scale", description: "Extra containers from the app image, NAME: {command: [...], memoryMb}. No health endpoint, not proxied." },
+    healthcheckIntervalSeconds: { type: "integer", default: 5, description: "Docker healthcheck interval of the app container." },
+    healthcheckRetries: { type: "integer", default: 3, description: "Failed healthchecks before the app container counts as unhealthy." },
+    deployTimeoutSeconds: { type: "integer", default: 180, description: "How long a new app container may take to become healthy before the deploy fails." },
+    bootTimeoutSeconds: { type: "integer", default: 900, description: "How long to wait for a new server to finish cloud-init and answer over the tailnet." },
+
+    // --- GitHub
+    githubOwner: { type: "string", required: true, description: "GitHub owner (user or org) of the repository whose environment this stack manages." },
+    githubRepository: { type: "string", required: true, description: "GitHub repository name whose environment this stack manages (environment name = stack name)." },
+    githubReviewers: { type: "array", default: [], knob: "protection", description: "GitHub usernames who must approve deployments (prod needs at least one reviewer or team)." },
+    githubReviewerTeams: { type: "array", default: [], knob: "protection", description: "GitHub team slugs (in githubOwner) who may approve deployments." },
+    githubWaitTimerMinutes: { type: "integer", default: 0, knob: "protection", description: "Minutes to wait before a deployment to this environment may proceed (0 to 43200)." },
+    githubBranchPatterns: { type: "array", default: ["main"], knob: "protection", description: "Branch patterns allowed to deploy to this environment; empty with no tag patterns allows every branch." },
+    githubTagPatterns: { type: "array", default: [], knob: "protection", description: "Tag patterns allowed to deploy to this environment (e.g. v*)." },
+} as const satisfies Record<string, KeyDef>;
+
+export type Key = keyof typeof KEYS;
+
+/** Stacks the program knows how to build. Anything else is refused with a clear error. */
+export const STACKS = ["dev", "staging", "prod"] as const;
+export type StackName = (typeof STACKS)[number];
+
+/** Staging must mirror prod; dev is free to be smaller and simpler. */
+export const MIRROR_PAIRS: ReadonlyArray<readonly [StackName, StackName]> = [["staging", "prod"]];

@@ -1,0 +1,92 @@
+import * as digitalocean from "@pulumi/digitalocean";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface DatabaseArgs {
+    readonly prefix: string;
+    readonly region: string;
+    readonly vpcId: pulumi.Input<string>;
+    /** PostgreSQL major version. @example "17" */
+    readonly version: string;
+    /** Node size slug. Nodes can only grow: DigitalOcean cannot resize a cluster down. @example "db-s-1vcpu-2gb" */
+    readonly size: string;
+    /** Primary plus standbys; prod needs at least 2 so a node failure fails over. @example 2 */
+    readonly nodeCount: number;
+    readonly dbName: string;
+    readonly dbUser: string;
+    readonly poolSize: number;
+    readonly poolMode: string;
+    /** Maintenance window (UTC). @example { day: "sunday", hour: "03:00" } */
+    readonly maintenance: { day: string; hour: string };
+    /** Tags: the stack tag, for billing and policy. */
+    readonly tags: string[];
+    /** The app servers' tag: the only clients the database firewall admits. */
+    readonly serverTag: string;
+    /**
+     * Protect the cluster and database: `protect` refuses deletes and replacements in Pulumi,
+     * `retainOnDelete` keeps the cloud resource if it ever leaves the program.
+     * @default false (on in prod)
+     */
+    readonly protect: boolean;
+}
+
+/** `postgresql://user:password@host:port/db?sslmode=require` with the password URL-encoded. */
+export function connectionString(p: { user: string; password: string; host: string; port: number; database: string }): string {
+    return `postgresql://${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}@${p.host}:${p.port}/${encodeURIComponent(p.database)}?sslmode=require`;
+}
+
+/**
+ * Managed PostgreSQL in the stack's VPC: cluster, app database and user, a PgBouncer pool,
+ * and a database firewall that admits only the app servers' tag.
+ */
+export class Database extends pulumi.ComponentResource {
+    readonly cluster: digitalocean.DatabaseCluster;
+    readonly database: digitalocean.DatabaseDb;
+    readonly user: digitalocean.DatabaseUser;
+    readonly pool: digitalocean.DatabaseConnectionPool;
+    /** Private host and port of the cluster (VPC only). */
+    readonly privateHost: pulumi.Output<string>;
+    readonly port: pulumi.Output<number>;
+    /** Direct connection (migrations, session features). Secret. */
+    readonly directUrl: pulumi.Output<string>;
+    /** Through the pool (app processes). Secret. */
+    readonly poolUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:database:Database", name, {}, opts);
+        const dataOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protect, retainOnDelete: args.protect };
+        this.cluster = new digitalocean.DatabaseCluster(`${name}-cluster`, {
+            name: `${args.prefix}-pg`,
+            engine: "pg",
+            version: args.version,
+            size: args.size,
+            nodeCount: args.nodeCount,
+            region: args.region,
+            privateNetworkUuid: args.vpcId,
+            maintenanceWindows: [{ day: args.maintenance.day, hour: `${args.maintenance.hour}:00` }],
+            tags: args.tags,
+        }, { ...dataOpts, additionalSecretOutputs: ["password", "uri", "privateUri"] });
+        this.database = new digitalocean.DatabaseDb(`${name}-db`, { clusterId: this.cluster.id, name: args.dbName }, dataOpts);
+        this.user = new digitalocean.DatabaseUser(`${name}-user`, { clusterId: this.cluster.id, name: args.dbUser },
+            { parent: this, additionalSecretOutputs: ["password"] });
+        this.pool = new digitalocean.DatabaseConnectionPool(`${name}-pool`, {
+            clusterId: this.cluster.id,
+            name: `${args.dbName}-pool`,
+            mode: args.poolMode,
+            size: args.poolSize,
+            dbName: this.database.name,
+            user: this.user.name,
+        }, { parent: this, additionalSecretOutputs: ["password", "uri", "privateUri"] });
+        new digitalocean.DatabaseFirewall(`${name}-firewall`, {
+            clusterId: this.cluster.id,
+            rules: [{ type: "tag", value: args.serverTag }],
+        }, { parent: this });
+
+        this.privateHost = this.cluster.privateHost;
+        this.port = this.cluster.port;
+        this.directUrl = pulumi.secret(pulumi.all([this.user.name, this.user.password, this.cluster.privateHost, this.cluster.port, this.database.name])
+            .apply(([user, password, host, port, database]) => connectionString({ user, password, host, port, database })));
+        this.poolUrl = pulumi.secret(pulumi.all([this.user.name, this.user.password, this.pool.privateHost, this.pool.port, this.pool.name])
+            .apply(([user, password, host, port, database]) => connectionString({ user, password, host, port, database })));
+        this.registerOutputs({ privateHost: this.privateHost, port: this.port });
+    }
+}

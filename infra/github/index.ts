@@ -1,0 +1,78 @@
+import * as github from "@pulumi/github";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface GithubEnvironmentArgs {
+    /** Repository name (the owner is the provider's). @example "shop-platform" */
+    readonly repository: string;
+    /** Environment name; equals the stack name so workflows can say `environment: prod`. */
+    readonly environment: string;
+    /** Users who may approve deployments. Required reviewers on private repos need a paid GitHub plan. */
+    readonly reviewers: string[];
+    /** Team slugs (in the owner org) who may approve deployments. */
+    readonly reviewerTeams: string[];
+    /** Minutes a deployment waits before it may proceed. @default 0 */
+    readonly waitTimerMinutes: number;
+    /** Branch patterns allowed to deploy. Empty together with tagPatterns: every branch may deploy. */
+    readonly branchPatterns: string[];
+    /** Tag patterns allowed to deploy. @example ["v*"] */
+    readonly tagPatterns: string[];
+    /** Environment secrets: name → secret value. Never variables. */
+    readonly secrets: Record<string, pulumi.Input<string>>;
+    /** Environment variables: name → plain value. */
+    readonly variables: Record<string, string>;
+    readonly provider: pulumi.ProviderResource;
+}
+
+/** Deployment policy entries as stable keys (`branch-main`, `tag-v*`) for resource names. */
+export function policyEntries(branches: string[], tags: string[]): { key: string; branchPattern?: string; tagPattern?: string }[] {
+    const slug = (p: string) => p.replace(/[^A-Za-z0-9-]/g, (c) => (c === "*" ? "star" : "-"));
+    return [
+        ...branches.map((b) => ({ key: `branch-${slug(b)}`, branchPattern: b })),
+        ...tags.map((t) => ({ key: `tag-${slug(t)}`, tagPattern: t })),
+    ];
+}
+
+/**
+ * The stack's GitHub environment: who approves, which refs may deploy, and the per-stack
+ * secrets and variables the workflows and the app repository use.
+ *
+ * GitHub limits users hit: required reviewers (and wait timers) on private repositories need
+ * GitHub Team or Enterprise; "protected branches only" with no branch protection rules lets
+ * every branch deploy, so this program uses custom branch/tag policies instead.
+ */
+export class GithubEnvironment extends pulumi.ComponentResource {
+    readonly environment: github.RepositoryEnvironment;
+
+    constructor(name: string, args: GithubEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:github:GithubEnvironment", name, {}, opts);
+        const on = { parent: this, provider: args.provider };
+        const users = args.reviewers.map((username) => github.getUserOutput({ username }, on).id.apply(Number));
+        const teams = args.reviewerTeams.map((slug) => github.getTeamOutput({ slug }, on).id.apply(Number));
+        const policies = policyEntries(args.branchPatterns, args.tagPatterns);
+
+        this.environment = new github.RepositoryEnvironment(`${name}-environment`, {
+            repository: args.repository,
+            environment: args.environment,
+            reviewers: users.length + teams.length > 0 ? [{ users, teams }] : [],
+            preventSelfReview: users.length + teams.length > 0,
+            canAdminsBypass: false,
+            waitTimer: args.waitTimerMinutes,
+            deploymentBranchPolicy: policies.length > 0 ? { protectedBranches: false, customBranchPolicies: true } : undefined,
+        }, on);
+        const env = { repository: args.repository, environment: this.environment.environment };
+        for (const p of policies) {
+            new github.RepositoryEnvironmentDeploymentPolicy(`${name}-${p.key}`, {
+                ...env, branchPattern: p.branchPattern, tagPattern: p.tagPattern,
+            }, on);
+        }
+        for (const [secretName, value] of Object.entries(args.secrets)) {
+            new github.ActionsEnvironmentSecret(`${name}-secret-${secretName}`, {
+                ...env, secretName, plaintextValue: pulumi.secret(value),
+            }, on);
+        }
+        for (const [variableName, value] of Object.entries(args.variables)) {
+            new github.ActionsEnvironmentVariable(`${name}-var-${variableName}`, { ...env, variableName, value }, on);
+        }
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,128 @@
+/**
+ * The platform program: reads the stack's validated config, wires one component per
+ * concern, and exports the stack outputs. No resource is registered before the config has
+ * been validated in full.
+ */
+import * as github from "@pulumi/github";
+import * as pulumi from "@pulumi/pulumi";
+import * as tailscale from "@pulumi/tailscale";
+import { App, plainEnv } from "./app";
+import { loadConfig } from "./config";
+import { Database } from "./database";
+import { Dns } from "./dns";
+import { Edge } from "./edge";
+import { Firewall } from "./firewall";
+import { GithubEnvironment } from "./github";
+import { Monitoring } from "./monitoring";
+import { Network } from "./network";
+import { Project } from "./project";
+import { DEPLOY_USER, serverKeys, Servers } from "./servers";
+import { TailnetKeys } from "./tailnet";
+
+const cfg = loadConfig();
+const name = cfg.stack;
+
+const tailscaleProvider = new tailscale.Provider("tailscale", { apiKey: cfg.secrets.tailscaleApiKey, tailnet: cfg.tailnet.tailnet });
+// The GitHub token stays the provider's own config (`github:token`, or GITHUB_TOKEN).
+const githubProvider = new github.Provider("github", {
+    owner: cfg.github.owner,
+    token: new pulumi.Config("github").getSecret("token"),
+});
+
+const network = new Network(name, { prefix: cfg.prefix, region: cfg.region, ipRange: cfg.network.vpcIpRange });
+
+const keys = serverKeys(cfg.servers.count);
+const tailnet = new TailnetKeys(name, {
+    servers: keys, tags: cfg.tailnet.tags, expirySeconds: cfg.tailnet.keyExpirySeconds, prefix: cfg.prefix, provider: tailscaleProvider,
+});
+
+const servers = new Servers(name, {
+    prefix: cfg.prefix, stack: cfg.stack, count: cfg.servers.count, size: cfg.servers.size, image: cfg.servers.image,
+    region: cfg.region, vpcId: network.vpcId, backups: cfg.servers.backups, ipv6: cfg.servers.ipv6,
+    sshKeys: cfg.servers.sshKeys, tags: [cfg.stackTag, cfg.serverTag], sshMode: cfg.servers.sshMode,
+    tailscaleTags: cfg.tailnet.tags, authKeys: tailnet.keys,
+});
+
+const edge = new Edge(name, {
+    prefix: cfg.prefix, region: cfg.region, vpcId: network.vpcId, kind: cfg.edge, dropletIds: servers.dropletIds,
+    serverTag: cfg.serverTag, hostnames: [cfg.dns.frontendFqdn, cfg.dns.apiFqdn], healthPath: cfg.healthPath,
+});
+
+new Firewall(name, {
+    prefix: cfg.prefix, serverTag: cfg.serverTag, vpcIpRange: cfg.network.vpcIpRange,
+    loadBalancerUid: edge.loadBalancer?.id,
+});
+
+const database = new Database(name, {
+    prefix: cfg.prefix, region: cfg.region, vpcId: network.vpcId, version: cfg.database.version, size: cfg.database.size,
+    nodeCount: cfg.database.nodeCount, dbName: cfg.database.name, dbUser: cfg.database.user, poolSize: cfg.database.poolSize,
+    poolMode: cfg.database.poolMode, maintenance: { day: cfg.database.maintenanceDay, hour: cfg.database.maintenanceHour },
+    tags: [cfg.stackTag], serverTag: cfg.serverTag, protect: cfg.protectData,
+});
+
+new Dns(name, { domain: cfg.dns.domain, hosts: [cfg.dns.frontendHost, cfg.dns.apiHost], ip: edge.ip, ttl: cfg.dns.ttl });
+
+new Monitoring(name, {
+    prefix: cfg.prefix, dropletIds: servers.dropletIds, healthUrl: cfg.urls.health, emails: cfg.monitoring.alertEmails,
+    slack: cfg.secrets.slackWebhookUrl ? { channel: cfg.monitoring.slackChannel, url: cfg.secrets.slackWebhookUrl } : undefined,
+    thresholds: { cpu: cfg.monitoring.cpuPercent, memory: cfg.monitoring.memoryPercent, disk: cfg.monitoring.diskPercent },
+    tags: [cfg.stackTag],
+});
+
+new Project(name, { prefix: cfg.prefix, stack: cfg.stack, resourceUrns: [...servers.dropletUrns, database.cluster.clusterUrn, edge.resourceUrn] });
+
+const env = plainEnv({
+    environment: cfg.stack, apiUrl: cfg.urls.api, frontendUrl: cfg.urls.frontend, publicUrl: cfg.urls.public,
+    logLevel: cfg.app.logLevel, port: cfg.app.port, extra: cfg.app.env,
+});
+const secretEnv = pulumi.secret(pulumi.all([database.poolUrl, ...cfg.app.secretNames.map((n) => cfg.secrets.appSecrets[n])])
+    .apply(([url, ...values]) => [`DATABASE_URL=${url}`, ...cfg.app.secretNames.map((n, i) => `${n}=${values[i]}`)]));
+
+const app = new App(name, {
+    servers: servers.servers.map((s) => ({ key: s.key, tailnetHostname: s.tailnetHostname, dropletId: s.droplet.id.apply(Number) })),
+    deployUser: DEPLOY_USER,
+    repository: cfg.app.repository, tag: cfg.app.tag, digest: cfg.app.digest, proxyImage: cfg.app.proxyImage,
+    registry: cfg.secrets.ghcrToken
+        ? { address: cfg.app.repository.split("/")[0], username: cfg.app.registryUser, password: cfg.secrets.ghcrToken }
+        : undefined,
+    proxyMode: cfg.edge === "load-balancer"
+        ? { kind: "behind-lb", trustedProxies: [cfg.network.vpcIpRange] }
+        : { kind: "tls", domains: [cfg.dns.frontendFqdn, cfg.dns.apiFqdn], acmeEmail: cfg.acmeEmail || undefined },
+    healthPath: cfg.healthPath, port: cfg.app.port, memoryMb: cfg.app.memoryMb,
+    env, secretEnv,
+    migrationCommand: cfg.app.migrationCommand, migrationDatabaseUrl: database.directUrl,
+    processes: cfg.app.processes,
+    healthcheck: { intervalSeconds: cfg.app.healthcheckIntervalSeconds, retries: cfg.app.healthcheckRetries },
+    deployTimeoutSeconds: cfg.app.deployTimeoutSeconds, bootTimeoutSeconds: cfg.app.bootTimeoutSeconds,
+});
+
+new GithubEnvironment(name, {
+    repository: cfg.github.repository, environment: cfg.stack, reviewers: cfg.github.reviewers,
+    reviewerTeams: cfg.github.reviewerTeams, waitTimerMinutes: cfg.github.waitTimerMinutes,
+    branchPatterns: cfg.github.branchPatterns, tagPatterns: cfg.github.tagPatterns,
+    secrets: { DATABASE_URL: database.poolUrl, ...cfg.secrets.appSecrets },
+    // Plain values only: everything here is visible to anyone who can read the repository.
+    variables: { ENVIRONMENT: cfg.stack, API_URL: cfg.urls.api, FRONTEND_URL: cfg.urls.frontend, LOG_LEVEL: cfg.app.logLevel, PUBLIC_URL: cfg.urls.public },
+    provider: githubProvider,
+});
+
+/** Public URL of the frontend. */
+export const publicUrl = cfg.urls.public;
+export const apiUrl = cfg.urls.api;
+export const healthUrl = cfg.urls.health;
+export const edgeKind = cfg.edge;
+export const edgeIp = edge.ip;
+/** Tailnet hostnames of the servers, in rollout order. */
+export const serverHostnames = servers.servers.map((s) => s.tailnetHostname);
+export const serverPublicIps = servers.servers.map((s) => s.droplet.ipv4Address);
+export const databasePrivateHost = database.privateHost;
+export const databasePort = database.port;
+/** Secret. */
+export const databaseUrl = database.poolUrl;
+/** The release record the rollback tooling reads: what runs, by tag and digest. */
+export const release = {
+    repository: cfg.app.repository,
+    tag: cfg.app.tag,
+    digest: app.digest,
+    image: app.image,
+};
