@@ -60,7 +60,10 @@ const database = new Database(name, {
     tags: [cfg.stackTag], serverTag: cfg.serverTag, protect: cfg.protectData,
 });
 
-new Dns(name, { domain: cfg.dns.domain, hosts: [cfg.dns.frontendHost, cfg.dns.apiHost], ip: edge.ip, ttl: cfg.dns.ttl });
+new Dns(name, {
+    domain: cfg.dns.domain, ip: edge.ip, ttl: cfg.dns.ttl,
+    records: [{ role: "frontend", host: cfg.dns.frontendHost }, { role: "api", host: cfg.dns.apiHost }],
+});
 
 new Monitoring(name, {
     prefix: cfg.prefix, dropletIds: servers.dropletIds, healthUrl: cfg.urls.health, emails: cfg.monitoring.alertEmails,

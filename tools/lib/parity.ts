@@ -1,0 +1,155 @@
+/**
+ * Staging must mirror prod: same program, same topology, only declared per-stack knobs
+ * differ. This compares two recorded stacks and classifies every difference as a declared
+ * knob (a config key marked with a knob in infra/config/schema.ts) or as unexpected.
+ */
+import { KEYS, Key, KeyDef, Knob, PROJECT } from "../../infra/config/schema";
+import { RecordedResource, RecordedStack, StackConfig } from "./mockrun";
+
+export interface ParityDiff {
+    /** `type::name` with the stack name replaced by `<stack>`. */
+    resource: string;
+    property: string;
+    a: unknown;
+    b: unknown;
+    /** The config key explaining the difference, when it is a declared knob. */
+    knob?: { key: string; kind: Knob };
+    expected: boolean;
+}
+
+export interface ParityReport {
+    a: string;
+    b: string;
+    /** Resources present in one stack only. */
+    onlyIn: { stack: string; resource: string; knob?: { key: string; kind: Knob }; expected: boolean }[];
+    diffs: ParityDiff[];
+    unexpected: number;
+}
+
+/** Which config key drives a resource's count, by type (or type and name suffix). */
+const COUNT_KNOBS: { type: RegExp; name?: RegExp; key: Key }[] = [
+    { type: /^digitalocean:index\/droplet:Droplet$/, key: "serverCount" },
+    { type: /^tailscale:index\/tailnetKey:TailnetKey$/, key: "serverCount" },
+    { type: /^(docker:|pulumi:providers:docker$|command:local:Command$)/, name: /-web-\d+-/, key: "serverCount" },
+    { type: /^docker:index\/container:Container$/, key: "processes" },
+    { type: /^github:index\/repositoryEnvironmentDeploymentPolicy:/, name: /-tag-/, key: "githubTagPatterns" },
+    { type: /^github:index\/repositoryEnvironmentDeploymentPolicy:/, name: /-branch-/, key: "githubBranchPatterns" },
+];
+
+/** Which config key explains a property, by resource type and top-level input name. */
+const PROPERTY_KNOBS: Record<string, Record<string, Key>> = {
+    "digitalocean:index/droplet:Droplet": { size: "serverSize", backups: "serverBackups", backupPolicy: "serverBackups" },
+    "digitalocean:index/databaseCluster:DatabaseCluster": { size: "dbSize", nodeCount: "dbNodeCount" },
+    "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": { size: "dbPoolSize" },
+    "digitalocean:index/vpc:Vpc": { ipRange: "vpcIpRange" },
+    "digitalocean:index/dnsRecord:DnsRecord": { name: "frontendHost" },
+    "digitalocean:index/firewall:Firewall": { outboundRules: "vpcIpRange" },
+    "tailscale:index/tailnetKey:TailnetKey": { tags: "tailscaleTags" },
+    "docker:index/container:Container": { memory: "appMemoryMb" },
+    "github:index/repositoryEnvironment:RepositoryEnvironment": {
+        reviewers: "githubReviewers", preventSelfReview: "githubReviewers", waitTimer: "githubWaitTimerMinutes", deploymentBranchPolicy: "githubBranchPatterns",
+    },
+};
+
+/** Properties derived from the stack's own name (an implicit per-stack knob). */
+const STACK_DERIVED: Record<string, string[]> = { "digitalocean:index/project:Project": ["environment"] };
+
+const knobOf = (key: Key) => {
+    const kind = (KEYS[key] as KeyDef).knob;
+    return kind ? { key, kind } : undefined;
+};
+
+/** Every value a knob key holds in a stack, with its placeholder. */
+function stackValues(stack: string, cfg: StackConfig): [string, string][] {
+    const get = (k: Key): unknown => {
+        const raw = cfg.values[`${PROJECT}:${k}`];
+        if (raw === undefined) return undefined;
+        try { return (KEYS[k] as KeyDef).type === "string" ? raw : JSON.parse(raw); } catch { return raw; }
+    };
+    const domain = String(get("domain") ?? "");
+    const pairs: [string, string][] = [[`${PROJECT}-${stack}`, `${PROJECT}-<stack>`], [stack, "<stack>"]];
+    for (const [k, d] of Object.entries(KEYS) as [Key, KeyDef][]) {
+        if (!d.knob || d.secret) continue;
+        const v = get(k);
+        const strings = Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : [];
+        for (const s of strings) {
+            // Record names only mean something as full names: `api` alone is too common a word.
+            const value = k === "frontendHost" || k === "apiHost" ? (s === "@" ? domain : `${s}.${domain}`) : s;
+            pairs.push([value, `<${k}>`]);
+        }
+    }
+    return pairs.sort((x, y) => y[0].length - x[0].length);
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+/**
+ * Replaces knob values by placeholders: a string equal to one always; inside longer strings
+ * only where it stands as a whole token and is specific enough (the stack name, or six
+ * characters, or a dotted/dashed name), so `prod` in `prod-web-1` is replaced but a log
+ * level `info` inside `docker info` is not.
+ */
+function normalize(value: unknown, pairs: [string, string][], stack: string): unknown {
+    if (typeof value === "string") {
+        const whole = pairs.find(([from]) => from === value);
+        if (whole) return whole[1];
+        let s = value;
+        for (const [from, to] of pairs) {
+            if (from !== stack && from.length < 6 && !/[.:-]/.test(from)) continue;
+            s = s.replace(new RegExp(`(?<![A-Za-z0-9_])${escape(from)}(?![A-Za-z0-9_])`, "g"), to);
+        }
+        return s;
+    }
+    if (Array.isArray(value)) return value.map((v) => normalize(v, pairs, stack));
+    if (value && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v, pairs, stack)]));
+    }
+    return value;
+}
+
+const logicalKey = (r: RecordedResource, stack: string) => `${r.type}::${r.name.split(stack).join("<stack>")}`;
+
+function countKnob(r: RecordedResource) {
+    const hit = COUNT_KNOBS.find((c) => c.type.test(r.type) && (!c.name || c.name.test(r.name)));
+    return hit ? knobOf(hit.key) : undefined;
+}
+
+/** Compares stack `a` with stack `b` (e.g. staging with prod). */
+export function compareStacks(a: RecordedStack, aCfg: StackConfig, b: RecordedStack, bCfg: StackConfig): ParityReport {
+    const aPairs = stackValues(a.stack, aCfg);
+    const bPairs = stackValues(b.stack, bCfg);
+    const aMap = new Map(a.resources.map((r) => [logicalKey(r, a.stack), r]));
+    const bMap = new Map(b.resources.map((r) => [logicalKey(r, b.stack), r]));
+    const report: ParityReport = { a: a.stack, b: b.stack, onlyIn: [], diffs: [], unexpected: 0 };
+
+    for (const [side, mine, other] of [[a.stack, aMap, bMap], [b.stack, bMap, aMap]] as const) {
+        for (const [key, r] of mine) {
+            if (other.has(key)) continue;
+            const knob = countKnob(r);
+            report.onlyIn.push({ stack: side, resource: key, knob, expected: !!knob });
+        }
+    }
+    for (const [key, ra] of aMap) {
+        const rb = bMap.get(key);
+        if (!rb) continue;
+        const props = new Set([...Object.keys(ra.inputs), ...Object.keys(rb.inputs)]);
+        for (const p of [...props].sort()) {
+            // Secret values are never compared or printed; that they are secret in both is checked below.
+            const secretA = ra.secretInputs.includes(p);
+            const secretB = rb.secretInputs.includes(p);
+            const va = secretA ? "[secret]" : normalize(ra.inputs[p], aPairs, a.stack);
+            const vb = secretB ? "[secret]" : normalize(rb.inputs[p], bPairs, b.stack);
+            if (JSON.stringify(va) === JSON.stringify(vb)) continue;
+            const mapped = PROPERTY_KNOBS[ra.type]?.[p];
+            const knob = mapped ? knobOf(mapped) : STACK_DERIVED[ra.type]?.includes(p) ? { key: "stack", kind: "name" as Knob } : undefined;
+            report.diffs.push({ resource: key, property: p, a: va, b: vb, knob, expected: !!knob });
+        }
+    }
+    if (a.outputs.edgeKind !== b.outputs.edgeKind) {
+        report.diffs.push({
+            resource: "stack", property: "edgeKind", a: a.outputs.edgeKind, b: b.outputs.edgeKind, expected: false,
+        });
+    }
+    report.unexpected = report.onlyIn.filter((o) => !o.expected).length + report.diffs.filter((d) => !d.expected).length;
+    return report;
+}
