@@ -264,7 +264,7 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
         if (!isRecordName(h)) fail(q(key), h, "expected `@` or a record name such as app or api.staging (lowercase labels)");
         if (!ownsRecord(stack, h)) {
             fail(q(key), h, stack === "prod"
-                ? "prod may not own a name carrying another stack's label"
+                ? "expected a name without another stack's label (prod may not own it)"
                 : `expected a name this stack owns in the shared zone: \`${stack}\` or one ending in \`.${stack}\``);
         }
         return h;

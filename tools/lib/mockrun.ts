@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
+import { parseSettings } from "../../infra/config";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 const PROGRAM = path.join(ROOT, "infra", "index.ts");
@@ -31,6 +32,8 @@ export interface RecordedOptions {
 export interface RecordedResource {
     type: string;
     name: string;
+    /** The id the mock gave it (empty for components). */
+    id: string;
     custom: boolean;
     /** Inputs as the provider would receive them (secrets unwrapped: never print these raw). */
     inputs: Record<string, unknown>;
@@ -101,7 +104,9 @@ export function fakeDigest(ref: string): string {
 }
 
 function fakeId(type: string, name: string): string {
-    return crypto.createHash("sha1").update(`${type}::${name}`).digest("hex").slice(0, 12);
+    const hex = crypto.createHash("sha1").update(`${type}::${name}`).digest("hex").slice(0, 12);
+    // Droplet ids are numbers in DigitalOcean's API, and the program converts them.
+    return type === "digitalocean:index/droplet:Droplet" ? String(parseInt(hex.slice(0, 8), 16)) : hex;
 }
 
 function fakeIp(name: string, base: string): string {
@@ -150,12 +155,22 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
 type Internal = { __name?: string };
 const nameOf = (r: unknown): string | undefined => (r as Internal | undefined)?.__name;
 
-async function secretKeysOf(props: Record<string, unknown>): Promise<string[]> {
-    const keys: string[] = [];
-    for (const [k, v] of Object.entries(props)) {
-        if (v !== undefined && (await pulumi.isSecret(pulumi.output(v)))) keys.push(k);
+/** The SDK marks a secret value in serialized properties with this signature. */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Unwraps serialized secrets, noting whether any was found. */
+function unwrapSecrets(value: unknown, found: { secret: boolean }): unknown {
+    if (Array.isArray(value)) return value.map((v) => unwrapSecrets(v, found));
+    if (value && typeof value === "object") {
+        const o = value as Record<string, unknown>;
+        if (o[SIG_KEY] === SECRET_SIG) {
+            found.secret = true;
+            return unwrapSecrets(o.value, found);
+        }
+        return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, unwrapSecrets(v, found)]));
     }
-    return keys;
+    return value;
 }
 
 export interface RecordOptions {
@@ -180,18 +195,35 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
     for (const [k, v] of Object.entries(opts.overrides ?? {})) values[qualify(k)] = v;
     const secretKeys = [...cfg.secretKeys, ...Object.keys(placeholders), ...(opts.secretKeys ?? []).map(qualify)];
 
+    // The program validates its config before registering anything; doing the same check
+    // here first turns a config mistake into a plain rejection instead of a failed stack
+    // registration the runtime would report as an unhandled error.
+    parseSettings({
+        get: (k) => values[`${PROJECT}:${k}`],
+        isSecret: (k) => secretKeys.includes(`${PROJECT}:${k}`),
+    }, stack);
+
     const registered = new Map<string, RecordedResource>();
-    const pending: Promise<void>[] = [];
     pulumi.runtime.setAllConfig(values, secretKeys);
     await pulumi.runtime.setMocks({
         newResource: (args) => {
             const key = `${args.type}::${args.name}`;
             const rec = registered.get(key);
-            if (rec) rec.inputs = args.inputs;
+            if (rec) {
+                rec.inputs = {};
+                rec.secretInputs = [];
+                for (const [k, v] of Object.entries(args.inputs as Record<string, unknown>)) {
+                    const found = { secret: false };
+                    rec.inputs[k] = unwrapSecrets(v, found);
+                    if (found.secret) rec.secretInputs.push(k);
+                }
+            }
             // Ids and addresses do not depend on the stack name, so two stacks' recordings
             // compare equal where their programs are equal.
             const stable = args.name.split(stack).join("<stack>");
-            return { id: fakeId(args.type, stable), state: mockState(args.type, stable, args.inputs) };
+            const id = fakeId(args.type, stable);
+            if (rec) rec.id = id;
+            return { id, state: mockState(args.type, stable, rec?.inputs ?? args.inputs) };
         },
         call: (args) => mockCall(args.token, args.inputs),
     }, PROJECT, stack, false);
@@ -207,7 +239,7 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
             const o = t.opts as pulumi.CustomResourceOptions;
             const deps = Array.isArray(o.dependsOn) ? o.dependsOn : o.dependsOn ? [o.dependsOn] : [];
             const rec: RecordedResource = {
-                type: t.type, name: t.name, custom: t.resource instanceof pulumi.CustomResource,
+                type: t.type, name: t.name, id: "", custom: t.resource instanceof pulumi.CustomResource,
                 inputs: { ...t.props }, secretInputs: [],
                 opts: {
                     protect: o.protect === true,
@@ -220,7 +252,6 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
                 },
             };
             registered.set(`${t.type}::${t.name}`, rec);
-            pending.push(secretKeysOf(t.props).then((k) => { rec.secretInputs = k; }));
             return undefined;
         });
         // A fresh require per run: the program reads config at module scope.
@@ -229,7 +260,6 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
     });
     const rt = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
     await rt.waitForRPCs?.();
-    await Promise.all(pending);
 
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const exported = require(PROGRAM) as Record<string, unknown>;

@@ -1,0 +1,210 @@
+/**
+ * The config module: every validated key refuses garbage with one line naming the key,
+ * the value and what is allowed, before any resource is registered.
+ */
+import * as assert from "assert";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, fqdn, ownsRecord, parseSettings } from "../infra/config";
+import { DROPLET_SIZES } from "../infra/config/catalog";
+import { Key, KEYS } from "../infra/config/schema";
+import { closest, isDomain, isEmail, parseCidr } from "../infra/config/validate";
+import { offlineSecrets, readStackConfig, ROOT } from "../tools/lib/mockrun";
+import { source } from "./helpers";
+
+interface Case { stack?: string; value?: string; also?: Partial<Record<Key, string>>; plain?: boolean; unset?: boolean; expect?: RegExp }
+
+/** For every key: values that must be refused. `value` is the raw string the CLI hands over. */
+const GARBAGE: Record<Key, Case[]> = {
+    region: [{ value: "nyc4" }, { value: "" }, { value: "NYC3" }, { value: "atl1" }],
+    vpcIpRange: [{ value: "10.20.0.0" }, { value: "10.20.0.1/20" }, { value: "8.8.0.0/16" }, { value: "10.0.0.0/8" }, { value: "10.20.0.0/28" }, { value: "abc" }, { unset: true }],
+    protectData: [{ value: "yes" }, { value: "1" }],
+    serverCount: [{ value: "0" }, { value: "11" }, { value: "two" }, { value: "1.5" }, { value: "-1" }],
+    serverSize: [{ value: "s-1vcpu-3gb" }, { value: "" }, { value: "S-1VCPU-1GB" }, { value: "512mb" }],
+    serverImage: [{ value: "ubuntu-20-04-x64" }, { value: "debian-12-x64" }],
+    serverBackups: [{ value: "maybe" }, { stack: "staging", value: "false", expect: /staging and prod servers keep backups/ }],
+    ipv6: [{ value: "on" }],
+    sshKeys: [{ value: "[]" }, { value: "\"abc\"" }, { value: "[\"not-a-key\"]" }, { value: "[1]" }, { value: "{}" }, { value: "[\"12\",\"12\"]" }, { unset: true }],
+    sshMode: [{ value: "password" }],
+    tailnet: [{ value: "" }, { value: "a b" }],
+    tailscaleTags: [{ value: "[]" }, { value: "[\"server\"]" }, { value: "[\"tag:\"]" }, { value: "[\"tag:9lives\"]" }],
+    tailscaleKeyExpirySeconds: [{ value: "0" }, { value: "99999999" }, { value: "1h" }],
+    tailscaleApiKey: [{ plain: true, value: "tskey-api-plain" }, { unset: true, expect: /pulumi config set --secret tailscaleApiKey/ }],
+    dbVersion: [{ value: "14" }, { value: "13" }, { value: "18" }, { value: "latest" }],
+    dbSize: [{ value: "db-s-1vcpu-3gb" }, { stack: "prod", value: "db-s-1vcpu-1gb", expect: /standby nodes need it/ }],
+    dbNodeCount: [{ value: "0" }, { value: "4" }, { stack: "prod", value: "1", expect: /primary and a standby/ }],
+    dbName: [{ value: "App-DB" }, { value: "1app" }, { value: "" }],
+    dbUser: [{ value: "doadmin" }, { value: "Admin" }],
+    dbPoolSize: [{ value: "0" }, { value: "1000" }],
+    dbPoolMode: [{ value: "lazy" }],
+    dbMaintenanceDay: [{ value: "someday" }],
+    dbMaintenanceHour: [{ value: "25:00" }, { value: "3am" }],
+    domain: [{ value: "localhost" }, { value: "exa mple.com" }, { value: "-bad.com" }, { value: "example.123" }, { unset: true }],
+    frontendHost: [{ stack: "staging", value: "app", expect: /stack owns/ }, { value: "App" }, { value: "a..b" }, { stack: "prod", value: "staging", expect: /another stack's label/ }],
+    apiHost: [{ stack: "staging", value: "api", expect: /stack owns/ }, { stack: "staging", value: "staging", expect: /different name from frontendHost/ }],
+    dnsTtl: [{ value: "10" }, { value: "86401" }],
+    healthPath: [{ value: "health" }, { value: "/health check" }],
+    acmeEmail: [{ value: "ops" }],
+    alertEmails: [{ value: "[]" }, { value: "[\"not-an-email\"]" }, { value: "\"ops@example.com\"" }],
+    slackChannel: [{ value: "Ops Channel" }, { stack: "dev", value: "#ops", expect: /slackWebhookUrl: secret is not set/ }],
+    slackWebhookUrl: [{ stack: "prod", plain: true, value: "https://hooks.slack.com/services/T/B/X" }],
+    cpuAlertPercent: [{ value: "0" }, { value: "101" }],
+    memoryAlertPercent: [{ value: "0" }, { value: "101" }],
+    diskAlertPercent: [{ value: "0" }, { value: "101" }],
+    imageRepository: [{ value: "ghcr.io/Acme/Shop" }, { value: "shop" }, { value: "ghcr.io/acme/shop:1.0" }],
+    imageTag: [{ value: "" }, { value: "-bad" }, { value: "a b" }, { value: "x".repeat(129) }],
+    imageDigest: [{ value: "sha256:abc" }, { value: `md5:${"a".repeat(32)}` }],
+    proxyImage: [{ value: "caddy" }, { value: "caddy:" }],
+    ghcrUsername: [{ value: "-bad-" }, { stack: "prod", value: "", expect: /registry user that owns ghcrToken/, also: {} }],
+    ghcrToken: [{ stack: "prod", plain: true, value: "ghp_plain" }],
+    appPort: [{ value: "0" }, { value: "80" }, { value: "70000" }],
+    appMemoryMb: [{ value: "10" }],
+    logLevel: [{ value: "verbose" }],
+    appEnv: [{ value: "[]" }, { value: "{\"lower\":\"x\"}" }, { value: "{\"API_TOKEN\":\"x\"}" }, { value: "{\"DATABASE_URL\":\"x\"}" }, { value: "{\"N\":5}" }, { value: "{oops" }],
+    appSecretNames: [{ value: "[\"lower\"]" }, { value: "[\"PORT\"]" }, { value: "[\"SESSION_SECRET\",\"NEW_ONE\"]", expect: /NEW_ONE is listed in appSecretNames but has no value/ }],
+    appSecrets: [{ stack: "prod", plain: true, value: "{\"SESSION_SECRET\":\"x\",\"STRIPE_API_KEY\":\"y\"}" }, { stack: "prod", value: "{\"SESSION_SECRET\":\"x\"}", expect: /STRIPE_API_KEY is listed/ }],
+    migrationCommand: [{ value: "\"npm run migrate\"" }, { value: "[1]" }],
+    processes: [{ value: "{\"app\":{\"command\":[\"x\"]}}" }, { value: "{\"worker\":{\"command\":[]}}" }, { value: "{\"worker\":{\"command\":[\"x\"],\"memoryMb\":1}}" }, { value: "[]" }],
+    healthcheckIntervalSeconds: [{ value: "0" }],
+    healthcheckRetries: [{ value: "0" }],
+    deployTimeoutSeconds: [{ value: "5" }],
+    bootTimeoutSeconds: [{ value: "10" }],
+    githubOwner: [{ value: "-acme" }, { value: "" }],
+    githubRepository: [{ value: "a/b" }],
+    githubReviewers: [{ value: "[\"bad name\"]" }, { stack: "prod", value: "[]", expect: /at least one reviewer/ }],
+    githubReviewerTeams: [{ value: "[\"Team X\"]" }],
+    githubWaitTimerMinutes: [{ value: "-1" }, { value: "50000" }],
+    githubBranchPatterns: [{ stack: "staging", value: "[]", expect: /every branch deploy/ }, { value: "[\"\"]" }],
+    githubTagPatterns: [{ value: "[\"\"]" }],
+};
+
+/** Ways an error may show a bad value: as given, parsed, or the offending entry or name. */
+function fragments(raw: string): string[] {
+    const out = [JSON.stringify(raw).slice(0, 40), raw];
+    try {
+        const v = JSON.parse(raw) as unknown;
+        out.push(JSON.stringify(v).slice(0, 40));
+        if (Array.isArray(v)) out.push(...v.map((x) => JSON.stringify(x)));
+        else if (v && typeof v === "object") out.push(...Object.keys(v).map((k) => JSON.stringify(k)), ...Object.keys(v));
+    } catch { /* not JSON: shown as given */ }
+    return out.filter((f) => f !== "");
+}
+
+function attempt(key: Key, c: Case): Error {
+    const stack = c.stack ?? "staging";
+    const overrides: Partial<Record<Key, string>> = { ...(c.also ?? {}) };
+    if (c.value !== undefined && !c.unset) overrides[key] = c.value;
+    const src = source(stack, overrides, { plainKeys: c.plain ? [key] : [], unset: c.unset ? [key] : [] });
+    try {
+        parseSettings(src, stack);
+    } catch (e) {
+        return e as Error;
+    }
+    throw new Error(`platform:${key} = ${JSON.stringify(c.value)} (${stack}) was accepted`);
+}
+
+describe("config: garbage in, one clear line out", () => {
+    it("has bad-value cases for every key the config module reads", () => {
+        const missing = (Object.keys(KEYS) as Key[]).filter((k) => !(GARBAGE[k]?.length > 0));
+        assert.deepStrictEqual(missing, []);
+    });
+
+    for (const [key, cases] of Object.entries(GARBAGE) as [Key, Case[]][]) {
+        for (const c of cases) {
+            const label = c.unset ? "unset" : c.plain ? "set in plain text" : JSON.stringify(c.value);
+            it(`refuses platform:${key} ${label}${c.stack ? ` in ${c.stack}` : ""}`, () => {
+                const err = attempt(key, c);
+                assert.strictEqual(err.name, "ConfigError", `${err.name}: ${err.message}`);
+                assert.ok(!err.message.includes("\n"), `one line: ${err.message}`);
+                assert.match(err.message, /^(platform:[\w.]+|stack):/);
+                assert.match(err.message, /expected|run: pulumi config set/);
+                if (c.expect) assert.match(err.message, c.expect);
+                const secret = (KEYS[key] as { secret?: boolean }).secret;
+                if (c.plain || c.unset) {
+                    assert.ok(err.message.startsWith(`platform:${key}:`), err.message);
+                    if (secret) assert.match(err.message, new RegExp(`pulumi config set --secret`));
+                    if (c.value) assert.ok(!err.message.includes(c.value), "a secret value never appears in an error");
+                } else if (!c.also && !c.expect) {
+                    assert.ok(err.message.startsWith(`platform:${key}`), err.message);
+                    assert.ok(fragments(c.value!).some((f) => err.message.includes(f)), `shows the bad value: ${err.message}`);
+                }
+            });
+        }
+    }
+
+    it("suggests the closest droplet sizes for a mistyped slug", () => {
+        const err = attempt("serverSize", { value: "s-1vcpu-3gb" });
+        assert.match(err.message, /closest valid: s-1vcpu-1gb, s-1vcpu-2gb/);
+    });
+
+    it("refuses a stack it does not define", () => {
+        assert.throws(() => parseSettings(source("staging"), "qa"), /stack: "qa" is not a stack this program defines; expected one of dev, staging, prod/);
+    });
+
+    it("fails in the program before any resource is registered", async () => {
+        let registered = 0;
+        await pulumi.runtime.setMocks({
+            newResource: (a) => { registered++; return { id: "x", state: a.inputs }; },
+            call: (a) => a.inputs,
+        }, "platform", "staging", false);
+        const cfg = readStackConfig("staging");
+        const values = { ...cfg.values, ...offlineSecrets(cfg.values), "platform:dbVersion": "14" };
+        pulumi.runtime.setAllConfig(values, Object.keys(offlineSecrets(cfg.values)));
+        const program = path.join(ROOT, "infra", "index.ts");
+        for (const k of Object.keys(require.cache)) if (k.startsWith(path.join(ROOT, "infra"))) delete require.cache[k];
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        assert.throws(() => require(program), (e: Error) => e.name === "ConfigError" && /platform:dbVersion: "14"/.test(e.message));
+        assert.strictEqual(registered, 0);
+        // A RunError makes the CLI print the message alone, without a stack trace.
+        assert.ok(pulumi.RunError.isInstance(new ConfigError("k", "m")));
+    });
+});
+
+describe("config: the committed stacks", () => {
+    for (const stack of ["dev", "staging", "prod"]) {
+        it(`${stack} parses with the secrets it needs`, () => {
+            const s = parseSettings(source(stack), stack);
+            assert.strictEqual(s.stack, stack);
+            assert.strictEqual(s.prefix, `platform-${stack}`);
+        });
+    }
+
+    it("derives the edge from the server count: load balancer for several, reserved IP for one", () => {
+        assert.strictEqual(parseSettings(source("prod"), "prod").edge, "load-balancer");
+        assert.strictEqual(parseSettings(source("staging"), "staging").edge, "load-balancer");
+        assert.strictEqual(parseSettings(source("dev"), "dev").edge, "reserved-ip");
+    });
+
+    it("uses the declared defaults when a key is unset", () => {
+        const s = parseSettings(source("dev", {}, { unset: ["healthPath", "dnsTtl", "dbVersion"] }), "dev");
+        assert.strictEqual(s.healthPath, "/api/v1/health");
+        assert.strictEqual(s.dns.ttl, 60);
+        assert.strictEqual(s.database.version, "17");
+    });
+
+    it("keeps 0 as 0 instead of falling back to a default", () => {
+        const s = parseSettings(source("prod", { githubWaitTimerMinutes: "0" }), "prod");
+        assert.strictEqual(s.github.waitTimerMinutes, 0);
+    });
+});
+
+describe("config: pure validators", () => {
+    it("parses CIDRs and rejects host bits", () => {
+        assert.deepStrictEqual(parseCidr("10.20.0.0/20"), { base: 0x0a140000, prefix: 20 });
+        assert.strictEqual(parseCidr("10.20.0.1/20"), undefined);
+        assert.strictEqual(parseCidr("300.0.0.0/8"), undefined);
+    });
+    it("knows domains and emails", () => {
+        assert.ok(isDomain("acme-shop.com") && !isDomain("acme") && !isDomain("a_b.com"));
+        assert.ok(isEmail("ops@acme-shop.com") && !isEmail("ops@") && !isEmail("@acme.com"));
+    });
+    it("ranks suggestions by edit distance", () => {
+        assert.deepStrictEqual(closest("s-2vcpu-4g", DROPLET_SIZES, 1), ["s-2vcpu-4gb"]);
+    });
+    it("lets a non-prod stack own only names carrying its label", () => {
+        assert.ok(ownsRecord("staging", "staging") && ownsRecord("staging", "api.staging"));
+        assert.ok(!ownsRecord("staging", "api") && !ownsRecord("staging", "@") && !ownsRecord("staging", "staging.api"));
+        assert.ok(ownsRecord("prod", "@") && ownsRecord("prod", "app") && !ownsRecord("prod", "api.dev"));
+        assert.strictEqual(fqdn("@", "acme-shop.com"), "acme-shop.com");
+    });
+});

@@ -1,0 +1,34 @@
+import * as assert from "assert";
+import { DROPLET_ALERTS } from "../infra/monitoring";
+import { ofType, record, T } from "./helpers";
+
+describe("monitoring", () => {
+    it("alerts on droplet CPU, memory and disk for every server, to the emails and Slack", async () => {
+        const rec = await record("prod");
+        const alerts = ofType(rec, T.alert);
+        assert.deepStrictEqual(alerts.map((a) => a.inputs.type), DROPLET_ALERTS.map((a) => a.type));
+        const ids = ofType(rec, T.droplet).length;
+        for (const a of alerts) {
+            assert.strictEqual((a.inputs.entities as string[]).length, ids);
+            assert.strictEqual(a.inputs.compare, "GreaterThan");
+            assert.strictEqual(a.inputs.window, "5m");
+            const alertsTo = a.inputs.alerts as { emails: string[]; slacks: { channel: string; url: string }[] };
+            assert.deepStrictEqual(alertsTo.emails, ["ops@acme-shop.com"]);
+            assert.strictEqual(alertsTo.slacks[0].channel, "#shop-alerts");
+            assert.ok(a.secretInputs.includes("alerts"), "the Slack webhook stays secret");
+        }
+        assert.deepStrictEqual(alerts.map((a) => a.inputs.value), [85, 90, 85]);
+    });
+
+    it("checks the public health URL and alerts when it is down or its certificate expires", async () => {
+        const rec = await record("staging");
+        const check = ofType(rec, T.uptime)[0];
+        assert.strictEqual(check.inputs.target, "https://api.staging.acme-shop.com/api/v1/health");
+        assert.deepStrictEqual(ofType(rec, T.uptimeAlert).map((a) => a.inputs.type), ["down", "ssl_expiry"]);
+    });
+
+    it("without a Slack channel, alerts go to email only", async () => {
+        const rec = await record("dev");
+        for (const a of ofType(rec, T.alert)) assert.deepStrictEqual((a.inputs.alerts as { slacks: unknown[] }).slacks, []);
+    });
+});
