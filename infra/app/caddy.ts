@@ -14,7 +14,10 @@ export type ProxyMode =
 
 export interface ProxyOptions {
     mode: ProxyMode;
-    /** `host:port` of each app container to send traffic to. Empty before the first deploy. */
+    /**
+     * `host:port` of each upstream. In production these are the two fixed slot names
+     * (`app-blue:3000`, `app-green:3000`); an unresolvable slot simply fails its health check.
+     */
     upstreams: string[];
     /** The app's health endpoint, probed actively. @example "/api/v1/health" */
     healthPath: string;

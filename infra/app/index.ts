@@ -12,13 +12,24 @@ export { caddyConfig } from "./caddy";
 export { healthcheckCommand, imageRef, plainEnv } from "./container";
 
 /** Shell scripts the deploy runs; kept as files so shellcheck reads exactly what runs. */
-export function script(name: "wait-for-server" | "migrate" | "cutover"): string {
+export function script(name: "wait-for-server" | "migrate" | "cutover" | "proxy-config"): string {
     return fs.readFileSync(path.join(__dirname, "scripts", `${name}.sh`), "utf8");
 }
 
 /** Docker network the proxy and app containers share; app containers publish no host ports. */
 export const NETWORK = "platform";
 export const PROXY_CONTAINER = "edge-proxy";
+/**
+ * The proxy's two fixed upstreams. A new app container joins the network under the slot
+ * the live one does not hold (see scripts/cutover.sh), so a deploy never changes the
+ * proxy's config and never reloads it.
+ */
+export const SLOTS = ["blue", "green"] as const;
+
+/** The proxy's upstream addresses for an app port. */
+export function slotUpstreams(port: number): string[] {
+    return SLOTS.map((s) => `app-${s}:${port}`);
+}
 
 export interface AppServer {
     /** Stable key. @example "web-1" */
@@ -70,10 +81,12 @@ export interface AppArgs {
  *
  * A release is `repository@sha256:...`. Changing it replaces the app container
  * create-before-delete: the new container (auto-named, so both can exist) must pass its
- * Docker healthcheck within the timeout, then the cut-over script points Caddy at it, and
- * only then does Pulumi remove the old one. A new image that never turns healthy fails the
- * update before the cut-over, so the old container keeps serving. With several servers the
- * rollout is sequential: each server's containers wait for the previous server's cut-over.
+ * Docker healthcheck within the timeout; then the cut-over script attaches it to the
+ * proxy's network under the free slot name, and only then does Pulumi stop the old one,
+ * whose in-flight requests finish while Caddy retries new ones on the new container. A new
+ * image that never turns healthy fails the update before the cut-over, so it never receives
+ * a request and the old container keeps serving. With several servers the rollout is
+ * sequential: each server's containers wait for the previous server's cut-over.
  */
 export class App extends pulumi.ComponentResource {
     /** The digest every server runs: the release record. */
@@ -140,12 +153,12 @@ export class App extends pulumi.ComponentResource {
         const proxyPull = new docker.RemoteImage(`${name}-proxy-image`, { name: proxyImage, keepLocally: true }, on);
         const proxyData = new docker.Volume(`${name}-proxy-data`, { name: "edge-proxy-data" }, { ...on, retainOnDelete: true });
         const proxyConfigVolume = new docker.Volume(`${name}-proxy-config`, { name: "edge-proxy-config" }, { ...on, retainOnDelete: true });
-        const bootstrapConfig = JSON.stringify(caddyConfig({ mode: args.proxyMode, upstreams: [], healthPath: args.healthPath }));
+        const proxyConfig = JSON.stringify(caddyConfig({ mode: args.proxyMode, upstreams: slotUpstreams(args.port), healthPath: args.healthPath }));
         const proxy = new docker.Container(`${name}-proxy`, {
             name: PROXY_CONTAINER,
             image: proxyImage,
-            command: ["caddy", "run", "--resume", "--config", "/etc/caddy/bootstrap.json"],
-            uploads: [{ file: "/etc/caddy/bootstrap.json", content: bootstrapConfig }],
+            command: ["caddy", "run", "--resume", "--config", "/etc/caddy/caddy.json"],
+            uploads: [{ file: "/etc/caddy/caddy.json", content: proxyConfig }],
             ports: [{ internal: 80, external: 80 }, { internal: 443, external: 443 }],
             volumes: [
                 { volumeName: proxyData.name, containerPath: "/data" },
@@ -158,6 +171,14 @@ export class App extends pulumi.ComponentResource {
             logOpts: { ...LOG_OPTS },
             labels: [{ label: "platform.role", value: "proxy" }],
         }, { ...on, dependsOn: [proxyPull], deleteBeforeReplace: true, ignoreChanges: ["image", "uploads"] });
+        // A changed config (domains, health path) is loaded in place; a routine deploy never
+        // changes it, so it never reloads the proxy.
+        const proxyReload = new command.local.Command(`${name}-proxy-config`, {
+            create: script("proxy-config"),
+            interpreter: ["/bin/bash", "-c"],
+            environment: { DOCKER_HOST: dockerHost, SERVER: server.tailnetHostname, PROXY_CONTAINER, PROXY_CONFIG: proxyConfig },
+            triggers: [proxyConfig],
+        }, { parent, dependsOn: [proxy] });
 
         const beforeApp: pulumi.Resource[] = [image, ...previous];
         if (runMigrations && args.migrationCommand.length > 0) {
@@ -165,12 +186,12 @@ export class App extends pulumi.ComponentResource {
                 create: script("migrate"),
                 interpreter: ["/bin/bash", "-c"],
                 environment: pulumi.secret(pulumi.all([this.image, args.migrationDatabaseUrl]).apply(([img, url]) => ({
-                    DOCKER_HOST: dockerHost, SERVER: server.tailnetHostname, IMAGE: img, NETWORK,
+                    DOCKER_HOST: dockerHost, SERVER: server.tailnetHostname, IMAGE: img,
                     DATABASE_URL: url, MIGRATE_ARGS: shellJoin(args.migrationCommand),
                 }))),
                 // Runs again exactly when the release changes.
                 triggers: [this.image],
-            }, { parent, dependsOn: [image, network, ...previous] }));
+            }, { parent, dependsOn: [image, ...previous] }));
         }
 
         const common = {
@@ -179,14 +200,12 @@ export class App extends pulumi.ComponentResource {
             logDriver: "json-file",
             logOpts: { ...LOG_OPTS },
             envs: pulumi.secret(pulumi.output(args.secretEnv).apply((secret) => [...args.env, ...secret])),
-            networksAdvanced: [{ name: network.name }],
             destroyGraceSeconds: 30,
             stopTimeout: 30,
         };
         const app = new docker.Container(`${name}-app`, {
             ...common,
             memory: args.memoryMb,
-            networksAdvanced: [{ name: network.name, aliases: ["app"] }],
             labels: [{ label: "platform.role", value: "app" }, { label: "platform.release", value: args.tag }],
             healthcheck: {
                 tests: healthcheckCommand(args.port, args.healthPath),
@@ -198,7 +217,9 @@ export class App extends pulumi.ComponentResource {
             },
             wait: true,
             waitTimeout: args.deployTimeoutSeconds,
-        }, { ...on, dependsOn: beforeApp, deleteBeforeReplace: false });
+            // Starts on the default bridge, unreachable by the proxy; the cut-over attaches it
+            // to the proxy's network once healthy, which Pulumi must not undo.
+        }, { ...on, dependsOn: beforeApp, deleteBeforeReplace: false, ignoreChanges: ["networksAdvanced", "networkMode"] });
 
         for (const p of args.processes) {
             new docker.Container(`${name}-${p.name}`, {
@@ -209,16 +230,15 @@ export class App extends pulumi.ComponentResource {
             }, { ...on, dependsOn: beforeApp, deleteBeforeReplace: false });
         }
 
-        const liveConfig = app.name.apply((container) =>
-            JSON.stringify(caddyConfig({ mode: args.proxyMode, upstreams: [`${container}:${args.port}`], healthPath: args.healthPath })));
         return new command.local.Command(`${name}-cutover`, {
             create: script("cutover"),
             interpreter: ["/bin/bash", "-c"],
             environment: {
                 DOCKER_HOST: dockerHost, SERVER: server.tailnetHostname, APP_CONTAINER: app.name,
-                PROXY_CONTAINER, PROXY_CONFIG: liveConfig, HEALTH_TIMEOUT: String(args.deployTimeoutSeconds),
+                PROXY_CONTAINER, NETWORK, HEALTH_TIMEOUT: String(args.deployTimeoutSeconds),
             },
-            triggers: [app.id, liveConfig],
-        }, { parent, dependsOn: [app, proxy] });
+            // Runs for every new app container, i.e. for every release.
+            triggers: [app.id],
+        }, { parent, dependsOn: [app, proxyReload, network] });
     }
 }

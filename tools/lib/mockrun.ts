@@ -115,8 +115,7 @@ function fakeIp(name: string, base: string): string {
 }
 
 /** Provider outputs the program reads, filled with plausible values. */
-function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-    const id = fakeId(type, name);
+function mockState(type: string, name: string, inputs: Record<string, unknown>, id: string): Record<string, unknown> {
     switch (type) {
         case "digitalocean:index/droplet:Droplet":
             return { ...inputs, ipv4Address: fakeIp(name, "203.0.113"), ipv4AddressPrivate: fakeIp(name, "10.0.0"), dropletUrn: `do:droplet:${id}` };
@@ -221,9 +220,13 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
             // Ids and addresses do not depend on the stack name, so two stacks' recordings
             // compare equal where their programs are equal.
             const stable = args.name.split(stack).join("<stack>");
-            const id = fakeId(args.type, stable);
+            // A container's inputs all force replacement, and a replacement is a new
+            // container: its id (and auto-name) follow its inputs, as they do for real.
+            const id = args.type === "docker:index/container:Container"
+                ? fakeId(args.type, `${stable}::${JSON.stringify(rec?.inputs ?? args.inputs).split(stack).join("<stack>")}`)
+                : fakeId(args.type, stable);
             if (rec) rec.id = id;
-            return { id, state: mockState(args.type, stable, rec?.inputs ?? args.inputs) };
+            return { id, state: mockState(args.type, stable, rec?.inputs ?? args.inputs, id) };
         },
         call: (args) => mockCall(args.token, args.inputs),
     }, PROJECT, stack, false);

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Points a server's edge proxy at its new app container, once that container is healthy.
-# The old container keeps serving until this succeeds; Pulumi removes it afterwards.
-# Env: DOCKER_HOST (ssh://deploy@server), SERVER, APP_CONTAINER, PROXY_CONTAINER,
-#      PROXY_CONFIG (Caddy JSON), HEALTH_TIMEOUT (seconds).
+# Puts a server's new app container into service once it is healthy, without touching the
+# proxy's config: the proxy balances over two fixed upstream names, app-blue and app-green,
+# with active health checks. The new container takes the slot the live one does not hold;
+# both serve side by side until Pulumi stops the old one, whose in-flight requests finish
+# while new ones are retried on the new container. No proxy reload, no dropped connection.
+# Env: DOCKER_HOST (ssh://deploy@server), SERVER, APP_CONTAINER, PROXY_CONTAINER, NETWORK,
+#      HEALTH_TIMEOUT (seconds).
 set -euo pipefail
-: "${SERVER:?}" "${APP_CONTAINER:?}" "${PROXY_CONTAINER:?}" "${PROXY_CONFIG:?}" "${HEALTH_TIMEOUT:?}"
+: "${SERVER:?}" "${APP_CONTAINER:?}" "${PROXY_CONTAINER:?}" "${NETWORK:?}" "${HEALTH_TIMEOUT:?}"
 
 deadline=$((SECONDS + HEALTH_TIMEOUT))
 while :; do
@@ -18,10 +21,13 @@ while :; do
     sleep 1
 done
 
-# caddy reload loads the config through the admin API: in-flight requests finish on the old
-# upstream, new ones go to the new container, and no listener is closed in between.
-printf '%s' "${PROXY_CONFIG}" | docker exec -i "${PROXY_CONTAINER}" caddy reload --config /dev/stdin
-echo "${SERVER}: traffic now goes to ${APP_CONTAINER}"
+# The live slot is recorded in the proxy's config volume; the new container takes the other.
+live="$(docker exec "${PROXY_CONTAINER}" cat /config/platform-live-slot 2>/dev/null || true)"
+if [[ "${live}" == "blue" ]]; then slot="green"; else slot="blue"; fi
+
+docker network connect --alias "app-${slot}" "${NETWORK}" "${APP_CONTAINER}"
+docker exec "${PROXY_CONTAINER}" sh -c "echo ${slot} > /config/platform-live-slot"
+echo "${SERVER}: ${APP_CONTAINER} now serves as app-${slot}"
 
 # Keep a week of images on the host so a rollback to a recent release starts without a pull.
 docker image prune --all --force --filter "until=168h" >/dev/null || true

@@ -1,0 +1,234 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { healthcheckCommand, imageRef, plainEnv, script } from "../infra/app";
+import { shellJoin, shellQuote } from "../infra/shell";
+import { fakeDigest, RecordedStack } from "../tools/lib/mockrun";
+import { named, ofType, record, shellcheck, T, tmpdir } from "./helpers";
+
+const DIGEST = /^ghcr\.io\/acme-shop\/shop@sha256:[a-f0-9]{64}$/;
+const byRole = (rec: RecordedStack, role: string) => ofType(rec, T.container).filter((c) =>
+    (c.inputs.labels as { label: string; value: string }[]).some((l) => l.label === "platform.role" && l.value === role));
+
+/** Resource types a release may touch: the containers, their images, and the deploy commands. */
+const CONTAINER_SIDE = /^(docker:index\/|command:local:Command$)/;
+
+describe("app: containers", () => {
+    for (const stack of ["staging", "prod"]) {
+        it(`${stack}: every container runs an image pinned by digest`, async () => {
+            const rec = await record(stack);
+            const containers = ofType(rec, T.container);
+            assert.ok(containers.length >= 3);
+            for (const c of containers) assert.match(String(c.inputs.image), /@sha256:[a-f0-9]{64}$/, c.name);
+            for (const app of byRole(rec, "app")) assert.match(String(app.inputs.image), DIGEST);
+            assert.strictEqual((rec.outputs.release as { image: string }).image, byRole(rec, "app")[0].inputs.image);
+        });
+
+        it(`${stack}: app containers are health-checked and waited for, and replaced create-before-delete`, async () => {
+            const rec = await record(stack);
+            const apps = byRole(rec, "app");
+            assert.strictEqual(apps.length, 2);
+            for (const a of apps) {
+                const hc = a.inputs.healthcheck as { tests: string[]; interval: string; retries: number };
+                assert.deepStrictEqual(hc.tests, healthcheckCommand(3000, "/api/v1/health"));
+                assert.strictEqual(hc.interval, "5s");
+                assert.strictEqual(a.inputs.wait, true);
+                assert.strictEqual(a.inputs.waitTimeout, 180);
+                assert.strictEqual(a.opts.deleteBeforeReplace, false);
+                assert.strictEqual(a.inputs.name, undefined, "auto-named, so old and new can run side by side");
+                assert.strictEqual(a.inputs.networksAdvanced, undefined, "unreachable by the proxy until the cut-over attaches it");
+                assert.deepStrictEqual(a.opts.ignoreChanges, ["networksAdvanced", "networkMode"]);
+            }
+        });
+
+        it(`${stack}: only the edge proxy publishes host ports, and only 80/443`, async () => {
+            const rec = await record(stack);
+            for (const c of ofType(rec, T.container)) {
+                const ports = (c.inputs.ports as { external: number }[] | undefined) ?? [];
+                if (c.name.endsWith("-proxy")) assert.deepStrictEqual(ports.map((p) => p.external), [80, 443]);
+                else assert.deepStrictEqual(ports, [], c.name);
+            }
+        });
+
+        it(`${stack}: every container rotates its logs and has a restart policy and a memory limit`, async () => {
+            const rec = await record(stack);
+            for (const c of ofType(rec, T.container)) {
+                assert.strictEqual(c.inputs.logDriver, "json-file");
+                assert.deepStrictEqual(c.inputs.logOpts, { "max-size": "10m", "max-file": "5" });
+                assert.strictEqual(c.inputs.restart, "unless-stopped");
+                assert.ok((c.inputs.memory as number) > 0);
+            }
+        });
+
+        it(`${stack}: migrations run once, on the first server, before any app or worker starts`, async () => {
+            const rec = await record(stack);
+            const migrations = ofType(rec, T.command).filter((c) => c.name.endsWith("-migrate"));
+            assert.deepStrictEqual(migrations.map((m) => m.name), [`${stack}-web-1-migrate`]);
+            assert.ok(migrations[0].secretInputs.includes("environment"), "DATABASE_URL stays secret");
+            const env = migrations[0].inputs.environment as Record<string, string>;
+            assert.strictEqual(env.MIGRATE_ARGS, "npm run db:migrate");
+            assert.match(env.DATABASE_URL, /@private-.*:25060\/app\?sslmode=require$/);
+            assert.match(env.IMAGE, DIGEST);
+            for (const c of ofType(rec, T.container).filter((x) => x.name.startsWith(`${stack}-web-1-`) && !x.name.endsWith("-proxy"))) {
+                assert.ok(c.opts.dependsOn.includes(`${stack}-web-1-migrate`), c.name);
+            }
+        });
+
+        it(`${stack}: rolls across servers one at a time`, async () => {
+            const rec = await record(stack);
+            const app2 = named(rec, T.container, `${stack}-web-2-app`);
+            assert.ok(app2.opts.dependsOn.includes(`${stack}-web-1-cutover`));
+            const worker2 = named(rec, T.container, `${stack}-web-2-worker`);
+            assert.ok(worker2.opts.dependsOn.includes(`${stack}-web-1-cutover`));
+            const cut1 = named(rec, T.command, `${stack}-web-1-cutover`);
+            assert.deepStrictEqual([...cut1.opts.dependsOn].sort(), [`${stack}-web-1-app`, `${stack}-web-1-network`, `${stack}-web-1-proxy-config`]);
+            assert.deepStrictEqual(cut1.inputs.triggers, [named(rec, T.container, `${stack}-web-1-app`).id]);
+        });
+
+        it(`${stack}: reaches each server's Docker over SSH on the tailnet, after it has booted`, async () => {
+            const rec = await record(stack);
+            for (const n of [1, 2]) {
+                const p = named(rec, "pulumi:providers:docker", `${stack}-web-${n}-docker`);
+                assert.strictEqual(p.inputs.host, `ssh://deploy@${stack}-web-${n}`);
+                assert.deepStrictEqual(p.opts.dependsOn, [`${stack}-web-${n}-ready`]);
+                const ready = named(rec, T.command, `${stack}-web-${n}-ready`);
+                assert.strictEqual((ready.inputs.environment as Record<string, string>).SERVER, `${stack}-web-${n}`);
+                assert.deepStrictEqual(ready.inputs.triggers, [Number(named(rec, T.droplet, `${stack}-web-${n}`).id)]);
+            }
+        });
+    }
+
+    it("gives app processes the platform environment, with DATABASE_URL and app secrets only as secrets", async () => {
+        const rec = await record("prod");
+        const app = named(rec, T.container, "prod-web-1-app");
+        assert.ok(app.secretInputs.includes("envs"));
+        const envs = app.inputs.envs as string[];
+        for (const line of ["ENVIRONMENT=prod", "API_URL=https://api.acme-shop.com", "FRONTEND_URL=https://app.acme-shop.com", "LOG_LEVEL=info", "FEATURE_CHECKOUT_V2=true"]) {
+            assert.ok(envs.includes(line), line);
+        }
+        assert.ok(envs.some((e) => /^DATABASE_URL=postgresql:\/\/app:.*@private-pool-.*:25061\/app-pool\?sslmode=require$/.test(e)));
+        assert.ok(envs.some((e) => e.startsWith("SESSION_SECRET=")) && envs.some((e) => e.startsWith("STRIPE_API_KEY=")));
+        const worker = named(rec, T.container, "prod-web-1-worker");
+        assert.deepStrictEqual(worker.inputs.command, ["node", "dist/worker.js"]);
+        assert.strictEqual(worker.inputs.memory, 512);
+        assert.strictEqual(worker.inputs.healthcheck, undefined);
+    });
+
+    it("pins a promoted or rolled-back digest instead of resolving the tag", async () => {
+        const pinned = `sha256:${"ab".repeat(32)}`;
+        const rec = await record("staging", { overrides: { imageDigest: pinned } });
+        for (const a of byRole(rec, "app")) assert.strictEqual(a.inputs.image, `ghcr.io/acme-shop/shop@${pinned}`);
+        assert.strictEqual((rec.outputs.release as { digest: string }).digest, pinned);
+    });
+
+    it("resolves the configured tag to its registry digest", async () => {
+        const rec = await record("staging");
+        assert.strictEqual((rec.outputs.release as { digest: string }).digest, fakeDigest("ghcr.io/acme-shop/shop:1.4.2"));
+    });
+});
+
+describe("app: the edge proxy's config", () => {
+    it("balances over the two fixed slots with active health checks and retries, behind the load balancer", async () => {
+        const rec = await record("prod");
+        const proxy = named(rec, T.container, "prod-web-1-proxy");
+        const upload = (proxy.inputs.uploads as { file: string; content: string }[])[0];
+        assert.strictEqual(upload.file, "/etc/caddy/caddy.json");
+        const cfg = JSON.parse(upload.content);
+        const server = cfg.apps.http.servers.edge;
+        assert.deepStrictEqual(server.listen, [":80"]);
+        const rp = server.routes[0].handle[0];
+        assert.deepStrictEqual(rp.upstreams, [{ dial: "app-blue:3000" }, { dial: "app-green:3000" }]);
+        assert.strictEqual(rp.health_checks.active.uri, "/api/v1/health");
+        assert.strictEqual(rp.load_balancing.try_duration, "5s");
+        assert.deepStrictEqual(rp.trusted_proxies, ["10.30.0.0/20"]);
+        assert.deepStrictEqual(proxy.opts.ignoreChanges, ["image", "uploads"]);
+        assert.strictEqual(proxy.opts.deleteBeforeReplace, true, "it owns host ports");
+        const reload = named(rec, T.command, "prod-web-1-proxy-config");
+        assert.deepStrictEqual(reload.inputs.triggers, [upload.content]);
+    });
+
+    for (const stack of ["dev", "staging", "prod"]) {
+        it(`${stack}: the real caddy accepts the proxy config the program generates`, async () => {
+            const rec = await record(stack);
+            const upload = (named(rec, T.container, `${stack}-web-1-proxy`).inputs.uploads as { content: string }[])[0];
+            const dir = tmpdir("caddy-validate-");
+            const file = path.join(dir, "caddy.json");
+            fs.writeFileSync(file, upload.content);
+            const res = spawnSync("caddy", ["validate", "--config", file], { encoding: "utf8", env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+            assert.strictEqual(res.status, 0, `${res.stdout}${res.stderr}`);
+            assert.match(res.stdout + res.stderr, /Valid configuration/);
+        });
+    }
+
+    it("with one server, owns 80 and 443 and gets certificates for the stack's names", async () => {
+        const rec = await record("dev");
+        const upload = (named(rec, T.container, "dev-web-1-proxy").inputs.uploads as { content: string }[])[0];
+        const cfg = JSON.parse(upload.content);
+        assert.deepStrictEqual(cfg.apps.http.servers.edge.listen, [":443", ":80"]);
+        assert.deepStrictEqual(cfg.apps.http.servers.edge.routes[0].match, [{ host: ["dev.acme-shop.com", "api.dev.acme-shop.com"] }]);
+        assert.strictEqual(cfg.apps.http.servers.edge.automatic_https, undefined);
+        assert.strictEqual(cfg.apps.tls.automation.policies[0].issuers[0].email, "ops@acme-shop.com");
+    });
+});
+
+describe("app: a rollback is just a deploy", () => {
+    const changed = (a: RecordedStack, b: RecordedStack) => {
+        const before = new Map(a.resources.map((r) => [`${r.type}::${r.name}`, r]));
+        const diff: string[] = [];
+        for (const r of b.resources) {
+            const old = before.get(`${r.type}::${r.name}`);
+            if (!old || JSON.stringify(old.inputs) !== JSON.stringify(r.inputs) || JSON.stringify(old.opts) !== JSON.stringify(r.opts)) diff.push(`${r.type}::${r.name}`);
+        }
+        for (const k of before.keys()) if (!b.resources.some((r) => `${r.type}::${r.name}` === k)) diff.push(k);
+        return diff;
+    };
+
+    for (const stack of ["staging", "prod"]) {
+        it(`${stack}: changing only imageTag changes only container-side resources`, async () => {
+            const a = await record(stack);
+            const b = await record(stack, { overrides: { imageTag: "1.4.1" } });
+            assert.strictEqual(a.resources.length, b.resources.length);
+            const diff = changed(a, b);
+            assert.ok(diff.length > 0);
+            const outside = diff.filter((k) => !CONTAINER_SIDE.test(k.split("::")[0]));
+            assert.deepStrictEqual(outside, [], "droplets, database, firewall, DNS, Tailscale and GitHub stay as they are");
+            assert.ok(!diff.some((k) => k.endsWith("-ready")), "no server readiness re-check");
+            for (const n of [1, 2]) {
+                for (const part of ["image", "app", "worker", "cutover"]) assert.ok(diff.includes(`${part === "cutover" ? T.command : part === "image" ? T.remoteImage : T.container}::${stack}-web-${n}-${part}`), `${part} on web-${n}`);
+            }
+            assert.ok(diff.includes(`${T.command}::${stack}-web-1-migrate`));
+            assert.ok(!diff.some((k) => /-proxy(-config|-image)?$/.test(k)), "the edge proxy keeps running with the same config");
+        });
+    }
+
+    it("deploying the same tag again changes nothing", async () => {
+        const a = await record("staging");
+        const b = await record("staging", { overrides: { imageTag: "1.4.2" } });
+        assert.deepStrictEqual(changed(a, b), []);
+    });
+});
+
+describe("app: shell sent to servers", () => {
+    for (const name of ["wait-for-server", "migrate", "cutover", "proxy-config"] as const) {
+        it(`${name}.sh passes shellcheck`, () => {
+            assert.strictEqual(shellcheck(script(name)), "");
+        });
+    }
+
+    it("quotes migration argv so config cannot inject shell", () => {
+        assert.strictEqual(shellJoin(["npm", "run", "db:migrate"]), "npm run db:migrate");
+        assert.strictEqual(shellQuote("a b;rm -rf /"), "'a b;rm -rf /'");
+        assert.strictEqual(shellQuote("it's"), "'it'\\''s'");
+    });
+
+    it("refuses an image reference that is not a sha256 digest", () => {
+        assert.throws(() => imageRef("ghcr.io/a/b", "latest"), /not a sha256 digest/);
+        assert.strictEqual(imageRef("ghcr.io/a/b", `sha256:${"0".repeat(64)}`), `ghcr.io/a/b@sha256:${"0".repeat(64)}`);
+    });
+
+    it("builds the plain environment in a stable order, without DATABASE_URL", () => {
+        const env = plainEnv({ environment: "dev", apiUrl: "a", frontendUrl: "f", publicUrl: "p", logLevel: "debug", port: 3000, extra: { Z: "1", A: "2" } });
+        assert.deepStrictEqual(env, ["ENVIRONMENT=dev", "API_URL=a", "FRONTEND_URL=f", "PUBLIC_URL=p", "LOG_LEVEL=debug", "PORT=3000", "A=2", "Z=1"]);
+    });
+});

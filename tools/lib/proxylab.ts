@@ -1,0 +1,208 @@
+/**
+ * A local lab for the edge proxy: stand-in app versions as HTTP servers on 127.0.0.1, a
+ * real `caddy` running the config the program generates, and a bounded request loop.
+ * Used by the proxy tests and by bench/proxy.ts. Traffic never leaves loopback.
+ */
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { caddyConfig } from "../../infra/app/caddy";
+
+export const HEALTH_PATH = "/api/v1/health";
+
+export async function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.on("error", reject);
+        srv.listen(0, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+export interface AppVersion {
+    name: string;
+    /** The container-private port its healthcheck probes. */
+    port: number;
+    /** Requests served on paths other than the health path. */
+    served: number;
+    /** Whether the health endpoint answers 200 (else 503). */
+    healthy: boolean;
+    /** Makes it reachable on another port too: what joining the proxy's network does. */
+    expose(port: number): Promise<void>;
+    /** Like `docker stop`: stop accepting, finish in-flight requests, close idle connections. */
+    stop(): Promise<void>;
+}
+
+/** Starts a stand-in app version answering `name` on every path. */
+export async function startVersion(name: string, healthy = true): Promise<AppVersion> {
+    const servers: http.Server[] = [];
+    const sockets = new Set<net.Socket>();
+    let closing = false;
+    const handler: http.RequestListener = (req, res) => {
+        // While stopping, finish this request but close its connection after it.
+        if (closing) res.setHeader("connection", "close");
+        if (req.url === HEALTH_PATH) {
+            res.writeHead(v.healthy ? 200 : 503, { "content-type": "text/plain" }).end(v.healthy ? "ok" : "unhealthy");
+            return;
+        }
+        v.served++;
+        res.writeHead(200, { "content-type": "text/plain" }).end(name);
+    };
+    const listen = async (port: number) => {
+        const server = http.createServer(handler);
+        server.keepAliveTimeout = 5000;
+        server.on("connection", (sock) => { sockets.add(sock); sock.on("close", () => sockets.delete(sock)); });
+        await new Promise<void>((resolve, reject) => {
+            server.once("error", reject);
+            server.listen(port, "127.0.0.1", () => { server.off("error", reject); resolve(); });
+        });
+        servers.push(server);
+    };
+    const v: AppVersion = {
+        name, port: await freePort(), served: 0, healthy,
+        expose: listen,
+        stop: async () => {
+            closing = true;
+            const closed = Promise.all(servers.map((srv) => new Promise<void>((resolve) => {
+                srv.close(() => resolve());
+                srv.closeIdleConnections();
+            })));
+            // Like docker's stop timeout: connections still open after the grace period are cut.
+            const grace = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
+            await Promise.race([closed, grace]);
+            for (const sock of sockets) sock.destroy();
+            await closed;
+        },
+    };
+    await listen(v.port);
+    return v;
+}
+
+/**
+ * What `docker network connect --alias app-<slot>` does, for the fake docker CLI: a small
+ * control endpoint that exposes a version on its slot's port.
+ */
+export async function startControl(versions: () => AppVersion[], slotPorts: Record<string, number>): Promise<{ url: string; stop(): Promise<void> }> {
+    const server = http.createServer((req, res) => {
+        const u = new URL(req.url ?? "/", "http://control");
+        const v = versions().find((x) => `app-${x.name}` === u.searchParams.get("container"));
+        const port = slotPorts[u.searchParams.get("alias") ?? ""];
+        if (u.pathname !== "/connect" || !v || !port) {
+            res.writeHead(404).end("no such container or alias\n");
+            return;
+        }
+        v.expose(port).then(() => res.writeHead(200).end(), (e: Error) => res.writeHead(500).end(`${e.message}\n`));
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    return { url: `http://127.0.0.1:${port}`, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+export interface Proxy {
+    port: number;
+    adminPort: number;
+    stop(): Promise<void>;
+    log(): string;
+}
+
+/** Starts the real caddy with the generated config in test mode (no ACME). */
+export async function startProxy(upstreams: string[], healthInterval = "250ms"): Promise<Proxy> {
+    const port = await freePort();
+    const adminPort = await freePort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "caddy-lab-"));
+    const configFor = (ups: string[]) => JSON.stringify(caddyConfig({
+        mode: { kind: "test", listen: `127.0.0.1:${port}` }, upstreams: ups, healthPath: HEALTH_PATH,
+        adminListen: `127.0.0.1:${adminPort}`, healthInterval,
+    }));
+    const file = path.join(dir, "caddy.json");
+    fs.writeFileSync(file, configFor(upstreams));
+    let output = "";
+    const child: ChildProcess = spawn("caddy", ["run", "--config", file], {
+        env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout!.on("data", (d) => { output += d; });
+    child.stderr!.on("data", (d) => { output += d; });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+        const up = await new Promise<boolean>((resolve) => {
+            const s = net.connect(port, "127.0.0.1", () => { s.destroy(); resolve(true); });
+            s.on("error", () => resolve(false));
+        });
+        if (up) break;
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`caddy did not start:\n${output}`);
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    return {
+        port, adminPort,
+        log: () => output,
+        stop: () => new Promise<void>((resolve) => {
+            if (child.exitCode !== null) return resolve();
+            child.on("exit", () => resolve());
+            child.kill("SIGTERM");
+            setTimeout(() => child.kill("SIGKILL"), 3000).unref();
+        }),
+    };
+}
+
+export interface LoopResult {
+    total: number;
+    failures: string[];
+    /** Response body → count. */
+    bodies: Record<string, number>;
+    /** Per-request latency in ms. */
+    latencies: number[];
+    seconds: number;
+}
+
+/**
+ * Sends requests with `concurrency` workers until `stop()` resolves, `maxRequests` are sent
+ * or `maxSeconds` pass, whichever comes first. Bounded in count and time by design.
+ */
+export function requestLoop(port: number, opts: { concurrency: number; maxRequests: number; maxSeconds: number; path?: string },
+    stop: Promise<void>): Promise<LoopResult> {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
+    const result: LoopResult = { total: 0, failures: [], bodies: {}, latencies: [], seconds: 0 };
+    const started = process.hrtime.bigint();
+    const deadline = Date.now() + opts.maxSeconds * 1000;
+    let stopped = false;
+    void stop.then(() => { stopped = true; });
+    const one = () => new Promise<void>((resolve) => {
+        const t0 = process.hrtime.bigint();
+        const req = http.get({ host: "127.0.0.1", port, path: opts.path ?? "/", agent, timeout: 5000 }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (c) => { body += c; });
+            res.on("end", () => {
+                result.latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+                if (res.statusCode !== 200) result.failures.push(`${res.statusCode} ${body.slice(0, 80)}`);
+                else result.bodies[body] = (result.bodies[body] ?? 0) + 1;
+                resolve();
+            });
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", (e) => { result.failures.push(e.message); resolve(); });
+    });
+    const worker = async () => {
+        while (!stopped && result.total < opts.maxRequests && Date.now() < deadline) {
+            result.total++;
+            await one();
+        }
+    };
+    return Promise.all(Array.from({ length: opts.concurrency }, worker)).then(() => {
+        agent.destroy();
+        result.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        return result;
+    });
+}
+
+export function percentile(values: number[], p: number): number {
+    if (values.length === 0) return NaN;
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
