@@ -1,0 +1,382 @@
+/**
+ * The platform's guardrails as pure functions over plain resource descriptions. The
+ * CrossGuard pack (policy/index.ts) and the offline plan (tools/plan.ts) both run these;
+ * neither adds logic of its own. Nothing here starts a policy server, so tests call the
+ * rules directly.
+ */
+import { PG_VERSIONS } from "../infra/config/catalog";
+
+export type Severity = "low" | "medium" | "high" | "critical";
+export type Enforcement = "advisory" | "mandatory";
+
+/** A resource as the rules see it. */
+export interface Subject {
+    type: string;
+    name: string;
+    /** The stack the resource belongs to (from its URN in the pack). */
+    stack: string;
+    props: Record<string, unknown>;
+    protect: boolean;
+    /** The provider id, when known (mock runs, existing resources). */
+    id?: string;
+    /** Names or URNs of the resources a property depends on, by property. */
+    propertyDependencies?: Record<string, string[]>;
+    /** Properties known to be secret (the offline plan knows; the pack cannot tell). */
+    secretProps?: string[];
+}
+
+export interface Violation {
+    resource?: string;
+    message: string;
+}
+
+interface RuleBase {
+    /** `<vendor>-<service>-<resource>-<verb>-<noun>`. */
+    name: string;
+    description: string;
+    severity: Severity;
+    enforcementLevel: Enforcement;
+}
+
+export interface ResourceRule extends RuleBase {
+    kind: "resource";
+    resourceTypes: string[];
+    validate(s: Subject): string[];
+}
+
+export interface StackRule extends RuleBase {
+    kind: "stack";
+    validateStack(subjects: Subject[], stack: string): Violation[];
+}
+
+export type Rule = ResourceRule | StackRule;
+
+export const TYPES = {
+    firewall: "digitalocean:index/firewall:Firewall",
+    droplet: "digitalocean:index/droplet:Droplet",
+    cluster: "digitalocean:index/databaseCluster:DatabaseCluster",
+    db: "digitalocean:index/databaseDb:DatabaseDb",
+    dbFirewall: "digitalocean:index/databaseFirewall:DatabaseFirewall",
+    tailnetKey: "tailscale:index/tailnetKey:TailnetKey",
+    environment: "github:index/repositoryEnvironment:RepositoryEnvironment",
+    envPolicy: "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy",
+    envSecret: "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
+    envVariable: "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
+    container: "docker:index/container:Container",
+} as const;
+
+const PUBLIC = ["0.0.0.0/0", "::/0"];
+/** Stacks whose data and servers count as production-grade. */
+const PROTECTED_STACKS = ["prod"];
+const BACKUP_STACKS = ["staging", "prod"];
+
+type FwRule = { protocol?: string; portRange?: string; sourceAddresses?: string[] };
+const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
+
+/** Whether a DigitalOcean port range ("22", "20-30", "all", "1-65535", empty) covers a port. */
+export function coversPort(range: string | undefined, port: number): boolean {
+    if (range === undefined || range === "" || range === "all" || range === "0") return true;
+    const [lo, hi] = range.split("-").map(Number);
+    return port >= lo && port <= (hi ?? lo);
+}
+
+/** Long-lived credentials by their well-known shapes. Tailscale auth keys are one-time, so allowed. */
+export const SECRET_PATTERNS: { what: string; re: RegExp }[] = [
+    { what: "DigitalOcean token", re: /\bdo[opr]_v1_[a-f0-9]{20,}/ },
+    { what: "GitHub token", re: /\b(ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}/ },
+    { what: "Tailscale API key", re: /\btskey-api-[A-Za-z0-9-]{8,}/ },
+    { what: "Slack token or webhook", re: /\bxox[abpr]-[A-Za-z0-9-]{10,}|hooks\.slack\.com\/services\/[A-Z0-9]{6,}\/[A-Z0-9]{6,}\/[A-Za-z0-9]{12,}/ },
+    { what: "Stripe live key", re: /\b[sr]k_live_[A-Za-z0-9]{10,}/ },
+    { what: "AWS access key", re: /\bAKIA[0-9A-Z]{16}\b/ },
+    { what: "private key", re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/ },
+    { what: "database URL with a password", re: /\b(postgres(ql)?|mysql|redis):\/\/[^:\s/]+:[^@\s]+@/ },
+];
+
+export function findSecrets(text: string): string[] {
+    return SECRET_PATTERNS.filter((p) => p.re.test(text)).map((p) => p.what);
+}
+
+function labels(s: Subject): Record<string, string> {
+    return Object.fromEntries(list<{ label: string; value: string }>(s.props.labels).map((l) => [l.label, l.value]));
+}
+
+const resource = (types: string[], r: Omit<ResourceRule, "kind" | "resourceTypes">): ResourceRule => ({ kind: "resource", resourceTypes: types, ...r });
+
+export const RULES: Rule[] = [
+    // --- cloud firewall
+    resource([TYPES.firewall], {
+        name: "digitalocean-firewall-disallow-public-ingress",
+        description: "Inbound rules may admit the whole internet (0.0.0.0/0, ::/0) only on TCP 80 and 443.",
+        severity: "critical", enforcementLevel: "mandatory",
+        validate: (s) => list<FwRule>(s.props.inboundRules)
+            .filter((r) => list<string>(r.sourceAddresses).some((a) => PUBLIC.includes(a)))
+            .filter((r) => !(r.protocol === "tcp" && (r.portRange === "80" || r.portRange === "443")))
+            .map((r) => `inbound ${r.protocol ?? "?"} ${r.portRange ?? "all"} is open to the internet; only TCP 80/443 may be`),
+    }),
+    resource([TYPES.firewall], {
+        name: "digitalocean-firewall-disallow-public-ssh",
+        description: "Port 22 is never reachable from the internet; operators and CI use the tailnet.",
+        severity: "critical", enforcementLevel: "mandatory",
+        validate: (s) => list<FwRule>(s.props.inboundRules)
+            .filter((r) => r.protocol !== "udp" && r.protocol !== "icmp" && coversPort(r.portRange, 22))
+            .filter((r) => list<string>(r.sourceAddresses).some((a) => PUBLIC.includes(a)))
+            .map((r) => `inbound ${r.protocol ?? "tcp"} ${r.portRange ?? "all"} opens SSH (22) to the internet`),
+    }),
+
+    // --- droplets
+    resource([TYPES.droplet], {
+        name: "digitalocean-droplet-require-vpc",
+        description: "Droplets are placed in the stack's VPC.",
+        severity: "high", enforcementLevel: "mandatory",
+        validate: (s) => (s.props.vpcUuid ? [] : ["droplet has no vpcUuid: it would land in the region's default VPC"]),
+    }),
+    resource([TYPES.droplet], {
+        name: "digitalocean-droplet-require-monitoring",
+        description: "Droplets run the metrics agent, or CPU, memory and disk alerts never fire.",
+        severity: "medium", enforcementLevel: "mandatory",
+        validate: (s) => (s.props.monitoring === true ? [] : ["monitoring is off: droplet alerts cannot fire"]),
+    }),
+    resource([TYPES.droplet], {
+        name: "digitalocean-droplet-require-ssh-keys",
+        description: "Droplets get SSH keys, so DigitalOcean never emails a root password.",
+        severity: "high", enforcementLevel: "mandatory",
+        validate: (s) => (list(s.props.sshKeys).length > 0 ? [] : ["no sshKeys: DigitalOcean would set and email a root password"]),
+    }),
+    resource([TYPES.droplet], {
+        name: "digitalocean-droplet-require-backups",
+        description: "Droplets in staging and prod keep backups.",
+        severity: "medium", enforcementLevel: "mandatory",
+        validate: (s) => (BACKUP_STACKS.includes(s.stack) && s.props.backups !== true ? [`backups are off in ${s.stack}`] : []),
+    }),
+    resource([TYPES.droplet], {
+        name: "digitalocean-droplet-disallow-secrets-in-userdata",
+        description: "User data holds no long-lived credential (it is readable from the metadata service); one-time Tailscale auth keys are allowed.",
+        severity: "critical", enforcementLevel: "mandatory",
+        validate: (s) => findSecrets(String(s.props.userData ?? "")).map((w) => `user data contains a ${w}`),
+    }),
+
+    // --- managed Postgres
+    resource([TYPES.cluster], {
+        name: "digitalocean-database-require-supported-version",
+        description: `Postgres clusters run a version DigitalOcean still offers (${PG_VERSIONS.join(", ")}).`,
+        severity: "high", enforcementLevel: "mandatory",
+        validate: (s) => (s.props.engine === "pg" && !PG_VERSIONS.includes(String(s.props.version))
+            ? [`Postgres ${String(s.props.version)} is past DigitalOcean's end of availability (supported: ${PG_VERSIONS.join(", ")})`] : []),
+    }),
+    resource([TYPES.cluster], {
+        name: "digitalocean-database-require-vpc",
+        description: "Database clusters are attached to the stack's VPC (privateNetworkUuid).",
+        severity: "high", enforcementLevel: "mandatory",
+        validate: (s) => (s.props.privateNetworkUuid ? [] : ["no privateNetworkUuid: the cluster is not in the stack's VPC"]),
+    }),
+    resource([TYPES.cluster], {
+        name: "digitalocean-database-require-standby-in-prod",
+        description: "Prod's cluster has a standby node (nodeCount >= 2).",
+        severity: "high", enforcementLevel: "mandatory",
+        validate: (s) => (PROTECTED_STACKS.includes(s.stack) && Number(s.props.nodeCount) < 2 ? [`nodeCount is ${String(s.props.nodeCount)} in ${s.stack}; needs a standby (>= 2)`] : []),
+    }),
+    resource([TYPES.cluster, TYPES.db], {
+        name: "digitalocean-database-require-protection-in-prod",
+        description: "Prod's database cluster and databases are protected against deletion and replacement.",
+        severity: "critical", enforcementLevel: "mandatory",
+        validate: (s) => (PROTECTED_STACKS.includes(s.stack) && !s.protect ? [`${s.name} is not protected in ${s.stack}`] : []),
+    }),
+    resource([TYPES.dbFirewall], {
+        name: "digitalocean-database-disallow-open-firewall",
+        description: "Database firewalls never admit an open IP range.",
+        severity: "critical", enforcementLevel: "mandatory",
+        validate: (s) => list<{ type: string; value: string }>(s.props.rules)
+            .filter((r) => r.type === "ip_addr" && (PUBLIC.includes(r.value) || /\/0$/.test(r.value)))
+            .map((r) => `database firewall admits ${r.value}`),
+    }),
+    {
+        kind: "stack",
+        name: "digitalocean-database-require-firewall",
+        description: "Every database cluster has a database firewall with at least one rule.",
+        severity: "critical", enforcementLevel: "mandatory",
+        validateStack: (subjects) => {
+            const firewalls = subjects.filter((s) => s.type === TYPES.dbFirewall && list(s.props.rules).length > 0);
+            return subjects.filter((s) => s.type === TYPES.cluster)
+                .filter((c) => !firewalls.some((f) => (c.id && f.props.clusterId === c.id) || (f.propertyDependencies?.clusterId ?? []).includes(c.name)))
+                .map((c) => ({ resource: c.name, message: `cluster ${c.name} has no database firewall: anything in the VPC could connect` }));
+        },
+    },
+
+    // --- tailnet keys
+    resource([TYPES.tailnetKey], {
+        name: "tailscale-tailnetkey-require-tags",
+        description: "Auth keys carry ACL tags, so devices are owned by tags, not by the person who made the key.",
+        severity: "high", enforcementLevel: "mandatory",
+        validate: (s) => (list(s.props.tags).length > 0 ? [] : ["auth key has no tags"]),
+    }),
+    resource([TYPES.tailnetKey], {
+        name: "tailscale-tailnetkey-require-preauthorized",
+        description: "Auth keys are preauthorized, so an unattended first boot joins without a human.",
+        severity: "low", enforcementLevel: "mandatory",
+        validate: (s) => (s.props.preauthorized === true ? [] : ["auth key is not preauthorized: first boot would wait for approval"]),
+    }),
+    resource([TYPES.tailnetKey], {
+        name: "tailscale-tailnetkey-disallow-reusable",
+        description: "Auth keys are single-use: a leaked key cannot add more devices.",
+        severity: "high", enforcementLevel: "mandatory",
+        validate: (s) => (s.props.reusable === true ? ["auth key is reusable"] : []),
+    }),
+    resource([TYPES.tailnetKey], {
+        name: "tailscale-tailnetkey-limit-expiry",
+        description: "Auth keys expire within 90 days.",
+        severity: "medium", enforcementLevel: "mandatory",
+        validate: (s) => {
+            const e = Number(s.props.expiry ?? 90 * 86400);
+            return e > 90 * 86400 ? [`auth key lives ${Math.round(e / 86400)} days; at most 90`] : [];
+        },
+    }),
+
+    // --- GitHub environments
+    resource([TYPES.environment], {
+        name: "github-environment-require-reviewers-in-prod",
+        description: "Prod's environment needs an approval from a required reviewer.",
+        severity: "critical", enforcementLevel: "mandatory",
+        validate: (s) => {
+            if (!PROTECTED_STACKS.includes(String(s.props.environment))) return [];
+            const r = list<{ users?: unknown[]; teams?: unknown[] }>(s.props.reviewers);
+            return r.some((x) => list(x.users).length + list(x.teams).length > 0) ? [] : ["prod environment has no required reviewers"];
+        },
+    }),
+    resource([TYPES.environment], {
+        name: "github-environment-require-prevent-self-review-in-prod",
+        description: "In prod, whoever triggers a deployment cannot approve it.",
+        severity: "high", enforcementLevel: "mandatory",
+        validate: (s) => (PROTECTED_STACKS.includes(String(s.props.environment)) && s.props.preventSelfReview !== true ? ["prod environment allows self-review"] : []),
+    }),
+    resource([TYPES.environment], {
+        name: "github-environment-disallow-admin-bypass-in-prod",
+        description: "In prod, repository admins cannot skip the approval.",
+        severity: "high", enforcementLevel: "mandatory",
+        validate: (s) => (PROTECTED_STACKS.includes(String(s.props.environment)) && s.props.canAdminsBypass !== false ? ["prod environment lets admins bypass the rules"] : []),
+    }),
+    {
+        kind: "stack",
+        name: "github-environment-require-branch-policy-in-prod",
+        description: "Prod's environment only accepts deployments from listed branches or tags, with at least one pattern.",
+        severity: "high", enforcementLevel: "mandatory",
+        validateStack: (subjects) => subjects.filter((s) => s.type === TYPES.environment && PROTECTED_STACKS.includes(String(s.props.environment)))
+            .flatMap((env) => {
+                const policy = env.props.deploymentBranchPolicy as { customBranchPolicies?: boolean; protectedBranches?: boolean } | undefined;
+                const patterns = subjects.filter((p) => p.type === TYPES.envPolicy && p.props.environment === env.props.environment);
+                if (!policy || (!policy.customBranchPolicies && !policy.protectedBranches)) return [{ resource: env.name, message: "prod environment has no deployment branch policy: every branch may deploy" }];
+                if (policy.customBranchPolicies && patterns.length === 0) return [{ resource: env.name, message: "prod environment has custom branch policies but no pattern" }];
+                return [];
+            }),
+    },
+    {
+        kind: "stack",
+        name: "github-variable-disallow-secret-values",
+        description: "Environment variables never carry a secret: not a name the environment keeps as a secret, nor a credential-shaped value.",
+        severity: "critical", enforcementLevel: "mandatory",
+        validateStack: (subjects) => {
+            const secretNames = new Set(subjects.filter((s) => s.type === TYPES.envSecret).map((s) => `${String(s.props.environment)}/${String(s.props.secretName)}`));
+            return subjects.filter((s) => s.type === TYPES.envVariable).flatMap((v) => {
+                const out: Violation[] = [];
+                const name = String(v.props.variableName);
+                if (secretNames.has(`${String(v.props.environment)}/${name}`)) out.push({ resource: v.name, message: `${name} is an environment secret and must not also be a variable` });
+                if (/(TOKEN|SECRET|PASSWORD|PASSWD|DSN|WEBHOOK|PRIVATE_KEY|API_KEY|DATABASE_URL)/.test(name)) out.push({ resource: v.name, message: `${name} looks like a secret; make it an environment secret` });
+                for (const w of findSecrets(String(v.props.value ?? ""))) out.push({ resource: v.name, message: `${name}'s value is a ${w}` });
+                if (v.secretProps?.includes("value")) out.push({ resource: v.name, message: `${name} is set from a secret value` });
+                return out;
+            });
+        },
+    },
+    {
+        kind: "stack",
+        name: "platform-resource-disallow-secret-literals",
+        description: "No credential appears in plain text in any resource input outside a field meant for secrets.",
+        severity: "critical", enforcementLevel: "mandatory",
+        validateStack: (subjects) => subjects.flatMap((s) => Object.entries(s.props)
+            .filter(([k]) => !(s.secretProps ?? []).includes(k) && !SECRET_FIELDS[s.type]?.includes(k))
+            .flatMap(([k, v]) => findSecrets(JSON.stringify(v) ?? "").map((w) => ({ resource: s.name, message: `${k} holds a ${w} in plain text` })))),
+    },
+
+    // --- containers
+    resource([TYPES.container], {
+        name: "docker-container-require-digest-pinned-image",
+        description: "Containers run images pinned by sha256 digest, so a moved tag never changes what runs.",
+        severity: "high", enforcementLevel: "mandatory",
+        validate: (s) => (/@sha256:[a-f0-9]{64}$/.test(String(s.props.image ?? "")) ? [] : [`image ${String(s.props.image)} is not pinned by digest`]),
+    }),
+    resource([TYPES.container], {
+        name: "docker-container-require-healthcheck",
+        description: "App containers have a healthcheck and a health wait, so a broken release never takes traffic.",
+        severity: "high", enforcementLevel: "mandatory",
+        validate: (s) => {
+            if (labels(s)["platform.role"] !== "app") return [];
+            const hc = s.props.healthcheck as { tests?: unknown[] } | undefined;
+            const out: string[] = [];
+            if (!hc || list(hc.tests).length === 0) out.push("app container has no healthcheck");
+            if (s.props.wait !== true) out.push("app container is not waited for (wait: true)");
+            return out;
+        },
+    }),
+    resource([TYPES.container], {
+        name: "docker-container-disallow-host-ports",
+        description: "Only the edge proxy publishes host ports, and only 80 and 443.",
+        severity: "high", enforcementLevel: "mandatory",
+        validate: (s) => {
+            const ports = list<{ external?: number; internal: number }>(s.props.ports);
+            const proxy = labels(s)["platform.role"] === "proxy";
+            return ports.filter((p) => !proxy || ![80, 443].includes(Number(p.external ?? p.internal)))
+                .map((p) => `publishes host port ${String(p.external ?? p.internal)}${proxy ? "" : " (only the edge proxy may)"}`);
+        },
+    }),
+    resource([TYPES.container], {
+        name: "docker-container-require-log-rotation",
+        description: "Containers rotate their logs (json-file with max-size and max-file).",
+        severity: "medium", enforcementLevel: "mandatory",
+        validate: (s) => {
+            const o = (s.props.logOpts ?? {}) as Record<string, string>;
+            return s.props.logDriver === "json-file" && o["max-size"] && o["max-file"] ? [] : ["logs are not rotated: set logDriver json-file with max-size and max-file"];
+        },
+    }),
+
+    // --- billing
+    resource([TYPES.droplet, TYPES.cluster], {
+        name: "digitalocean-resource-require-stack-tag",
+        description: "Every billable, taggable resource carries its stack's tag, so the bill splits by stack.",
+        severity: "low", enforcementLevel: "mandatory",
+        validate: (s) => (list<string>(s.props.tags).includes(`platform-${s.stack}`) ? [] : [`missing tag platform-${s.stack}`]),
+    }),
+];
+
+/** Fields that legitimately carry secrets (the pack cannot see secretness; the plan can). */
+const SECRET_FIELDS: Record<string, string[]> = {
+    [TYPES.envSecret]: ["plaintextValue", "encryptedValue", "value"],
+    [TYPES.droplet]: ["userData"],
+    [TYPES.container]: ["envs"],
+    "command:local:Command": ["environment"],
+    "pulumi:providers:tailscale": ["apiKey"],
+    "pulumi:providers:docker": ["registryAuth"],
+    "pulumi:providers:github": ["token"],
+    "digitalocean:index/monitorAlert:MonitorAlert": ["alerts"],
+    "digitalocean:index/uptimeAlert:UptimeAlert": ["notifications"],
+};
+
+export interface RuleResult {
+    rule: string;
+    severity: Severity;
+    enforcementLevel: Enforcement;
+    violations: Violation[];
+}
+
+/** Runs every rule over a stack's resources: what the plan prints and the suite asserts. */
+export function evaluate(subjects: Subject[], stack: string): RuleResult[] {
+    return RULES.map((rule) => {
+        const violations: Violation[] = rule.kind === "resource"
+            ? subjects.filter((s) => rule.resourceTypes.includes(s.type)).flatMap((s) => rule.validate(s).map((message) => ({ resource: s.name, message })))
+            : rule.validateStack(subjects, stack);
+        return { rule: rule.name, severity: rule.severity, enforcementLevel: rule.enforcementLevel, violations };
+    });
+}
+
+/** The stack a URN belongs to: `urn:pulumi:<stack>::<project>::...`. */
+export function stackOfUrn(urn: string): string {
+    return /^urn:pulumi:([^:]+)::/.exec(urn)?.[1] ?? "";
+}
