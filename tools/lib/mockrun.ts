@@ -237,6 +237,19 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
         if (k.startsWith(path.join(ROOT, "infra") + path.sep)) delete require.cache[k];
     }
 
+    // The SDK captures a stack trace for every resource it registers; with ts-node's
+    // source-map support installed, mapping those traces is most of a run's time. They are
+    // never shown here, so plain V8 traces are used while the program runs.
+    const savedPrepare = Error.prepareStackTrace;
+    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+    try {
+        return await runProgram(stack, registered);
+    } finally {
+        Error.prepareStackTrace = savedPrepare;
+    }
+}
+
+async function runProgram(stack: string, registered: Map<string, RecordedResource>): Promise<RecordedStack> {
     const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation((t) => {
             const o = t.opts as pulumi.CustomResourceOptions;

@@ -164,7 +164,7 @@ export interface LoopResult {
  * Sends requests with `concurrency` workers until `stop()` resolves, `maxRequests` are sent
  * or `maxSeconds` pass, whichever comes first. Bounded in count and time by design.
  */
-export function requestLoop(port: number, opts: { concurrency: number; maxRequests: number; maxSeconds: number; path?: string },
+export function requestLoop(port: number, opts: { concurrency: number; maxRequests: number; maxSeconds: number; path?: string; ratePerSecond?: number },
     stop: Promise<void>): Promise<LoopResult> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
     const result: LoopResult = { total: 0, failures: [], bodies: {}, latencies: [], seconds: 0 };
@@ -188,9 +188,16 @@ export function requestLoop(port: number, opts: { concurrency: number; maxReques
         req.on("timeout", () => req.destroy(new Error("timeout")));
         req.on("error", (e) => { result.failures.push(e.message); resolve(); });
     });
+    const t0 = Date.now();
     const worker = async () => {
         while (!stopped && result.total < opts.maxRequests && Date.now() < deadline) {
-            result.total++;
+            const n = result.total++;
+            if (opts.ratePerSecond) {
+                // Paced: request n starts no earlier than n/rate seconds in, so latency is
+                // measured at a steady load rather than at saturation.
+                const wait = t0 + (n * 1000) / opts.ratePerSecond - Date.now();
+                if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+            }
             await one();
         }
     };

@@ -1,0 +1,168 @@
+/**
+ * `npm run plan -- --stack <name> [--compare <other>] [--json] [--format tree|table|mermaid]`
+ *
+ * The offline plan: runs the real program under the SDK's mock runtime with the stack's
+ * committed config (no credentials, no Pulumi CLI, no network) and prints the stack as a
+ * tree, its estimated monthly cost, the policy results, and with --compare the parity
+ * report. Exit codes: 0 ok, 1 policy violations or unexpected parity differences,
+ * 2 usage or config errors.
+ */
+import { evaluate, RuleResult } from "../policy/rules";
+import { costReport, CostReport } from "./lib/cost";
+import { readStackConfig, recordStack, RecordedStack, UnknownStackError } from "./lib/mockrun";
+import { compareStacks, ParityReport } from "./lib/parity";
+import { keyProps, renderMermaid, renderTable, renderTree, shortType } from "./lib/render";
+import { subjectsOf } from "./lib/subjects";
+
+export const PLAN_SCHEMA_VERSION = 1;
+
+const HELP = `Usage: npm run plan -- --stack <dev|staging|prod> [--compare <stack>] [--json] [--format tree|table|mermaid]
+
+Runs the Pulumi program offline with the stack's committed config and prints what it
+would create: resources, estimated monthly cost, policy results and, with --compare,
+the parity report. No cloud account, credentials or Pulumi CLI needed.
+
+  --stack <name>     stack to plan (a Pulumi.<name>.yaml must exist)
+  --compare <name>   also compare with another stack (e.g. staging vs prod); exits 1
+                     when they differ in anything but declared per-stack knobs
+  --json             machine-readable output (stable field names, schemaVersion ${PLAN_SCHEMA_VERSION})
+  --format <f>       tree (default), table, or mermaid (a diagram only)
+  -h, --help         this help
+
+Exit codes: 0 ok, 1 policy violations or unexpected parity differences, 2 usage/config error.`;
+
+export interface PlanArgs { stack: string; compare?: string; json: boolean; format: "tree" | "table" | "mermaid" }
+
+export class UsageError extends Error {}
+
+export function parseArgs(argv: string[]): PlanArgs | "help" {
+    const args: Partial<PlanArgs> = { json: false, format: "tree" };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        const value = () => {
+            const v = argv[++i];
+            if (v === undefined || v.startsWith("--")) throw new UsageError(`${a} needs a value`);
+            return v;
+        };
+        if (a === "-h" || a === "--help") return "help";
+        else if (a === "--stack") args.stack = value();
+        else if (a === "--compare") args.compare = value();
+        else if (a === "--json") args.json = true;
+        else if (a === "--format") {
+            const f = value();
+            if (!["tree", "table", "mermaid"].includes(f)) throw new UsageError(`--format ${f} is not one of tree, table, mermaid`);
+            args.format = f as PlanArgs["format"];
+        } else throw new UsageError(`unknown argument ${a}`);
+    }
+    if (!args.stack) throw new UsageError("--stack is required");
+    return args as PlanArgs;
+}
+
+export interface PlanResult {
+    schemaVersion: number;
+    stack: string;
+    mode: "offline-mock";
+    resources: { type: string; name: string; parent?: string; properties: Record<string, unknown>; protect: boolean; retainOnDelete: boolean; ignoreChanges: string[] }[];
+    outputs: Record<string, unknown>;
+    cost: CostReport;
+    policy: { violations: number; results: RuleResult[] };
+    parity?: ParityReport;
+}
+
+/** Secret inputs replaced by "[secret]" at the top level: the JSON never carries one. */
+function publicProps(r: RecordedStack["resources"][number]): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(r.inputs).map(([k, v]) => [k, r.secretInputs.includes(k) ? "[secret]" : v]));
+}
+
+export async function plan(args: PlanArgs): Promise<{ result: PlanResult; rec: RecordedStack }> {
+    const rec = await recordStack(args.stack);
+    const results = evaluate(subjectsOf(rec), rec.stack)
+        .sort((a, b) => Number(b.violations.length > 0) - Number(a.violations.length > 0));
+    const result: PlanResult = {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        stack: rec.stack,
+        mode: "offline-mock",
+        resources: rec.resources.map((r) => ({
+            type: r.type, name: r.name, parent: r.opts.parent, properties: publicProps(r),
+            protect: r.opts.protect, retainOnDelete: r.opts.retainOnDelete, ignoreChanges: r.opts.ignoreChanges,
+        })),
+        outputs: rec.outputs,
+        cost: costReport(rec.resources),
+        policy: { violations: results.reduce((n, r) => n + r.violations.length, 0), results },
+    };
+    if (args.compare) {
+        const other = await recordStack(args.compare);
+        result.parity = compareStacks(rec, readStackConfig(rec.stack), other, readStackConfig(other.stack));
+    }
+    return { result, rec };
+}
+
+const usd = (n: number | null) => (n === null ? "unknown" : `$${n.toFixed(2)}`);
+
+export function renderText(result: PlanResult, rec: RecordedStack, format: "tree" | "table"): string {
+    const out: string[] = [];
+    out.push(`Offline plan for stack ${result.stack}: ${rec.resources.filter((r) => r.custom).length} resources (mock runtime, committed config, no cloud calls)`, "");
+    out.push(format === "table" ? renderTable(rec) : renderTree(rec), "");
+    out.push("Outputs");
+    for (const [k, v] of Object.entries(result.outputs)) out.push(`  ${k} = ${typeof v === "string" ? v : JSON.stringify(v)}`);
+    out.push("", `Estimated monthly cost (list prices as of ${result.cost.pricesAsOf}, USD, before tax and credits)`);
+    const w = Math.max(...result.cost.items.map((i) => `${shortType(i.type)} ${i.resource}`.length), 10);
+    for (const i of result.cost.items) {
+        out.push(`  ${`${shortType(i.type)} ${i.resource}`.padEnd(w)}  ${i.item.padEnd(36)} ${usd(i.usdPerMonth).padStart(9)}${i.note ? `  (${i.note})` : ""}`);
+    }
+    out.push(`  ${"Total".padEnd(w)}  ${"".padEnd(36)} ${usd(result.cost.totalUsdPerMonth).padStart(9)}${result.cost.unknownItems ? `  + ${result.cost.unknownItems} item(s) of unknown price` : ""}`);
+    out.push("", `Policy: ${result.policy.results.length} rules, ${result.policy.violations} violation(s)`);
+    for (const r of result.policy.results) {
+        if (r.violations.length === 0) out.push(`  ok    ${r.rule}`);
+        else for (const v of r.violations) out.push(`  FAIL  ${r.rule} [${r.severity}] ${v.resource ?? ""}: ${v.message}`);
+    }
+    if (result.parity) out.push("", renderParity(result.parity));
+    return out.join("\n");
+}
+
+export function renderParity(p: ParityReport): string {
+    const out = [`Parity ${p.a} vs ${p.b}: ${p.unexpected === 0 ? "mirrors (only declared knobs differ)" : `${p.unexpected} unexpected difference(s)`}`];
+    for (const o of p.onlyIn) out.push(`  ${o.expected ? "knob      " : "UNEXPECTED"}  only in ${o.stack}: ${o.resource}${o.knob ? `  (${o.knob.kind} knob ${o.knob.key})` : ""}`);
+    for (const d of p.diffs) {
+        const show = (v: unknown) => { const s = JSON.stringify(v) ?? "undefined"; return s.length > 60 ? `${s.slice(0, 57)}...` : s; };
+        out.push(`  ${d.expected ? "knob      " : "UNEXPECTED"}  ${d.resource} ${d.property}: ${show(d.a)} -> ${show(d.b)}${d.knob ? `  (${d.knob.kind} knob ${d.knob.key})` : ""}`);
+    }
+    return out.join("\n");
+}
+
+export async function main(argv: string[], write: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+    let args: PlanArgs | "help";
+    try {
+        args = parseArgs(argv);
+    } catch (e) {
+        write(`error: ${(e as Error).message}\n\n${HELP}\n`);
+        return 2;
+    }
+    if (args === "help") {
+        write(`${HELP}\n`);
+        return 0;
+    }
+    try {
+        const { result, rec } = await plan(args);
+        if (args.json) write(`${JSON.stringify(result, null, 2)}\n`);
+        else if (args.format === "mermaid") write(`${renderMermaid(rec)}\n`);
+        else write(`${renderText(result, rec, args.format)}\n`);
+        return result.policy.violations > 0 || (result.parity?.unexpected ?? 0) > 0 ? 1 : 0;
+    } catch (e) {
+        const err = e as Error;
+        if (err instanceof UnknownStackError || err.name === "ConfigError") {
+            write(`error: ${err.message}\n`);
+            return 2;
+        }
+        throw e;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: Error) => {
+        process.stderr.write(`error: ${e.message}\n`);
+        process.exitCode = 2;
+    });
+}
+
+export { keyProps };
