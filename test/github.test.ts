@@ -1,0 +1,67 @@
+import * as assert from "assert";
+import { policyEntries } from "../infra/github";
+import { named, ofType, record, T } from "./helpers";
+
+describe("github environments", () => {
+    it("prod: required reviewers, no self-review, no admin bypass, a wait timer, main and release tags only", async () => {
+        const rec = await record("prod");
+        const env = named(rec, T.environment, "prod-environment");
+        assert.strictEqual(env.inputs.environment, "prod");
+        assert.strictEqual(env.inputs.repository, "shop-platform");
+        const reviewers = env.inputs.reviewers as { users: number[]; teams: number[] }[];
+        assert.strictEqual(reviewers[0].users.length, 2);
+        assert.ok(reviewers[0].users.every((id) => Number.isInteger(id) && id > 0), "usernames are resolved to numeric ids");
+        assert.strictEqual(env.inputs.preventSelfReview, true);
+        assert.strictEqual(env.inputs.canAdminsBypass, false);
+        assert.strictEqual(env.inputs.waitTimer, 5);
+        assert.deepStrictEqual(env.inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true });
+        const policies = ofType(rec, T.envPolicy).map((p) => p.inputs.branchPattern ?? `tag:${String(p.inputs.tagPattern)}`);
+        assert.deepStrictEqual(policies, ["main", "tag:v*"]);
+        assert.strictEqual(env.opts.provider, "github");
+        assert.strictEqual(named(rec, "pulumi:providers:github", "github").inputs.owner, "acme-shop");
+    });
+
+    it("staging: deployments from main only, no approval", async () => {
+        const rec = await record("staging");
+        const env = named(rec, T.environment, "staging-environment");
+        assert.deepStrictEqual(env.inputs.reviewers, []);
+        assert.deepStrictEqual(ofType(rec, T.envPolicy).map((p) => p.inputs.branchPattern), ["main"]);
+    });
+
+    it("dev: as its config says (any branch)", async () => {
+        const rec = await record("dev");
+        const env = named(rec, T.environment, "dev-environment");
+        assert.strictEqual(env.inputs.deploymentBranchPolicy, undefined);
+        assert.strictEqual(ofType(rec, T.envPolicy).length, 0);
+    });
+
+    for (const stack of ["dev", "staging", "prod"]) {
+        it(`${stack}: DATABASE_URL and app secrets are environment secrets; plain settings are variables`, async () => {
+            const rec = await record(stack);
+            const secrets = ofType(rec, T.envSecret);
+            assert.deepStrictEqual(secrets.map((s) => s.inputs.secretName), ["DATABASE_URL", "SESSION_SECRET", "STRIPE_API_KEY"]);
+            for (const s of secrets) {
+                assert.strictEqual(s.inputs.environment, stack);
+                assert.ok(s.secretInputs.includes("plaintextValue"), `${String(s.inputs.secretName)} stays secret`);
+            }
+            assert.match(String(secrets[0].inputs.plaintextValue), /^postgresql:\/\/app:.+@private-pool-/);
+            const vars = Object.fromEntries(ofType(rec, T.envVariable).map((v) => [v.inputs.variableName, v.inputs.value]));
+            assert.deepStrictEqual(Object.keys(vars).sort(), ["API_URL", "ENVIRONMENT", "FRONTEND_URL", "LOG_LEVEL", "PUBLIC_URL"]);
+            assert.strictEqual(vars.ENVIRONMENT, stack);
+            assert.strictEqual(vars.PUBLIC_URL, rec.outputs.publicUrl);
+        });
+
+        it(`${stack}: no secret value ever becomes a variable`, async () => {
+            const rec = await record(stack);
+            const secretValues = ofType(rec, T.envSecret).map((s) => String(s.inputs.plaintextValue));
+            for (const v of ofType(rec, T.envVariable)) {
+                assert.deepStrictEqual(v.secretInputs, [], `${String(v.inputs.variableName)} has no secret input`);
+                for (const secret of secretValues) assert.ok(!String(v.inputs.value).includes(secret), `${String(v.inputs.variableName)} carries a secret`);
+            }
+        });
+    }
+
+    it("names deployment policy resources by stable keys", () => {
+        assert.deepStrictEqual(policyEntries(["main", "release/*"], ["v*"]).map((p) => p.key), ["branch-main", "branch-release-star", "tag-vstar"]);
+    });
+});
