@@ -58,7 +58,7 @@ describe("edge proxy: real caddy, real cut-over script", function () {
     afterEach(async () => { for (const c of cleanup.splice(0).reverse()) await c(); });
 
     async function serving(r: Rig) {
-        const proxy = await startProxy(SLOTS.map((s) => `127.0.0.1:${r.slotPorts[`app-${s}`]}`));
+        const proxy = await startProxy(SLOTS.map((s) => `127.0.0.1:${r.slotPorts[`app-${s}`]}`), "100ms");
         cleanup.push(() => proxy.stop());
         const old = await startVersion("old");
         r.versions.push(old);
@@ -66,7 +66,7 @@ describe("edge proxy: real caddy, real cut-over script", function () {
         // The live version holds a slot, as a previous cut-over left it.
         const first = await r.cutover(old);
         assert.strictEqual(first.status, 0, first.stderr);
-        await sleep(600); // the proxy's active checks see the slot healthy
+        await sleep(300); // the proxy's active checks see the slot healthy
         return { proxy, old };
     }
 
@@ -75,7 +75,7 @@ describe("edge proxy: real caddy, real cut-over script", function () {
         const { proxy, old } = await serving(r);
         let finish!: () => void;
         const loop = requestLoop(proxy.port, { concurrency: 4, maxRequests: 5000, maxSeconds: 20 }, new Promise<void>((res) => { finish = res; }));
-        await sleep(300);
+        await sleep(200);
 
         const next = await startVersion("new");
         r.versions.push(next);
@@ -83,10 +83,10 @@ describe("edge proxy: real caddy, real cut-over script", function () {
         const res = await r.cutover(next);
         assert.strictEqual(res.status, 0, `${res.stdout}${res.stderr}\n${proxy.log()}`);
         assert.match(res.stdout, /test-web-1: app-new now serves as app-green/);
-        await sleep(600);
+        await sleep(300);
         await old.stop(); // Pulumi removes the replaced container after the cut-over
         const servedByOld = old.served;
-        await sleep(800);
+        await sleep(400);
         finish();
         const result = await loop;
 
@@ -119,7 +119,7 @@ describe("edge proxy: real caddy, real cut-over script", function () {
         const bad = await startVersion("bad", false);
         r.versions.push(bad);
         cleanup.push(() => bad.stop());
-        const res = await r.cutover(bad, 2);
+        const res = await r.cutover(bad, 1);
         await sleep(300);
         finish();
         const result = await loop;
@@ -139,17 +139,17 @@ describe("edge proxy: real caddy, real cut-over script", function () {
         cleanup.push(() => a.stop(), () => b.stop());
         await a.expose(r.slotPorts["app-blue"]);
         await b.expose(r.slotPorts["app-green"]);
-        const proxy = await startProxy([`127.0.0.1:${r.slotPorts["app-blue"]}`, `127.0.0.1:${r.slotPorts["app-green"]}`], "200ms");
+        const proxy = await startProxy([`127.0.0.1:${r.slotPorts["app-blue"]}`, `127.0.0.1:${r.slotPorts["app-green"]}`], "100ms");
         cleanup.push(() => proxy.stop());
-        await sleep(500);
+        await sleep(300);
 
         let finish!: () => void;
         const loop = requestLoop(proxy.port, { concurrency: 2, maxRequests: 3000, maxSeconds: 20 }, new Promise<void>((res) => { finish = res; }));
-        await sleep(300);
+        await sleep(200);
         a.healthy = false;
-        await sleep(700); // a few check intervals
+        await sleep(400); // a few check intervals
         const servedByA = a.served;
-        await sleep(700);
+        await sleep(400);
         finish();
         const result = await loop;
 

@@ -1,0 +1,100 @@
+/**
+ * Deploying a prior or promoted release: check the image still exists, point the stack's
+ * config at it, preview and refuse anything beyond the containers, then `up` with progress.
+ * Shared by `npm run rollback` and `npm run promote`.
+ */
+import { Stack } from "@pulumi/pulumi/automation";
+import { EXIT, ToolError } from "./automation";
+import { manifestDigest } from "./registry";
+import { Change, changesFromEvents, outsideContainers } from "./releases";
+
+export interface Target { tag: string; digest?: string }
+
+export interface DeployOptions {
+    stackName: string;
+    target: Target;
+    yes: boolean;
+    force: boolean;
+    registryUrl?: string;
+    /** Progress and report lines (stderr in --json mode, so stdout stays machine-readable). */
+    log: (line: string) => void;
+}
+
+export interface DeployResult {
+    result: "succeeded" | "refused" | "failed";
+    code: number;
+    digest: string;
+    changes: Change[];
+    release?: Record<string, unknown>;
+    reason?: string;
+}
+
+const KEY = { tag: "platform:imageTag", digest: "platform:imageDigest" };
+
+type ConfigMap = Awaited<ReturnType<Stack["getAllConfig"]>>;
+
+/** Resolves and verifies the target's digest in the registry, before anything changes. */
+export async function verifyInRegistry(config: ConfigMap, target: Target, registryUrl?: string): Promise<string> {
+    const repository = config["platform:imageRepository"]?.value;
+    if (!repository) throw new ToolError("the stack has no platform:imageRepository in its config");
+    const creds = { registryUrl, username: config["platform:ghcrUsername"]?.value || undefined, password: config["platform:ghcrToken"]?.value || undefined };
+    const ref = target.digest ?? target.tag;
+    const digest = await manifestDigest(repository, ref, creds);
+    if (!digest) throw new ToolError(`${repository}@${ref} (tag ${target.tag}) no longer exists in the registry: it cannot be deployed again`);
+    if (target.digest && digest !== target.digest) throw new ToolError(`registry returned ${digest} for ${target.digest}`);
+    return digest;
+}
+
+export async function deployRelease(stack: Stack, o: DeployOptions): Promise<DeployResult> {
+    const before = await stack.getAllConfig();
+    const digest = await verifyInRegistry(before, o.target, o.registryUrl);
+    o.log(`target: ${o.target.tag} (${digest}), present in the registry`);
+
+    const restore = async () => {
+        await stack.setConfig(KEY.tag, { value: before[KEY.tag]?.value ?? "", secret: false });
+        await stack.setConfig(KEY.digest, { value: before[KEY.digest]?.value ?? "", secret: false });
+    };
+    await stack.setConfig(KEY.tag, { value: o.target.tag, secret: false });
+    await stack.setConfig(KEY.digest, { value: digest, secret: false });
+
+    const events: unknown[] = [];
+    await stack.preview({ onEvent: (e) => events.push(e) });
+    const changes = changesFromEvents(events);
+    const outside = outsideContainers(changes);
+    o.log(`preview: ${changes.length} change(s)`);
+    for (const c of changes) o.log(`  ${outside.includes(c) ? "!" : " "} ${c.op.padEnd(8)} ${c.type} ${c.name}`);
+
+    if (outside.length > 0 && !o.force) {
+        await restore();
+        return { result: "refused", code: EXIT.refused, digest, changes, reason: `${outside.length} change(s) outside the containers (marked !): a release must touch only containers; re-run with --force if this is intended` };
+    }
+    if (!o.yes) {
+        await restore();
+        return { result: "refused", code: EXIT.refused, digest, changes, reason: "nothing changed: re-run with --yes to deploy" };
+    }
+
+    const t0 = Date.now();
+    const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s]`;
+    let up;
+    try {
+        up = await stack.up({
+            onEvent: (e) => {
+                const pre = e.resourcePreEvent?.metadata;
+                if (pre && pre.op !== "same" && pre.type !== "pulumi:pulumi:Stack") o.log(`${stamp()} ${pre.op.padEnd(18)} ${pre.urn.split("::").pop()}`);
+                const done = e.resOutputsEvent?.metadata;
+                if (done && done.op !== "same" && done.type !== "pulumi:pulumi:Stack") o.log(`${stamp()} done               ${done.urn.split("::").pop()}`);
+                const failed = e.resOpFailedEvent?.metadata;
+                if (failed) o.log(`${stamp()} FAILED             ${failed.urn.split("::").pop()}`);
+                const diag = e.diagnosticEvent;
+                if (diag?.severity === "error") o.log(`${stamp()} error: ${diag.message.trim()}`);
+            },
+        });
+    } catch (e) {
+        // A lock held by another update is an environment problem, reported like the others.
+        if ((e as Error).name === "ConcurrentUpdateError") throw e;
+        const text = `${(e as Error).message}`;
+        const line = text.split("\n").map((l) => l.trim()).find((l) => l.startsWith("error:")) ?? "pulumi up failed";
+        return { result: "failed", code: EXIT.failed, digest, changes, reason: `${line.replace(/^error:\s*/, "")} (the stack's config now names ${o.target.tag}; fix and re-run, or roll back)` };
+    }
+    return { result: "succeeded", code: EXIT.ok, digest, changes, release: up.outputs.release?.value as Record<string, unknown> };
+}
