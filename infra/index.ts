@@ -54,7 +54,7 @@ new Firewall(name, {
 });
 
 const database = new Database(name, {
-    prefix: cfg.prefix, region: cfg.region, vpcId: network.vpcId, version: cfg.database.version, size: cfg.database.size,
+    clusterName: cfg.database.clusterName, region: cfg.region, vpcId: network.vpcId, version: cfg.database.version, size: cfg.database.size,
     nodeCount: cfg.database.nodeCount, dbName: cfg.database.name, dbUser: cfg.database.user, poolSize: cfg.database.poolSize,
     poolMode: cfg.database.poolMode, maintenance: { day: cfg.database.maintenanceDay, hour: cfg.database.maintenanceHour },
     tags: [cfg.stackTag], serverTag: cfg.serverTag, protect: cfg.protectData,

@@ -33,6 +33,7 @@ const GARBAGE: Record<Key, Case[]> = {
     dbVersion: [{ value: "14" }, { value: "13" }, { value: "18" }, { value: "latest" }],
     dbSize: [{ value: "db-s-1vcpu-3gb" }, { stack: "prod", value: "db-s-1vcpu-1gb", expect: /standby nodes need it/ }],
     dbNodeCount: [{ value: "0" }, { value: "4" }, { stack: "prod", value: "1", expect: /primary and a standby/ }],
+    dbClusterName: [{ value: "PG" }, { value: "x" }],
     dbName: [{ value: "App-DB" }, { value: "1app" }, { value: "" }],
     dbUser: [{ value: "doadmin" }, { value: "Admin" }],
     dbPoolSize: [{ value: "0" }, { value: "1000" }],

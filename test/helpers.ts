@@ -75,12 +75,12 @@ export function tmpdir(prefix: string): string {
 }
 
 /** Runs shellcheck on a script's text; returns its findings ("" when clean). */
-export function shellcheck(text: string): string {
+export function shellcheck(text: string, exclude: string[] = []): string {
     const dir = tmpdir("sc-");
     const file = path.join(dir, "script.sh");
     fs.writeFileSync(file, text);
     try {
-        execFileSync("shellcheck", ["--severity=style", file], { encoding: "utf8" });
+        execFileSync("shellcheck", ["--severity=style", ...exclude.map((e) => `--exclude=${e}`), file], { encoding: "utf8" });
         return "";
     } catch (e) {
         return String((e as { stdout?: string }).stdout ?? e);

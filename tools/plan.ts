@@ -62,7 +62,7 @@ export interface PlanResult {
     schemaVersion: number;
     stack: string;
     mode: "offline-mock";
-    resources: { type: string; name: string; parent?: string; properties: Record<string, unknown>; protect: boolean; retainOnDelete: boolean; ignoreChanges: string[] }[];
+    resources: { type: string; name: string; parent: string | null; properties: Record<string, unknown>; protect: boolean; retainOnDelete: boolean; ignoreChanges: string[] }[];
     outputs: Record<string, unknown>;
     cost: CostReport;
     policy: { violations: number; results: RuleResult[] };
@@ -83,7 +83,7 @@ export async function plan(args: PlanArgs): Promise<{ result: PlanResult; rec: R
         stack: rec.stack,
         mode: "offline-mock",
         resources: rec.resources.map((r) => ({
-            type: r.type, name: r.name, parent: r.opts.parent, properties: publicProps(r),
+            type: r.type, name: r.name, parent: r.opts.parent ?? null, properties: publicProps(r),
             protect: r.opts.protect, retainOnDelete: r.opts.retainOnDelete, ignoreChanges: r.opts.ignoreChanges,
         })),
         outputs: rec.outputs,

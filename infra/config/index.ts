@@ -53,7 +53,7 @@ export interface Settings {
     edge: "load-balancer" | "reserved-ip";
     tailnet: { tailnet: string; tags: string[]; keyExpirySeconds: number };
     database: {
-        version: string; size: string; nodeCount: number; name: string; user: string;
+        clusterName: string; version: string; size: string; nodeCount: number; name: string; user: string;
         poolSize: number; poolMode: string; maintenanceDay: string; maintenanceHour: string;
     };
     dns: { domain: string; frontendHost: string; apiHost: string; ttl: number; frontendFqdn: string; apiFqdn: string };
@@ -245,7 +245,10 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
         fail(q("dbNodeCount"), dbNodeCount, "expected at least 2 in prod (a primary and a standby)");
     }
     const limit = dbConnectionLimit(dbSize)!;
+    const clusterName = r.str("dbClusterName") || `${prefix}-pg`;
+    if (!/^[a-z0-9][a-z0-9-]{2,62}$/.test(clusterName)) fail(q("dbClusterName"), clusterName, "expected 3 to 63 lowercase letters, digits and dashes");
     const database = {
+        clusterName,
         version: oneOf(q("dbVersion"), r.str("dbVersion"), PG_VERSIONS, "a PostgreSQL version DigitalOcean offers for new clusters"),
         size: dbSize,
         nodeCount: dbNodeCount,

@@ -56,6 +56,7 @@ export const KEYS = {
     dbVersion: { type: "string", default: "17", description: "PostgreSQL major version." },
     dbSize: { type: "string", default: "db-s-1vcpu-1gb", knob: "size", description: "Managed Postgres node size slug." },
     dbNodeCount: { type: "integer", default: 1, knob: "scale", description: "Postgres nodes: 1 primary plus standbys (prod needs at least 2)." },
+    dbClusterName: { type: "string", default: "", knob: "name", description: "Name of the database cluster; empty means platform-<stack>-pg. Set it to adopt a cluster restored to a point in time (docs/runbooks.md)." },
     dbName: { type: "string", default: "app", description: "Application database name." },
     dbUser: { type: "string", default: "app", description: "Application database user." },
     dbPoolSize: { type: "integer", default: 10, knob: "tuning", description: "Connection pool size (bounded by the node size's connection limit)." },

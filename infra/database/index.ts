@@ -2,7 +2,12 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface DatabaseArgs {
-    readonly prefix: string;
+    /**
+     * Cluster name. Changing it replaces the cluster, so it only changes when adopting a
+     * cluster restored to a point in time (see docs/runbooks.md).
+     * @example "platform-prod-pg"
+     */
+    readonly clusterName: string;
     readonly region: string;
     readonly vpcId: pulumi.Input<string>;
     /** PostgreSQL major version. @example "17" */
@@ -55,7 +60,7 @@ export class Database extends pulumi.ComponentResource {
         super("platform:database:Database", name, {}, opts);
         const dataOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protect, retainOnDelete: args.protect };
         this.cluster = new digitalocean.DatabaseCluster(`${name}-cluster`, {
-            name: `${args.prefix}-pg`,
+            name: args.clusterName,
             engine: "pg",
             version: args.version,
             size: args.size,

@@ -96,6 +96,7 @@ function normalize(value: unknown, pairs: [string, string][], stack: string): un
         let s = value;
         for (const [from, to] of pairs) {
             if (from !== stack && from.length < 6 && !/[.:-]/.test(from)) continue;
+            if (!s.includes(from)) continue;
             s = s.replace(new RegExp(`(?<![A-Za-z0-9_])${escape(from)}(?![A-Za-z0-9_])`, "g"), to);
         }
         return s;
@@ -114,10 +115,22 @@ function countKnob(r: RecordedResource) {
     return hit ? knobOf(hit.key) : undefined;
 }
 
+/**
+ * Provider ids name the same logical resource differently in each stack (a container with
+ * a different memory limit is a different container): references to them compare by the
+ * resource they point at. Auto-names carry the id's first characters, so those map too.
+ */
+function idValues(rec: RecordedStack): [string, string][] {
+    return rec.resources.filter((r) => r.id.length >= 6).flatMap((r) => {
+        const ref = `<id:${logicalKey(r, rec.stack)}>`;
+        return [[r.id, ref], [r.id.slice(0, 7), ref]] as [string, string][];
+    });
+}
+
 /** Compares stack `a` with stack `b` (e.g. staging with prod). */
 export function compareStacks(a: RecordedStack, aCfg: StackConfig, b: RecordedStack, bCfg: StackConfig): ParityReport {
-    const aPairs = stackValues(a.stack, aCfg);
-    const bPairs = stackValues(b.stack, bCfg);
+    const aPairs = [...idValues(a), ...stackValues(a.stack, aCfg)].sort((x, y) => y[0].length - x[0].length);
+    const bPairs = [...idValues(b), ...stackValues(b.stack, bCfg)].sort((x, y) => y[0].length - x[0].length);
     const aMap = new Map(a.resources.map((r) => [logicalKey(r, a.stack), r]));
     const bMap = new Map(b.resources.map((r) => [logicalKey(r, b.stack), r]));
     const report: ParityReport = { a: a.stack, b: b.stack, onlyIn: [], diffs: [], unexpected: 0 };
