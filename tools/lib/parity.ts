@@ -153,7 +153,8 @@ export function compareStacks(a: RecordedStack, aCfg: StackConfig, b: RecordedSt
             const va = secretA ? "[secret]" : normalize(ra.inputs[p], aPairs, a.stack);
             const vb = secretB ? "[secret]" : normalize(rb.inputs[p], bPairs, b.stack);
             if (JSON.stringify(va) === JSON.stringify(vb)) continue;
-            const mapped = PROPERTY_KNOBS[ra.type]?.[p];
+            // The two DNS records are told apart by role: their names are different knobs.
+            const mapped = ra.type === "digitalocean:index/dnsRecord:DnsRecord" && p === "name" && key.endsWith("-api") ? "apiHost" : PROPERTY_KNOBS[ra.type]?.[p];
             const knob = mapped ? knobOf(mapped) : STACK_DERIVED[ra.type]?.includes(p) ? { key: "stack", kind: "name" as Knob } : undefined;
             report.diffs.push({ resource: key, property: p, a: va, b: vb, knob, expected: !!knob });
         }
