@@ -4,10 +4,9 @@
  * Sets the target stack to exactly the image digest the source stack runs (from its release
  * record), with the same registry check and preview guard as a rollback.
  */
-import * as path from "path";
 import { EXIT, currentRelease, explain, openStack, requireKnownStack, ToolError } from "./lib/automation";
-import { Io, parseFlags, runCli } from "./lib/cli";
-import { deployRelease } from "./lib/deploy";
+import { Io, parseFlags, Reporter, runCli, workDirOf } from "./lib/cli";
+import { deployRelease, logOutcome } from "./lib/deploy";
 
 const HELP = `Usage: npm run promote -- --from <stack> --to <stack> [--digest <sha256:...> --tag <tag>] [--yes] [--force] [--json]
 
@@ -18,20 +17,15 @@ Deploys to --to exactly the image digest --from runs (read from its release reco
 Exit codes: 0 succeeded, 1 failed, 2 could not start (see the message), 3 refused.`;
 
 export async function main(argv: string[], io: Io): Promise<number> {
-    let to = "";
-    let json = false;
-    const report = (fields: Record<string, unknown>, code: number) => {
-        if (json) io.out(`${JSON.stringify({ stack: to, action: "promote", ...fields }, null, 2)}\n`);
-        return code;
-    };
+    const r = new Reporter(io, "promote");
     try {
         const args = parseFlags(argv, ["--from", "--to", "--digest", "--tag", "--work-dir", "--registry-url"], ["--yes", "--force", "--json"]);
         if (args.help) { io.out(`${HELP}\n`); return EXIT.ok; }
-        json = args.flags.has("json");
-        const log = (l: string) => (json ? io.err : io.out)(`${l}\n`);
-        const workDir = path.resolve(args.values["work-dir"] ?? path.join(__dirname, ".."));
+        r.json = args.flags.has("json");
+        const log = r.log;
+        const workDir = workDirOf(args.values);
         const from = requireKnownStack(args.values.from, workDir, "--from");
-        to = requireKnownStack(args.values.to, workDir, "--to");
+        const to = r.stack = requireKnownStack(args.values.to, workDir, "--to");
         if (from === to) throw new ToolError("--from and --to name the same stack");
         if (args.values.digest && !/^sha256:[a-f0-9]{64}$/.test(args.values.digest)) throw new ToolError(`--digest ${args.values.digest} is not a sha256 digest`);
         if (!!args.values.digest !== !!args.values.tag) throw new ToolError("--digest and --tag go together (the tag is kept as the release's name)");
@@ -49,14 +43,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
             stackName: to, target: { tag: source.tag!, digest: source.digest }, yes: args.flags.has("yes"), force: args.flags.has("force"),
             registryUrl: args.values["registry-url"], log,
         });
-        if (res.result === "refused") log(`refused: ${res.reason}`);
-        else if (res.result === "failed") log(`failed: ${res.reason}`);
-        else log(`release: ${JSON.stringify(res.release)}`);
-        return report({ result: res.result, from, source, previous: current, changes: res.changes, release: res.release, reason: res.reason }, res.code);
+        logOutcome(res, log);
+        return r.done({ result: res.result, from, source, previous: current, changes: res.changes, release: res.release, reason: res.reason }, res.code);
     } catch (e) {
-        const message = e instanceof ToolError ? e.message : explain(e, to);
-        if (!json) io.err(`error: ${message}\n`);
-        return report({ result: "error", error: message }, EXIT.error);
+        return r.error(e instanceof ToolError ? e.message : explain(e, r.stack));
     }
 }
 

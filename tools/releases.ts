@@ -2,9 +2,8 @@
  * `npm run releases -- --stack <name> [--json]`: the stack's releases, newest first, with
  * the one running now marked.
  */
-import * as path from "path";
 import { EXIT, currentRelease, explain, fullHistory, openStack, requireKnownStack, ToolError } from "./lib/automation";
-import { Io, parseFlags, runCli } from "./lib/cli";
+import { Io, parseFlags, runCli, workDirOf } from "./lib/cli";
 import { releasesFromHistory } from "./lib/releases";
 
 const HELP = `Usage: npm run releases -- --stack <name> [--json] [--work-dir <dir>]
@@ -17,7 +16,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     try {
         const args = parseFlags(argv, ["--stack", "--work-dir"], ["--json"]);
         if (args.help) { io.out(`${HELP}\n`); return EXIT.ok; }
-        const workDir = path.resolve(args.values["work-dir"] ?? path.join(__dirname, ".."));
+        const workDir = workDirOf(args.values);
         stackName = requireKnownStack(args.values.stack, workDir);
         const stack = await openStack(stackName, workDir);
         const releases = releasesFromHistory(await fullHistory(stack));

@@ -7,10 +7,9 @@
  * containers, then sets the stack's image tag and digest in Pulumi.<stack>.yaml and runs
  * `up` with progress. Exit codes: 0 succeeded, 1 failed, 2 could not start, 3 refused.
  */
-import * as path from "path";
 import { EXIT, currentRelease, explain, fullHistory, openStack, requireKnownStack, ToolError } from "./lib/automation";
-import { Io, parseFlags, runCli } from "./lib/cli";
-import { deployRelease } from "./lib/deploy";
+import { Io, parseFlags, Reporter, runCli, workDirOf } from "./lib/cli";
+import { deployRelease, logOutcome } from "./lib/deploy";
 import { pickTarget, releasesFromHistory, TargetError } from "./lib/releases";
 
 const HELP = `Usage: npm run rollback -- --stack <name> [--to <tag|digest|previous>] [--yes] [--force] [--json]
@@ -27,19 +26,14 @@ Re-deploys a prior release (an image the stack ran before) and nothing else.
 Exit codes: 0 succeeded, 1 failed, 2 could not start (see the message), 3 refused.`;
 
 export async function main(argv: string[], io: Io): Promise<number> {
-    let stackName = "";
-    let json = false;
-    const report = (fields: Record<string, unknown>, code: number) => {
-        if (json) io.out(`${JSON.stringify({ stack: stackName, action: "rollback", ...fields }, null, 2)}\n`);
-        return code;
-    };
+    const r = new Reporter(io, "rollback");
     try {
         const args = parseFlags(argv, ["--stack", "--to", "--work-dir", "--registry-url"], ["--yes", "--force", "--json"]);
         if (args.help) { io.out(`${HELP}\n`); return EXIT.ok; }
-        json = args.flags.has("json");
-        const log = (l: string) => (json ? io.err : io.out)(`${l}\n`);
-        const workDir = path.resolve(args.values["work-dir"] ?? path.join(__dirname, ".."));
-        stackName = requireKnownStack(args.values.stack, workDir);
+        r.json = args.flags.has("json");
+        const log = r.log;
+        const workDir = workDirOf(args.values);
+        const stackName = r.stack = requireKnownStack(args.values.stack, workDir);
 
         const stack = await openStack(stackName, workDir);
         const releases = releasesFromHistory(await fullHistory(stack));
@@ -50,14 +44,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const res = await deployRelease(stack, {
             stackName, target, yes: args.flags.has("yes"), force: args.flags.has("force"), registryUrl: args.values["registry-url"], log,
         });
-        if (res.result === "refused") log(`refused: ${res.reason}`);
-        else if (res.result === "failed") log(`failed: ${res.reason}`);
-        else log(`release: ${JSON.stringify(res.release)}`);
-        return report({ result: res.result, from: current, to: { tag: target.tag, digest: res.digest }, changes: res.changes, release: res.release, reason: res.reason }, res.code);
+        logOutcome(res, log);
+        return r.done({ result: res.result, from: current, to: { tag: target.tag, digest: res.digest }, changes: res.changes, release: res.release, reason: res.reason }, res.code);
     } catch (e) {
-        const message = e instanceof TargetError ? e.message : e instanceof ToolError ? e.message : explain(e, stackName);
-        if (!json) io.err(`error: ${message}\n`);
-        return report({ result: "error", error: message }, EXIT.error);
+        return r.error(e instanceof TargetError || e instanceof ToolError ? e.message : explain(e, r.stack));
     }
 }
 

@@ -1,5 +1,6 @@
-/** A tiny flag parser for the release tools: --name value, --flag, -h. */
-import { ToolError } from "./automation";
+/** Shared plumbing of the release tools: flags, output, the JSON report. */
+import * as path from "path";
+import { EXIT, ToolError } from "./automation";
 
 export function parseFlags(argv: string[], values: string[], flags: string[]): { values: Record<string, string>; flags: Set<string>; help: boolean } {
     const out = { values: {} as Record<string, string>, flags: new Set<string>(), help: false };
@@ -29,4 +30,32 @@ export function runCli(main: (argv: string[], io: Io) => Promise<number>): void 
         process.stderr.write(`error: ${e.message.split("\n")[0]}\n`);
         process.exitCode = 2;
     });
+}
+
+/** The project directory a tool works in: --work-dir, or this repository. */
+export function workDirOf(values: Record<string, string>): string {
+    return path.resolve(values["work-dir"] ?? path.join(__dirname, "..", ".."));
+}
+
+/**
+ * Progress goes to stdout, or to stderr with --json so stdout carries only the final
+ * JSON report; errors are one line.
+ */
+export class Reporter {
+    json = false;
+    stack = "";
+
+    constructor(private readonly io: Io, private readonly action: string) {}
+
+    readonly log = (line: string): void => (this.json ? this.io.err : this.io.out)(`${line}\n`);
+
+    done(fields: Record<string, unknown>, code: number): number {
+        if (this.json) this.io.out(`${JSON.stringify({ stack: this.stack, action: this.action, ...fields }, null, 2)}\n`);
+        return code;
+    }
+
+    error(message: string): number {
+        if (!this.json) this.io.err(`error: ${message}\n`);
+        return this.done({ result: "error", error: message }, EXIT.error);
+    }
 }

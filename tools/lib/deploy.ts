@@ -98,3 +98,9 @@ export async function deployRelease(stack: Stack, o: DeployOptions): Promise<Dep
     }
     return { result: "succeeded", code: EXIT.ok, digest, changes, release: up.outputs.release?.value as Record<string, unknown> };
 }
+
+/** One line on how it ended; the release record when it succeeded. */
+export function logOutcome(res: DeployResult, log: (line: string) => void): void {
+    if (res.result === "succeeded") log(`release: ${JSON.stringify(res.release)}`);
+    else log(`${res.result}: ${res.reason}`);
+}
