@@ -91,6 +91,8 @@ describe("app: containers", () => {
             for (const n of [1, 2]) {
                 const p = named(rec, "pulumi:providers:docker", `${stack}-web-${n}-docker`);
                 assert.strictEqual(p.inputs.host, `ssh://deploy@${stack}-web-${n}`);
+                // Provider inputs reach the engine as strings.
+                assert.strictEqual(String(p.inputs.disableDockerDaemonCheck), "true", "a first preview plans servers that do not exist yet");
                 assert.deepStrictEqual(p.opts.dependsOn, [`${stack}-web-${n}-ready`]);
                 const ready = named(rec, T.command, `${stack}-web-${n}-ready`);
                 assert.strictEqual((ready.inputs.environment as Record<string, string>).SERVER, `${stack}-web-${n}`);

@@ -138,6 +138,10 @@ export class App extends pulumi.ComponentResource {
 
         const provider = new docker.Provider(`${name}-docker`, {
             host: dockerHost,
+            // The daemon is contacted when a resource needs it, not when the provider is
+            // configured: a first preview of a new stack plans containers for servers that
+            // do not exist yet.
+            disableDockerDaemonCheck: true,
             sshOpts: ["-o", "StrictHostKeyChecking=accept-new", "-o", "ServerAliveInterval=15"],
             registryAuth: args.registry ? [args.registry] : [],
         }, { parent, dependsOn: [ready] });

@@ -178,6 +178,17 @@ class Reader {
     }
 }
 
+/**
+ * The names of a secret mapping's entries that hold a non-empty string, or undefined when it
+ * is not a mapping. The values are dropped here and never leave this function.
+ */
+function filledKeys(raw: string): string[] | undefined {
+    let parsed: unknown;
+    try { parsed = JSON.parse(raw); } catch { return undefined; }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
+    return Object.entries(parsed).filter(([, v]) => typeof v === "string" && v !== "").map(([k]) => k);
+}
+
 const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 const PG_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -329,13 +340,11 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     for (const n of secretNames) envCheck("appSecretNames", n);
     if (r.secretPresent("appSecrets") || secretNames.length > 0) {
         // Only the names are compared here; the values stay inside secret Outputs (see loadConfig).
-        let parsed: unknown;
-        try { parsed = JSON.parse(src.get("appSecrets") ?? "{}"); } catch { parsed = undefined; }
-        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        const have = filledKeys(src.get("appSecrets") ?? "{}");
+        if (have === undefined) {
             throw new ConfigError(q("appSecrets"), `${q("appSecrets")}: [secret] is not valid; expected a mapping of NAME: value — run: ${setSecretHint("appSecrets", stack)}`);
         }
-        const have = Object.keys(parsed);
-        const missing = secretNames.find((n) => !have.includes(n) || typeof (parsed as Record<string, unknown>)[n] !== "string" || (parsed as Record<string, string>)[n] === "");
+        const missing = secretNames.find((n) => !have.includes(n));
         if (missing) {
             throw new ConfigError(q("appSecrets"), `${q("appSecrets")}: ${missing} is listed in appSecretNames but has no value — run: pulumi config set --secret --path 'appSecrets.${missing}' <value> --stack ${stack}`);
         }
