@@ -9,6 +9,7 @@
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { script, SLOTS } from "../infra/app";
@@ -31,6 +32,43 @@ function report(label: string, r: LoopResult) {
     return { rps, p99: percentile(r.latencies, 99), failed: r.failures.length };
 }
 
+/**
+ * Latency direct and through the proxy, measured in one paced loop that alternates the two,
+ * so both see the same machine noise (client, proxy and app share two cores).
+ */
+async function pairedLatency(directPort: number, proxyPort: number, ratePerSecond: number, totalSeconds: number) {
+    const agents = [new http.Agent({ keepAlive: true }), new http.Agent({ keepAlive: true })];
+    const ports = [directPort, proxyPort];
+    const lat: number[][] = [[], []];
+    const failures = [0, 0];
+    const total = Math.floor(ratePerSecond * totalSeconds);
+    const t0 = Date.now();
+    let next = 0;
+    const worker = async () => {
+        while (next < total) {
+            const n = next++;
+            const wait = t0 + (n * 1000) / ratePerSecond - Date.now();
+            if (wait > 0) await sleep(wait);
+            const side = n % 2;
+            const start = process.hrtime.bigint();
+            await new Promise<void>((resolve) => {
+                const req = http.get({ host: "127.0.0.1", port: ports[side], path: "/", agent: agents[side], timeout: 5000 }, (res) => {
+                    res.resume();
+                    res.on("end", () => {
+                        if (res.statusCode === 200) lat[side].push(Number(process.hrtime.bigint() - start) / 1e6);
+                        else failures[side]++;
+                        resolve();
+                    });
+                });
+                req.on("error", () => { failures[side]++; resolve(); });
+            });
+        }
+    };
+    await Promise.all(Array.from({ length: 4 }, worker));
+    for (const a of agents) a.destroy();
+    return { direct: lat[0], proxied: lat[1], failures };
+}
+
 async function main() {
     const slotPorts: Record<string, number> = {};
     for (const s of SLOTS) slotPorts[`app-${s}`] = await freePort();
@@ -44,10 +82,14 @@ async function main() {
     const bounds = { concurrency, maxRequests: 1_000_000, maxSeconds: seconds };
 
     console.log(`edge proxy benchmark: ${seconds} s per phase, ${concurrency} keep-alive clients, 127.0.0.1 only`);
-    console.log(`latency at a steady ${rate} req/s:`);
-    const paced = { ...bounds, ratePerSecond: rate };
-    const direct = report("direct to app", await requestLoop(slotPorts["app-blue"], paced, timer(seconds * 1000)));
-    const proxied = report("through caddy", await requestLoop(proxy.port, paced, timer(seconds * 1000)));
+    console.log(`latency at a steady ${rate} req/s, direct and proxied requests interleaved:`);
+    const paired = await pairedLatency(slotPorts["app-blue"], proxy.port, rate, seconds * 2);
+    const line = (label: string, l: number[], failed: number) =>
+        console.log(`  ${label.padEnd(22)} ${String(l.length).padStart(7)} req  failed ${failed}  p50 ${percentile(l, 50).toFixed(2)} ms  p99 ${percentile(l, 99).toFixed(2)} ms`);
+    line("direct to app", paired.direct, paired.failures[0]);
+    line("through caddy", paired.proxied, paired.failures[1]);
+    const direct = { p99: percentile(paired.direct, 99) };
+    const proxied = { p99: percentile(paired.proxied, 99) };
     console.log("throughput at saturation (client, proxy and app share the machine's cores):");
     report("direct to app", await requestLoop(slotPorts["app-blue"], bounds, timer(seconds * 1000)));
     report("through caddy", await requestLoop(proxy.port, bounds, timer(seconds * 1000)));
@@ -61,21 +103,24 @@ async function main() {
     fs.writeFileSync(path.join(root, "config", "platform-live-slot"), "blue\n");
     const next = await startVersion("new");
     versions.push(next);
-    const loop = requestLoop(proxy.port, bounds, timer(seconds * 1000));
+    // This loop runs until the old version has stopped, whatever --seconds says.
+    let finish!: () => void;
+    const loop = requestLoop(proxy.port, { ...bounds, maxSeconds: 60 }, new Promise<void>((resolve) => { finish = resolve; }));
     await sleep(500);
     const code = await new Promise<number | null>((resolve) => {
         const child = spawn("bash", ["-c", script("cutover")], {
             stdio: "ignore",
             env: {
                 ...process.env, PATH: `${root}/bin:${process.env.PATH}`, SERVER: "bench", APP_CONTAINER: "app-new",
-                PROXY_CONTAINER: "edge-proxy", NETWORK: "platform", HEALTH_TIMEOUT: "5",
+                PROXY_CONTAINER: "edge-proxy", NETWORK: "platform", HEALTH_TIMEOUT: "5", PROXY_SETTLE_SECONDS: "5",
                 FAKE_HEALTH_URL: `http://127.0.0.1:${next.port}${HEALTH_PATH}`, FAKE_CONTROL_URL: control.url, FAKE_ROOT: root,
             },
         });
         child.on("close", resolve);
     });
-    await sleep(800);
-    await old.stop();
+    await old.stop(); // what Pulumi does once the cut-over has returned
+    await sleep(1000);
+    finish();
     const cut = report("through a cut-over", await loop);
 
     console.log(`  cut-over script exit ${code}; proxy p99 overhead ${(proxied.p99 - direct.p99).toFixed(2)} ms`);

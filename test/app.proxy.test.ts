@@ -39,7 +39,7 @@ async function rig(cleanup: (() => Promise<void>)[]): Promise<Rig> {
                 env: {
                     ...process.env, PATH: `${root}/bin:${process.env.PATH}`,
                     SERVER: "test-web-1", APP_CONTAINER: `app-${next.name}`, PROXY_CONTAINER: "edge-proxy",
-                    NETWORK: "platform", HEALTH_TIMEOUT: String(timeoutSeconds),
+                    NETWORK: "platform", HEALTH_TIMEOUT: String(timeoutSeconds), PROXY_SETTLE_SECONDS: "0.3",
                     FAKE_HEALTH_URL: `http://127.0.0.1:${next.port}${HEALTH_PATH}`, FAKE_CONTROL_URL: control.url, FAKE_ROOT: root,
                 },
             });

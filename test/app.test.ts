@@ -84,6 +84,8 @@ describe("app: containers", () => {
             const cut1 = named(rec, T.command, `${stack}-web-1-cutover`);
             assert.deepStrictEqual([...cut1.opts.dependsOn].sort(), [`${stack}-web-1-app`, `${stack}-web-1-network`, `${stack}-web-1-proxy-config`]);
             assert.deepStrictEqual(cut1.inputs.triggers, [named(rec, T.container, `${stack}-web-1-app`).id]);
+            // Returns only after the proxy's active checks (every 2 s) have seen the new slot.
+            assert.strictEqual((cut1.inputs.environment as Record<string, string>).PROXY_SETTLE_SECONDS, "5");
         });
 
         it(`${stack}: reaches each server's Docker over SSH on the tailnet, after it has booted`, async () => {

@@ -27,6 +27,9 @@ export interface ProxyOptions {
     healthInterval?: string;
 }
 
+/** The production active health check interval, in seconds. */
+export const HEALTH_INTERVAL_SECONDS = 2;
+
 /** Listen addresses per mode. */
 export function listenAddresses(mode: ProxyMode): string[] {
     switch (mode.kind) {
@@ -43,7 +46,7 @@ export function caddyConfig(o: ProxyOptions): Record<string, unknown> {
         // Active checks take an upstream out of rotation as soon as its health endpoint
         // fails; passive checks react to a failed request in between two probes.
         health_checks: {
-            active: { uri: o.healthPath, interval: o.healthInterval ?? "2s", timeout: "2s" },
+            active: { uri: o.healthPath, interval: o.healthInterval ?? `${HEALTH_INTERVAL_SECONDS}s`, timeout: "2s" },
             passive: { fail_duration: "10s", max_fails: 1, unhealthy_status: [502, 503, 504] },
         },
         // A request that cannot reach an upstream (a stopping container, a refused

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ProcessSpec } from "../config";
 import { shellJoin } from "../shell";
-import { caddyConfig, ProxyMode } from "./caddy";
+import { caddyConfig, HEALTH_INTERVAL_SECONDS, ProxyMode } from "./caddy";
 import { healthcheckCommand, imageRef, LOG_OPTS } from "./container";
 
 export { caddyConfig } from "./caddy";
@@ -240,6 +240,7 @@ export class App extends pulumi.ComponentResource {
             environment: {
                 DOCKER_HOST: dockerHost, SERVER: server.tailnetHostname, APP_CONTAINER: app.name,
                 PROXY_CONTAINER, NETWORK, HEALTH_TIMEOUT: String(args.deployTimeoutSeconds),
+                PROXY_SETTLE_SECONDS: String(2 * HEALTH_INTERVAL_SECONDS + 1),
             },
             // Runs for every new app container, i.e. for every release.
             triggers: [app.id],

@@ -111,7 +111,7 @@ export interface Proxy {
 }
 
 /** Starts the real caddy with the generated config in test mode (no ACME). */
-export async function startProxy(upstreams: string[], healthInterval = "250ms"): Promise<Proxy> {
+export async function startProxy(upstreams: string[], healthInterval?: string): Promise<Proxy> {
     const port = await freePort();
     const adminPort = await freePort();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "caddy-lab-"));

@@ -5,9 +5,9 @@
 # both serve side by side until Pulumi stops the old one, whose in-flight requests finish
 # while new ones are retried on the new container. No proxy reload, no dropped connection.
 # Env: DOCKER_HOST (ssh://deploy@server), SERVER, APP_CONTAINER, PROXY_CONTAINER, NETWORK,
-#      HEALTH_TIMEOUT (seconds).
+#      HEALTH_TIMEOUT (seconds), PROXY_SETTLE_SECONDS (a few of the proxy's check intervals).
 set -euo pipefail
-: "${SERVER:?}" "${APP_CONTAINER:?}" "${PROXY_CONTAINER:?}" "${NETWORK:?}" "${HEALTH_TIMEOUT:?}"
+: "${SERVER:?}" "${APP_CONTAINER:?}" "${PROXY_CONTAINER:?}" "${NETWORK:?}" "${HEALTH_TIMEOUT:?}" "${PROXY_SETTLE_SECONDS:?}"
 
 deadline=$((SECONDS + HEALTH_TIMEOUT))
 while :; do
@@ -27,6 +27,10 @@ if [[ "${live}" == "blue" ]]; then slot="green"; else slot="blue"; fi
 
 docker network connect --alias "app-${slot}" "${NETWORK}" "${APP_CONTAINER}"
 docker exec "${PROXY_CONTAINER}" sh -c "echo ${slot} > /config/platform-live-slot"
+# Until the proxy's next active check it still counts the new slot as down; returning only
+# after a few intervals means the old container is never stopped before the new one is in
+# rotation.
+sleep "${PROXY_SETTLE_SECONDS}"
 echo "${SERVER}: ${APP_CONTAINER} now serves as app-${slot}"
 
 # Keep a week of images on the host so a rollback to a recent release starts without a pull.
