@@ -9,6 +9,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
+import { main as pin } from "../tools/pin";
 import { main as promote } from "../tools/promote";
 import { main as releases } from "../tools/releases";
 import { main as rollback } from "../tools/rollback";
@@ -216,6 +217,22 @@ describe("release tools (fake pulumi CLI)", function () {
         assert.strictEqual(JSON.parse(explicit.out).release.digest, D(9));
         const bad = await run(l, promote, ["--from", "staging", "--to", "staging"]);
         assert.strictEqual(bad.code, 2);
+    });
+
+    it("pin: writes the digest the configured tag has now, and keeps a digest already pinned", async () => {
+        const l = await open();
+        const first = await run(l, pin, ["--stack", "staging", "--registry-url", l.url, "--json"]);
+        assert.strictEqual(first.code, 0, first.err);
+        assert.deepStrictEqual(JSON.parse(first.out), { stack: "staging", action: "pin", result: "succeeded", tag: "1.4.2", digest: D(3), changed: true });
+        assert.strictEqual(stackYaml(l, "staging")["platform:imageDigest"], D(3));
+        l.manifests.set("1.4.2", D(9)); // the tag moved in the registry
+        const again = await run(l, pin, ["--stack", "staging", "--registry-url", l.url]);
+        assert.strictEqual(again.code, 0, again.err);
+        assert.match(again.out, /1\.4\.2 stays pinned to sha256:3333/);
+        l.manifests.delete(D(3));
+        const gone = await run(l, pin, ["--stack", "staging", "--registry-url", l.url]);
+        assert.strictEqual(gone.code, 2);
+        assert.match(gone.err, /no longer exists in the registry/);
     });
 
     it("as a process: one error line, exit 2, no stack trace", () => {

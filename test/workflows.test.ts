@@ -117,6 +117,9 @@ describe("workflows", () => {
         assert.match(select.run!, /pulumi config set --stack "\$STACK" platform:imageDigest "\$IMAGE_DIGEST"/);
         const guard = steps.find((s) => s.name?.startsWith("Replacement guard"))!;
         assert.match(guard.run!, /--policy-pack policy --json > preview\.json/);
+        const pinStep = steps.find((s) => s.name === "Pin the release digest")!;
+        assert.match(pinStep.run!, /npm run -s pin -- --stack "\$STACK"/);
+        assert.ok(steps.indexOf(select) < steps.indexOf(pinStep) && steps.indexOf(pinStep) < steps.indexOf(guard));
         assert.match(guard.run!, /npm run -s guard/);
         const up = steps.find((s) => s.with?.command === "up")!;
         assert.strictEqual(up.with!.policyPacks, "policy");

@@ -1,0 +1,43 @@
+/**
+ * `npm run pin -- --stack <name> [--registry-url <url>] [--json]`
+ *
+ * Resolves the stack's configured image tag to its digest in the registry and writes it to
+ * `platform:imageDigest`, so the update about to run records the exact digest in the stack's
+ * history (what rollback and releases read). A digest already pinned is kept. The deploy
+ * workflow runs this before every `up`.
+ */
+import { EXIT, explain, openStack, requireKnownStack, ToolError } from "./lib/automation";
+import { Io, parseFlags, Reporter, runCli, workDirOf } from "./lib/cli";
+import { verifyInRegistry } from "./lib/deploy";
+
+const HELP = `Usage: npm run pin -- --stack <name> [--registry-url <url>] [--json] [--work-dir <dir>]
+
+Pins the stack's imageTag to its current registry digest (platform:imageDigest), unless a
+digest is already pinned.`;
+
+export async function main(argv: string[], io: Io): Promise<number> {
+    const r = new Reporter(io, "pin");
+    try {
+        const args = parseFlags(argv, ["--stack", "--work-dir", "--registry-url"], ["--json"]);
+        if (args.help) { io.out(`${HELP}\n`); return EXIT.ok; }
+        r.json = args.flags.has("json");
+        const stackName = r.stack = requireKnownStack(args.values.stack, workDirOf(args.values));
+        const stack = await openStack(stackName, workDirOf(args.values));
+        const config = await stack.getAllConfig();
+        const tag = config["platform:imageTag"]?.value;
+        if (!tag) throw new ToolError(`${stackName} has no platform:imageTag`);
+        const pinned = config["platform:imageDigest"]?.value ?? "";
+        const digest = await verifyInRegistry(config, { tag, digest: pinned || undefined }, args.values["registry-url"]);
+        if (pinned) {
+            r.log(`${stackName}: ${tag} stays pinned to ${digest}`);
+        } else {
+            await stack.setConfig("platform:imageDigest", { value: digest, secret: false });
+            r.log(`${stackName}: pinned ${tag} to ${digest}`);
+        }
+        return r.done({ result: "succeeded", tag, digest, changed: !pinned }, EXIT.ok);
+    } catch (e) {
+        return r.error(e instanceof ToolError ? e.message : explain(e, r.stack));
+    }
+}
+
+if (require.main === module) runCli(main);
