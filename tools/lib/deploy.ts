@@ -49,6 +49,7 @@ export async function deployRelease(stack: Stack, o: DeployOptions): Promise<Dep
     const before = await stack.getAllConfig();
     const digest = await verifyInRegistry(before, o.target, o.registryUrl);
     o.log(`target: ${o.target.tag} (${digest}), present in the registry`);
+    if (!o.target.digest) o.log(`note: that release recorded no digest; ${o.target.tag} was resolved in the registry just now`);
 
     const restore = async () => {
         await stack.setConfig(KEY.tag, { value: before[KEY.tag]?.value ?? "", secret: false });
