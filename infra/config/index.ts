@@ -414,11 +414,15 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
 /** ConfigSource over the running program's config. */
 export function pulumiSource(): ConfigSource {
     const all = pulumi.runtime.allConfig();
-    // isConfigSecret is exported by the runtime but marked internal in its typings.
+    // isConfigSecret is exported by the runtime but marked internal in its typings. It knows
+    // which keys are secret only when the language host passed PULUMI_CONFIG_SECRET_KEYS;
+    // without that (no key reported secret, while Pulumi.yaml makes tailscaleApiKey a
+    // declared secret) plain-text detection is skipped rather than refusing real secrets.
     const rt = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+    const informed = rt.isConfigSecret !== undefined && Object.keys(all).some((k) => rt.isConfigSecret!(k));
     return {
         get: (key) => all[q(key)],
-        isSecret: (key) => rt.isConfigSecret?.(q(key)) ?? true,
+        isSecret: (key) => (informed ? rt.isConfigSecret!(q(key)) : true),
     };
 }
 
