@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigSource } from "../infra/config";
 import { Key, PROJECT } from "../infra/config/schema";
-import { offlineSecrets, readStackConfig, recordStack, RecordedResource, RecordedStack, RecordOptions } from "../tools/lib/mockrun";
+import { configSource, offlineSecrets, readStackConfig, recordStack, RecordedResource, RecordedStack, RecordOptions } from "../tools/lib/mockrun";
 
 const cache = new Map<string, Promise<RecordedStack>>();
 
@@ -62,12 +62,13 @@ export function named(rec: RecordedStack, type: string, name: string): RecordedR
 /** A ConfigSource over a committed stack file, with offline secrets and overrides. */
 export function source(stack: string, overrides: Partial<Record<Key, string>> = {}, opts: { plainKeys?: Key[]; unset?: Key[] } = {}): ConfigSource {
     const cfg = readStackConfig(stack);
-    const values: Record<string, string> = { ...cfg.values, ...offlineSecrets(cfg.values) };
-    const secret = new Set([...cfg.secretKeys, ...Object.keys(offlineSecrets(cfg.values))]);
+    const placeholders = offlineSecrets(cfg.values);
+    const values: Record<string, string> = { ...cfg.values, ...placeholders };
+    const secret = new Set([...cfg.secretKeys, ...Object.keys(placeholders)]);
     for (const [k, v] of Object.entries(overrides)) values[`${PROJECT}:${k}`] = v as string;
     for (const k of opts.unset ?? []) delete values[`${PROJECT}:${k}`];
     for (const k of opts.plainKeys ?? []) secret.delete(`${PROJECT}:${k}`);
-    return { get: (k) => values[`${PROJECT}:${k}`], isSecret: (k) => secret.has(`${PROJECT}:${k}`) };
+    return configSource(values, secret);
 }
 
 export function tmpdir(prefix: string): string {

@@ -7,6 +7,7 @@
 import { EXIT, currentRelease, explain, openStack, requireKnownStack, ToolError } from "./lib/automation";
 import { Io, parseFlags, Reporter, runCli, workDirOf } from "./lib/cli";
 import { deployRelease, logOutcome } from "./lib/deploy";
+import { isDigest } from "../infra/config/validate";
 
 const HELP = `Usage: npm run promote -- --from <stack> --to <stack> [--digest <sha256:...> --tag <tag>] [--yes] [--force] [--json]
 
@@ -27,7 +28,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const from = requireKnownStack(args.values.from, workDir, "--from");
         const to = r.stack = requireKnownStack(args.values.to, workDir, "--to");
         if (from === to) throw new ToolError("--from and --to name the same stack");
-        if (args.values.digest && !/^sha256:[a-f0-9]{64}$/.test(args.values.digest)) throw new ToolError(`--digest ${args.values.digest} is not a sha256 digest`);
+        if (args.values.digest && !isDigest(args.values.digest)) throw new ToolError(`--digest ${args.values.digest} is not a sha256 digest`);
         if (!!args.values.digest !== !!args.values.tag) throw new ToolError("--digest and --tag go together (the tag is kept as the release's name)");
 
         let source = args.values.digest ? { tag: args.values.tag, digest: args.values.digest } : undefined;

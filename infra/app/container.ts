@@ -1,5 +1,6 @@
 /** Pure helpers for the app's containers: healthcheck, environment, logging. */
 import { RESERVED_ENV } from "../config";
+import { isDigest } from "../config/validate";
 
 /**
  * The Docker healthcheck the app container runs. It tries curl, then busybox/wget, so it
@@ -40,7 +41,7 @@ export function plainEnv(e: PlainEnv): string[] {
 
 /** `repository@sha256:...`: what every container runs, so a tag moved later changes nothing. */
 export function imageRef(repository: string, digest: string): string {
-    if (!/^sha256:[a-f0-9]{64}$/.test(digest)) {
+    if (!isDigest(digest)) {
         throw new Error(`registry returned ${JSON.stringify(digest)} for ${repository}, which is not a sha256 digest`);
     }
     return `${repository}@${digest}`;

@@ -111,13 +111,11 @@ export class App extends pulumi.ComponentResource {
         const proxyRepo = args.proxyImage.slice(0, args.proxyImage.lastIndexOf(":"));
         const proxyImage = proxyDigest.apply((d) => imageRef(proxyRepo, d));
 
+        // Migrations run once, on the first server; each server waits for the previous one's cut-over.
         let previous: pulumi.Resource[] = [];
-        let migrated = false;
-        for (const server of args.servers) {
-            const cutover = this.deployServer(`${name}-${server.key}`, server, args, proxyImage, previous, !migrated);
-            migrated = true;
-            previous = [cutover];
-        }
+        args.servers.forEach((server, i) => {
+            previous = [this.deployServer(`${name}-${server.key}`, server, args, proxyImage, previous, i === 0)];
+        });
         this.registerOutputs({ digest: this.digest, image: this.image });
     }
 

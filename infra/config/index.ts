@@ -256,6 +256,9 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
         fail(q("dbNodeCount"), dbNodeCount, "expected at least 2 in prod (a primary and a standby)");
     }
     const limit = dbConnectionLimit(dbSize)!;
+    const dbName = r.str("dbName");
+    const dbUser = r.str("dbUser");
+    const maintenanceHour = r.str("dbMaintenanceHour");
     const clusterName = r.str("dbClusterName") || `${prefix}-pg`;
     if (!/^[a-z0-9][a-z0-9-]{2,62}$/.test(clusterName)) fail(q("dbClusterName"), clusterName, "expected 3 to 63 lowercase letters, digits and dashes");
     const database = {
@@ -263,12 +266,12 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
         version: oneOf(q("dbVersion"), r.str("dbVersion"), PG_VERSIONS, "a PostgreSQL version DigitalOcean offers for new clusters"),
         size: dbSize,
         nodeCount: dbNodeCount,
-        name: PG_IDENT.test(r.str("dbName")) ? r.str("dbName") : fail(q("dbName"), r.str("dbName"), "expected a Postgres identifier: lowercase letters, digits, underscores"),
-        user: PG_IDENT.test(r.str("dbUser")) && r.str("dbUser") !== "doadmin" ? r.str("dbUser") : fail(q("dbUser"), r.str("dbUser"), "expected a Postgres identifier other than doadmin"),
+        name: PG_IDENT.test(dbName) ? dbName : fail(q("dbName"), dbName, "expected a Postgres identifier: lowercase letters, digits, underscores"),
+        user: PG_IDENT.test(dbUser) && dbUser !== "doadmin" ? dbUser : fail(q("dbUser"), dbUser, "expected a Postgres identifier other than doadmin"),
         poolSize: r.int("dbPoolSize", 1, limit - 5),
         poolMode: oneOf(q("dbPoolMode"), r.str("dbPoolMode"), ["transaction", "session", "statement"], "a PgBouncer pool mode"),
         maintenanceDay: oneOf(q("dbMaintenanceDay"), r.str("dbMaintenanceDay").toLowerCase(), WEEKDAYS, "a weekday"),
-        maintenanceHour: /^([01]\d|2[0-3]):[0-5]\d$/.test(r.str("dbMaintenanceHour")) ? r.str("dbMaintenanceHour") : fail(q("dbMaintenanceHour"), r.str("dbMaintenanceHour"), "expected a UTC time HH:MM"),
+        maintenanceHour: /^([01]\d|2[0-3]):[0-5]\d$/.test(maintenanceHour) ? maintenanceHour : fail(q("dbMaintenanceHour"), maintenanceHour, "expected a UTC time HH:MM"),
     };
 
     const domain = r.nonEmpty("domain").toLowerCase();

@@ -2,20 +2,16 @@
  * Opening a stack through the Automation API (which drives the `pulumi` CLI) and turning
  * its failures into one line a person can act on.
  */
-import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { HistoryEntry } from "./releases";
+import { committedStacksIn } from "./stacks";
 
 /** Exit codes shared by rollback, promote and releases. */
 export const EXIT = { ok: 0, failed: 1, error: 2, refused: 3 } as const;
 
 /** A failure that is the user's to fix; its message is the whole story. */
 export class ToolError extends Error {}
-
-export function committedStacksIn(workDir: string): string[] {
-    return fs.readdirSync(workDir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
-}
 
 export function requireKnownStack(stack: string | undefined, workDir: string, flag = "--stack"): string {
     const known = committedStacksIn(workDir);

@@ -10,7 +10,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { parseSettings } from "../../infra/config";
+import { ConfigSource, parseSettings } from "../../infra/config";
+import { committedStacksIn } from "./stacks";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 const PROGRAM = path.join(ROOT, "infra", "index.ts");
@@ -59,7 +60,7 @@ export interface StackConfig {
 
 /** The stack names that have a committed `Pulumi.<stack>.yaml`. */
 export function committedStacks(): string[] {
-    return fs.readdirSync(ROOT).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
+    return committedStacksIn(ROOT);
 }
 
 export class UnknownStackError extends Error {}
@@ -96,6 +97,12 @@ export function offlineSecrets(values: Record<string, string>): Record<string, s
     const names = JSON.parse(values[`${PROJECT}:appSecretNames`] ?? "[]") as string[];
     if (names.length > 0) out[`${PROJECT}:appSecrets`] = JSON.stringify(Object.fromEntries(names.map((n) => [n, `offline-${n.toLowerCase()}`])));
     return out;
+}
+
+/** A ConfigSource over `platform:key` values, as the CLI would hand them to the program. */
+export function configSource(values: Record<string, string>, secretKeys: Iterable<string>): ConfigSource {
+    const secret = new Set(secretKeys);
+    return { get: (k) => values[`${PROJECT}:${k}`], isSecret: (k) => secret.has(`${PROJECT}:${k}`) };
 }
 
 /** Deterministic fake digest for an image reference, so two tags get two digests. */
@@ -197,10 +204,7 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
     // The program validates its config before registering anything; doing the same check
     // here first turns a config mistake into a plain rejection instead of a failed stack
     // registration the runtime would report as an unhandled error.
-    parseSettings({
-        get: (k) => values[`${PROJECT}:${k}`],
-        isSecret: (k) => secretKeys.includes(`${PROJECT}:${k}`),
-    }, stack);
+    parseSettings(configSource(values, secretKeys), stack);
 
     const registered = new Map<string, RecordedResource>();
     pulumi.runtime.setAllConfig(values, secretKeys);

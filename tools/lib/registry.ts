@@ -4,6 +4,7 @@
  */
 import * as http from "http";
 import * as https from "https";
+import { isDigest } from "../../infra/config/validate";
 
 export interface RegistryOptions {
     /** Base URL of the registry API; defaults to https://<host of the repository>. */
@@ -65,7 +66,7 @@ export async function manifestDigest(repository: string, reference: string, o: R
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw new Error(`registry answered HTTP ${res.status} for ${repository}:${reference}`);
     const digest = String(res.headers["docker-content-digest"] ?? "");
-    if (!/^sha256:[a-f0-9]{64}$/.test(digest)) {
+    if (!isDigest(digest)) {
         if (reference.startsWith("sha256:")) return reference;
         throw new Error(`registry gave no digest for ${repository}:${reference}`);
     }

@@ -3,6 +3,7 @@
  * release a rollback goes back to, and whether a preview touches anything but containers.
  * Pure functions over what the Automation API returns.
  */
+import { isDigest } from "../../infra/config/validate";
 
 export interface HistoryEntry {
     version?: number;
@@ -38,7 +39,7 @@ export function releasesFromHistory(history: HistoryEntry[], project = "platform
             const env = h.environment ?? {};
             return {
                 tag,
-                digest: digest && /^sha256:[a-f0-9]{64}$/.test(digest) ? digest : undefined,
+                digest: digest && isDigest(digest) ? digest : undefined,
                 time: iso(h.endTime ?? h.startTime),
                 message: h.message,
                 author: env["git.author"] ?? env["git.committer"] ?? env["ci.build.id"],
@@ -64,7 +65,7 @@ export function pickTarget(releases: Release[], current: Current, to = "previous
         if (!prior) throw new TargetError(`no earlier release: every release in the history is the current one (${current.tag ?? "?"})`);
         return prior;
     }
-    const hit = /^sha256:[a-f0-9]{64}$/.test(to) ? releases.find((r) => r.digest === to) : releases.find((r) => r.tag === to);
+    const hit = isDigest(to) ? releases.find((r) => r.digest === to) : releases.find((r) => r.tag === to);
     if (!hit) {
         const known = [...new Set(releases.map((r) => r.tag))].slice(0, 8).join(", ");
         throw new TargetError(`target ${to} not found in the stack's release history (known tags: ${known})`);
