@@ -50,7 +50,7 @@ export interface AppArgs {
     readonly tag: string;
     /** Pinned digest (promote/rollback), or "" to resolve `tag` in the registry at deploy time. */
     readonly digest: string;
-    /** Edge proxy image as repository:tag, resolved to a digest. @example "caddy:2.10-alpine" */
+    /** Edge proxy image, pinned: `repository:tag@sha256:...`. @example "caddy:2.10-alpine@sha256:4c6e..." */
     readonly proxyImage: string;
     /** Registry credentials for private images (GHCR: a user and a read:packages token). */
     readonly registry?: { address: string; username: string; password: pulumi.Input<string> };
@@ -107,9 +107,10 @@ export class App extends pulumi.ComponentResource {
             ? pulumi.output(args.digest)
             : docker.getRegistryImageOutput({ name: `${args.repository}:${args.tag}` }, { parent, provider: registryProvider }).sha256Digest;
         this.image = this.digest.apply((d) => imageRef(args.repository, d));
-        const proxyDigest = docker.getRegistryImageOutput({ name: args.proxyImage }, { parent, provider: registryProvider }).sha256Digest;
-        const proxyRepo = args.proxyImage.slice(0, args.proxyImage.lastIndexOf(":"));
-        const proxyImage = proxyDigest.apply((d) => imageRef(proxyRepo, d));
+        // The proxy is pinned by digest in config: resolving a tag here would run on every
+        // preview (an invoke needs the registry) and plan a proxy replacement whenever the
+        // tag moved upstream.
+        const proxyImage = pulumi.output(args.proxyImage);
 
         // Migrations run once, on the first server; each server waits for the previous one's cut-over.
         let previous: pulumi.Resource[] = [];

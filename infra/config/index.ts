@@ -6,9 +6,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DB_SIZES, DROPLET_SIZES, IMAGES, PG_VERSIONS, REGIONS, dbConnectionLimit } from "./catalog";
-import { KEYS, Key, KeyDef, PROJECT, STACKS, StackName } from "./schema";
+import { DEFAULT_PROXY_IMAGE, KEYS, Key, KeyDef, PROJECT, STACKS, StackName } from "./schema";
 import {
-    ConfigError, fail, intInRange, isDigest, isDomain, isEmail, isEnvName, isGithubName, isImageRepository,
+    ConfigError, fail, intInRange, isDigest, isPinnedImage, isDomain, isEmail, isEnvName, isGithubName, isImageRepository,
     isImageTag, isPrivateCidr, isRecordName, isSshKeyRef, isTailscaleTag, oneOf, parseCidr, show,
 } from "./validate";
 
@@ -319,7 +319,7 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     const digest = r.str("imageDigest");
     if (digest !== "" && !isDigest(digest)) fail(q("imageDigest"), digest, "expected sha256: followed by 64 lowercase hex digits, or nothing");
     const proxyImage = r.nonEmpty("proxyImage");
-    if (!/^[a-z0-9]+([._\/-][a-z0-9]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(proxyImage)) fail(q("proxyImage"), proxyImage, "expected repository:tag, e.g. caddy:2.10-alpine");
+    if (!isPinnedImage(proxyImage)) fail(q("proxyImage"), proxyImage, `expected repository:tag@sha256:<64 hex>, pinned so no preview resolves it and a moved tag never replaces the proxy, e.g. ${DEFAULT_PROXY_IMAGE}`);
     const registryUser = r.str("ghcrUsername");
     if (registryUser !== "" && !isGithubName(registryUser)) fail(q("ghcrUsername"), registryUser, "expected a GitHub user name");
     const hasRegistryToken = r.secretPresent("ghcrToken");

@@ -31,6 +31,12 @@ export interface KeyDef {
 
 export const PROJECT = "platform";
 
+/**
+ * caddy:2.10-alpine as published on Docker Hub (the multi-arch index digest). Pinned so a
+ * preview needs no registry and a moved tag never plans a proxy replacement.
+ */
+export const DEFAULT_PROXY_IMAGE = "caddy:2.10-alpine@sha256:4c6e91c6ed0e2fa03efd5b44747b625fec79bc9cd06ac5235a779726618e530d";
+
 export const KEYS = {
     // --- network and placement
     region: { type: "string", default: "nyc3", description: "DigitalOcean region slug for every resource of the stack." },
@@ -84,7 +90,7 @@ export const KEYS = {
     imageRepository: { type: "string", required: true, description: "Image repository without tag, e.g. ghcr.io/acme/shop." },
     imageTag: { type: "string", required: true, knob: "release", description: "Image tag to deploy (git SHA or semver); resolved to a digest at deploy time." },
     imageDigest: { type: "string", default: "", knob: "release", description: "Pin the deploy to this sha256 digest (set by promote and rollback); empty resolves imageTag." },
-    proxyImage: { type: "string", default: "caddy:2.10-alpine", description: "Edge proxy image (repository:tag), resolved to a digest; the running proxy is only replaced on purpose." },
+    proxyImage: { type: "string", default: DEFAULT_PROXY_IMAGE, description: "Edge proxy image as repository:tag@sha256:digest; changing it upgrades the proxy on every server, one at a time." },
     ghcrUsername: { type: "string", default: "", description: "Registry user for pulling private images (with ghcrToken)." },
     ghcrToken: { type: "string", secret: true, knob: "name", description: "Registry token with read:packages (secret); omit for public images." },
     appPort: { type: "integer", default: 3000, description: "Port the app listens on inside its container." },

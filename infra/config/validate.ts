@@ -117,6 +117,12 @@ export function isImageTag(value: string): boolean {
     return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(value);
 }
 
+/** `repository:tag@sha256:<64 hex>`: readable tag, immutable digest. */
+export function isPinnedImage(value: string): boolean {
+    const m = /^([a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})@(.+)$/.exec(value);
+    return m !== null && isDigest(m[3]);
+}
+
 export function isDigest(value: string): boolean {
     return /^sha256:[a-f0-9]{64}$/.test(value);
 }
