@@ -11,6 +11,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ConfigSource, parseSettings } from "../../infra/config";
+import { replacementIdentity } from "../../infra/lifecycle/semantics";
 import { committedStacksIn } from "./stacks";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -224,11 +225,11 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
             // Ids and addresses do not depend on the stack name, so two stacks' recordings
             // compare equal where their programs are equal.
             const stable = args.name.split(stack).join("<stack>");
-            // A container's inputs all force replacement, and a replacement is a new
-            // container: its id (and auto-name) follow its inputs, as they do for real.
-            const id = args.type === "docker:index/container:Container"
-                ? fakeId(args.type, `${stable}::${JSON.stringify(rec?.inputs ?? args.inputs).split(stack).join("<stack>")}`)
-                : fakeId(args.type, stable);
+            // A replaced resource is a new one with a new id, as for real: the id follows the
+            // inputs that force replacement (infra/lifecycle/semantics.ts), so a replacement
+            // reaches everything that reads the id, as it does in a real plan.
+            const forcing = JSON.stringify(replacementIdentity(args.type, rec?.inputs ?? (args.inputs as Record<string, unknown>)));
+            const id = fakeId(args.type, `${stable}::${forcing.split(stack).join("<stack>")}`);
             if (rec) rec.id = id;
             return { id, state: mockState(args.type, stable, rec?.inputs ?? args.inputs, id) };
         },

@@ -1,0 +1,179 @@
+/**
+ * What the real providers do when an input changes, for every resource type this program
+ * registers. Mocks know none of this, so the replacement guard, the offline plan's
+ * "what would this change do" report and the lifecycle tests read it from here.
+ *
+ * Every fact names the provider source it was read in (upstream Terraform providers for
+ * the bridged ones: a `ForceNew: true` or `RequiresReplace()` in the schema means the
+ * engine plans a replacement; an `Update` function that powers a server off means a
+ * restart). The versions read: terraform-provider-digitalocean v2.99.1,
+ * kreuzwerker/terraform-provider-docker v4.5.0, integrations/terraform-provider-github
+ * v6.13.0, tailscale/terraform-provider-tailscale v0.29.2, pulumi-command v1.2.1.
+ * The real-engine tier (`npm run test:engine`) checks the plan against the providers.
+ */
+
+export interface TypeSemantics {
+    /** What a person calls it in a finding. */
+    what: string;
+    /** Provider source file the facts below were read in. */
+    source: string;
+    /** Inputs (Pulumi names) whose change makes the provider plan a replacement. */
+    replaceOn: readonly string[];
+    /** When set, every input except these forces a replacement (docker containers). */
+    replaceOnAllExcept?: readonly string[];
+    /**
+     * The input whose value must be unique (per account, cluster or host): replacing the
+     * resource create-before-delete with this value unchanged makes the API refuse the
+     * create ("already exists").
+     */
+    uniqueName?: string;
+    /** Inputs updated in place but with a restart of the resource (downtime on that resource). */
+    restartOn?: readonly string[];
+    /** Deleting or replacing it loses data. */
+    holdsData?: boolean;
+    /** Losing it (delete, replace) is worth stopping a routine deploy for. */
+    guarded?: boolean;
+}
+
+const DO = "terraform-provider-digitalocean v2.99.1";
+const DOCKER = "kreuzwerker/terraform-provider-docker v4.5.0";
+const GH = "integrations/terraform-provider-github v6.13.0";
+
+/** Keyed by Pulumi type token. */
+export const PROVIDER_SEMANTICS: Readonly<Record<string, TypeSemantics>> = {
+    "digitalocean:index/droplet:Droplet": {
+        what: "server", source: `${DO} digitalocean/droplet/resource_droplet.go`,
+        replaceOn: ["image", "region", "sshKeys", "userData", "vpcUuid", "monitoring", "dropletAgent", "publicNetworking", "gpuPartitionMode"],
+        // resourceDigitalOceanDropletUpdate: HasChange("size") -> PowerOff, Resize, power on.
+        restartOn: ["size"],
+        holdsData: true, guarded: true,
+    },
+    "digitalocean:index/vpc:Vpc": {
+        what: "VPC", source: `${DO} digitalocean/vpc/resource_vpc.go`,
+        replaceOn: ["ipRange", "region"], uniqueName: "name", guarded: true,
+    },
+    "digitalocean:index/certificate:Certificate": {
+        what: "TLS certificate", source: `${DO} digitalocean/certificate/resource_certificate.go`,
+        replaceOn: ["name", "type", "domains", "privateKey", "leafCertificate", "certificateChain"], uniqueName: "name",
+    },
+    "digitalocean:index/loadBalancer:LoadBalancer": {
+        what: "load balancer", source: `${DO} digitalocean/loadbalancer/resource_loadbalancer.go`,
+        replaceOn: ["region", "vpcUuid", "type", "network", "networkStack", "subnetUuid", "ip"], guarded: true,
+    },
+    "digitalocean:index/reservedIp:ReservedIp": {
+        what: "reserved IP", source: `${DO} digitalocean/reservedip/resource_reserved_ip.go`,
+        replaceOn: ["region"], guarded: true,
+    },
+    "digitalocean:index/reservedIpAssignment:ReservedIpAssignment": {
+        what: "reserved IP assignment", source: `${DO} digitalocean/reservedip/resource_reserved_ip_assignment.go`,
+        replaceOn: ["dropletId", "ipAddress"],
+    },
+    "digitalocean:index/firewall:Firewall": {
+        what: "cloud firewall", source: `${DO} digitalocean/firewall/resource_firewall.go`,
+        replaceOn: [], guarded: true,
+    },
+    "digitalocean:index/databaseCluster:DatabaseCluster": {
+        what: "database cluster", source: `${DO} digitalocean/database/resource_database_cluster.go`,
+        // size, nodeCount and region change in place (resize and migrate calls).
+        replaceOn: ["name", "engine", "privateNetworkUuid", "projectId"], uniqueName: "name", holdsData: true, guarded: true,
+    },
+    "digitalocean:index/databaseDb:DatabaseDb": {
+        what: "database", source: `${DO} digitalocean/database/resource_database_db.go`,
+        replaceOn: ["clusterId", "name"], uniqueName: "name", holdsData: true, guarded: true,
+    },
+    "digitalocean:index/databaseUser:DatabaseUser": {
+        what: "database user", source: `${DO} digitalocean/database/resource_database_user.go`,
+        replaceOn: ["clusterId", "name"], uniqueName: "name", guarded: true,
+    },
+    "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": {
+        what: "connection pool", source: `${DO} digitalocean/database/resource_database_connection_pool.go`,
+        // No Update function at all: every field is ForceNew.
+        replaceOn: ["clusterId", "dbName", "mode", "name", "size", "user"], uniqueName: "name", guarded: true,
+    },
+    "digitalocean:index/databaseFirewall:DatabaseFirewall": {
+        what: "database firewall", source: `${DO} digitalocean/database/resource_database_firewall.go`,
+        replaceOn: ["clusterId"], guarded: true,
+    },
+    "digitalocean:index/dnsRecord:DnsRecord": {
+        what: "DNS record", source: `${DO} digitalocean/domain/resource_record.go`,
+        replaceOn: ["domain", "type"], guarded: true,
+    },
+    "digitalocean:index/project:Project": {
+        what: "project", source: `${DO} digitalocean/project/resource_project.go`, replaceOn: [],
+    },
+    "digitalocean:index/monitorAlert:MonitorAlert": {
+        what: "monitor alert", source: `${DO} digitalocean/monitoring/resource_monitor_alert.go`, replaceOn: [],
+    },
+    "digitalocean:index/uptimeCheck:UptimeCheck": {
+        what: "uptime check", source: `${DO} digitalocean/uptime/resource_uptime_check.go`, replaceOn: [],
+    },
+    "digitalocean:index/uptimeAlert:UptimeAlert": {
+        what: "uptime alert", source: `${DO} digitalocean/uptime/resource_uptime_alert.go`, replaceOn: [],
+    },
+    "tailscale:index/tailnetKey:TailnetKey": {
+        what: "tailnet auth key", source: "tailscale/terraform-provider-tailscale v0.29.2 tailscale/resource_tailnet_key.go",
+        replaceOn: ["reusable", "ephemeral", "tags", "preauthorized", "expiry", "description"],
+    },
+    "docker:index/container:Container": {
+        what: "container", source: `${DOCKER} internal/provider/resource_docker_container.go`,
+        // resourceDockerContainerUpdate only changes these in place; every other field is ForceNew.
+        replaceOn: [], replaceOnAllExcept: ["restart", "memory", "memorySwap", "cpuShares", "cpuSet", "maxRetryCount", "memoryReservation", "start", "mustRun", "wait", "waitTimeout", "destroyGraceSeconds", "rm", "attach", "logs", "removeVolumes"],
+        uniqueName: "name",
+    },
+    "docker:index/network:Network": {
+        what: "docker network", source: `${DOCKER} internal/provider/resource_docker_network.go`,
+        replaceOn: ["attachable", "driver", "ingress", "internal", "ipamConfigs", "ipamDriver", "ipamOptions", "labels", "name", "options"], uniqueName: "name",
+    },
+    "docker:index/volume:Volume": {
+        what: "docker volume", source: `${DOCKER} internal/provider/resource_docker_volume.go`,
+        replaceOn: ["cluster", "driver", "driverOpts", "labels", "name"], uniqueName: "name", holdsData: true, guarded: true,
+    },
+    "docker:index/remoteImage:RemoteImage": {
+        what: "image", source: `${DOCKER} internal/provider/resource_docker_image.go`,
+        replaceOn: ["name", "platform", "triggers", "pullTriggers"],
+    },
+    "command:local:Command": {
+        what: "deploy step", source: "pulumi-command v1.2.1 provider/pkg/provider/common/inputs.go (triggers: replaceOnChanges)",
+        replaceOn: ["triggers"],
+    },
+    "github:index/repositoryEnvironment:RepositoryEnvironment": {
+        what: "GitHub environment", source: `${GH} github/resource_github_repository_environment.go`,
+        replaceOn: ["environment"],
+    },
+    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": {
+        what: "deployment branch policy", source: `${GH} github/resource_github_repository_environment_deployment_policy.go`,
+        replaceOn: ["environment"],
+    },
+    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": {
+        what: "environment secret", source: `${GH} github/resource_github_actions_environment_secret.go`,
+        replaceOn: ["environment", "secretName"],
+    },
+    "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": {
+        what: "environment variable", source: `${GH} github/resource_github_actions_environment_variable.go`,
+        replaceOn: ["environment", "variableName"],
+    },
+};
+
+export type ChangeKind = "none" | "update" | "restart" | "replace";
+
+/** What the provider does when `changed` inputs of a resource of `type` change. */
+export function changeKind(type: string, changed: readonly string[]): ChangeKind {
+    if (changed.length === 0) return "none";
+    const s = PROVIDER_SEMANTICS[type];
+    // A type the table does not know is assumed to replace: unknown is not safe.
+    if (!s) return "replace";
+    const forces = s.replaceOnAllExcept
+        ? changed.some((p) => !s.replaceOnAllExcept!.includes(p))
+        : changed.some((p) => s.replaceOn.includes(p));
+    if (forces) return "replace";
+    if (changed.some((p) => s.restartOn?.includes(p))) return "restart";
+    return "update";
+}
+
+/** The inputs of a resource that decide which real resource it is: a new value, a new resource. */
+export function replacementIdentity(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    const s = PROVIDER_SEMANTICS[type];
+    if (!s) return inputs;
+    const keys = Object.keys(inputs).filter((k) => (s.replaceOnAllExcept ? !s.replaceOnAllExcept.includes(k) : s.replaceOn.includes(k)));
+    return Object.fromEntries(keys.sort().map((k) => [k, inputs[k]]));
+}
