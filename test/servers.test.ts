@@ -39,10 +39,11 @@ describe("servers", () => {
         }
     });
 
-    it("never replaces a running server for user data, image or SSH key changes", async () => {
+    it("ignores no droplet input, so a replacement is built from current inputs, and keeps user data secret", async () => {
         const rec = await record("prod");
         for (const d of ofType(rec, T.droplet)) {
-            assert.deepStrictEqual([...d.opts.ignoreChanges].sort(), ["image", "sshKeys", "userData"]);
+            // The engine substitutes old values for ignored inputs even on replacement.
+            assert.deepStrictEqual(d.opts.ignoreChanges, []);
             assert.ok(d.secretInputs.includes("userData"), "user data carries an auth key: it must be secret");
         }
     });

@@ -1,6 +1,11 @@
+import * as command from "@pulumi/command";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import { renderUserData } from "./userdata";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { shellJoin } from "../shell";
+import { renderUserData, UserDataOptions } from "./userdata";
 
 export { renderUserData, renderBootstrapScript, DEPLOY_USER } from "./userdata";
 
@@ -29,11 +34,58 @@ export interface ServersArgs {
     readonly tailscaleTags: string[];
     /** One-time auth key per server key (`web-1`, ...), as secrets. */
     readonly authKeys: Record<string, pulumi.Input<string>>;
+    /** Runs the in-service wait (ssh over the tailnet). */
+    readonly deployUser: string;
+    /**
+     * How to tell that a resized server serves again: curl arguments that reach its proxy's
+     * health endpoint on the server itself, and how long to wait.
+     */
+    readonly inService: { probeArgs: string[]; timeoutSeconds: number };
 }
 
 /** Stable server keys: `web-1` .. `web-N`. Scaling down removes the highest numbers. */
 export function serverKeys(count: number): string[] {
     return Array.from({ length: count }, (_, i) => `web-${i + 1}`);
+}
+
+/** The in-service wait's script; a file so shellcheck reads exactly what runs. */
+export function inServiceScript(): string {
+    return fs.readFileSync(path.join(__dirname, "scripts", "wait-in-service.sh"), "utf8");
+}
+
+/** Everything but the auth key that goes into a server's user data or forces its replacement. */
+export interface RebuildInputs extends Omit<UserDataOptions, "authKey"> {
+    image: string;
+    region: string;
+    sshKeys: string[];
+    /** The VPC's range: a new range is a new VPC, and a new VPC replaces every droplet in it. */
+    vpcIpRange: string;
+}
+
+/**
+ * A short fingerprint of what a server is built from. The server's tailnet auth key
+ * carries it in its description (a field that forces a new key), so whatever replaces a
+ * droplet (new image, region, SSH keys, VPC, or a new user data template after an upgrade
+ * of this program) also mints the fresh single-use key the new droplet needs to join the
+ * tailnet. The droplet's user data then holds the new key: a replaced droplet never boots
+ * with the spent key of the one before it.
+ */
+export function rebuildFingerprint(r: RebuildInputs): string {
+    const template = renderUserData({ hostname: r.hostname, tags: r.tags, sshMode: r.sshMode, authKey: "<auth-key>" });
+    return crypto.createHash("sha256")
+        .update(JSON.stringify({ image: r.image, region: r.region, sshKeys: r.sshKeys, vpcIpRange: r.vpcIpRange, template }))
+        .digest("hex").slice(0, 10);
+}
+
+/**
+ * curl arguments that reach a server's proxy on the server itself and ask for the health
+ * endpoint: plain HTTP behind the load balancer, HTTPS for the site's own name when the
+ * proxy terminates TLS (its port 80 only redirects).
+ */
+export function inServiceProbe(o: { edge: "load-balancer" | "reserved-ip"; healthPath: string; host: string }): string[] {
+    return o.edge === "load-balancer"
+        ? [`http://127.0.0.1${o.healthPath}`]
+        : ["--resolve", `${o.host}:443:127.0.0.1`, `https://${o.host}${o.healthPath}`];
 }
 
 /** Tailnet hostname of a server: stable across rebuilds so deploy targets never change. */
@@ -46,21 +98,40 @@ export interface Server {
     droplet: digitalocean.Droplet;
     /** MagicDNS name on the tailnet; the deploy reaches Docker at ssh://deploy@<this>. */
     tailnetHostname: string;
+    /** Done once this server serves again after a resize; the next server waits for it. */
+    inService: command.local.Command;
 }
 
 /**
- * The app droplets. User data only matters at first boot, so it, the image and the SSH keys
- * are ignored after creation: editing cloud-init or rotating a Tailscale key must never
- * replace a running server. To rebuild a server on purpose, see docs/runbooks.md
- * (`pulumi up --replace <urn>`).
+ * The app droplets.
+ *
+ * Nothing here is `ignoreChanges`: the engine substitutes the old state's value for an
+ * ignored input even when it replaces the resource, so an ignored image or user data would
+ * rebuild a server from the old image with the old, spent auth key. Instead the user data
+ * only changes when a server is meant to be rebuilt: it is rendered from stable inputs and
+ * the server's auth key, which stays the same in state (`recreateIfInvalid: "never"`) until
+ * something that rebuilds the server changes (see `rebuildFingerprint`). To rebuild one
+ * server on purpose, replace its auth key (docs/runbooks.md); the droplet follows.
+ *
+ * A size change powers a droplet off, resizes it and powers it on (the provider's update,
+ * `resource_droplet.go`). Droplets are therefore chained: each waits until the one before
+ * it serves again, so a resize never takes more than one server out at a time.
  */
 export class Servers extends pulumi.ComponentResource {
     readonly servers: Server[];
     readonly dropletIds: pulumi.Output<number>[];
     readonly dropletUrns: pulumi.Output<string>[];
+    /**
+     * The droplets' tags, known once every droplet exists. DigitalOcean refuses a firewall,
+     * load balancer or database firewall naming a tag that does not exist yet, and creating
+     * a droplet is what creates its tags; everything that selects servers by tag reads the
+     * tag from here, which orders it after the droplets on a first `up`.
+     */
+    readonly tags: pulumi.Output<string[]>;
 
     constructor(name: string, args: ServersArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:servers:Servers", name, {}, opts);
+        let previous: pulumi.Resource | undefined;
         this.servers = serverKeys(args.count).map((key) => {
             const hostname = tailnetHostname(args.stack, key);
             const userData = pulumi.secret(pulumi.output(args.authKeys[key]).apply((authKey) =>
@@ -83,12 +154,29 @@ export class Servers extends pulumi.ComponentResource {
                 gracefulShutdown: true,
             }, {
                 parent: this,
-                ignoreChanges: ["userData", "image", "sshKeys"],
+                dependsOn: previous ? [previous] : [],
+                // A replacement deletes the old droplet first: the new one joins the tailnet
+                // under the same hostname, which must be free, and the old one's containers
+                // are removed while it still answers.
+                deleteBeforeReplace: true,
             });
-            return { key, droplet, tailnetHostname: hostname };
+            // A fresh droplet is put into service by the app's deploy; only a resize of a
+            // running one (an update of SIZE) waits here for it to serve again.
+            const inService = new command.local.Command(`${name}-${key}-in-service`, {
+                create: "true",
+                update: inServiceScript(),
+                interpreter: ["/bin/bash", "-c"],
+                environment: {
+                    SIZE: args.size, SERVER: hostname, DEPLOY_USER: args.deployUser,
+                    PROBE_ARGS: shellJoin(args.inService.probeArgs), TIMEOUT: String(args.inService.timeoutSeconds),
+                },
+            }, { parent: this, dependsOn: [droplet] });
+            previous = inService;
+            return { key, droplet, tailnetHostname: hostname, inService };
         });
         this.dropletIds = this.servers.map((s) => s.droplet.id.apply(Number));
         this.dropletUrns = this.servers.map((s) => s.droplet.dropletUrn);
+        this.tags = pulumi.all(this.servers.map((s) => s.droplet.tags)).apply(() => [...args.tags]);
         this.registerOutputs({ dropletIds: this.dropletIds });
     }
 }

@@ -13,14 +13,32 @@ export interface TailnetKeysArgs {
     readonly expirySeconds: number;
     /** Description prefix shown in the Tailscale admin console. @example "platform-prod" */
     readonly prefix: string;
+    /**
+     * Per server key, a fingerprint of what the server is built from (`rebuildFingerprint`).
+     * It is part of the key's description, which forces a new key when it changes, so a
+     * server that is replaced always gets a fresh key with it.
+     */
+    readonly fingerprints: Record<string, string>;
     /** Tailscale provider (API key from secret config). */
     readonly provider: pulumi.ProviderResource;
 }
 
+/** The Tailscale API refuses a key description over 50 characters (resource_tailnet_key.go: LengthAtMost(50)). */
+export const MAX_KEY_DESCRIPTION = 50;
+
+/** `<prefix>-<server> <fingerprint>`, the prefix shortened so the whole fits the API's limit. */
+export function keyDescription(prefix: string, server: string, fingerprint: string): string {
+    const tail = `-${server} ${fingerprint}`;
+    return `${prefix.slice(0, Math.max(0, MAX_KEY_DESCRIPTION - tail.length))}${tail}`;
+}
+
 /**
  * One single-use, preauthorized, tagged auth key per server. A key is consumed at first
- * boot; after that it expires harmlessly. `recreateIfInvalid: "never"` keeps an expired
- * key from being re-minted on every `up`, which would churn the servers' user data.
+ * boot; after that it expires harmlessly and stays in state: `recreateIfInvalid: "never"`
+ * keeps a spent or expired key from being re-minted on refresh, which would change the
+ * server's user data and so replace the server (tailscale/resource_tailnet_key.go,
+ * shouldRecreateIfInvalid). A key is replaced exactly when its server is (the fingerprint
+ * in its description), or on purpose with `--replace` to rebuild that server.
  */
 export class TailnetKeys extends pulumi.ComponentResource {
     /** Auth key per server key, as secrets. */
@@ -31,7 +49,7 @@ export class TailnetKeys extends pulumi.ComponentResource {
         super("platform:tailnet:TailnetKeys", name, {}, opts);
         for (const server of args.servers) {
             const key = new tailscale.TailnetKey(`${name}-${server}`, {
-                description: `${args.prefix}-${server} first boot`,
+                description: keyDescription(args.prefix, server, args.fingerprints[server]),
                 reusable: false,
                 ephemeral: false,
                 preauthorized: true,
