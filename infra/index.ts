@@ -16,7 +16,7 @@ import { GithubEnvironment } from "./github";
 import { Monitoring } from "./monitoring";
 import { Network } from "./network";
 import { Project } from "./project";
-import { DEPLOY_USER, serverKeys, Servers } from "./servers";
+import { DEPLOY_USER, inServiceProbe, rebuildFingerprint, serverKeys, Servers, tailnetHostname } from "./servers";
 import { TailnetKeys } from "./tailnet";
 
 const cfg = loadConfig();
@@ -32,24 +32,33 @@ const githubProvider = new github.Provider("github", {
 const network = new Network(name, { prefix: cfg.prefix, region: cfg.region, ipRange: cfg.network.vpcIpRange });
 
 const keys = serverKeys(cfg.servers.count);
+const fingerprints = Object.fromEntries(keys.map((key) => [key, rebuildFingerprint({
+    hostname: tailnetHostname(cfg.stack, key), tags: cfg.tailnet.tags, sshMode: cfg.servers.sshMode,
+    image: cfg.servers.image, region: cfg.region, sshKeys: cfg.servers.sshKeys, vpcIpRange: cfg.network.vpcIpRange,
+})]));
 const tailnet = new TailnetKeys(name, {
-    servers: keys, tags: cfg.tailnet.tags, expirySeconds: cfg.tailnet.keyExpirySeconds, prefix: cfg.prefix, provider: tailscaleProvider,
+    servers: keys, tags: cfg.tailnet.tags, expirySeconds: cfg.tailnet.keyExpirySeconds, prefix: cfg.prefix,
+    fingerprints, provider: tailscaleProvider,
 });
 
 const servers = new Servers(name, {
     prefix: cfg.prefix, stack: cfg.stack, count: cfg.servers.count, size: cfg.servers.size, image: cfg.servers.image,
     region: cfg.region, vpcId: network.vpcId, backups: cfg.servers.backups, ipv6: cfg.servers.ipv6,
     sshKeys: cfg.servers.sshKeys, tags: [cfg.stackTag, cfg.serverTag], sshMode: cfg.servers.sshMode,
-    tailscaleTags: cfg.tailnet.tags, authKeys: tailnet.keys,
+    tailscaleTags: cfg.tailnet.tags, authKeys: tailnet.keys, deployUser: DEPLOY_USER,
+    inService: { probeArgs: inServiceProbe({ edge: cfg.edge, healthPath: cfg.healthPath, host: cfg.dns.frontendFqdn }), timeoutSeconds: cfg.app.deployTimeoutSeconds },
 });
+// Resolves once every droplet exists, which is what creates their tags.
+const serverTag = servers.tags.apply(() => cfg.serverTag);
+const stackTag = servers.tags.apply(() => cfg.stackTag);
 
 const edge = new Edge(name, {
     prefix: cfg.prefix, region: cfg.region, vpcId: network.vpcId, kind: cfg.edge, dropletIds: servers.dropletIds,
-    serverTag: cfg.serverTag, hostnames: [cfg.dns.frontendFqdn, cfg.dns.apiFqdn], healthPath: cfg.healthPath,
+    serverTag, hostnames: [cfg.dns.frontendFqdn, cfg.dns.apiFqdn], healthPath: cfg.healthPath,
 });
 
 new Firewall(name, {
-    prefix: cfg.prefix, serverTag: cfg.serverTag, vpcIpRange: cfg.network.vpcIpRange,
+    prefix: cfg.prefix, serverTag, vpcIpRange: cfg.network.vpcIpRange,
     loadBalancerUid: edge.loadBalancer?.id,
 });
 
@@ -57,7 +66,7 @@ const database = new Database(name, {
     clusterName: cfg.database.clusterName, region: cfg.region, vpcId: network.vpcId, version: cfg.database.version, size: cfg.database.size,
     nodeCount: cfg.database.nodeCount, dbName: cfg.database.name, dbUser: cfg.database.user, poolSize: cfg.database.poolSize,
     poolMode: cfg.database.poolMode, maintenance: { day: cfg.database.maintenanceDay, hour: cfg.database.maintenanceHour },
-    tags: [cfg.stackTag], serverTag: cfg.serverTag, protect: cfg.protectData,
+    tags: [stackTag], serverTag, protect: cfg.protectData,
 });
 
 new Dns(name, {
@@ -69,7 +78,7 @@ new Monitoring(name, {
     prefix: cfg.prefix, dropletIds: servers.dropletIds, healthUrl: cfg.urls.health, emails: cfg.monitoring.alertEmails,
     slack: cfg.secrets.slackWebhookUrl ? { channel: cfg.monitoring.slackChannel, url: cfg.secrets.slackWebhookUrl } : undefined,
     thresholds: { cpu: cfg.monitoring.cpuPercent, memory: cfg.monitoring.memoryPercent, disk: cfg.monitoring.diskPercent },
-    tags: [cfg.stackTag],
+    tags: [stackTag],
 });
 
 new Project(name, { prefix: cfg.prefix, stack: cfg.stack, resourceUrns: [...servers.dropletUrns, database.cluster.clusterUrn, edge.resourceUrn] });

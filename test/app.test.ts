@@ -111,7 +111,7 @@ describe("app: containers", () => {
         for (const line of ["ENVIRONMENT=prod", "API_URL=https://api.acme-shop.com", "FRONTEND_URL=https://app.acme-shop.com", "LOG_LEVEL=info", "FEATURE_CHECKOUT_V2=true"]) {
             assert.ok(envs.includes(line), line);
         }
-        assert.ok(envs.some((e) => /^DATABASE_URL=postgresql:\/\/app:.*@private-pool-.*:25061\/app-pool\?sslmode=require$/.test(e)));
+        assert.ok(envs.some((e) => /^DATABASE_URL=postgresql:\/\/app:.*@private-pool-.*:25061\/[a-z0-9_-]+\?sslmode=require$/.test(e)));
         assert.ok(envs.some((e) => e.startsWith("SESSION_SECRET=")) && envs.some((e) => e.startsWith("STRIPE_API_KEY=")));
         const worker = named(rec, T.container, "prod-web-1-worker");
         assert.deepStrictEqual(worker.inputs.command, ["node", "dist/worker.js"]);

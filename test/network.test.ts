@@ -4,14 +4,17 @@ import { named, ofType, record, T } from "./helpers";
 describe("network and project", () => {
     it("gives each stack its own VPC with its own range", async () => {
         const ranges = [];
+        const names = [];
         for (const stack of ["dev", "staging", "prod"]) {
             const rec = await record(stack);
             const vpcs = ofType(rec, T.vpc);
             assert.strictEqual(vpcs.length, 1);
-            assert.strictEqual(vpcs[0].inputs.name, `platform-${stack}-vpc`);
+            assert.ok(String(vpcs[0].inputs.name).includes(stack), "a VPC's name says whose it is");
             ranges.push(vpcs[0].inputs.ipRange);
+            names.push(vpcs[0].inputs.name);
         }
         assert.strictEqual(new Set(ranges).size, 3);
+        assert.strictEqual(new Set(names).size, 3, "VPC names are unique per account");
     });
 
     it("groups the droplets, the database and the edge in a DigitalOcean project, not the shared domain", async () => {

@@ -23,9 +23,9 @@ export interface DatabaseArgs {
     /** Maintenance window (UTC). @example { day: "sunday", hour: "03:00" } */
     readonly maintenance: { day: string; hour: string };
     /** Tags: the stack tag, for billing and policy. */
-    readonly tags: string[];
+    readonly tags: pulumi.Input<string>[];
     /** The app servers' tag: the only clients the database firewall admits. */
-    readonly serverTag: string;
+    readonly serverTag: pulumi.Input<string>;
     /**
      * Protect the cluster and database: `protect` refuses deletes and replacements in Pulumi,
      * `retainOnDelete` keeps the cloud resource if it ever leaves the program.
@@ -37,6 +37,19 @@ export interface DatabaseArgs {
 /** `postgresql://user:password@host:port/db?sslmode=require` with the password URL-encoded. */
 export function connectionString(p: { user: string; password: string; host: string; port: number; database: string }): string {
     return `postgresql://${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}@${p.host}:${p.port}/${encodeURIComponent(p.database)}?sslmode=require`;
+}
+
+/**
+ * The pool's name, derived from every input that forces a new pool. A pool has no update
+ * at all (every field is ForceNew in database/resource_database_connection_pool.go) and its
+ * name is unique in the cluster, so a new size or mode under the old name would be refused
+ * while the old pool still exists. With a derived name the new pool is created first, the
+ * app is redeployed onto it (the pool name is the database name in DATABASE_URL), and only
+ * then is the old pool deleted: the app never loses its connection.
+ * @example poolName({ dbName: "app", user: "app", mode: "transaction", size: 20 }) === "app-transaction-20"
+ */
+export function poolName(p: { dbName: string; user: string; mode: string; size: number }): string {
+    return p.user === p.dbName ? `${p.dbName}-${p.mode}-${p.size}` : `${p.dbName}-${p.user}-${p.mode}-${p.size}`;
 }
 
 /**
@@ -75,7 +88,7 @@ export class Database extends pulumi.ComponentResource {
             { parent: this, additionalSecretOutputs: ["password"] });
         this.pool = new digitalocean.DatabaseConnectionPool(`${name}-pool`, {
             clusterId: this.cluster.id,
-            name: `${args.dbName}-pool`,
+            name: poolName({ dbName: args.dbName, user: args.dbUser, mode: args.poolMode, size: args.poolSize }),
             mode: args.poolMode,
             size: args.poolSize,
             dbName: this.database.name,

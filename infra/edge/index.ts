@@ -1,5 +1,29 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
+
+/**
+ * The certificate's name, derived from the names it covers. `domains` forces a new
+ * certificate and the name is its id, unique per account
+ * (digitalocean/certificate/resource_certificate.go): a replacement under the same name
+ * would be refused while the old one still serves. A name that follows the domains lets
+ * the new certificate be created, the balancer switched to it, and the old one deleted.
+ */
+export function certificateName(prefix: string, hostnames: string[]): string {
+    const digest = crypto.createHash("sha256").update([...hostnames].sort().join(",")).digest("hex").slice(0, 8);
+    return `${prefix}-cert-${digest}`;
+}
+
+/**
+ * The project URN of a reserved IP. The projects API still lists reserved IPs as
+ * `do:floatingip:<ip>`; the provider's own floating IP resource rewrites its URN to that
+ * form for this reason (reservedip/resource_floating_ip.go, reservedIPURNtoFloatingIPURN).
+ * With `do:reservedip:` the project's resources never match what the API reads back, and
+ * the next update tries to move the address again.
+ */
+export function reservedIpProjectUrn(ip: string): string {
+    return `do:floatingip:${ip}`;
+}
 
 export interface EdgeArgs {
     readonly prefix: string;
@@ -13,7 +37,7 @@ export interface EdgeArgs {
     /** Droplet ids behind the edge; a reserved IP is assigned to the first. */
     readonly dropletIds: pulumi.Input<number>[];
     /** Role tag of the app servers; the load balancer balances over it. */
-    readonly serverTag: string;
+    readonly serverTag: pulumi.Input<string>;
     /** Names the certificate covers (load balancer only). @example ["app.example.com", "api.example.com"] */
     readonly hostnames: string[];
     /** Health path the load balancer probes through each server's proxy. @example "/api/v1/health" */
@@ -41,7 +65,7 @@ export class Edge extends pulumi.ComponentResource {
         super("platform:edge:Edge", name, {}, opts);
         if (args.kind === "load-balancer") {
             const cert = new digitalocean.Certificate(`${name}-cert`, {
-                name: `${args.prefix}-cert`,
+                name: certificateName(args.prefix, args.hostnames),
                 type: "lets_encrypt",
                 domains: args.hostnames,
             }, { parent: this });
@@ -52,6 +76,11 @@ export class Edge extends pulumi.ComponentResource {
                 sizeUnit: 1,
                 dropletTag: args.serverTag,
                 redirectHttpToHttps: true,
+                // With a Let's Encrypt certificate DigitalOcean otherwise writes A records for
+                // the certificate's names pointing at this balancer into the shared zone
+                // (loadbalancer/resource_loadbalancer.go, disable_lets_encrypt_dns_records);
+                // the program owns those records (infra/dns) and every stack shares the zone.
+                disableLetsEncryptDnsRecords: true,
                 enableBackendKeepalive: true,
                 httpIdleTimeoutSeconds: 60,
                 forwardingRules: [
@@ -72,7 +101,7 @@ export class Edge extends pulumi.ComponentResource {
                 dropletId: args.dropletIds[0],
             }, { parent: this });
             this.ip = this.reservedIp.ipAddress;
-            this.resourceUrn = this.reservedIp.reservedIpUrn;
+            this.resourceUrn = this.reservedIp.ipAddress.apply(reservedIpProjectUrn);
         }
         this.registerOutputs({ ip: this.ip });
     }

@@ -7,7 +7,7 @@ export { inboundRules, outboundRules, ANYWHERE } from "./rules";
 export interface FirewallArgs {
     readonly prefix: string;
     /** The app servers' role tag; the firewall follows the tag, so rebuilt servers are covered at once. @example "platform-prod-app" */
-    readonly serverTag: string;
+    readonly serverTag: pulumi.Input<string>;
     /** The load balancer's id when there is one: then web ports open only to it. */
     readonly loadBalancerUid?: pulumi.Input<string>;
     readonly vpcIpRange: string;

@@ -12,7 +12,7 @@ export interface MonitoringArgs {
     readonly slack?: { channel: string; url: pulumi.Input<string> };
     /** Thresholds in percent, each held for 5 minutes before alerting. */
     readonly thresholds: { cpu: number; memory: number; disk: number };
-    readonly tags: string[];
+    readonly tags: pulumi.Input<string>[];
 }
 
 /** The droplet metrics each alert watches, with DigitalOcean's metric type names. */

@@ -17,6 +17,17 @@ export interface NetworkArgs {
     readonly ipRange: string;
 }
 
+/**
+ * The VPC's name, derived from what forces a new VPC (`ip_range`, `region`:
+ * digitalocean/vpc/resource_vpc.go). Names are unique per account, so a replacement under
+ * the old name would be refused while the old VPC still exists; the name itself changes
+ * in place.
+ * @example vpcName("platform-prod", "nyc3", "10.30.0.0/20") === "platform-prod-nyc3-10-30-0-0-20"
+ */
+export function vpcName(prefix: string, region: string, ipRange: string): string {
+    return `${prefix}-${region}-${ipRange.replace(/[./]/g, "-")}`;
+}
+
 /** The stack's VPC: servers, load balancer and database talk over it, never over the internet. */
 export class Network extends pulumi.ComponentResource {
     readonly vpc: digitalocean.Vpc;
@@ -24,10 +35,10 @@ export class Network extends pulumi.ComponentResource {
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:network:Network", name, {}, opts);
-        // The VPC's name and range are fixed for its lifetime: changing either replaces it,
-        // and every droplet and the database cluster with it. The replacement guard flags it.
+        // Changing the range or region replaces the VPC, and every droplet and the database
+        // cluster with it (their vpc ids force replacement). The replacement guard refuses it.
         this.vpc = new digitalocean.Vpc(`${name}-vpc`, {
-            name: `${args.prefix}-vpc`,
+            name: vpcName(args.prefix, args.region, args.ipRange),
             region: args.region,
             ipRange: args.ipRange,
             description: `Private network of ${args.prefix}`,

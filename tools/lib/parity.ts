@@ -40,11 +40,15 @@ const COUNT_KNOBS: { type: RegExp; name?: RegExp; key: Key }[] = [
 const PROPERTY_KNOBS: Record<string, Record<string, Key>> = {
     "digitalocean:index/droplet:Droplet": { size: "serverSize", backups: "serverBackups", backupPolicy: "serverBackups" },
     "digitalocean:index/databaseCluster:DatabaseCluster": { size: "dbSize", nodeCount: "dbNodeCount" },
-    "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": { size: "dbPoolSize" },
-    "digitalocean:index/vpc:Vpc": { ipRange: "vpcIpRange" },
+    // Names derived from the inputs that force a replacement (see infra/lifecycle) follow those inputs.
+    "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": { size: "dbPoolSize", name: "dbPoolSize" },
+    "digitalocean:index/vpc:Vpc": { ipRange: "vpcIpRange", name: "vpcIpRange" },
+    "digitalocean:index/certificate:Certificate": { name: "frontendHost" },
+    "digitalocean:index/loadBalancer:LoadBalancer": { forwardingRules: "frontendHost" },
     "digitalocean:index/dnsRecord:DnsRecord": { name: "frontendHost" },
     "digitalocean:index/firewall:Firewall": { outboundRules: "vpcIpRange" },
-    "tailscale:index/tailnetKey:TailnetKey": { tags: "tailscaleTags" },
+    // The description carries a fingerprint of the server's hostname and tags.
+    "tailscale:index/tailnetKey:TailnetKey": { tags: "tailscaleTags", description: "tailscaleTags" },
     "docker:index/container:Container": { memory: "appMemoryMb" },
     "github:index/repositoryEnvironment:RepositoryEnvironment": {
         reviewers: "githubReviewers", preventSelfReview: "githubReviewers", waitTimer: "githubWaitTimerMinutes", deploymentBranchPolicy: "githubBranchPatterns",
@@ -90,6 +94,8 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
  * level `info` inside `docker info` is not.
  */
 function normalize(value: unknown, pairs: [string, string][], stack: string): unknown {
+    // Droplet ids reach other inputs as numbers.
+    if (typeof value === "number") return pairs.find(([from]) => from === String(value))?.[1] ?? value;
     if (typeof value === "string") {
         const whole = pairs.find(([from]) => from === value);
         if (whole) return whole[1];
