@@ -1,22 +1,25 @@
 /**
- * `npm run plan -- --stack <name> [--compare <other>] [--json] [--format tree|table|mermaid]`
+ * `npm run plan -- --stack <name> [--compare <other>] [--change key=value ...] [--json] [--format tree|table|mermaid]`
  *
  * The offline plan: runs the real program under the SDK's mock runtime with the stack's
  * committed config (no credentials, no Pulumi CLI, no network) and prints the stack as a
- * tree, its estimated monthly cost, the policy results, and with --compare the parity
- * report. Exit codes: 0 ok, 1 policy violations or unexpected parity differences,
+ * tree, its estimated monthly cost, the policy results, with --compare the parity
+ * report, and with --change what a config change would do to the running stack (update,
+ * restart, replace, delete), as the real providers would apply it. Exit codes: 0 ok, 1 policy violations or unexpected parity differences,
  * 2 usage or config errors.
  */
 import { evaluate, RuleResult } from "../policy/rules";
 import { costReport, CostReport } from "./lib/cost";
 import { readStackConfig, recordStack, RecordedStack, UnknownStackError } from "./lib/mockrun";
+import { describe as describeFinding, findDestructiveChanges, GuardFinding } from "./lib/guard";
 import { compareStacks, ParityReport } from "./lib/parity";
+import { asPreview, concurrentServerOutages, describeStep, nameClashes, PlannedStep, planChange } from "./lib/whatif";
 import { keyProps, renderMermaid, renderTable, renderTree, shortType } from "./lib/render";
 import { subjectsOf } from "./lib/subjects";
 
 export const PLAN_SCHEMA_VERSION = 1;
 
-const HELP = `Usage: npm run plan -- --stack <dev|staging|prod> [--compare <stack>] [--json] [--format tree|table|mermaid]
+const HELP = `Usage: npm run plan -- --stack <dev|staging|prod> [--compare <stack>] [--change key=value ...] [--json] [--format tree|table|mermaid]
 
 Runs the Pulumi program offline with the stack's committed config and prints what it
 would create: resources, estimated monthly cost, policy results and, with --compare,
@@ -25,18 +28,23 @@ the parity report. No cloud account, credentials or Pulumi CLI needed.
   --stack <name>     stack to plan (a Pulumi.<name>.yaml must exist)
   --compare <name>   also compare with another stack (e.g. staging vs prod); exits 1
                      when they differ in anything but declared per-stack knobs
+  --change k=v       what setting config key k to v would do to the running stack: which
+                     resources update, restart (a resize), are replaced or deleted, and
+                     whether the replacement guard would refuse it (repeatable; lists and
+                     objects as JSON, e.g. --change 'sshKeys=["ab:cd:..."]')
   --json             machine-readable output (stable field names, schemaVersion ${PLAN_SCHEMA_VERSION})
   --format <f>       tree (default), table, or mermaid (a diagram only)
   -h, --help         this help
 
-Exit codes: 0 ok, 1 policy violations or unexpected parity differences, 2 usage/config error.`;
+Exit codes: 0 ok, 1 policy violations, unexpected parity differences, or a --change the
+API or the replacement guard would refuse; 2 usage/config error.`;
 
-export interface PlanArgs { stack: string; compare?: string; json: boolean; format: "tree" | "table" | "mermaid" }
+export interface PlanArgs { stack: string; compare?: string; changes: Record<string, string>; json: boolean; format: "tree" | "table" | "mermaid" }
 
 export class UsageError extends Error {}
 
 export function parseArgs(argv: string[]): PlanArgs | "help" {
-    const args: Partial<PlanArgs> = { json: false, format: "tree" };
+    const args: Partial<PlanArgs> = { json: false, format: "tree", changes: {} };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const value = () => {
@@ -47,6 +55,12 @@ export function parseArgs(argv: string[]): PlanArgs | "help" {
         if (a === "-h" || a === "--help") return "help";
         else if (a === "--stack") args.stack = value();
         else if (a === "--compare") args.compare = value();
+        else if (a === "--change") {
+            const v = value();
+            const eq = v.indexOf("=");
+            if (eq <= 0) throw new UsageError(`--change ${v} is not key=value (e.g. --change serverSize=s-4vcpu-8gb)`);
+            args.changes![v.slice(0, eq).replace(/^platform:/, "")] = v.slice(eq + 1);
+        }
         else if (a === "--json") args.json = true;
         else if (a === "--format") {
             const f = value();
@@ -67,6 +81,8 @@ export interface PlanResult {
     cost: CostReport;
     policy: { violations: number; results: RuleResult[] };
     parity?: ParityReport;
+    /** With --change: what the change would do, step by step, and what refuses it. */
+    change?: { set: Record<string, string>; steps: PlannedStep[]; guard: GuardFinding[]; nameClashes: string[]; serversDownTogether: [string, string][] };
 }
 
 /** Secret inputs replaced by "[secret]" at the top level: the JSON never carries one. */
@@ -90,6 +106,16 @@ export async function plan(args: PlanArgs): Promise<{ result: PlanResult; rec: R
         cost: costReport(rec.resources),
         policy: { violations: results.reduce((n, r) => n + r.violations.length, 0), results },
     };
+    if (Object.keys(args.changes).length > 0) {
+        const after = await recordStack(args.stack, { overrides: args.changes });
+        const steps = planChange(rec, after);
+        result.change = {
+            set: args.changes, steps,
+            guard: findDestructiveChanges(asPreview(args.stack, steps)),
+            nameClashes: nameClashes(rec, after, steps).map((c) => `${c.step.what} ${c.step.name}: a new one under the same ${c.property} ${JSON.stringify(c.value)} while the old one exists`),
+            serversDownTogether: concurrentServerOutages(after, steps),
+        };
+    }
     if (args.compare) {
         const other = await recordStack(args.compare);
         result.parity = compareStacks(rec, readStackConfig(rec.stack), other, readStackConfig(other.stack));
@@ -117,6 +143,18 @@ export function renderText(result: PlanResult, rec: RecordedStack, format: "tree
         else for (const v of r.violations) out.push(`  FAIL  ${r.rule} [${r.severity}] ${v.resource ?? ""}: ${v.message}`);
     }
     if (result.parity) out.push("", renderParity(result.parity));
+    if (result.change) out.push("", renderChange(result.change));
+    return out.join("\n");
+}
+
+export function renderChange(c: NonNullable<PlanResult["change"]>): string {
+    const set = Object.entries(c.set).map(([k, v]) => `${k}=${v}`).join(", ");
+    const out = [`What setting ${set} would do (as the providers apply it; the real-engine tier checks this):`];
+    if (c.steps.length === 0) out.push("  nothing changes");
+    for (const s of c.steps) out.push(`  ${describeStep(s)}`);
+    for (const f of c.guard) out.push(`  ${f.blocking ? "REFUSED by the replacement guard" : "note"}: ${describeFinding(f)}`);
+    for (const n of c.nameClashes) out.push(`  REFUSED by the API: ${n}`);
+    for (const [a, b] of c.serversDownTogether) out.push(`  OUTAGE: ${a} and ${b} would be down at the same time`);
     return out.join("\n");
 }
 
@@ -147,7 +185,8 @@ export async function main(argv: string[], write: (s: string) => void = (s) => p
         if (args.json) write(`${JSON.stringify(result, null, 2)}\n`);
         else if (args.format === "mermaid") write(`${renderMermaid(rec)}\n`);
         else write(`${renderText(result, rec, args.format)}\n`);
-        return result.policy.violations > 0 || (result.parity?.unexpected ?? 0) > 0 ? 1 : 0;
+        const changeRefused = !!result.change && (result.change.guard.some((f) => f.blocking) || result.change.nameClashes.length > 0 || result.change.serversDownTogether.length > 0);
+        return result.policy.violations > 0 || (result.parity?.unexpected ?? 0) > 0 || changeRefused ? 1 : 0;
     } catch (e) {
         const err = e as Error;
         if (err instanceof UnknownStackError || err.name === "ConfigError") {

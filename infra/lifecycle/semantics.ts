@@ -27,6 +27,8 @@ export interface TypeSemantics {
      * create ("already exists").
      */
     uniqueName?: string;
+    /** The input that scopes the unique name (a database's cluster): a new scope, no clash. */
+    uniqueWithin?: string;
     /** Inputs updated in place but with a restart of the resource (downtime on that resource). */
     restartOn?: readonly string[];
     /** Deleting or replacing it loses data. */
@@ -79,16 +81,16 @@ export const PROVIDER_SEMANTICS: Readonly<Record<string, TypeSemantics>> = {
     },
     "digitalocean:index/databaseDb:DatabaseDb": {
         what: "database", source: `${DO} digitalocean/database/resource_database_db.go`,
-        replaceOn: ["clusterId", "name"], uniqueName: "name", holdsData: true, guarded: true,
+        replaceOn: ["clusterId", "name"], uniqueName: "name", uniqueWithin: "clusterId", holdsData: true, guarded: true,
     },
     "digitalocean:index/databaseUser:DatabaseUser": {
         what: "database user", source: `${DO} digitalocean/database/resource_database_user.go`,
-        replaceOn: ["clusterId", "name"], uniqueName: "name", guarded: true,
+        replaceOn: ["clusterId", "name"], uniqueName: "name", uniqueWithin: "clusterId", guarded: true,
     },
     "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": {
         what: "connection pool", source: `${DO} digitalocean/database/resource_database_connection_pool.go`,
         // No Update function at all: every field is ForceNew.
-        replaceOn: ["clusterId", "dbName", "mode", "name", "size", "user"], uniqueName: "name", guarded: true,
+        replaceOn: ["clusterId", "dbName", "mode", "name", "size", "user"], uniqueName: "name", uniqueWithin: "clusterId", guarded: true,
     },
     "digitalocean:index/databaseFirewall:DatabaseFirewall": {
         what: "database firewall", source: `${DO} digitalocean/database/resource_database_firewall.go`,
@@ -171,9 +173,11 @@ export function changeKind(type: string, changed: readonly string[]): ChangeKind
 }
 
 /** The inputs of a resource that decide which real resource it is: a new value, a new resource. */
-export function replacementIdentity(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
+export function replacementIdentity(type: string, inputs: Record<string, unknown>, ignored: readonly string[] = []): Record<string, unknown> {
     const s = PROVIDER_SEMANTICS[type];
     if (!s) return inputs;
-    const keys = Object.keys(inputs).filter((k) => (s.replaceOnAllExcept ? !s.replaceOnAllExcept.includes(k) : s.replaceOn.includes(k)));
+    // An ignored input keeps its old value in the engine, so it cannot replace anything.
+    const keys = Object.keys(inputs).filter((k) => !ignored.includes(k))
+        .filter((k) => (s.replaceOnAllExcept ? !s.replaceOnAllExcept.includes(k) : s.replaceOn.includes(k)));
     return Object.fromEntries(keys.sort().map((k) => [k, inputs[k]]));
 }

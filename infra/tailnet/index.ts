@@ -56,7 +56,12 @@ export class TailnetKeys extends pulumi.ComponentResource {
                 tags: args.tags,
                 expiry: args.expirySeconds,
                 recreateIfInvalid: "never",
-            }, { parent: this, provider: args.provider, additionalSecretOutputs: ["key"] });
+            }, {
+                parent: this, provider: args.provider, additionalSecretOutputs: ["key"],
+                // The expiry forces a new key (RequiresReplace) and a new key a new server;
+                // only a first boot reads it, so a new lifetime applies to keys minted later.
+                ignoreChanges: ["expiry"],
+            });
             this.resources[server] = key;
             this.keys[server] = pulumi.secret(key.key);
         }

@@ -47,6 +47,11 @@ export interface RecordedResource {
 export interface RecordedStack {
     stack: string;
     resources: RecordedResource[];
+    /**
+     * Custom resources as `type::name` in the order the engine was asked to create them: a
+     * resource is sent once all its inputs are known, so this shows what waits for what.
+     */
+    registrationOrder?: string[];
     /** Stack outputs, with secret ones replaced by "[secret]". */
     outputs: Record<string, unknown>;
     /** Names of the outputs that are secret. */
@@ -66,9 +71,8 @@ export function committedStacks(): string[] {
 
 export class UnknownStackError extends Error {}
 
-/** Reads Pulumi.<stack>.yaml the way the CLI presents it to the program. */
-export function readStackConfig(stack: string): StackConfig {
-    const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+/** Reads Pulumi.<stack>.yaml (or another stack file) the way the CLI presents it to the program. */
+export function readStackConfig(stack: string, file = path.join(ROOT, `Pulumi.${stack}.yaml`)): StackConfig {
     if (!/^[a-z0-9-]+$/.test(stack) || !fs.existsSync(file)) {
         throw new UnknownStackError(`unknown stack ${JSON.stringify(stack)}: no Pulumi.${stack}.yaml here (stacks: ${committedStacks().join(", ")})`);
     }
@@ -189,11 +193,13 @@ export interface RecordOptions {
     secretKeys?: string[];
     /** Skip the offline secret placeholders (tests of missing secrets). */
     noPlaceholders?: boolean;
+    /** A stack file to read instead of the committed Pulumi.<stack>.yaml (test fixtures). */
+    configFile?: string;
 }
 
 /** Runs the program for `stack` under mocks and returns what it registered. */
 export async function recordStack(stack: string, opts: RecordOptions = {}): Promise<RecordedStack> {
-    const cfg = readStackConfig(stack);
+    const cfg = readStackConfig(stack, opts.configFile);
     const values: Record<string, string> = { ...cfg.values };
     const qualify = (k: string) => (k.includes(":") ? k : `${PROJECT}:${k}`);
     for (const k of opts.unset ?? []) delete values[qualify(k)];
@@ -208,10 +214,12 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
     parseSettings(configSource(values, secretKeys), stack);
 
     const registered = new Map<string, RecordedResource>();
+    const registrationOrder: string[] = [];
     pulumi.runtime.setAllConfig(values, secretKeys);
     await pulumi.runtime.setMocks({
         newResource: (args) => {
             const key = `${args.type}::${args.name}`;
+            registrationOrder.push(key);
             const rec = registered.get(key);
             if (rec) {
                 rec.inputs = {};
@@ -228,7 +236,7 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
             // A replaced resource is a new one with a new id, as for real: the id follows the
             // inputs that force replacement (infra/lifecycle/semantics.ts), so a replacement
             // reaches everything that reads the id, as it does in a real plan.
-            const forcing = JSON.stringify(replacementIdentity(args.type, rec?.inputs ?? (args.inputs as Record<string, unknown>)));
+            const forcing = JSON.stringify(replacementIdentity(args.type, rec?.inputs ?? (args.inputs as Record<string, unknown>), rec?.opts.ignoreChanges));
             const id = fakeId(args.type, `${stable}::${forcing.split(stack).join("<stack>")}`);
             if (rec) rec.id = id;
             return { id, state: mockState(args.type, stable, rec?.inputs ?? args.inputs, id) };
@@ -248,7 +256,7 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
     const savedPrepare = Error.prepareStackTrace;
     (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
     try {
-        return await runProgram(stack, registered);
+        return { ...(await runProgram(stack, registered)), registrationOrder };
     } finally {
         Error.prepareStackTrace = savedPrepare;
     }

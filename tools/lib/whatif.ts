@@ -1,0 +1,136 @@
+/**
+ * What a config change would make the real engine do, predicted from two mock recordings
+ * (before and after the change) and the providers' lifecycle table
+ * (infra/lifecycle/semantics.ts): which resources are created, updated in place, restarted,
+ * replaced or deleted, and which of those the real APIs would refuse or regret: a
+ * replacement that reuses a unique name while the old resource still exists, servers taken
+ * down together, data lost. The offline plan's `--change` report and the lifecycle tests
+ * use it; the real-engine tier checks the same changes against real previews.
+ */
+import { changeKind, PROVIDER_SEMANTICS } from "../../infra/lifecycle/semantics";
+import { RecordedResource, RecordedStack } from "./mockrun";
+
+export type PlannedOp = "create" | "delete" | "update" | "restart" | "replace";
+
+export interface PlannedStep {
+    type: string;
+    name: string;
+    what: string;
+    op: PlannedOp;
+    /** Top-level inputs whose value changes (after ignoreChanges). */
+    changed: string[];
+    /** Replaced old-first (the resource option), or new-first (the engine's default). */
+    deleteBeforeReplace: boolean;
+}
+
+const DROPLET = "digitalocean:index/droplet:Droplet";
+
+function changedInputs(a: RecordedResource, b: RecordedResource): string[] {
+    const props = new Set([...Object.keys(a.inputs), ...Object.keys(b.inputs)]);
+    // The engine keeps the old value of an ignored input, also on replacement.
+    for (const p of b.opts.ignoreChanges) props.delete(p);
+    return [...props].filter((p) => JSON.stringify(a.inputs[p]) !== JSON.stringify(b.inputs[p])).sort();
+}
+
+const key = (r: RecordedResource) => `${r.type}::${r.name}`;
+const whatOf = (type: string) => PROVIDER_SEMANTICS[type]?.what ?? type;
+
+/** Steps the engine would take to go from `before` to `after`, for custom resources. */
+export function planChange(before: RecordedStack, after: RecordedStack): PlannedStep[] {
+    const custom = (r: RecordedResource) => r.custom && !r.type.startsWith("pulumi:providers:");
+    const old = new Map(before.resources.filter(custom).map((r) => [key(r), r]));
+    const now = new Map(after.resources.filter(custom).map((r) => [key(r), r]));
+    const steps: PlannedStep[] = [];
+    for (const [k, b] of now) {
+        const a = old.get(k);
+        if (!a) {
+            steps.push({ type: b.type, name: b.name, what: whatOf(b.type), op: "create", changed: [], deleteBeforeReplace: b.opts.deleteBeforeReplace });
+            continue;
+        }
+        const changed = changedInputs(a, b);
+        const kind = changeKind(b.type, changed);
+        if (kind === "none") continue;
+        steps.push({ type: b.type, name: b.name, what: whatOf(b.type), op: kind, changed, deleteBeforeReplace: b.opts.deleteBeforeReplace });
+    }
+    for (const [k, a] of old) {
+        if (!now.has(k)) steps.push({ type: a.type, name: a.name, what: whatOf(a.type), op: "delete", changed: [], deleteBeforeReplace: false });
+    }
+    return steps;
+}
+
+export interface NameClash { step: PlannedStep; property: string; value: unknown }
+
+/**
+ * Replacements the API would refuse: created new-first under a unique name the old
+ * resource still holds.
+ */
+export function nameClashes(before: RecordedStack, after: RecordedStack, steps: PlannedStep[]): NameClash[] {
+    const find = (rec: RecordedStack, s: PlannedStep) => rec.resources.find((r) => r.type === s.type && r.name === s.name);
+    const out: NameClash[] = [];
+    for (const s of steps) {
+        const sem = PROVIDER_SEMANTICS[s.type];
+        const unique = sem?.uniqueName;
+        if (s.op !== "replace" || s.deleteBeforeReplace || !unique) continue;
+        const a = find(before, s)?.inputs;
+        const b = find(after, s)?.inputs;
+        // A name unique within a cluster does not clash in a new cluster.
+        if (sem.uniqueWithin && JSON.stringify(a?.[sem.uniqueWithin]) !== JSON.stringify(b?.[sem.uniqueWithin])) continue;
+        if (b?.[unique] !== undefined && JSON.stringify(a?.[unique]) === JSON.stringify(b[unique])) out.push({ step: s, property: unique, value: b[unique] });
+    }
+    return out;
+}
+
+/** Whether `from` waits for `to`, through explicit dependencies and their dependencies. */
+export function waitsFor(rec: RecordedStack, from: string, to: string): boolean {
+    const deps = new Map(rec.resources.map((r) => [r.name, r.opts.dependsOn]));
+    const seen = new Set<string>();
+    const stack = [...(deps.get(from) ?? [])];
+    while (stack.length > 0) {
+        const n = stack.pop()!;
+        if (n === to) return true;
+        if (seen.has(n)) continue;
+        seen.add(n);
+        stack.push(...(deps.get(n) ?? []));
+    }
+    return false;
+}
+
+/**
+ * Pairs of servers the plan would take down at the same time (restart or replace with no
+ * order between them). Empty when every server waits for the one before it.
+ */
+export function concurrentServerOutages(after: RecordedStack, steps: PlannedStep[]): [string, string][] {
+    const down = steps.filter((s) => s.type === DROPLET && (s.op === "restart" || s.op === "replace")).map((s) => s.name);
+    const out: [string, string][] = [];
+    for (let i = 0; i < down.length; i++) {
+        for (let j = i + 1; j < down.length; j++) {
+            if (!waitsFor(after, down[j], down[i]) && !waitsFor(after, down[i], down[j])) out.push([down[i], down[j]]);
+        }
+    }
+    return out;
+}
+
+/** Steps that replace or delete a resource holding data. */
+export function dataLosses(steps: PlannedStep[]): PlannedStep[] {
+    return steps.filter((s) => (s.op === "replace" || s.op === "delete") && PROVIDER_SEMANTICS[s.type]?.holdsData);
+}
+
+/** The steps in the shape of `pulumi preview --json`, so the guard can judge a predicted plan. */
+export function asPreview(stack: string, steps: PlannedStep[]): { steps: { op: string; urn: string; newState: { type: string }; diffs: string[]; replaceReasons?: string[] }[] } {
+    const op = (s: PlannedStep) => (s.op === "restart" ? "update" : s.op);
+    return {
+        steps: [
+            { op: "same", urn: `urn:pulumi:${stack}::platform::pulumi:pulumi:Stack::platform-${stack}`, newState: { type: "pulumi:pulumi:Stack" }, diffs: [] },
+            ...steps.map((s) => ({
+                op: op(s), urn: `urn:pulumi:${stack}::platform::${s.type}::${s.name}`, newState: { type: s.type }, diffs: s.changed,
+                ...(s.op === "replace" ? { replaceReasons: s.changed.filter((p) => PROVIDER_SEMANTICS[s.type]?.replaceOn.includes(p) || !!PROVIDER_SEMANTICS[s.type]?.replaceOnAllExcept) } : {}),
+            })),
+        ],
+    };
+}
+
+/** One line per step, for the offline plan. */
+export function describeStep(s: PlannedStep): string {
+    const how = s.op === "replace" ? (s.deleteBeforeReplace ? "replace (delete first)" : "replace (create first)") : s.op === "restart" ? "restart (update in place with downtime)" : s.op;
+    return `${how.padEnd(24)} ${s.what} ${s.name}${s.changed.length ? `  [${s.changed.join(", ")}]` : ""}`;
+}
