@@ -45,7 +45,7 @@ function githubShell(w: Workflow, job: Job, step: Step): string[] {
 const setOptions = (argv: string[]) => (argv.includes("pipefail") ? "set -eo pipefail" : "set -e");
 
 /** Runs a step's script as GitHub would, with stub commands first on PATH. */
-function runStep(w: Workflow, job: Job, step: Step, stubs: Record<string, string>, env: Record<string, string> = {}): { status: number; out: string; ghOutput: string } {
+function runStep(w: Workflow, job: Job, step: Step, stubs: Record<string, string>, env: Record<string, string> = {}, inRepo = true): { status: number; out: string; ghOutput: string } {
     const dir = tmpdir("step-");
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
@@ -56,7 +56,7 @@ function runStep(w: Workflow, job: Job, step: Step, stubs: Record<string, string
     fs.writeFileSync(ghOutput, "");
     const [cmd, ...args] = githubShell(w, job, step);
     const res = spawnSync(cmd, [...args, script], {
-        cwd: ROOT, encoding: "utf8",
+        cwd: inRepo ? ROOT : dir, encoding: "utf8",
         env: { PATH: `${bin}:${process.env.PATH}`, GITHUB_OUTPUT: ghOutput, GITHUB_STEP_SUMMARY: path.join(dir, "summary"), GITHUB_ENV: path.join(dir, "env"), ...env },
     });
     return { status: res.status ?? -1, out: `${res.stdout}${res.stderr}`, ghOutput: fs.readFileSync(ghOutput, "utf8") };
@@ -269,7 +269,7 @@ describe("workflows", () => {
         it("the replacement guard fails the deploy when the preview itself fails", () => {
             const w = wf("_deploy.yml");
             const step = stepNamed(w.jobs.deploy, "Replacement guard and policy pack (preview)");
-            const res = runStep(w, w.jobs.deploy, step, { pulumi: "exit 3", npm: "exit 0" }, { STACK: "staging", ALLOW: "" });
+            const res = runStep(w, w.jobs.deploy, step, { pulumi: "exit 3", npm: "exit 0" }, { STACK: "staging", ALLOW: "" }, false);
             assert.strictEqual(res.status, 3);
         });
     });
@@ -297,16 +297,21 @@ describe("workflows", () => {
     });
 
     describe("the allow-replacement label after merge", () => {
-        const w = wf("deploy.yml");
-        const step = stepNamed(w.jobs.labels, "read");
         const env = { GH_TOKEN: "t", REPO: "o/r", SHA: "c".repeat(40) };
+        const labelsJob = () => {
+            const w = wf("deploy.yml");
+            assert.ok(w.jobs.labels, "deploy.yml reads the merged pull request's labels in a `labels` job");
+            return { w, step: stepNamed(w.jobs.labels, "read") };
+        };
         it("a merged pull request labelled allow-replacement lets both deploys replace", () => {
+            const { w, step } = labelsJob();
             const res = runStep(w, w.jobs.labels, step, { gh: "echo 'bug,allow-replacement'" }, env);
             assert.strictEqual(res.status, 0, res.out);
             assert.match(res.ghOutput, /^allow=true$/m);
             for (const job of ["staging", "prod"]) assert.strictEqual(w.jobs[job].with!["allow-replacement"], "${{ needs.labels.outputs.allow-replacement == 'true' }}");
         });
         it("no label (or a look-alike) does not, and a failed lookup fails the run", () => {
+            const { w, step } = labelsJob();
             assert.match(runStep(w, w.jobs.labels, step, { gh: "echo 'allow-replacement-later,bug'" }, env).ghOutput, /^allow=false$/m);
             assert.match(runStep(w, w.jobs.labels, step, { gh: "echo ''" }, env).ghOutput, /^allow=false$/m);
             assert.notStrictEqual(runStep(w, w.jobs.labels, step, { gh: "exit 1" }, env).status, 0);

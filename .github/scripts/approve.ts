@@ -8,22 +8,35 @@
  * Exit codes: 0 approved (or no approval needed), 1 denied or timed out, 2 could not run.
  */
 import { decideApproval, eligibleApprovers, approvalGate, IssueComment } from "../../infra/github/approval";
-import { parseSettings } from "../../infra/config";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { parseSettings, PROJECT } from "../../infra/config";
 import { ToolError } from "../../tools/lib/automation";
-import { parseFlags, runCli, Io } from "../../tools/lib/cli";
-import { configSource, offlineSecrets, readStackConfig } from "../../tools/lib/mockrun";
+import { parseFlags, runCli, Io, workDirOf } from "../../tools/lib/cli";
+import { configSource, offlineSecrets } from "../../tools/lib/mockrun";
 
-const HELP = `usage: approve.ts --stack <name> (--settings | --commit <sha> --exclude <login,...>) [--timeout-minutes N] [--poll-seconds N] [--json]
+const HELP = `usage: approve.ts --stack <name> (--settings | --commit <sha> --exclude <login,...>) [--timeout-minutes N] [--poll-seconds N] [--work-dir DIR]
   --settings         print required=<true|false> and approvers=<a,b> (GITHUB_OUTPUT lines) and exit
   --commit           the exact commit being deployed (named in the approval issue)
   --exclude          logins that may not approve (the one who merged or started the run)
 environment: GITHUB_TOKEN, GITHUB_REPOSITORY (owner/name), GITHUB_API_URL (default https://api.github.com), RUN_URL
 exit codes: 0 approved or not needed, 1 denied or timed out, 2 could not run`;
 
-function gateFor(stack: string) {
-    const cfg = readStackConfig(stack);
-    const values = { ...cfg.values, ...offlineSecrets(cfg.values) };
-    const settings = parseSettings(configSource(values, [...cfg.secretKeys, ...Object.keys(offlineSecrets(cfg.values))]), stack);
+/** Reads <work-dir>/Pulumi.<stack>.yaml as the CLI hands config to the program (as tools/lib/mockrun does for the repository). */
+function gateFor(workDir: string, stack: string) {
+    const file = path.join(workDir, `Pulumi.${stack}.yaml`);
+    if (!/^[a-z0-9-]+$/.test(stack) || !fs.existsSync(file)) throw new ToolError(`unknown stack ${JSON.stringify(stack)}: no Pulumi.${stack}.yaml in ${workDir}`);
+    const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    const values: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [k, v] of Object.entries(doc.config ?? {})) {
+        const key = k.includes(":") ? k : `${PROJECT}:${k}`;
+        if (v && typeof v === "object" && "secure" in (v as object)) { secretKeys.push(key); values[key] = "[encrypted]"; } else values[key] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    // Secrets the settings check needs but the workflow never holds: placeholders, as the offline plan uses.
+    const placeholders = offlineSecrets(values);
+    const settings = parseSettings(configSource({ ...values, ...placeholders }, [...secretKeys, ...Object.keys(placeholders)]), stack);
     return approvalGate(settings.github);
 }
 
@@ -49,11 +62,11 @@ async function allComments(repo: string, issue: number): Promise<IssueComment[]>
 }
 
 async function main(argv: string[], io: Io): Promise<number> {
-    const { values, flags, help } = parseFlags(argv, ["--stack", "--commit", "--exclude", "--timeout-minutes", "--poll-seconds"], ["--settings", "--json"]);
+    const { values, flags, help } = parseFlags(argv, ["--stack", "--commit", "--exclude", "--timeout-minutes", "--poll-seconds", "--work-dir"], ["--settings"]);
     if (help) { io.out(`${HELP}\n`); return 0; }
     const stack = values.stack;
     if (!stack) throw new ToolError("--stack is required (see --help)");
-    const gate = gateFor(stack);
+    const gate = gateFor(values["work-dir"] ? path.resolve(values["work-dir"]) : workDirOf({}), stack);
     if (flags.has("settings")) {
         io.out(`required=${gate.required}\napprovers=${gate.approvers.join(",")}\n`);
         return 0;
