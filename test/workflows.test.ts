@@ -240,6 +240,24 @@ describe("workflows", () => {
             assert.strictEqual(run({ IMAGE_TAG: "", IMAGE_DIGEST: "", REQUIRE_RELEASE: "false" }).status, 0, "a plain deploy keeps the committed tag");
         });
 
+        it("a deploy that names no image keeps the stack's running release (nothing is committed back), and fails if the backend cannot be read", () => {
+            const w = wf("_deploy.yml");
+            const step = stepNamed(w.jobs.deploy, "Keep the running release");
+            assert.strictEqual(step.if, "inputs.mode == 'up' && inputs.image-tag == ''");
+            const dir = tmpdir("keep-");
+            const log = path.join(dir, "calls");
+            const digest = `sha256:${"d".repeat(64)}`;
+            const pulumi = (outputs: string) => `if [[ "$1 $2" == "stack output" ]]; then echo '${outputs}'; else echo "$*" >> ${log}; fi`;
+            const res = runStep(w, w.jobs.deploy, step, { pulumi: pulumi(JSON.stringify({ release: { tag: "1.5.0", digest } })) }, { STACK: "staging" });
+            assert.strictEqual(res.status, 0, res.out);
+            assert.deepStrictEqual(fs.readFileSync(log, "utf8").trim().split("\n"), [
+                "config set --stack staging platform:imageTag 1.5.0", `config set --stack staging platform:imageDigest ${digest}`]);
+            fs.rmSync(log);
+            assert.strictEqual(runStep(w, w.jobs.deploy, step, { pulumi: pulumi("{}") }, { STACK: "staging" }).status, 0);
+            assert.ok(!fs.existsSync(log), "a first deploy keeps the committed imageTag");
+            assert.notStrictEqual(runStep(w, w.jobs.deploy, step, { pulumi: "exit 1" }, { STACK: "staging" }).status, 0);
+        });
+
         it("the deploy publishes the commit it checked out, read from git", () => {
             const w = wf("_deploy.yml");
             assert.strictEqual(w.on.workflow_call.outputs.commit.value, "${{ jobs.deploy.outputs.commit }}");
