@@ -78,7 +78,8 @@ describe("workflows", () => {
     it("pass a current actionlint (only the documented `queue` gap is ignored)", () => {
         const bin = tool("actionlint", ".ci/run builds v1.7.12 into bin/ (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)");
         const version = execFileSync(bin, ["-version"], { encoding: "utf8" }).split("\n")[0];
-        assert.match(version, /^v1\.7\.(1[2-9]|[2-9]\d)/, `actionlint ${version} is older than the newest release this suite was checked with`);
+        const [major, minor, patch] = (/^v(\d+)\.(\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
+        assert.ok(major > 1 || (major === 1 && (minor > 7 || (minor === 7 && patch >= 12))), `actionlint ${version} is older than v1.7.12, the newest release this suite was checked with`);
         const res = spawnSync(bin, ["-config-file", ".github/actionlint.yaml", "-no-color", ...FILES.map((f) => `.github/workflows/${f}`)], { cwd: ROOT, encoding: "utf8" });
         assert.strictEqual(res.stdout, "");
         assert.strictEqual(res.status, 0, res.stderr);
