@@ -3,7 +3,7 @@
  * against a stand-in GitHub API on 127.0.0.1.
  */
 import * as assert from "assert";
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
@@ -52,6 +52,12 @@ describe("approval: the workflow's CLI", () => {
         p.stdout.on("data", (d) => { out += String(d); });
         p.stderr.on("data", (d) => { out += String(d); });
         p.on("close", (code) => resolve({ code: code ?? -1, out }));
+    });
+
+    it("type-checks (it lives outside the project's tsconfig, next to the workflow that runs it)", function () {
+        this.timeout(120000);
+        const res = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "--noEmit", "--strict", "--target", "es2022", "--module", "commonjs", "--moduleResolution", "node", "--esModuleInterop", "--skipLibCheck", "--types", "node", CLI], { encoding: "utf8" });
+        assert.strictEqual(res.status, 0, res.stdout + res.stderr);
     });
 
     it("prints the committed stack's settings for the workflow, and says what is wrong in one line", async () => {

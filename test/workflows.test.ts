@@ -244,7 +244,7 @@ describe("workflows", () => {
         it("a deploy that names no image keeps the stack's running release (nothing is committed back), and fails if the backend cannot be read", () => {
             const w = wf("_deploy.yml");
             const step = stepNamed(w.jobs.deploy, "Keep the running release");
-            assert.strictEqual(step.if, "inputs.mode == 'up' && inputs.image-tag == ''");
+            assert.strictEqual(step.if, "inputs.mode == 'up' && inputs.image-tag == '' && steps.order.outputs.skip != 'true'");
             const dir = tmpdir("keep-");
             const log = path.join(dir, "calls");
             const digest = `sha256:${"d".repeat(64)}`;
@@ -257,6 +257,32 @@ describe("workflows", () => {
             assert.strictEqual(runStep(w, w.jobs.deploy, step, { pulumi: pulumi("{}") }, { STACK: "staging" }).status, 0);
             assert.ok(!fs.existsSync(log), "a first deploy keeps the committed imageTag");
             assert.notStrictEqual(runStep(w, w.jobs.deploy, step, { pulumi: "exit 1" }, { STACK: "staging" }).status, 0);
+        });
+
+        it("never deploys an older commit over a newer one the stack runs, and then reports the running commit for the promotion", () => {
+            const w = wf("_deploy.yml");
+            const job = w.jobs.deploy;
+            const order = stepNamed(job, "order");
+            const git = (...a: string[]) => execFileSync("git", a, { cwd: ROOT, encoding: "utf8" }).trim();
+            const [head, parent] = [git("rev-parse", "HEAD"), git("rev-parse", "HEAD~1")];
+            const up = job.steps!.find((s) => s.with?.command === "up")!;
+            assert.match(String(up.with!.message), / at \$\{\{ inputs\.commit \}\}$/, "each update's message ends with its commit: the order check reads it back");
+            const history = (c: string) => `echo '${JSON.stringify([{ kind: "refresh", message: "" }, { kind: "update", message: `Deploy on merge #3 by maria at ${c}` }])}'`;
+            const older = runStep(w, job, order, { pulumi: history(head) }, { STACK: "staging", COMMIT: parent });
+            assert.strictEqual(older.status, 0, older.out);
+            assert.match(older.ghOutput, /^skip=true$/m);
+            assert.match(older.ghOutput, new RegExp(`^running=${head}$`, "m"));
+            assert.match(runStep(w, job, order, { pulumi: history(parent) }, { STACK: "staging", COMMIT: head }).ghOutput, /^skip=false$/m);
+            assert.match(runStep(w, job, order, { pulumi: history(head) }, { STACK: "staging", COMMIT: head }).ghOutput, /^skip=false$/m);
+            assert.match(runStep(w, job, order, { pulumi: "echo '[]'" }, { STACK: "staging", COMMIT: head }).ghOutput, /^skip=false$/m);
+            assert.notStrictEqual(runStep(w, job, order, { pulumi: "exit 1" }, { STACK: "staging", COMMIT: head }).status, 0, "an unreadable history fails the deploy");
+            for (const name of ["Keep the running release", "Select the release", "Pin the release digest", "Replacement guard and policy pack (preview)", "Re-deploy the previous release"]) {
+                assert.match(stepNamed(job, name).if!, /steps\.order\.outputs\.skip != 'true'/, name);
+            }
+            assert.match(up.if!, /steps\.order\.outputs\.skip != 'true'/);
+            const release = stepNamed(job, "release");
+            const reported = runStep(w, job, release, { pulumi: "exit 1" }, { STACK: "staging", SKIPPED: "true", RUNNING: head });
+            assert.match(reported.ghOutput, new RegExp(`^commit=${head}$`, "m"));
         });
 
         it("the deploy publishes the commit it checked out, read from git", () => {
@@ -347,7 +373,7 @@ describe("workflows", () => {
         assert.strictEqual(up.with!.policyPacks, "policy");
         assert.ok(steps.indexOf(select) < steps.indexOf(pin) && steps.indexOf(pin) < steps.indexOf(guard) && steps.indexOf(guard) < steps.indexOf(up));
         const back = stepNamed({ steps }, "Re-deploy the previous release");
-        assert.strictEqual(back.if, "failure() && steps.health.outcome == 'failure' && inputs.mode == 'up'");
+        assert.strictEqual(back.if, "failure() && steps.health.outcome == 'failure' && inputs.mode == 'up' && steps.order.outputs.skip != 'true'");
         assert.ok(!steps.some((s) => (s as Record<string, unknown>)["continue-on-error"]), "a failed check is never swallowed");
     });
 
