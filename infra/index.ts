@@ -109,7 +109,7 @@ const app = new App(name, {
 });
 
 new GithubEnvironment(name, {
-    repository: cfg.github.repository, environment: cfg.stack, reviewers: cfg.github.reviewers,
+    repository: cfg.github.repository, environment: cfg.stack, approvalMode: cfg.github.approvalMode, reviewers: cfg.github.reviewers,
     reviewerTeams: cfg.github.reviewerTeams, waitTimerMinutes: cfg.github.waitTimerMinutes,
     branchPatterns: cfg.github.branchPatterns, tagPatterns: cfg.github.tagPatterns,
     secrets: { DATABASE_URL: database.poolUrl, ...cfg.secrets.appSecrets },

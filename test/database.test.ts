@@ -50,7 +50,7 @@ describe("database", () => {
         assert.strictEqual(rec.outputs.databaseUrl, "[secret]");
         assert.match(String(rec.outputs.databasePrivateHost), /^private-/);
         assert.strictEqual(rec.outputs.databasePort, 25060);
-        for (const r of ofType(rec, T.envSecret)) assert.ok(r.secretInputs.includes("plaintextValue"));
+        for (const r of ofType(rec, T.envSecret)) assert.ok(r.secretInputs.includes("value"));
     });
 
     it("URL-encodes credentials in the connection string", () => {

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { policyEntries } from "../infra/github";
+import { policyEntries, protectionRules } from "../infra/github";
 import { named, ofType, record, T } from "./helpers";
 
 describe("github environments", () => {
@@ -19,6 +19,21 @@ describe("github environments", () => {
         assert.deepStrictEqual(policies, ["main", "tag:v*"]);
         assert.strictEqual(env.opts.provider, "github");
         assert.strictEqual(named(rec, "pulumi:providers:github", "github").inputs.owner, "acme-shop");
+    });
+
+    it("prod in workflow approval mode: no required reviewers, self-review rule or wait timer (private repositories below Enterprise refuse them), still main and release tags only", async () => {
+        const rec = await record("prod", { overrides: { githubApprovalMode: "workflow", githubWaitTimerMinutes: "0", githubReviewers: "[\"alice-ops\",\"bob-ops\"]" } });
+        const env = named(rec, T.environment, "prod-environment");
+        assert.deepStrictEqual(env.inputs.reviewers, []);
+        assert.strictEqual(env.inputs.preventSelfReview, false);
+        assert.ok(!env.inputs.waitTimer, "a wait timer of 0 is not sent to the API");
+        assert.deepStrictEqual(env.inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true });
+        assert.ok(ofType(rec, T.envPolicy).length > 0, "the branch policy keeps branch pushes away from prod's secrets");
+    });
+
+    it("protection rules per approval mode", () => {
+        assert.deepStrictEqual(protectionRules("environment", ["a"], ["t"], 5), { reviewers: ["a"], reviewerTeams: ["t"], waitTimerMinutes: 5 });
+        assert.deepStrictEqual(protectionRules("workflow", ["a", "b"], [], 0), { reviewers: [], reviewerTeams: [], waitTimerMinutes: 0 });
     });
 
     it("staging: deployments from main only, no approval", async () => {
@@ -42,9 +57,9 @@ describe("github environments", () => {
             assert.deepStrictEqual(secrets.map((s) => s.inputs.secretName), ["DATABASE_URL", "SESSION_SECRET", "STRIPE_API_KEY"]);
             for (const s of secrets) {
                 assert.strictEqual(s.inputs.environment, stack);
-                assert.ok(s.secretInputs.includes("plaintextValue"), `${String(s.inputs.secretName)} stays secret`);
+                assert.ok(s.secretInputs.includes("value"), `${String(s.inputs.secretName)} stays secret`);
             }
-            assert.match(String(secrets[0].inputs.plaintextValue), /^postgresql:\/\/app:.+@private-pool-/);
+            assert.match(String(secrets[0].inputs.value), /^postgresql:\/\/app:.+@private-pool-/);
             const vars = Object.fromEntries(ofType(rec, T.envVariable).map((v) => [v.inputs.variableName, v.inputs.value]));
             assert.deepStrictEqual(Object.keys(vars).sort(), ["API_URL", "ENVIRONMENT", "FRONTEND_URL", "LOG_LEVEL", "PUBLIC_URL"]);
             assert.strictEqual(vars.ENVIRONMENT, stack);
@@ -53,7 +68,7 @@ describe("github environments", () => {
 
         it(`${stack}: no secret value ever becomes a variable`, async () => {
             const rec = await record(stack);
-            const secretValues = ofType(rec, T.envSecret).map((s) => String(s.inputs.plaintextValue));
+            const secretValues = ofType(rec, T.envSecret).map((s) => String(s.inputs.value));
             for (const v of ofType(rec, T.envVariable)) {
                 assert.deepStrictEqual(v.secretInputs, [], `${String(v.inputs.variableName)} has no secret input`);
                 for (const secret of secretValues) assert.ok(!String(v.inputs.value).includes(secret), `${String(v.inputs.variableName)} carries a secret`);

@@ -95,6 +95,7 @@ const CHANGES: Record<Key, Change> = {
     githubWaitTimerMinutes: { value: "10", refused: false },
     githubBranchPatterns: { value: "[\"release\"]", refused: false },
     githubTagPatterns: { value: "[\"v*\"]", refused: false },
+    githubApprovalMode: { value: "workflow", refused: false, also: { githubReviewers: "[\"lead-dev\",\"other-dev\"]" } },
 };
 
 async function plan(stack: string, key: Key, value: string, secret = false, also: Record<string, string> = {}): Promise<{ before: RecordedStack; after: RecordedStack; steps: PlannedStep[] }> {

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DB_SIZES, DROPLET_SIZES, IMAGES, PG_VERSIONS, REGIONS, dbConnectionLimit } from "./catalog";
-import { DEFAULT_PROXY_IMAGE, KEYS, Key, KeyDef, PROJECT, STACKS, StackName } from "./schema";
+import { APPROVAL_MODES, ApprovalMode, DEFAULT_PROXY_IMAGE, KEYS, Key, KeyDef, PROJECT, STACKS, StackName } from "./schema";
 import {
     ConfigError, fail, intInRange, isDigest, isPinnedImage, isDomain, isEmail, isEnvName, isGithubName, isImageRepository,
     isImageTag, isPrivateCidr, isRecordName, isSshKeyRef, isTailscaleTag, oneOf, parseCidr, show,
@@ -14,7 +14,8 @@ import {
 
 export { ConfigError } from "./validate";
 export { KEYS, PROJECT, STACKS } from "./schema";
-export type { StackName } from "./schema";
+export type { ApprovalMode, StackName } from "./schema";
+export { APPROVAL_MODES } from "./schema";
 
 /** Raw config as the CLI passes it: every value a string (lists and objects as JSON). */
 export interface ConfigSource {
@@ -68,7 +69,7 @@ export interface Settings {
         healthcheckIntervalSeconds: number; healthcheckRetries: number; deployTimeoutSeconds: number; bootTimeoutSeconds: number;
     };
     github: {
-        owner: string; repository: string; reviewers: string[]; reviewerTeams: string[]; waitTimerMinutes: number;
+        owner: string; repository: string; approvalMode: ApprovalMode; reviewers: string[]; reviewerTeams: string[]; waitTimerMinutes: number;
         branchPatterns: string[]; tagPatterns: string[];
     };
     hasSlackWebhook: boolean;
@@ -206,6 +207,35 @@ export function ownsRecord(stack: StackName, host: string): boolean {
     const labels = host === "@" ? [] : host.split(".");
     if (stack !== "prod") return labels[labels.length - 1] === stack;
     return !labels.some((l) => (STACKS as readonly string[]).includes(l) && l !== "prod");
+}
+
+/** GitHub accepts at most six users or teams as an environment's required reviewers. */
+export const MAX_ENVIRONMENT_REVIEWERS = 6;
+
+/**
+ * What each approval mode can and cannot carry. Environment mode: GitHub's own reviewers
+ * (at most six). Workflow mode: the approval step counts listed users' comments only (a
+ * team's membership needs an org-scoped token the workflow does not have), the wait timer
+ * is an environment rule a private repository below Enterprise cannot have, and a stack
+ * with reviewers needs two users so someone other than the merger can approve.
+ */
+export function checkApprovalRules(stack: StackName, github: Settings["github"]): void {
+    const { approvalMode, reviewers, reviewerTeams, waitTimerMinutes } = github;
+    if (approvalMode === "environment") {
+        if (reviewers.length + reviewerTeams.length > MAX_ENVIRONMENT_REVIEWERS) {
+            fail(q("githubReviewers"), [...reviewers, ...reviewerTeams], `expected at most ${MAX_ENVIRONMENT_REVIEWERS} reviewers and teams together (GitHub's limit for an environment)`);
+        }
+        return;
+    }
+    if (reviewerTeams.length > 0) {
+        fail(q("githubReviewerTeams"), reviewerTeams, "expected no teams in workflow approval mode (the approval step counts listed users only); list the approvers in githubReviewers");
+    }
+    if (waitTimerMinutes !== 0) {
+        fail(q("githubWaitTimerMinutes"), waitTimerMinutes, "expected 0 in workflow approval mode (a wait timer is an environment rule that private repositories get only on GitHub Enterprise)");
+    }
+    if (reviewers.length === 1) {
+        fail(q("githubReviewers"), reviewers, `expected at least two users in workflow approval mode for ${stack}, so someone other than the one who merged can approve`);
+    }
 }
 
 export function parseSettings(src: ConfigSource, stackName: string): Settings {
@@ -389,6 +419,7 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     if (!/^[A-Za-z0-9_.-]{1,100}$/.test(repoName)) fail(q("githubRepository"), repoName, "expected a repository name (letters, digits, _ . -)");
     const github = {
         owner, repository: repoName,
+        approvalMode: oneOf(q("githubApprovalMode"), r.str("githubApprovalMode"), APPROVAL_MODES, "an approval mode") as ApprovalMode,
         reviewers: r.strings("githubReviewers", { each: isGithubName, what: "a GitHub username" }),
         reviewerTeams: r.strings("githubReviewerTeams", { each: (s) => /^[a-z0-9][a-z0-9_-]*$/.test(s), what: "a team slug" }),
         waitTimerMinutes: r.int("githubWaitTimerMinutes", 0, 43200),
@@ -398,6 +429,7 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     if (stack === "prod" && github.reviewers.length + github.reviewerTeams.length === 0) {
         fail(q("githubReviewers"), [], "expected at least one reviewer (or githubReviewerTeams) in prod: deployments to prod need an approval");
     }
+    checkApprovalRules(stack, github);
     if (stack !== "dev" && github.branchPatterns.length === 0) {
         fail(q("githubBranchPatterns"), [], `expected at least one branch pattern in ${stack} (an empty policy lets every branch deploy)`);
     }

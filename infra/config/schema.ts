@@ -32,6 +32,14 @@ export interface KeyDef {
 export const PROJECT = "platform";
 
 /**
+ * How deployments to a stack with reviewers get approved. GitHub offers required reviewers
+ * and wait timers on private repositories only with GitHub Enterprise (Free, Pro and Team:
+ * public repositories only), so `workflow` moves the approval into the deploy workflow.
+ */
+export const APPROVAL_MODES = ["environment", "workflow"] as const;
+export type ApprovalMode = (typeof APPROVAL_MODES)[number];
+
+/**
  * caddy:2.10-alpine as published on Docker Hub (the multi-arch index digest). Pinned so a
  * preview needs no registry and a moved tag never plans a proxy replacement.
  */
@@ -109,7 +117,8 @@ export const KEYS = {
     // --- GitHub
     githubOwner: { type: "string", required: true, description: "GitHub owner (user or org) of the repository whose environment this stack manages." },
     githubRepository: { type: "string", required: true, description: "GitHub repository name whose environment this stack manages (environment name = stack name)." },
-    githubReviewers: { type: "array", default: [], knob: "protection", description: "GitHub usernames who must approve deployments (prod needs at least one reviewer or team)." },
+    githubApprovalMode: { type: "string", default: "environment", description: "How deployments to a stack with reviewers are approved: `environment` (the GitHub environment's required reviewers; private repositories need GitHub Enterprise) or `workflow` (an approval step in the deploy workflow that only a listed reviewer other than the one who started the deploy can complete; works on every plan)." },
+    githubReviewers: { type: "array", default: [], knob: "protection", description: "GitHub usernames who must approve deployments (prod needs at least one reviewer or team; in workflow approval mode at least two users, so someone other than the merger can approve)." },
     githubReviewerTeams: { type: "array", default: [], knob: "protection", description: "GitHub team slugs (in githubOwner) who may approve deployments." },
     githubWaitTimerMinutes: { type: "integer", default: 0, knob: "protection", description: "Minutes to wait before a deployment to this environment may proceed (0 to 43200)." },
     githubBranchPatterns: { type: "array", default: ["main"], knob: "protection", description: "Branch patterns allowed to deploy to this environment; empty with no tag patterns allows every branch." },

@@ -1,12 +1,23 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
+import type { ApprovalMode } from "../config/schema";
 
 export interface GithubEnvironmentArgs {
     /** Repository name (the owner is the provider's). @example "shop-platform" */
     readonly repository: string;
     /** Environment name; equals the stack name so workflows can say `environment: prod`. */
     readonly environment: string;
-    /** Users who may approve deployments. Required reviewers on private repos need a paid GitHub plan. */
+    /**
+     * Who approves deployments to this environment. `environment`: the users and teams below
+     * become the environment's required reviewers (private repositories need GitHub
+     * Enterprise; Free, Pro and Team refuse them). `workflow`: the environment gets no
+     * reviewer or wait timer, and the deploy workflow's approval step (which reads the same
+     * list from the stack file) holds the deployment instead.
+     * @default "environment"
+     * @example "workflow"
+     */
+    readonly approvalMode: ApprovalMode;
+    /** Users who may approve deployments. @example ["maria-acme", "devon-acme"] */
     readonly reviewers: string[];
     /** Team slugs (in the owner org) who may approve deployments. */
     readonly reviewerTeams: string[];
@@ -33,12 +44,25 @@ export function policyEntries(branches: string[], tags: string[]): { key: string
 }
 
 /**
+ * The environment's own protection rules for an approval mode. In `workflow` mode none are
+ * set: required reviewers and wait timers on a private repository below GitHub Enterprise
+ * make the API refuse the whole environment, which would fail `pulumi up`. The provider
+ * sends `wait_timer` only when it is non-zero and `reviewers` only when set
+ * (terraform-provider-github, github/resource_github_repository_environment.go,
+ * createUpdateEnvironmentData), so 0 and [] here mean "not sent".
+ */
+export function protectionRules(mode: ApprovalMode, reviewers: string[], reviewerTeams: string[], waitTimerMinutes: number): { reviewers: string[]; reviewerTeams: string[]; waitTimerMinutes: number } {
+    return mode === "environment" ? { reviewers, reviewerTeams, waitTimerMinutes } : { reviewers: [], reviewerTeams: [], waitTimerMinutes: 0 };
+}
+
+/**
  * The stack's GitHub environment: who approves, which refs may deploy, and the per-stack
  * secrets and variables the workflows and the app repository use.
  *
- * GitHub limits users hit: required reviewers (and wait timers) on private repositories need
- * GitHub Team or Enterprise; "protected branches only" with no branch protection rules lets
- * every branch deploy, so this program uses custom branch/tag policies instead.
+ * GitHub limits users hit (docs.github.com, "Deployments and environments"): private
+ * repositories get environments at all only on Pro, Team or Enterprise, and required reviewers
+ * or wait timers only on Enterprise; "protected branches only" with no branch protection
+ * rules lets every branch deploy, so this program uses custom branch/tag policies instead.
  */
 export class GithubEnvironment extends pulumi.ComponentResource {
     readonly environment: github.RepositoryEnvironment;
@@ -46,8 +70,9 @@ export class GithubEnvironment extends pulumi.ComponentResource {
     constructor(name: string, args: GithubEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:github:GithubEnvironment", name, {}, opts);
         const on = { parent: this, provider: args.provider };
-        const users = args.reviewers.map((username) => github.getUserOutput({ username }, on).id.apply(Number));
-        const teams = args.reviewerTeams.map((slug) => github.getTeamOutput({ slug }, on).id.apply(Number));
+        const rules = protectionRules(args.approvalMode, args.reviewers, args.reviewerTeams, args.waitTimerMinutes);
+        const users = rules.reviewers.map((username) => github.getUserOutput({ username }, on).id.apply(Number));
+        const teams = rules.reviewerTeams.map((slug) => github.getTeamOutput({ slug }, on).id.apply(Number));
         const policies = policyEntries(args.branchPatterns, args.tagPatterns);
 
         this.environment = new github.RepositoryEnvironment(`${name}-environment`, {
@@ -56,7 +81,7 @@ export class GithubEnvironment extends pulumi.ComponentResource {
             reviewers: users.length + teams.length > 0 ? [{ users, teams }] : [],
             preventSelfReview: users.length + teams.length > 0,
             canAdminsBypass: false,
-            waitTimer: args.waitTimerMinutes,
+            waitTimer: rules.waitTimerMinutes,
             deploymentBranchPolicy: policies.length > 0 ? { protectedBranches: false, customBranchPolicies: true } : undefined,
         }, on);
         const env = { repository: args.repository, environment: this.environment.environment };
@@ -67,7 +92,9 @@ export class GithubEnvironment extends pulumi.ComponentResource {
         }
         for (const [secretName, value] of Object.entries(args.secrets)) {
             new github.ActionsEnvironmentSecret(`${name}-secret-${secretName}`, {
-                ...env, secretName, plaintextValue: pulumi.secret(value),
+                // `value`: `plaintext_value` is deprecated ("Use `value`",
+                // github/resource_github_actions_environment_secret.go); both encrypt before upload.
+                ...env, secretName, value: pulumi.secret(value),
             }, on);
         }
         for (const [variableName, value] of Object.entries(args.variables)) {

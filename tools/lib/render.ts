@@ -26,7 +26,7 @@ const KEY_PROPS: Record<string, string[]> = {
     "command:local:Command": ["triggers"],
     "github:index/repositoryEnvironment:RepositoryEnvironment": ["environment", "reviewers", "preventSelfReview", "canAdminsBypass", "waitTimer", "deploymentBranchPolicy"],
     "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": ["branchPattern", "tagPattern"],
-    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": ["secretName", "plaintextValue"],
+    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": ["secretName", "value"],
     "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": ["variableName", "value"],
     "pulumi:providers:docker": ["host"],
 };
