@@ -216,3 +216,18 @@ describe("lifecycle: the changes teams make in their first weeks", function () {
         assert.strictEqual(named(rec, T.lb, "prod-lb").inputs.disableLetsEncryptDnsRecords, true);
     });
 });
+
+describe("lifecycle: plugins the engine can resolve", () => {
+    // The engine asks for the plugin version each SDK package declares. @pulumi/command
+    // 4.5.0 declared "v4.5.0", a version pulumi-command never released (its releases are
+    // 1.x), so the first real preview failed to find the plugin.
+    it("every provider SDK asks for a plugin version in its project's released line", () => {
+        const released: Record<string, RegExp> = { command: /^1\.\d+\.\d+$/, digitalocean: /^4\.\d+\.\d+$/, docker: /^[45]\.\d+\.\d+$/, github: /^6\.\d+\.\d+$/, tailscale: /^0\.\d+\.\d+$/ };
+        for (const [name, line] of Object.entries(released)) {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const pkg = require(`@pulumi/${name}/package.json`) as { version: string; pulumi?: { version?: string } };
+            const asked = pkg.pulumi?.version ?? pkg.version;
+            assert.match(asked, line, `@pulumi/${name} asks the engine for plugin ${asked}`);
+        }
+    });
+});
