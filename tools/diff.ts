@@ -1,0 +1,103 @@
+/**
+ * `npm run diff -- --stack <name> --record <file>` and
+ * `npm run diff -- --stack <name> --base <file> [--markdown] [--json]`
+ *
+ * The pull request's preview diff, without credentials: the workflow records the stack
+ * offline on the base commit (`--record`), then asks on the head commit what would change
+ * (`--base`): each resource updated, restarted, replaced or deleted as the real providers
+ * apply it (infra/lifecycle/semantics.ts), and what the replacement guard would refuse.
+ * A real preview needs the stack's secrets, which a pull request's code must never see;
+ * the real one runs in the deploy job. Exit codes: 0 nothing refused, 1 the guard or the
+ * API would refuse the change, 2 usage or config errors.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import { describe as describeFinding, findDestructiveChanges } from "./lib/guard";
+import { Io, parseFlags, runCli } from "./lib/cli";
+import { recordStack, RecordedStack, UnknownStackError } from "./lib/mockrun";
+import { asPreview, concurrentServerOutages, describeStep, nameClashes, planChange } from "./lib/whatif";
+
+const HELP = `Usage: npm run diff -- --stack <name> (--record <file> | --base <file>) [--markdown] [--json]
+
+Offline preview diff for pull requests: no credentials, no network.
+  --record <file>   record the stack as this checkout builds it (run on the base commit)
+  --base <file>     compare this checkout with a recording: what each resource would do
+                    (update, restart, replace, delete) and what the guard would refuse
+  --config-file <f> read this stack file instead of Pulumi.<stack>.yaml
+  --markdown        print the comparison as Markdown (for a PR comment or job summary)
+  --json            print the comparison as JSON
+Exit codes: 0 nothing refused, 1 the guard or the API would refuse it, 2 usage/config error.`;
+
+/**
+ * A recording without secret values. The offline run only ever holds placeholders for
+ * secrets, but a secret input also carries plain parts (an app container's environment
+ * holds DATABASE_URL and LOG_LEVEL): a digest keeps its changes visible without its text.
+ */
+function redacted(rec: RecordedStack): RecordedStack {
+    const digest = (v: unknown) => `[secret ${crypto.createHash("sha256").update(JSON.stringify(v)).digest("hex").slice(0, 12)}]`;
+    return {
+        ...rec,
+        resources: rec.resources.map((r) => ({
+            ...r, inputs: Object.fromEntries(Object.entries(r.inputs).map(([k, v]) => [k, r.secretInputs.includes(k) ? digest(v) : v])),
+        })),
+    };
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+    let args;
+    try {
+        args = parseFlags(argv, ["--stack", "--record", "--base", "--config-file"], ["--markdown", "--json"]);
+    } catch (e) {
+        io.err(`error: ${(e as Error).message}\n${HELP}\n`);
+        return 2;
+    }
+    if (args.help) { io.out(`${HELP}\n`); return 0; }
+    const { stack, record, base } = args.values;
+    if (!stack || (!record === !base)) { io.err(`error: --stack and one of --record or --base are required\n${HELP}\n`); return 2; }
+    let head: RecordedStack;
+    try {
+        head = redacted(await recordStack(stack, { configFile: args.values["config-file"] }));
+    } catch (e) {
+        const err = e as Error;
+        if (err instanceof UnknownStackError || err.name === "ConfigError") { io.err(`error: ${err.message}\n`); return 2; }
+        throw e;
+    }
+    if (record) {
+        fs.writeFileSync(record, JSON.stringify(head));
+        io.err(`recorded ${stack}: ${head.resources.filter((r) => r.custom).length} resources -> ${record}\n`);
+        return 0;
+    }
+    let before: RecordedStack;
+    try {
+        before = JSON.parse(fs.readFileSync(base!, "utf8")) as RecordedStack;
+        if (!Array.isArray(before.resources)) throw new Error("not a recording made with --record");
+    } catch (e) {
+        io.err(`error: cannot read ${base}: ${(e as Error).message}\n`);
+        return 2;
+    }
+    const steps = planChange(before, head);
+    const findings = findDestructiveChanges(asPreview(stack, steps));
+    const clashes = nameClashes(before, head, steps).map((c) => `${c.step.what} ${c.step.name}: a new one under the same ${c.property} while the old one exists`);
+    const together = concurrentServerOutages(head, steps).map(([a, b]) => `${a} and ${b} would be down at the same time`);
+    const refused = findings.some((f) => f.blocking) || clashes.length > 0 || together.length > 0;
+    if (args.flags.has("json")) {
+        io.out(`${JSON.stringify({ stack, refused, steps, guard: findings, nameClashes: clashes, serversDownTogether: together }, null, 2)}\n`);
+    } else if (args.flags.has("markdown")) {
+        const lines = [`### ${stack}: ${steps.length === 0 ? "no change" : `${steps.length} change(s)`}${refused ? " — **refused**" : ""}`];
+        if (steps.length > 0) {
+            lines.push("", "| what | resource | why |", "|---|---|---|");
+            for (const s of steps) lines.push(`| ${s.op}${s.op === "replace" ? (s.deleteBeforeReplace ? " (old first)" : " (new first)") : ""} | ${s.what} \`${s.name}\` | ${s.changed.join(", ")} |`);
+        }
+        for (const f of findings) lines.push("", `- ${f.blocking ? "**refused by the replacement guard**" : "note"}: ${describeFinding(f)}`);
+        for (const c of [...clashes, ...together]) lines.push("", `- **refused**: ${c}`);
+        io.out(`${lines.join("\n")}\n`);
+    } else {
+        io.out(`${stack}: ${steps.length === 0 ? "no change" : `${steps.length} change(s)`}\n`);
+        for (const s of steps) io.out(`  ${describeStep(s)}\n`);
+        for (const f of findings) io.out(`  ${f.blocking ? "REFUSED" : "note"}: ${describeFinding(f)}\n`);
+        for (const c of [...clashes, ...together]) io.out(`  REFUSED: ${c}\n`);
+    }
+    return refused ? 1 : 0;
+}
+
+if (require.main === module) runCli(main);
