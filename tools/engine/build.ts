@@ -76,7 +76,11 @@ export function exitCodeOf(m: Pick<Manifest, "notBuilt">): number {
 export function proxyAnswer(downloadJson: string): string | undefined {
     try {
         const err = (JSON.parse(downloadJson) as { Error?: string }).Error;
-        return err ? err.split("\n").map((s) => s.trim()).filter(Boolean).join(" ") : undefined;
+        if (!err) return undefined;
+        // Drop Go's "module@version: reading <url>:" prefix: the report names the module already.
+        return err.split("\n").map((s) => s.trim()).filter(Boolean).join(" ")
+            .replace(/^\S+@\S+: verifying go\.mod: \S+: reading \S+: /, "checksum database lookup: ")
+            .replace(/^\S+@\S+: reading \S+: /, "");
     } catch {
         return downloadJson.trim().split("\n")[0] || "no answer";
     }
@@ -99,7 +103,7 @@ function buildOne(pin: Pin, binDir: string, log: (s: string) => void): Built | N
         const reason = answer === undefined
             ? "served by the module proxy, but no wrapper module is written for it yet (tools/engine/pins.json has no dir)"
             : `refused by the module proxy: ${answer}`;
-        log(`  ${pin.name}: NOT BUILT (${pin.module}@${pin.version}): ${reason}`);
+        log(`  ${pin.name}: NOT BUILT (${pin.module}@${pin.version})`);
         return { ...base, reason, note: pin.note };
     }
     const started = Date.now();
