@@ -85,6 +85,47 @@ describe("engine tier: the real pulumi CLI built from Go modules", function () {
         });
     });
 
+    describe("secrets through the real CLI and language host", function () {
+        it("the CLI refuses a key Pulumi.yaml declares secret when it is stored in plain text, without printing it", function () {
+            const p = new EngineProject();
+            try {
+                const { tailscaleApiKey, ...others } = FIXTURES.dev.secrets;
+                p.initStack("dev", { config: { ...FIXTURES.dev.config, tailscaleApiKey }, secrets: others });
+                const r = p.pulumi(["preview", "--stack", "dev"]);
+                const out = `${r.stdout}\n${r.stderr}`;
+                assert.notStrictEqual(r.code, 0, "a plain-text API key was accepted");
+                assert.match(out, /configuration key 'tailscaleApiKey' must be encrypted/);
+                assert.ok(!out.includes(tailscaleApiKey), "the secret's value was printed");
+            } finally {
+                p.dispose();
+            }
+        });
+
+        it("the program refuses a registry token stored in plain text: the runtime knows which keys are secret", function () {
+            // ghcrToken is optional, so Pulumi.yaml cannot declare it secret; the program's own
+            // check needs the secret keys the CLI hands the host (mocks set them themselves).
+            const token = "ghp_fixtureplaintexttoken";
+            const p = new EngineProject();
+            try {
+                p.initStack("dev", { config: { ...FIXTURES.dev.config, ghcrUsername: "fixture-bot", ghcrToken: token }, secrets: FIXTURES.dev.secrets });
+                const r = p.pulumi(["preview", "--stack", "dev"]);
+                const out = `${r.stdout}\n${r.stderr}`;
+                assert.notStrictEqual(r.code, 0, "a plain-text registry token was accepted");
+                assert.match(out, /platform:ghcrToken: is stored in plain text but must be a secret/);
+                assert.ok(!out.includes(token), "the token's value was printed");
+
+                // The same token set as a secret passes that check (and the run goes on to the
+                // next thing it needs).
+                p.writeConfig("dev", { config: { ...FIXTURES.dev.config, ghcrUsername: "fixture-bot" }, secrets: { ...FIXTURES.dev.secrets, ghcrToken: token } });
+                const ok = p.pulumi(["preview", "--stack", "dev"]);
+                assert.doesNotMatch(`${ok.stdout}\n${ok.stderr}`, /ghcrToken: is stored in plain text/);
+                assert.ok(!`${ok.stdout}\n${ok.stderr}`.includes(token), "the token's value was printed");
+            } finally {
+                p.dispose();
+            }
+        });
+    });
+
     describe("the program under the real engine, before any provider runs", function () {
         const sdkVersions = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies;
 
