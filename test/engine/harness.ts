@@ -1,0 +1,133 @@
+/**
+ * The engine tier's plumbing: runs the CLI built by `npm run engine:build` on a throwaway
+ * copy of the project (the real Pulumi.yaml, infra/ and node_modules linked in), with a
+ * local file backend, the passphrase secrets provider and no credentials, so nothing here
+ * reaches a cloud or the Pulumi service.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { stringify } from "yaml";
+import { Manifest, MANIFEST, NotBuilt } from "../../tools/engine/build";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+export const ENGINE_DIR = path.resolve(ROOT, process.env.ENGINE_DIR ?? ".engine");
+export const BIN = path.join(ENGINE_DIR, "bin");
+
+/** The passphrase of the throwaway stacks: it protects placeholder secrets only. */
+const PASSPHRASE = "engine-tier-throwaway-passphrase";
+
+export function readManifest(): Manifest | undefined {
+    const file = path.join(ENGINE_DIR, MANIFEST);
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Manifest) : undefined;
+}
+
+/** Why the CLI cannot run at all, or undefined when it can. */
+export function engineMissing(m: Manifest | undefined): string | undefined {
+    if (!m) return `engine not built: no ${path.relative(ROOT, path.join(ENGINE_DIR, MANIFEST))} — run \`npm run engine:build\` first`;
+    for (const name of ["pulumi", "pulumi-language-nodejs"]) {
+        const built = m.built.find((b) => b.name === name);
+        if (!built) return `engine not built: ${name} is missing (${m.notBuilt.find((n) => n.name === name)?.reason ?? "not in the manifest"})`;
+        if (!fs.existsSync(path.join(ROOT, built.path))) return `engine not built: ${built.path} is gone — run \`npm run engine:build\``;
+    }
+    return undefined;
+}
+
+/** Provider plugins the program needs that the build could not make. */
+export function missingProviders(m: Manifest | undefined): NotBuilt[] {
+    return (m?.notBuilt ?? []).filter((n) => n.role === "provider");
+}
+
+export interface Run { code: number; stdout: string; stderr: string }
+
+/** Values of a stack file: plain values as YAML values, secrets set through the CLI. */
+export interface StackFixture {
+    config: Record<string, unknown>;
+    secrets: Record<string, string>;
+}
+
+export class EngineProject {
+    readonly dir: string;
+    private readonly home: string;
+    private readonly state: string;
+    private readonly env: NodeJS.ProcessEnv;
+
+    constructor(private readonly extraEnv: Record<string, string> = {}) {
+        const base = fs.mkdtempSync(path.join(os.tmpdir(), "engine-tier-"));
+        this.dir = path.join(base, "project");
+        this.home = path.join(base, "home");
+        this.state = path.join(base, "state");
+        for (const d of [this.dir, this.home, this.state]) fs.mkdirSync(d, { recursive: true });
+        for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json"]) fs.copyFileSync(path.join(ROOT, f), path.join(this.dir, f));
+        // Linked, not copied: the program and its one copy of @pulumi/pulumi are the repo's.
+        for (const d of ["infra", "node_modules"]) fs.symlinkSync(path.join(ROOT, d), path.join(this.dir, d));
+
+        // Only what the CLI and node need: no cloud or Pulumi credentials reach the engine.
+        const keep = ["HOME", "USER", "LANG", "TMPDIR", "NODE_OPTIONS"];
+        this.env = Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
+        Object.assign(this.env, {
+            PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ""}`,
+            PULUMI_HOME: this.home,
+            PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            // A missing plugin must fail here, not be downloaded from the internet.
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            PULUMI_SKIP_CONFIRMATIONS: "true",
+            ...extraEnv,
+        });
+    }
+
+    pulumi(args: string[], input?: string): Run {
+        const r = spawnSync(path.join(BIN, "pulumi"), [...args, "--non-interactive"], {
+            cwd: this.dir, env: this.env, input, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: 15 * 60_000,
+        });
+        return { code: r.status ?? 1, stdout: r.stdout ?? "", stderr: `${r.stderr ?? ""}${r.error ? r.error.message : ""}` };
+    }
+
+    /** Logs in to the file backend and creates `stack` with the fixture's config. */
+    initStack(stack: string, fx: StackFixture): void {
+        must(this.pulumi(["login", "--cloud-url", `file://${this.state}`]), "login");
+        must(this.pulumi(["stack", "init", stack, "--secrets-provider", "passphrase"]), `stack init ${stack}`);
+        this.writeConfig(stack, fx);
+    }
+
+    /** Rewrites the stack file (keeping its encryption salt) and sets the secrets via stdin. */
+    writeConfig(stack: string, fx: StackFixture): void {
+        const file = path.join(this.dir, `Pulumi.${stack}.yaml`);
+        const salt = /^encryptionsalt: .*$/m.exec(fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "")?.[0];
+        const config = Object.fromEntries(Object.entries(fx.config).map(([k, v]) => [k.includes(":") ? k : `platform:${k}`, v]));
+        fs.writeFileSync(file, `${salt ? `${salt}\n` : ""}${stringify({ config })}`);
+        for (const [k, v] of Object.entries(fx.secrets)) {
+            // The value goes through stdin: never on a command line.
+            must(this.pulumi(["config", "set", "--secret", "--stack", stack, ...(k.includes(".") ? ["--path"] : []), k.includes(":") ? k : `platform:${k}`], v), `config set --secret ${k}`);
+        }
+    }
+
+    /** `pulumi preview --json` as parsed JSON, or the failed run. */
+    preview(stack: string, extra: string[] = []): { run: Run; digest?: PreviewDigest } {
+        const run = this.pulumi(["preview", "--stack", stack, "--json", ...extra]);
+        let digest: PreviewDigest | undefined;
+        try { digest = JSON.parse(run.stdout) as PreviewDigest; } catch { digest = undefined; }
+        return { run, digest };
+    }
+
+    dispose(): void {
+        fs.rmSync(path.dirname(this.dir), { recursive: true, force: true });
+    }
+}
+
+/** The parts of the CLI's PreviewDigest (`pulumi preview --json`) the tests read. */
+export interface PreviewDigest {
+    steps?: { op: string; urn: string; oldState?: { type?: string } | null; newState?: { type?: string; inputs?: Record<string, unknown> } | null; replaceReasons?: string[]; detailedDiff?: Record<string, { kind: string }> | null }[];
+    diagnostics?: { message: string; severity: string; urn?: string }[];
+    changeSummary?: Record<string, number>;
+}
+
+function must(r: Run, what: string): void {
+    if (r.code !== 0) throw new Error(`pulumi ${what} failed (exit ${r.code}): ${lastLines(r.stderr || r.stdout)}`);
+}
+
+export function lastLines(s: string, n = 6): string {
+    return s.trim().split("\n").slice(-n).join(" | ");
+}
