@@ -6,13 +6,16 @@
  * lost, and the replacement guard refusing exactly what it must.
  */
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { KEYS, Key } from "../infra/config/schema";
 import { PROVIDER_SEMANTICS } from "../infra/lifecycle/semantics";
 import { findDestructiveChanges } from "../tools/lib/guard";
 import { RecordedStack } from "../tools/lib/mockrun";
 import { asPreview, concurrentServerOutages, dataLosses, nameClashes, PlannedStep, planChange } from "../tools/lib/whatif";
-import { named, ofType, record, T } from "./helpers";
+import { inServiceScript } from "../infra/servers";
+import { named, ofType, record, shellcheck, T, tmpdir } from "./helpers";
 
 const FIXTURE = (stack: string) => path.join(__dirname, "fixtures", "lifecycle", `Pulumi.${stack}.yaml`);
 const fixture = (stack: string, overrides: Record<string, string> = {}, secretKeys: string[] = []) =>
@@ -230,4 +233,44 @@ describe("lifecycle: plugins the engine can resolve", () => {
             assert.match(asked, line, `@pulumi/${name} asks the engine for plugin ${asked}`);
         }
     });
+});
+
+describe("lifecycle: the in-service wait after a resize (the real script, a stand-in ssh)", () => {
+    const run = (env: Record<string, string>, sshFailures: number) => {
+        const dir = tmpdir("inservice-");
+        const count = path.join(dir, "calls");
+        fs.writeFileSync(path.join(dir, "ssh"), `#!/usr/bin/env bash\nn=$(($(cat "${count}" 2>/dev/null || echo 0) + 1)); echo "$n" > "${count}"\necho "ssh $*" >&2\n[[ "$n" -gt ${sshFailures} ]]\n`, { mode: 0o755 });
+        const r = spawnSync("bash", ["-c", inServiceScript()], {
+            encoding: "utf8",
+            env: { PATH: `${dir}:${process.env.PATH}`, SERVER: "prod-web-1", DEPLOY_USER: "deploy", PROBE_ARGS: "http://127.0.0.1/healthz", TIMEOUT: "30", INTERVAL: "0", ...env },
+        });
+        return { code: r.status, out: r.stdout, err: r.stderr, calls: Number(fs.existsSync(count) ? fs.readFileSync(count, "utf8") : 0) };
+    };
+
+    it("after a resize, probes the proxy on the server until it answers, and records the new size", () => {
+        const r = run({ SIZE: "s-4vcpu-8gb", PULUMI_COMMAND_STDOUT: "size=s-2vcpu-2gb" }, 2);
+        assert.strictEqual(r.code, 0, r.err);
+        assert.strictEqual(r.out, "size=s-4vcpu-8gb\n");
+        assert.strictEqual(r.calls, 3);
+        assert.match(r.err, /ssh .*deploy@prod-web-1 curl -fsS -o \/dev\/null --max-time 5 http:\/\/127.0.0.1\/healthz/);
+    });
+
+    it("an update for another reason (same size) returns at once", () => {
+        const r = run({ SIZE: "s-2vcpu-2gb", PULUMI_COMMAND_STDOUT: "size=s-2vcpu-2gb" }, 99);
+        assert.deepStrictEqual([r.code, r.out, r.calls], [0, "size=s-2vcpu-2gb\n", 0]);
+    });
+
+    it("a server that never serves again fails the update before the next server is touched", () => {
+        const r = run({ SIZE: "s-4vcpu-8gb", PULUMI_COMMAND_STDOUT: "size=s-2vcpu-2gb", TIMEOUT: "0" }, 99);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.err, /did not serve its health endpoint .* the next server was not touched/);
+    });
+
+    it("the create step records the size in the form the update compares", async () => {
+        const rec = await fixture("prod");
+        const create = String(named(rec, T.command, "prod-web-1-in-service").inputs.create);
+        assert.strictEqual(spawnSync("bash", ["-c", create], { encoding: "utf8" }).stdout, "size=s-2vcpu-2gb\n");
+    });
+
+    it("passes shellcheck", () => assert.strictEqual(shellcheck(inServiceScript()), ""));
 });

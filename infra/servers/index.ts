@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { shellJoin } from "../shell";
+import { shellJoin, shellQuote } from "../shell";
 import { renderUserData, UserDataOptions } from "./userdata";
 
 export { renderUserData, renderBootstrapScript, DEPLOY_USER } from "./userdata";
@@ -161,9 +161,10 @@ export class Servers extends pulumi.ComponentResource {
                 deleteBeforeReplace: true,
             });
             // A fresh droplet is put into service by the app's deploy; only a resize of a
-            // running one (an update of SIZE) waits here for it to serve again.
+            // running one waits here for it to serve again. The step records the size it saw
+            // (its stdout), so an update for any other reason returns at once.
             const inService = new command.local.Command(`${name}-${key}-in-service`, {
-                create: "true",
+                create: `echo size=${shellQuote(args.size)}`,
                 update: inServiceScript(),
                 interpreter: ["/bin/bash", "-c"],
                 environment: {
