@@ -42,7 +42,7 @@ const tailnet = new TailnetKeys(name, {
 });
 
 const servers = new Servers(name, {
-    prefix: cfg.prefix, stack: cfg.stack, count: cfg.servers.count, size: cfg.servers.size, image: cfg.servers.image,
+    prefix: cfg.prefix, stack: cfg.stack, keys, size: cfg.servers.size, image: cfg.servers.image,
     region: cfg.region, vpcId: network.vpcId, backups: cfg.servers.backups, ipv6: cfg.servers.ipv6,
     sshKeys: cfg.servers.sshKeys, tags: [cfg.stackTag, cfg.serverTag], sshMode: cfg.servers.sshMode,
     tailscaleTags: cfg.tailnet.tags, authKeys: tailnet.keys, deployUser: DEPLOY_USER,

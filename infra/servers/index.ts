@@ -14,8 +14,11 @@ export interface ServersArgs {
     readonly prefix: string;
     /** Stack name; part of each server's tailnet hostname. @example "prod" */
     readonly stack: string;
-    /** Number of droplets. @default 1 @example 2 */
-    readonly count: number;
+    /**
+     * Stable server keys in rollout order (`serverKeys(count)`), the same list the tailnet
+     * keys are minted for. @example ["web-1", "web-2"]
+     */
+    readonly keys: string[];
     /** Droplet size slug (validated by the config module). @example "s-2vcpu-4gb" */
     readonly size: string;
     /** Image slug. @example "ubuntu-24-04-x64" */
@@ -132,7 +135,7 @@ export class Servers extends pulumi.ComponentResource {
     constructor(name: string, args: ServersArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:servers:Servers", name, {}, opts);
         let previous: pulumi.Resource | undefined;
-        this.servers = serverKeys(args.count).map((key) => {
+        this.servers = args.keys.map((key) => {
             const hostname = tailnetHostname(args.stack, key);
             const userData = pulumi.secret(pulumi.output(args.authKeys[key]).apply((authKey) =>
                 renderUserData({ hostname, tags: args.tailscaleTags, sshMode: args.sshMode, authKey })));
