@@ -16,7 +16,7 @@ import { subjectsOf } from "./lib/subjects";
 
 export const PLAN_SCHEMA_VERSION = 1;
 
-const HELP = `Usage: npm run plan -- --stack <dev|staging|prod> [--compare <stack>] [--json] [--format tree|table|mermaid]
+const HELP = `Usage: npm run plan -- --stack <dev|staging|prod> [--compare <stack>] [--json] [--format tree|table|mermaid] [--work-dir <dir>]
 
 Runs the Pulumi program offline with the stack's committed config and prints what it
 would create: resources, estimated monthly cost, policy results and, with --compare,
@@ -27,11 +27,12 @@ the parity report. No cloud account, credentials or Pulumi CLI needed.
                      when they differ in anything but declared per-stack knobs
   --json             machine-readable output (stable field names, schemaVersion ${PLAN_SCHEMA_VERSION})
   --format <f>       tree (default), table, or mermaid (a diagram only)
+  --work-dir <dir>   directory holding the Pulumi.<stack>.yaml files (default: this repository)
   -h, --help         this help
 
 Exit codes: 0 ok, 1 policy violations or unexpected parity differences, 2 usage/config error.`;
 
-export interface PlanArgs { stack: string; compare?: string; json: boolean; format: "tree" | "table" | "mermaid" }
+export interface PlanArgs { stack: string; compare?: string; json: boolean; format: "tree" | "table" | "mermaid"; workDir?: string }
 
 export class UsageError extends Error {}
 
@@ -47,6 +48,7 @@ export function parseArgs(argv: string[]): PlanArgs | "help" {
         if (a === "-h" || a === "--help") return "help";
         else if (a === "--stack") args.stack = value();
         else if (a === "--compare") args.compare = value();
+        else if (a === "--work-dir") args.workDir = value();
         else if (a === "--json") args.json = true;
         else if (a === "--format") {
             const f = value();
@@ -75,7 +77,7 @@ function publicProps(r: RecordedStack["resources"][number]): Record<string, unkn
 }
 
 export async function plan(args: PlanArgs): Promise<{ result: PlanResult; rec: RecordedStack }> {
-    const rec = await recordStack(args.stack);
+    const rec = await recordStack(args.stack, { configDir: args.workDir });
     const results = evaluate(subjectsOf(rec), rec.stack)
         .sort((a, b) => Number(b.violations.length > 0) - Number(a.violations.length > 0));
     const result: PlanResult = {
@@ -91,8 +93,8 @@ export async function plan(args: PlanArgs): Promise<{ result: PlanResult; rec: R
         policy: { violations: results.reduce((n, r) => n + r.violations.length, 0), results },
     };
     if (args.compare) {
-        const other = await recordStack(args.compare);
-        result.parity = compareStacks(rec, readStackConfig(rec.stack), other, readStackConfig(other.stack));
+        const other = await recordStack(args.compare, { configDir: args.workDir });
+        result.parity = compareStacks(rec, readStackConfig(rec.stack, args.workDir), other, readStackConfig(other.stack, args.workDir));
     }
     return { result, rec };
 }
@@ -101,7 +103,7 @@ const usd = (n: number | null) => (n === null ? "unknown" : `$${n.toFixed(2)}`);
 
 export function renderText(result: PlanResult, rec: RecordedStack, format: "tree" | "table"): string {
     const out: string[] = [];
-    out.push(`Offline plan for stack ${result.stack}: ${rec.resources.filter((r) => r.custom).length} resources (mock runtime, committed config, no cloud calls)`, "");
+    out.push(`Offline plan for stack ${result.stack}: ${rec.resources.filter((r) => r.custom).length} resources (mock runtime, the stack file's config, no cloud calls)`, "");
     out.push(format === "table" ? renderTable(rec) : renderTree(rec), "");
     out.push("Outputs");
     for (const [k, v] of Object.entries(result.outputs)) out.push(`  ${k} = ${typeof v === "string" ? v : JSON.stringify(v)}`);
