@@ -339,7 +339,7 @@ export function render(checks: Check[]): string {
     return checks.map((c) => `${c.status.padEnd(4)}  ${c.id.padEnd(w)}  ${c.message}${c.fix ? ` — fix: ${c.fix}` : ""}`).join("\n");
 }
 
-export async function main(argv: string[], io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) }): Promise<number> {
+export async function main(argv: string[], io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
     let a: DoctorArgs | "help";
     try { a = parseArgs(argv); } catch (e) { io.err(`error: ${(e as Error).message}\n`); return 2; }
     if (a === "help") { io.out(`${HELP}\n`); return 0; }
