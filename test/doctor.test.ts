@@ -77,7 +77,7 @@ function project(withSecrets = true): string {
 case "$1" in
   version) echo v3.205.0 ;;
   whoami) if [ -n "$FAKE_WHOAMI_FAIL" ]; then echo "error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions" >&2; exit 255; fi
-          printf 'User: ops\\nBackend URL: s3://nw-state?endpoint=ams3.digitaloceanspaces.com&region=ams3\\n' ;;
+          printf 'User: ops\\nBackend URL: s3://nw-state?endpoint=https://ams3.digitaloceanspaces.com&region=ams3\\n' ;;
   *) exit 1 ;;
 esac
 `, { mode: 0o755 });

@@ -308,7 +308,7 @@ function backendCheck(dir: string): Check {
     if (r.error) return failed("state-backend", "cannot run pulumi whoami: the pulumi CLI is not on PATH", "install the pulumi CLI");
     if (r.status !== 0) {
         const line = `${r.stderr}`.split("\n").map((l) => l.replace(/^error:\s*/, "").trim()).find((l) => l !== "") ?? `exit ${r.status}`;
-        return failed("state-backend", `the state backend is not reachable: ${line}`, "pulumi login (Pulumi Cloud) or pulumi login 's3://<bucket>?endpoint=<region>.digitaloceanspaces.com&region=<region>' with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY set to the Spaces keys");
+        return failed("state-backend", `the state backend is not reachable: ${line}`, "pulumi login (Pulumi Cloud) or pulumi login 's3://<bucket>?endpoint=https://<region>.digitaloceanspaces.com&region=<region>' with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY set to the Spaces keys");
     }
     const backend = /Backend URL:\s*(\S+)/.exec(r.stdout)?.[1];
     return pass("state-backend", `logged in to the state backend${backend ? ` ${backend.replace(/\/\/[^@/]*@/, "//")}` : ""}`);
