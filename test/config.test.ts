@@ -63,7 +63,7 @@ const GARBAGE: Record<Key, Case[]> = {
     appMemoryMb: [{ value: "10" }],
     logLevel: [{ value: "verbose" }],
     appEnv: [{ value: "[]" }, { value: "{\"lower\":\"x\"}" }, { value: "{\"API_TOKEN\":\"x\"}" }, { value: "{\"STRIPE_KEY\":\"x\"}", expect: /STRIPE_KEY looks like a secret \(its name\).*pulumi config set --secret --path 'appSecrets.STRIPE_KEY'/ }, { value: "{\"PAYMENTS\":\"sk_live_4eC39HqLyjWDarjtT1zdp7dc\"}", expect: /its value is a Stripe secret key/ }, { value: "{\"CALLBACK\":\"postgres://app:hunter2@db:5432/app\"}", expect: /a URL with a password/ }, { value: "{\"DATABASE_URL\":\"x\"}" }, { value: "{\"N\":5}" }, { value: "{oops" }],
-    appSecretNames: [{ value: "[\"lower\"]" }, { value: "[\"PORT\"]" }, { value: "[\"SESSION_SECRET\",\"NEW_ONE\"]", expect: /NEW_ONE is listed in appSecretNames but has no value/ }],
+    appSecretNames: [{ value: "X" }, { value: "[\"lower\"]" }, { value: "[\"PORT\"]" }, { value: "[\"SESSION_SECRET\",\"NEW_ONE\"]", expect: /NEW_ONE is listed in appSecretNames but has no value/ }],
     appSecrets: [{ stack: "prod", plain: true, value: "{\"SESSION_SECRET\":\"x\",\"STRIPE_API_KEY\":\"y\"}" }, { stack: "prod", value: "{\"SESSION_SECRET\":\"x\"}", expect: /STRIPE_API_KEY is listed/ }],
     migrationCommand: [{ value: "\"npm run migrate\"" }, { value: "[1]" }],
     processes: [{ value: "{\"app\":{\"command\":[\"x\"]}}" }, { value: "{\"worker\":{\"command\":[]}}" }, { value: "{\"worker\":{\"command\":[\"x\"],\"memoryMb\":1}}" }, { value: "[]" }],
