@@ -9,6 +9,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { parseDocument } from "yaml";
 import { parseSettings } from "../infra/config";
 import { KEYS } from "../infra/config/schema";
 import { evaluate } from "../policy/rules";
@@ -86,8 +87,20 @@ before(async () => {
     rewritten = tmpdir("other-team-");
     for (const f of fs.readdirSync(ROOT).filter((n) => /^Pulumi\..+\.yaml$/.test(n))) fs.copyFileSync(path.join(ROOT, f), path.join(rewritten, f));
     let err = "";
-    const code = await init(["--yes", "--work-dir", rewritten, ...OTHER_TEAM], { out: () => undefined, err: (s) => { err += s; } });
+    let out = "";
+    const code = await init(["--yes", "--work-dir", rewritten, ...OTHER_TEAM, "--json"], { out: (s) => { out += s; }, err: (s) => { err += s; } });
     assert.strictEqual(code, 0, err);
+    // Then what the team does next: the `pulumi config set --secret` commands init printed,
+    // which write `secure:` values into the stack files they commit.
+    for (const cmd of (JSON.parse(out) as { secretsToSet: string[] }).secretsToSet) {
+        const m = /^pulumi config set --secret (?:--path '([\w.]+)'|(\w+)) .* --stack (\w+)$/.exec(cmd);
+        assert.ok(m, cmd);
+        const file = path.join(rewritten, `Pulumi.${m[3]}.yaml`);
+        const doc = parseDocument(fs.readFileSync(file, "utf8"));
+        const keyPath = (m[1] ?? m[2]).split(".");
+        doc.setIn(["config", `platform:${keyPath[0]}`, ...keyPath.slice(1)], doc.createNode({ secure: "v1:c2ltdWxhdGVkIGNpcGhlcnRleHQ=" }));
+        fs.writeFileSync(file, doc.toString());
+    }
 });
 
 describe("init rewrote a copy of the stack files with another team's values", () => {
@@ -102,6 +115,7 @@ describe("init rewrote a copy of the stack files with another team's values", ()
             }
         }
         assert.strictEqual(readStackConfig("prod", rewritten).values["platform:serverCount"], "3");
+        assert.ok(readStackConfig("prod", rewritten).secretKeys.includes("platform:appSecrets"), "the secrets the team set are in the files, encrypted");
     });
 });
 stackIndependentChecks("rewritten by init for another team", () => rewritten);
