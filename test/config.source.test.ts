@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { checkDigestPin, checkKnownKeys, parseSettings, pulumiSource, secretLooking } from "../infra/config";
+import { checkDigestPin, checkKnownKeys, parseSettings, pinnedTagOf, pulumiSource, secretLooking } from "../infra/config";
 import { ENCRYPTED, offlineSecrets, parseStackFile, ROOT } from "../tools/lib/mockrun";
 import { fixture } from "./helpers";
 
@@ -84,7 +84,7 @@ describe("config: a stack file read as the CLI reads it", () => {
 describe("config: rules shared by the program and the plan", () => {
     it("suggests the closest declared key", () => {
         assert.throws(() => checkKnownKeys(["healthpath"], "dev"), /did you mean healthPath\?/);
-        assert.doesNotThrow(() => checkKnownKeys(["healthPath", "imageDigestTag"], "dev"));
+        assert.doesNotThrow(() => checkKnownKeys(["healthPath", "imagePin"], "dev"));
     });
 
     it("calls env entries secret-looking by name or by a known credential format, and lets public keys through", () => {
@@ -97,11 +97,14 @@ describe("config: rules shared by the program and the plan", () => {
         }
     });
 
-    it("accepts a digest pinned for the configured tag or with no recorded tag, refuses one pinned for another", () => {
+    it("refuses a tag changed under the digest it was pinned with, and only that", () => {
         const d = `sha256:${"a".repeat(64)}`;
-        assert.doesNotThrow(() => checkDigestPin("1.4.2", d, "1.4.2", "prod"));
-        assert.doesNotThrow(() => checkDigestPin("1.4.2", d, "", "prod"));
-        assert.doesNotThrow(() => checkDigestPin("1.4.2", "", "", "prod"));
-        assert.throws(() => checkDigestPin("1.5.0", d, "1.4.2", "prod"), /^ConfigError: platform:imageTag: "1\.5\.0" is not the tag imageDigest was pinned for \("1\.4\.2"\)/);
+        const other = `sha256:${"b".repeat(64)}`;
+        assert.doesNotThrow(() => checkDigestPin("1.4.2", d, `1.4.2@${d}`, "prod"), "the pair as pinned");
+        assert.doesNotThrow(() => checkDigestPin("1.4.2", d, "", "prod"), "nothing recorded");
+        assert.doesNotThrow(() => checkDigestPin("1.4.2", "", `1.4.1@${d}`, "prod"), "no digest pinned: the tag resolves");
+        assert.doesNotThrow(() => checkDigestPin("1.5.0", other, `1.4.2@${d}`, "prod"), "tag and digest set together by a writer that did not record: a stale record");
+        assert.deepStrictEqual([pinnedTagOf(`1.4.2@${d}`, d), pinnedTagOf(`1.4.2@${d}`, other), pinnedTagOf("", d)], ["1.4.2", undefined, undefined], "what pin reads too");
+        assert.throws(() => checkDigestPin("1.5.0", d, `1.4.2@${d}`, "prod"), /^ConfigError: platform:imageTag: "1\.5\.0" is not the tag imageDigest was pinned for \("1\.4\.2"\)/);
     });
 });

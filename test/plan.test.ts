@@ -119,7 +119,7 @@ describe("offline plan", () => {
                 /^error: platform:serverSise: is not a key this program reads; expected a declared key — did you mean serverSize\?/],
             ["a secret-looking env entry", "staging", (t) => t.replace('FEATURE_CHECKOUT_V2: "true"', "STRIPE_KEY: sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
                 /^error: platform:appEnv: STRIPE_KEY looks like a secret .*run: pulumi config set --secret --path 'appSecrets.STRIPE_KEY' <value> --stack staging/],
-            ["a tag moved under a pinned digest", "staging", (t) => `${t.replace("imageTag: 1.4.2", "imageTag: 1.5.0")}  platform:imageDigest: sha256:${"b".repeat(64)}\n  platform:imageDigestTag: 1.4.2\n`,
+            ["a tag moved under a pinned digest", "staging", (t) => `${t.replace("imageTag: 1.4.2", "imageTag: 1.5.0")}  platform:imageDigest: sha256:${"b".repeat(64)}\n  platform:imagePin: 1.4.2@sha256:${"b".repeat(64)}\n`,
                 /^error: platform:imageTag: "1\.5\.0" is not the tag imageDigest was pinned for \("1\.4\.2"\).*re-pin: .*npm run pin -- --stack staging/],
         ];
         for (const [what, stack, edit, expect] of cases) {

@@ -233,7 +233,7 @@ export function applyAnswers(texts: Record<string, string | undefined>, answers:
         if (answers.tag !== undefined && cur && current(cur, "imageDigest") !== undefined && current(cur, "imageTag") !== a.tag) {
             // A new first tag: the old pin belongs to another image.
             doc.deleteIn(["config", `${PROJECT}:imageDigest`]);
-            doc.deleteIn(["config", `${PROJECT}:imageDigestTag`]);
+            doc.deleteIn(["config", `${PROJECT}:imagePin`]);
         }
         set("ghcrUsername", a.registryUser);
         set("appPort", Number(a.port));

@@ -324,9 +324,9 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     if (!isImageTag(tag)) fail(q("imageTag"), tag, "expected a Docker tag: letters, digits, _ . - (at most 128, e.g. 1.4.2 or a git SHA)");
     const digest = r.str("imageDigest");
     if (digest !== "" && !isDigest(digest)) fail(q("imageDigest"), digest, "expected sha256: followed by 64 lowercase hex digits, or nothing");
-    const digestTag = r.str("imageDigestTag");
-    if (digestTag !== "" && digest === "") fail(q("imageDigestTag"), digestTag, "expected nothing when imageDigest is empty (it records which imageTag the digest was pinned for)");
-    checkDigestPin(tag, digest, digestTag, stack);
+    const pin = r.str("imagePin");
+    if (pin !== "" && !(isImageTag(pin.split("@")[0]) && isDigest(pin.slice(pin.indexOf("@") + 1)))) fail(q("imagePin"), pin, "expected <imageTag>@sha256:<64 hex>, as npm run pin writes it, or nothing");
+    checkDigestPin(tag, digest, pin, stack);
     const proxyImage = r.nonEmpty("proxyImage");
     if (!isPinnedImage(proxyImage)) fail(q("proxyImage"), proxyImage, `expected repository:tag@sha256:<64 hex>, pinned so no preview resolves it and a moved tag never replaces the proxy, e.g. ${DEFAULT_PROXY_IMAGE}`);
     const registryUser = r.str("ghcrUsername");
@@ -465,14 +465,23 @@ export function secretLooking(name: string, value: string): string | undefined {
 }
 
 /**
- * A digest pinned for one tag must not silently deploy under another: `npm run pin`,
- * promote and rollback record the tag next to the digest (imageDigestTag), so a hand edit
- * of imageTag that leaves the old digest in place is caught here instead of redeploying the
- * old image. Without a recorded tag (older writers) nothing can be checked.
+ * A digest pinned for one tag must not silently deploy under another. `npm run pin`,
+ * promote and rollback record the pair they pinned (imagePin = tag@digest). When imageDigest
+ * is still the recorded digest but imageTag is not the recorded tag, someone changed the
+ * tag by hand under the pin: refused, since the old image would deploy. A record for
+ * another digest is stale (a writer that set tag and digest together without recording,
+ * such as a workflow's release selection) and says nothing either way.
  */
-export function checkDigestPin(tag: string, digest: string, digestTag: string, stack: string): void {
-    if (digest === "" || digestTag === "" || digestTag === tag) return;
-    throw new ConfigError(q("imageTag"), `${q("imageTag")}: ${show(tag)} is not the tag imageDigest was pinned for (${show(digestTag)}), so ${digestTag}'s image would deploy; expected them to match — re-pin: pulumi config rm imageDigest --stack ${stack} && pulumi config rm imageDigestTag --stack ${stack} && npm run pin -- --stack ${stack} (or set imageTag back to ${digestTag})`);
+export function checkDigestPin(tag: string, digest: string, pin: string, stack: string): void {
+    const pinnedTag = pinnedTagOf(pin, digest);
+    if (pinnedTag === undefined || pinnedTag === tag) return;
+    throw new ConfigError(q("imageTag"), `${q("imageTag")}: ${show(tag)} is not the tag imageDigest was pinned for (${show(pinnedTag)}), so ${pinnedTag}'s image would deploy; expected them to match — re-pin: pulumi config rm imageDigest --stack ${stack} && pulumi config rm imagePin --stack ${stack} && npm run pin -- --stack ${stack} (or set imageTag back to ${pinnedTag})`);
+}
+
+/** The tag an imagePin record (tag@digest) says `digest` was pinned for; undefined when it says nothing about it. */
+export function pinnedTagOf(pin: string, digest: string): string | undefined {
+    const at = pin.indexOf("@");
+    return digest !== "" && at > 0 && pin.slice(at + 1) === digest ? pin.slice(0, at) : undefined;
 }
 
 /** ConfigSource over the running program's config. */
