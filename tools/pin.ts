@@ -35,6 +35,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         }
         const digest = await verifyInRegistry(config, { tag, digest: pinned || undefined }, args.values["registry-url"]);
         if (pinned) {
+            // Tag and digest were set together by a writer that keeps no record (the deploy
+            // workflow's release selection): record the pair now, so a later hand edit is caught.
+            if (pinnedFor === undefined) await stack.setConfig("platform:imagePin", { value: `${tag}@${digest}`, secret: false });
             r.log(`${stackName}: ${tag} stays pinned to ${digest}`);
         } else {
             await stack.setConfig("platform:imageDigest", { value: digest, secret: false });
