@@ -7,7 +7,7 @@
  * secret, the pulumi CLI is installed). Every API base URL can be pointed elsewhere (the
  * tests use stand-ins on 127.0.0.1). Credentials come from the environment, never argv:
  * DIGITALOCEAN_TOKEN, TAILSCALE_API_KEY (else `pulumi config get tailscaleApiKey`),
- * GITHUB_TOKEN, GHCR_TOKEN; none is ever printed.
+ * TS_OAUTH_CLIENT_ID/TS_OAUTH_SECRET, GITHUB_TOKEN, GHCR_TOKEN; none is ever printed.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -30,12 +30,13 @@ every secret the program needs, the pulumi CLI is installed.
 Online checks: the DigitalOcean token works and can read every resource type the program
 manages; the domain is a DigitalOcean zone; the SSH keys exist; the alert emails are
 verified; the Tailscale key works, its ACL owns every server tag and tag:ci, and lets
-tag:ci reach the servers over SSH; the GitHub token administers the repository and the
+tag:ci reach the servers over SSH; the CI OAuth client has the auth_keys scope; the GitHub token administers the repository and the
 plan allows the approval settings; the image tag exists in the registry; the state
 backend is reachable (\`pulumi whoami\`).
 
 Credentials are read from the environment: DIGITALOCEAN_TOKEN, TAILSCALE_API_KEY (or the
-stack's tailscaleApiKey through \`pulumi config get\`), GITHUB_TOKEN, GHCR_TOKEN.
+stack's tailscaleApiKey through \`pulumi config get\`), TS_OAUTH_CLIENT_ID and TS_OAUTH_SECRET
+(optional), GITHUB_TOKEN, GHCR_TOKEN. None is ever printed.
 
   --stack <name>        stack to check (default: staging)
   --offline             only the checks that need no network
@@ -242,7 +243,27 @@ async function tailscaleChecks(s: Settings, a: DoctorArgs, dir: string): Promise
         ? pass("tailscale-ci-access", `the ACL lets tag:ci reach ${s.tailnet.tags[0]} on port 22${s.servers.sshMode === "tailscale" ? " and SSH in as deploy" : ""}`)
         : failed("tailscale-ci-access", `the ACL does not let tag:ci ${net ? "SSH in as deploy (no matching ssh rule)" : `reach ${s.tailnet.tags.join(", ")} on port 22`}`,
             `add {"action":"accept","src":["tag:ci"],"dst":["${s.tailnet.tags[0]}:22"]} to acls${s.servers.sshMode === "tailscale" ? ` and {"action":"accept","src":["tag:ci"],"dst":["${s.tailnet.tags[0]}"],"users":["deploy"]} to ssh` : ""}`));
+    out.push(await oauthCheck(a));
     return out;
+}
+
+/**
+ * The CI runner joins the tailnet with an OAuth client (repository secrets TS_OAUTH_CLIENT_ID
+ * and TS_OAUTH_SECRET). It is checked when those are exported here: a client-credentials
+ * token must be granted, with the auth_keys scope the action mints its tag:ci key with.
+ */
+async function oauthCheck(a: DoctorArgs): Promise<Check> {
+    const id = process.env.TS_OAUTH_CLIENT_ID ?? "";
+    const secret = process.env.TS_OAUTH_SECRET ?? "";
+    const fix = "create an OAuth client at https://login.tailscale.com/admin/settings/oauth with the auth_keys write scope and tag:ci, and store it as the repository secrets TS_OAUTH_CLIENT_ID and TS_OAUTH_SECRET";
+    if (id === "" || secret === "") return warn("tailscale-ci-oauth", "the CI OAuth client is not checked: export TS_OAUTH_CLIENT_ID and TS_OAUTH_SECRET to check it", fix);
+    const body = new URLSearchParams({ client_id: id, client_secret: secret, grant_type: "client_credentials" }).toString();
+    const r = await fetchJson(`${a.tailscaleApi}/api/v2/oauth/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body });
+    if (r.status !== 200) return failed("tailscale-ci-oauth", `Tailscale refused the CI OAuth client (HTTP ${r.status})`, fix);
+    const scope = String((r.json as { scope?: string } | undefined)?.scope ?? "");
+    return /(^|\s)(auth_keys|all)(:write)?(\s|$)/.test(scope) || scope === ""
+        ? pass("tailscale-ci-oauth", `the CI OAuth client is valid${scope ? ` (scopes: ${scope})` : ""}`)
+        : failed("tailscale-ci-oauth", `the CI OAuth client lacks the auth_keys scope (has: ${scope})`, fix);
 }
 
 // ---------------------------------------------------------------- GitHub
