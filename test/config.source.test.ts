@@ -1,7 +1,14 @@
-/** Reading the running program's config: secret detection depends on what the runtime knows. */
+/**
+ * Reading config the way the Pulumi CLI hands it to the program: the runtime source (secret
+ * detection, every key of the namespace), the stack file reader of the offline plan, and
+ * the checks that apply to both (unknown keys, secret-looking env, a tag moved under a pin).
+ */
 import * as assert from "assert";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { pulumiSource } from "../infra/config";
+import { checkDigestPin, checkKnownKeys, parseSettings, pinnedTagOf, pulumiSource, secretLooking } from "../infra/config";
+import { ENCRYPTED, offlineSecrets, parseStackFile, ROOT } from "../tools/lib/mockrun";
+import { fixture } from "./helpers";
 
 describe("config: the runtime source", () => {
     afterEach(() => pulumi.runtime.setAllConfig({}, []));
@@ -17,5 +24,87 @@ describe("config: the runtime source", () => {
     it("trusts values when the runtime was given no secret keys at all, rather than refusing real secrets", () => {
         pulumi.runtime.setAllConfig({ "platform:tailscaleApiKey": "tskey-api-x" }, []);
         assert.strictEqual(pulumiSource().isSecret("tailscaleApiKey"), true);
+    });
+
+    it("lists every key of the program's namespace (not the providers'), so a typo is refused by the program", () => {
+        const cfg = fixture("staging");
+        const ph = offlineSecrets(cfg.values);
+        pulumi.runtime.setAllConfig({ ...cfg.values, ...ph, "platform:serverSise": "s-1vcpu-1gb", "digitalocean:token": "x" }, [...cfg.secretKeys, ...Object.keys(ph)]);
+        assert.ok(pulumiSource().keys!().includes("serverSise"));
+        assert.ok(!pulumiSource().keys!().includes("token"));
+        assert.throws(() => parseSettings(pulumiSource(), "staging"), (e: Error) => e.name === "ConfigError"
+            && e.message === "platform:serverSise: is not a key this program reads; expected a declared key — did you mean serverSize? Rename it in Pulumi.staging.yaml (or run: pulumi config rm serverSise --stack staging)");
+    });
+
+    it("the program itself refuses an unknown key before registering anything", async () => {
+        let registered = 0;
+        await pulumi.runtime.setMocks({ newResource: (a) => { registered++; return { id: "x", state: a.inputs }; }, call: (a) => a.inputs }, "platform", "staging", false);
+        const cfg = fixture("staging");
+        const ph = offlineSecrets(cfg.values);
+        pulumi.runtime.setAllConfig({ ...cfg.values, ...ph, "platform:imageTagg": "1.5.0" }, Object.keys(ph));
+        for (const k of Object.keys(require.cache)) if (k.startsWith(path.join(ROOT, "infra"))) delete require.cache[k];
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        assert.throws(() => require(path.join(ROOT, "infra", "index.ts")), /platform:imageTagg: is not a key this program reads; expected a declared key — did you mean imageTag\?/);
+        assert.strictEqual(registered, 0);
+    });
+});
+
+describe("config: a stack file read as the CLI reads it", () => {
+    const read = (body: string) => parseStackFile(`config:\n${body}`);
+
+    it("keeps scalars as written: 1.10, 0123456 and 3e12345 stay those strings", () => {
+        const { values } = read("  platform:imageTag: 1.10\n  platform:a: 0123456\n  platform:b: 3e12345\n  platform:c: yes\n  platform:d: \"quoted: 1.0\"\n  platform:e: true\n");
+        assert.deepStrictEqual(values, { "platform:imageTag": "1.10", "platform:a": "0123456", "platform:b": "3e12345", "platform:c": "yes", "platform:d": "quoted: 1.0", "platform:e": "true" });
+    });
+
+    it("gives null and empty values as empty strings, and qualifies bare keys with the project", () => {
+        assert.deepStrictEqual(read("  platform:x: ~\n  platform:y:\n  region: nyc3\n").values, { "platform:x": "", "platform:y": "", "platform:region": "nyc3" });
+    });
+
+    it("passes lists and mappings as JSON, with numbers and booleans typed inside them", () => {
+        const { values } = read("  platform:sshKeys:\n    - \"1\"\n    - 2\n  platform:processes:\n    w:\n      command: [a, b]\n      memoryMb: 256\n");
+        assert.strictEqual(values["platform:sshKeys"], "[\"1\",2]");
+        assert.strictEqual(values["platform:processes"], "{\"w\":{\"command\":[\"a\",\"b\"],\"memoryMb\":256}}");
+    });
+
+    it("marks secure values secret, a mapping holding one too, and never carries the ciphertext", () => {
+        const cfg = read("  platform:tailscaleApiKey:\n    secure: v1:abc\n  platform:appSecrets:\n    SESSION_SECRET:\n      secure: v1:def\n  platform:domain: example.com\n");
+        assert.deepStrictEqual(cfg.secretKeys.sort(), ["platform:appSecrets", "platform:tailscaleApiKey"]);
+        assert.strictEqual(cfg.values["platform:tailscaleApiKey"], ENCRYPTED);
+        assert.strictEqual(cfg.values["platform:appSecrets"], JSON.stringify({ SESSION_SECRET: ENCRYPTED }));
+        assert.ok(!JSON.stringify(cfg).includes("v1:"));
+    });
+
+    it("does not fill a placeholder over a secret the file holds in plain text (the check must see it)", () => {
+        assert.deepStrictEqual(Object.keys(offlineSecrets({ "platform:tailscaleApiKey": "tskey-api-plain" })), []);
+        assert.deepStrictEqual(Object.keys(offlineSecrets({ "platform:appSecretNames": "X" })), ["platform:tailscaleApiKey"]);
+    });
+});
+
+describe("config: rules shared by the program and the plan", () => {
+    it("suggests the closest declared key", () => {
+        assert.throws(() => checkKnownKeys(["healthpath"], "dev"), /did you mean healthPath\?/);
+        assert.doesNotThrow(() => checkKnownKeys(["healthPath", "imagePin"], "dev"));
+    });
+
+    it("calls env entries secret-looking by name or by a known credential format, and lets public keys through", () => {
+        for (const [name, value] of [["STRIPE_KEY", "x"], ["DB_PASSWORD", "x"], ["SIGNING_KEY", "x"], ["GITHUB_TOKEN", "x"], ["PAYMENTS", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"],
+            ["X", "ghp_0123456789abcdefghij0123"], ["X", "xoxb-1234567890-abc"], ["X", "AKIAIOSFODNN7EXAMPLE"], ["X", "-----BEGIN OPENSSH PRIVATE KEY-----"], ["X", "postgres://u:p@h/db"]]) {
+            assert.ok(secretLooking(name, value), `${name}=${value}`);
+        }
+        for (const [name, value] of [["STRIPE_PUBLISHABLE_KEY", "pk_live_abc"], ["FEATURE_CHECKOUT_V2", "true"], ["RAILS_ENV", "production"], ["KEYBOARD_LAYOUT", "us"], ["API_URL", "https://api.example.com/v1"], ["PUBLIC_KEY_URL", "x"]]) {
+            assert.strictEqual(secretLooking(name, value), undefined, `${name}=${value}`);
+        }
+    });
+
+    it("refuses a tag changed under the digest it was pinned with, and only that", () => {
+        const d = `sha256:${"a".repeat(64)}`;
+        const other = `sha256:${"b".repeat(64)}`;
+        assert.doesNotThrow(() => checkDigestPin("1.4.2", d, `1.4.2@${d}`, "prod"), "the pair as pinned");
+        assert.doesNotThrow(() => checkDigestPin("1.4.2", d, "", "prod"), "nothing recorded");
+        assert.doesNotThrow(() => checkDigestPin("1.4.2", "", `1.4.1@${d}`, "prod"), "no digest pinned: the tag resolves");
+        assert.doesNotThrow(() => checkDigestPin("1.5.0", other, `1.4.2@${d}`, "prod"), "tag and digest set together by a writer that did not record: a stale record");
+        assert.deepStrictEqual([pinnedTagOf(`1.4.2@${d}`, d), pinnedTagOf(`1.4.2@${d}`, other), pinnedTagOf("", d)], ["1.4.2", undefined, undefined], "what pin reads too");
+        assert.throws(() => checkDigestPin("1.5.0", d, `1.4.2@${d}`, "prod"), /^ConfigError: platform:imageTag: "1\.5\.0" is not the tag imageDigest was pinned for \("1\.4\.2"\)/);
     });
 });

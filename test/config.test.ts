@@ -9,8 +9,8 @@ import { ConfigError, fqdn, ownsRecord, parseSettings } from "../infra/config";
 import { DROPLET_SIZES } from "../infra/config/catalog";
 import { Key, KEYS } from "../infra/config/schema";
 import { closest, isDomain, isEmail, parseCidr } from "../infra/config/validate";
-import { offlineSecrets, readStackConfig, ROOT } from "../tools/lib/mockrun";
-import { source } from "./helpers";
+import { offlineSecrets, ROOT } from "../tools/lib/mockrun";
+import { fixture, source, TEAMS } from "./helpers";
 
 interface Case { stack?: string; value?: string; also?: Partial<Record<Key, string>>; plain?: boolean; unset?: boolean; expect?: RegExp }
 
@@ -55,14 +55,15 @@ const GARBAGE: Record<Key, Case[]> = {
     imageRepository: [{ value: "ghcr.io/Acme/Shop" }, { value: "shop" }, { value: "ghcr.io/acme/shop:1.0" }],
     imageTag: [{ value: "" }, { value: "-bad" }, { value: "a b" }, { value: "x".repeat(129) }],
     imageDigest: [{ value: "sha256:abc" }, { value: `md5:${"a".repeat(32)}` }],
+    imagePin: [{ value: "1.4.2" }, { value: "1.4.2@sha256:abc" }, { value: `1.4.1@sha256:${"a".repeat(64)}`, also: { imageDigest: `sha256:${"a".repeat(64)}`, imageTag: "1.5.0" }, expect: /imageDigest was pinned for \("1\.4\.1"\).*re-pin: pulumi config rm imageDigest --stack staging && pulumi config rm imagePin --stack staging && npm run pin -- --stack staging/ }],
     proxyImage: [{ value: "caddy" }, { value: "caddy:" }, { value: "caddy:2.10-alpine" }, { value: `caddy@sha256:${"a".repeat(64)}` }, { value: `caddy:2.10@sha256:${"A".repeat(64)}` }],
     ghcrUsername: [{ value: "-bad-" }, { stack: "prod", value: "", expect: /registry user that owns ghcrToken/, also: {} }],
     ghcrToken: [{ stack: "prod", plain: true, value: "ghp_plain" }],
     appPort: [{ value: "0" }, { value: "80" }, { value: "70000" }],
     appMemoryMb: [{ value: "10" }],
     logLevel: [{ value: "verbose" }],
-    appEnv: [{ value: "[]" }, { value: "{\"lower\":\"x\"}" }, { value: "{\"API_TOKEN\":\"x\"}" }, { value: "{\"DATABASE_URL\":\"x\"}" }, { value: "{\"N\":5}" }, { value: "{oops" }],
-    appSecretNames: [{ value: "[\"lower\"]" }, { value: "[\"PORT\"]" }, { value: "[\"SESSION_SECRET\",\"NEW_ONE\"]", expect: /NEW_ONE is listed in appSecretNames but has no value/ }],
+    appEnv: [{ value: "[]" }, { value: "{\"lower\":\"x\"}" }, { value: "{\"API_TOKEN\":\"x\"}" }, { value: "{\"STRIPE_KEY\":\"x\"}", expect: /STRIPE_KEY looks like a secret \(its name\).*pulumi config set --secret --path 'appSecrets.STRIPE_KEY'/ }, { value: "{\"PAYMENTS\":\"sk_live_4eC39HqLyjWDarjtT1zdp7dc\"}", expect: /its value is a Stripe secret key/ }, { value: "{\"CALLBACK\":\"postgres://app:hunter2@db:5432/app\"}", expect: /a URL with a password/ }, { value: "{\"DATABASE_URL\":\"x\"}" }, { value: "{\"N\":5}" }, { value: "{oops" }],
+    appSecretNames: [{ value: "X" }, { value: "[\"lower\"]" }, { value: "[\"PORT\"]" }, { value: "[\"SESSION_SECRET\",\"NEW_ONE\"]", expect: /NEW_ONE is listed in appSecretNames but has no value/ }],
     appSecrets: [{ stack: "prod", plain: true, value: "{\"SESSION_SECRET\":\"x\",\"STRIPE_API_KEY\":\"y\"}" }, { stack: "prod", value: "{\"SESSION_SECRET\":\"x\"}", expect: /STRIPE_API_KEY is listed/ }],
     migrationCommand: [{ value: "\"npm run migrate\"" }, { value: "[1]" }],
     processes: [{ value: "{\"app\":{\"command\":[\"x\"]}}" }, { value: "{\"worker\":{\"command\":[]}}" }, { value: "{\"worker\":{\"command\":[\"x\"],\"memoryMb\":1}}" }, { value: "[]" }],
@@ -154,7 +155,7 @@ describe("config: garbage in, one clear line out", () => {
             newResource: (a) => { registered++; return { id: "x", state: a.inputs }; },
             call: (a) => a.inputs,
         }, "platform", "staging", false);
-        const cfg = readStackConfig("staging");
+        const cfg = fixture("staging");
         const values = { ...cfg.values, ...offlineSecrets(cfg.values), "platform:dbVersion": "14" };
         pulumi.runtime.setAllConfig(values, Object.keys(offlineSecrets(cfg.values)));
         const program = path.join(ROOT, "infra", "index.ts");
@@ -167,19 +168,25 @@ describe("config: garbage in, one clear line out", () => {
     });
 });
 
-describe("config: the committed stacks", () => {
-    for (const stack of ["dev", "staging", "prod"]) {
-        it(`${stack} parses with the secrets it needs`, () => {
-            const s = parseSettings(source(stack), stack);
-            assert.strictEqual(s.stack, stack);
-            assert.strictEqual(s.prefix, `platform-${stack}`);
-        });
+describe("config: the fixture teams' stacks", () => {
+    for (const team of TEAMS) {
+        for (const stack of ["dev", "staging", "prod"]) {
+            it(`${team}/${stack} parses with the secrets it needs`, () => {
+                const s = parseSettings(source(stack, {}, { team }), stack);
+                assert.strictEqual(s.stack, stack);
+                assert.strictEqual(s.prefix, `platform-${stack}`);
+            });
+        }
     }
 
     it("derives the edge from the server count: load balancer for several, reserved IP for one", () => {
-        assert.strictEqual(parseSettings(source("prod"), "prod").edge, "load-balancer");
-        assert.strictEqual(parseSettings(source("staging"), "staging").edge, "load-balancer");
-        assert.strictEqual(parseSettings(source("dev"), "dev").edge, "reserved-ip");
+        for (const count of ["1", "2", "3"]) {
+            assert.strictEqual(parseSettings(source("staging", { serverCount: count }), "staging").edge, count === "1" ? "reserved-ip" : "load-balancer");
+        }
+    });
+
+    it("keeps scalars as the CLI passes them: team B's unquoted `imageTag: 2.10` is the tag 2.10", () => {
+        assert.strictEqual(parseSettings(source("prod", {}, { team: "other" }), "prod").app.tag, "2.10");
     });
 
     it("uses the declared defaults when a key is unset", () => {

@@ -1,16 +1,16 @@
 import * as assert from "assert";
 import { connectionString } from "../infra/database";
-import { named, ofType, record, T } from "./helpers";
+import { fixtureValue, named, ofType, record, recordTeam, T, TEAMS } from "./helpers";
 
 describe("database", () => {
-    for (const [stack, size, nodes] of [["dev", "db-s-1vcpu-1gb", 1], ["staging", "db-s-1vcpu-2gb", 1], ["prod", "db-s-2vcpu-4gb", 2]] as const) {
-        it(`${stack}: a pg cluster in the VPC with a maintenance window, ${nodes} node(s)`, async () => {
-            const rec = await record(stack);
+    for (const [team, stack] of TEAMS.flatMap((t) => ["dev", "staging", "prod"].map((s) => [t, s] as const))) {
+        it(`${team}/${stack}: a pg cluster in the VPC with a maintenance window and the configured size and nodes`, async () => {
+            const rec = await recordTeam(team, stack);
             const c = named(rec, T.cluster, `${stack}-cluster`);
             assert.strictEqual(c.inputs.engine, "pg");
-            assert.strictEqual(c.inputs.version, "17");
-            assert.strictEqual(c.inputs.size, size);
-            assert.strictEqual(c.inputs.nodeCount, nodes);
+            assert.strictEqual(c.inputs.version, fixtureValue(stack, "dbVersion", team));
+            assert.strictEqual(c.inputs.size, fixtureValue(stack, "dbSize", team));
+            assert.strictEqual(c.inputs.nodeCount, Number(fixtureValue(stack, "dbNodeCount", team)));
             assert.strictEqual(c.inputs.privateNetworkUuid, named(rec, T.droplet, `${stack}-web-1`).inputs.vpcUuid);
             assert.deepStrictEqual(c.inputs.maintenanceWindows, [{ day: "sunday", hour: "03:00:00" }]);
             assert.deepStrictEqual(c.inputs.tags, [`platform-${stack}`]);
@@ -31,7 +31,7 @@ describe("database", () => {
         assert.strictEqual(named(rec, T.db, "staging-db").inputs.name, "app");
         assert.strictEqual(named(rec, T.dbUser, "staging-user").inputs.name, "app");
         const pool = named(rec, T.pool, "staging-pool");
-        assert.deepStrictEqual([pool.inputs.dbName, pool.inputs.user, pool.inputs.mode, pool.inputs.size], ["app", "app", "transaction", 20]);
+        assert.deepStrictEqual([pool.inputs.dbName, pool.inputs.user, pool.inputs.mode, pool.inputs.size], ["app", "app", "transaction", Number(fixtureValue("staging", "dbPoolSize"))]);
     });
 
     it("protects prod's cluster and database (protect and retainOnDelete), and nothing else's", async () => {

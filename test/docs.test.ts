@@ -24,7 +24,7 @@ describe("docs", () => {
         it(`${doc}: every npm run command exists, with flags the tool accepts`, () => {
             for (const m of read(doc).matchAll(/npm run(?: -s)? ([\w:-]+)(?: -- ([^\n`]*))?/g)) {
                 assert.ok(scripts[m[1]], `npm run ${m[1]}`);
-                const tool = ["rollback", "promote", "releases", "plan", "guard"].includes(m[1]) ? toolHelp(m[1]) : "";
+                const tool = ["rollback", "promote", "releases", "plan", "guard", "pin", "init", "doctor", "status", "logs", "exec"].includes(m[1]) ? toolHelp(m[1]) : "";
                 for (const flag of (m[2] ?? "").match(/--[a-z-]+/g) ?? []) assert.ok(tool.includes(flag), `${m[1]} ${flag}`);
             }
         });
@@ -44,6 +44,21 @@ describe("docs", () => {
             }
         });
     }
+
+    it("README: the walkthrough covers each credential's scopes, the ACL's tags, one Spaces endpoint form, the passphrase and the order of the first applies", () => {
+        const readme = read("README.md");
+        const flat = readme.replace(/\*\*/g, "").replace(/\s+/g, " ");
+        for (const must of ["Custom Scopes", "ns1.digitalocean.com", "ssh-key import", "90 days", "auth_keys", "tag:ci", "Administration", "PULUMI_CONFIG_PASSPHRASE",
+            "one passphrase per backend", "encryptionsalt", "npm run init", "npm run doctor -- --stack staging", "pulumi up --stack staging", "before any workflow runs"]) {
+            assert.ok(flat.includes(must), must);
+        }
+        // One Spaces endpoint form everywhere: https://<region>.digitaloceanspaces.com.
+        for (const m of read("README.md").matchAll(/endpoint=([^&'`\s]+)/g)) assert.match(m[1], /^https:\/\/([a-z0-9]+|<region>)\.digitaloceanspaces\.com$/, m[0]);
+        // The ACL in the README owns the tags of every stack the repository defines, and tag:ci.
+        const acl = JSON.parse(/```json\n([\s\S]*?)```/.exec(readme)![1]) as { tagOwners: Record<string, string[]> };
+        for (const stack of ["dev", "staging", "prod"]) assert.ok(acl.tagOwners[`tag:${stack}`], `tag:${stack}`);
+        assert.ok(acl.tagOwners["tag:ci"] && acl.tagOwners["tag:server"]);
+    });
 
     it("the rebuild runbook names resources the program really registers", () => {
         const rb = read("docs/runbooks.md");

@@ -1,16 +1,46 @@
-/** Shared test plumbing: memoized mock recordings and lookups by type. */
+/**
+ * Shared test plumbing: memoized mock recordings and lookups by type.
+ *
+ * Every recording and config source reads the stack files under test/fixtures/stacks (the
+ * tests' own), never the repository's Pulumi.<stack>.yaml: a team that makes those its own
+ * (npm run init) keeps a green suite. Two fixture teams exist: `sample` (team A, equal to
+ * the sample values the repository shipped with) and `other` (team B: another domain,
+ * registry, port, health path, migration, workers, secret names, three servers in prod).
+ * Tests of a behaviour should read expected values from `fixture(...)`, not spell them out.
+ */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigSource } from "../infra/config";
-import { Key, PROJECT } from "../infra/config/schema";
-import { configSource, offlineSecrets, readStackConfig, recordStack, RecordedResource, RecordedStack, RecordOptions } from "../tools/lib/mockrun";
+import { Key, KEYS, PROJECT } from "../infra/config/schema";
+import { configSource, offlineSecrets, readStackConfig, recordStack, RecordedResource, RecordedStack, RecordOptions, StackConfig } from "../tools/lib/mockrun";
+
+/** Fixture stack directories, by team. */
+export const FIXTURES = {
+    sample: path.join(__dirname, "fixtures", "stacks"),
+    other: path.join(__dirname, "fixtures", "stacks", "other"),
+} as const;
+export type Team = keyof typeof FIXTURES;
+export const TEAMS = Object.keys(FIXTURES) as Team[];
+
+/** A fixture team's stack config, as the CLI would hand it to the program. */
+export function fixture(stack: string, team: Team = "sample"): StackConfig {
+    return readStackConfig(stack, FIXTURES[team]);
+}
+
+/** One fixture value, decoded: strings as given, lists and mappings parsed. */
+export function fixtureValue(stack: string, key: Key, team: Team = "sample"): unknown {
+    const raw = fixture(stack, team).values[`${PROJECT}:${key}`];
+    if (raw === undefined) return (KEYS[key] as { default?: unknown }).default;
+    return KEYS[key].type === "string" ? raw : JSON.parse(raw);
+}
 
 const cache = new Map<string, Promise<RecordedStack>>();
 
-/** Records a stack once per distinct options; recordings are read-only. */
+/** Records a stack once per distinct options; recordings are read-only. Defaults to the sample fixture team. */
 export function record(stack: string, opts: RecordOptions = {}): Promise<RecordedStack> {
+    opts = { ...opts, configDir: opts.configDir ?? FIXTURES.sample };
     const key = JSON.stringify([stack, opts]);
     if (!cache.has(key)) {
         // Recordings share the runtime, so they run one after another.
@@ -59,9 +89,14 @@ export function named(rec: RecordedStack, type: string, name: string): RecordedR
     return r;
 }
 
-/** A ConfigSource over a committed stack file, with offline secrets and overrides. */
-export function source(stack: string, overrides: Partial<Record<Key, string>> = {}, opts: { plainKeys?: Key[]; unset?: Key[] } = {}): ConfigSource {
-    const cfg = readStackConfig(stack);
+/** A fixture team's recording. */
+export function recordTeam(team: Team, stack: string, opts: RecordOptions = {}): Promise<RecordedStack> {
+    return record(stack, { ...opts, configDir: FIXTURES[team] });
+}
+
+/** A ConfigSource over a fixture stack file (team A unless `team` says), with offline secrets and overrides. */
+export function source(stack: string, overrides: Partial<Record<Key, string>> = {}, opts: { plainKeys?: Key[]; unset?: Key[]; team?: Team } = {}): ConfigSource {
+    const cfg = readStackConfig(stack, FIXTURES[opts.team ?? "sample"]);
     const placeholders = offlineSecrets(cfg.values);
     const values: Record<string, string> = { ...cfg.values, ...placeholders };
     const secret = new Set([...cfg.secretKeys, ...Object.keys(placeholders)]);

@@ -19,7 +19,7 @@ import { named, ofType, record, shellcheck, T, tmpdir } from "./helpers";
 
 const FIXTURE = (stack: string) => path.join(__dirname, "fixtures", "lifecycle", `Pulumi.${stack}.yaml`);
 const fixture = (stack: string, overrides: Record<string, string> = {}, secretKeys: string[] = []) =>
-    record(stack, { configFile: FIXTURE(stack), overrides, secretKeys });
+    record(stack, { configDir: path.dirname(FIXTURE(stack)), overrides, secretKeys });
 
 /**
  * The spec: one changed value per key, as the CLI hands it to the program, and whether the
@@ -76,6 +76,7 @@ const CHANGES: Record<Key, Change> = {
     imageRepository: { value: "ghcr.io/fixture-team/app2", refused: false },
     imageTag: { value: "v8", refused: false },
     imageDigest: { value: `sha256:${"c".repeat(64)}`, refused: false },
+    imagePin: { value: `v7@sha256:${"c".repeat(64)}`, refused: false, also: { imageDigest: `sha256:${"c".repeat(64)}` } },
     proxyImage: { value: `caddy:2.11-alpine@sha256:${"d".repeat(64)}`, refused: false },
     ghcrUsername: { value: "fixture-bot", refused: false },
     ghcrToken: { value: "ghp_rotated", refused: false, secret: true, also: { ghcrUsername: "fixture-bot" } },

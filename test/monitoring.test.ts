@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ofType, record, T } from "./helpers";
+import { fixtureValue, ofType, record, recordTeam, T, TEAMS } from "./helpers";
 
 describe("monitoring", () => {
     it("alerts on droplet CPU, memory and disk for every server, to the emails and Slack", async () => {
@@ -16,19 +16,23 @@ describe("monitoring", () => {
             assert.strictEqual(a.inputs.compare, "GreaterThan");
             assert.strictEqual(a.inputs.window, "5m");
             const alertsTo = a.inputs.alerts as { emails: string[]; slacks: { channel: string; url: string }[] };
-            assert.deepStrictEqual(alertsTo.emails, ["ops@acme-shop.com"]);
-            assert.strictEqual(alertsTo.slacks[0].channel, "#shop-alerts");
+            assert.deepStrictEqual(alertsTo.emails, fixtureValue("prod", "alertEmails"));
+            assert.strictEqual(alertsTo.slacks[0].channel, fixtureValue("prod", "slackChannel"));
             assert.ok(a.secretInputs.includes("alerts"), "the Slack webhook stays secret");
         }
         assert.deepStrictEqual(alerts.map((a) => a.inputs.value), [85, 90, 85]);
     });
 
-    it("checks the public health URL and alerts when it is down or its certificate expires", async () => {
-        const rec = await record("staging");
-        const check = ofType(rec, T.uptime)[0];
-        assert.strictEqual(check.inputs.target, "https://api.staging.acme-shop.com/api/v1/health");
-        assert.deepStrictEqual(ofType(rec, T.uptimeAlert).map((a) => a.inputs.type), ["down", "ssl_expiry"]);
-    });
+    for (const team of TEAMS) {
+        it(`${team}: checks the public health URL and alerts when it is down or its certificate expires`, async () => {
+            const rec = await recordTeam(team, "staging");
+            const check = ofType(rec, T.uptime)[0];
+            const v = (k: Parameters<typeof fixtureValue>[1]) => fixtureValue("staging", k, team);
+            assert.strictEqual(check.inputs.target, `https://${v("apiHost")}.${v("domain")}${v("healthPath")}`);
+            assert.strictEqual(check.inputs.target, rec.outputs.healthUrl);
+            assert.deepStrictEqual(ofType(rec, T.uptimeAlert).map((a) => a.inputs.type), ["down", "ssl_expiry"]);
+        });
+    }
 
     it("without a Slack channel, alerts go to email only", async () => {
         const rec = await record("dev");

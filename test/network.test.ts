@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { named, ofType, record, T } from "./helpers";
+import { fixtureValue, named, ofType, record, recordTeam, T, TEAMS } from "./helpers";
 
 describe("network and project", () => {
     it("gives each stack its own VPC with its own range", async () => {
@@ -22,19 +22,24 @@ describe("network and project", () => {
         const p = named(rec, T.project, "prod-project");
         assert.strictEqual(p.inputs.environment, "Production");
         const urns = p.inputs.resources as string[];
-        assert.strictEqual(urns.length, 2 + 1 + 1);
+        const servers = ofType(rec, T.droplet).length;
+        assert.strictEqual(urns.length, servers + 1 + 1);
         assert.ok(urns.some((u) => u.startsWith("do:dbaas:")) && urns.some((u) => u.startsWith("do:loadbalancer:")));
-        assert.strictEqual(urns.filter((u) => u.startsWith("do:droplet:")).length, 2);
+        assert.strictEqual(urns.filter((u) => u.startsWith("do:droplet:")).length, servers);
     });
 
-    it("exports what operators and later tooling read", async () => {
-        const rec = await record("prod");
-        assert.strictEqual(rec.outputs.publicUrl, "https://app.acme-shop.com");
-        assert.deepStrictEqual(rec.outputs.serverHostnames, ["prod-web-1", "prod-web-2"]);
-        assert.strictEqual((rec.outputs.serverPublicIps as string[]).length, 2);
-        const release = rec.outputs.release as Record<string, string>;
-        assert.strictEqual(release.tag, "1.4.2");
-        assert.match(release.digest, /^sha256:[a-f0-9]{64}$/);
-        assert.strictEqual(release.image, `ghcr.io/acme-shop/shop@${release.digest}`);
-    });
+    for (const team of TEAMS) {
+        it(`${team}: exports what operators and later tooling read`, async () => {
+            const rec = await recordTeam(team, "prod");
+            const v = (k: Parameters<typeof fixtureValue>[1]) => fixtureValue("prod", k, team);
+            const count = Number(v("serverCount"));
+            assert.strictEqual(rec.outputs.publicUrl, v("frontendHost") === "@" ? `https://${v("domain")}` : `https://${v("frontendHost")}.${v("domain")}`);
+            assert.deepStrictEqual(rec.outputs.serverHostnames, Array.from({ length: count }, (_, i) => `prod-web-${i + 1}`));
+            assert.strictEqual((rec.outputs.serverPublicIps as string[]).length, count);
+            const release = rec.outputs.release as Record<string, string>;
+            assert.strictEqual(release.tag, v("imageTag"));
+            assert.match(release.digest, /^sha256:[a-f0-9]{64}$/);
+            assert.strictEqual(release.image, `${v("imageRepository")}@${release.digest}`);
+        });
+    }
 });

@@ -1,39 +1,63 @@
-/** Staging mirrors prod: same resource types and counts, differing only in declared knobs. */
+/**
+ * Staging mirrors prod: same resource types and counts, differing only in declared knobs.
+ * Checked on both fixture teams: team B runs three servers in prod and two in staging (the
+ * serverCount scale knob), an apex frontend in prod, another port and other workers.
+ */
 import * as assert from "assert";
 import { KEYS } from "../infra/config/schema";
-import { readStackConfig } from "../tools/lib/mockrun";
 import { compareStacks } from "../tools/lib/parity";
-import { record } from "./helpers";
+import { fixture, ofType, recordTeam, T, TEAMS } from "./helpers";
 
 describe("parity: staging mirrors prod", () => {
-    it("registers the same set of resource types", async () => {
-        const types = async (s: string) => [...new Set((await record(s)).resources.map((r) => r.type))].sort();
-        assert.deepStrictEqual(await types("staging"), await types("prod"));
+    for (const team of TEAMS) {
+        it(`${team}: registers the same set of resource types`, async () => {
+            const types = async (s: string) => [...new Set((await recordTeam(team, s)).resources.map((r) => r.type))].sort();
+            assert.deepStrictEqual(await types("staging"), await types("prod"));
+        });
+
+        it(`${team}: registers the same counts per type, except where a declared knob drives the count`, async () => {
+            const report = compareStacks(await recordTeam(team, "staging"), fixture("staging", team), await recordTeam(team, "prod"), fixture("prod", team));
+            for (const o of report.onlyIn) {
+                assert.ok(o.knob, `${o.resource} exists only in ${o.stack} without a knob to explain it`);
+                assert.ok((KEYS as Record<string, { knob?: string }>)[o.knob!.key]?.knob, o.knob!.key);
+            }
+        });
+
+        it(`${team}: differs only in values the config declares as per-stack knobs`, async () => {
+            const report = compareStacks(await recordTeam(team, "staging"), fixture("staging", team), await recordTeam(team, "prod"), fixture("prod", team));
+            assert.deepStrictEqual(report.diffs.filter((d) => !d.expected).map((d) => `${d.resource} ${d.property}: ${JSON.stringify(d.a)} -> ${JSON.stringify(d.b)}`), []);
+            assert.strictEqual(report.unexpected, 0);
+            const knobs = new Set(report.diffs.map((d) => d.knob!.key));
+            for (const k of ["dbNodeCount", "dbPoolSize", "appMemoryMb", "frontendHost"]) assert.ok(knobs.has(k), k);
+        });
+    }
+
+    it("accepts a different server count (a scale knob): team B's prod runs 3 servers, staging 2", async () => {
+        const staging = await recordTeam("other", "staging");
+        const prod = await recordTeam("other", "prod");
+        assert.deepStrictEqual([ofType(staging, T.droplet).length, ofType(prod, T.droplet).length], [2, 3]);
+        const report = compareStacks(staging, fixture("staging", "other"), prod, fixture("prod", "other"));
+        const web3 = report.onlyIn.filter((o) => o.resource.includes("-web-3"));
+        assert.ok(web3.length > 0 && web3.every((o) => o.stack === "prod" && o.expected && o.knob?.key === "serverCount"), JSON.stringify(web3));
     });
 
-    it("registers the same counts per type, except where a declared knob drives the count", async () => {
-        const report = compareStacks(await record("staging"), readStackConfig("staging"), await record("prod"), readStackConfig("prod"));
-        for (const o of report.onlyIn) {
-            assert.ok(o.knob, `${o.resource} exists only in ${o.stack} without a knob to explain it`);
-            assert.ok((KEYS as Record<string, { knob?: string }>)[o.knob!.key]?.knob, o.knob!.key);
-        }
+    it("still refuses an undeclared difference (a DNS TTL) and a different edge kind", async () => {
+        const prod = await recordTeam("other", "prod");
+        const ttl = compareStacks(await recordTeam("other", "staging", { overrides: { dnsTtl: "300" } }), fixture("staging", "other"), prod, fixture("prod", "other"));
+        assert.ok(ttl.diffs.some((d) => !d.expected && d.property === "ttl"));
+        const one = compareStacks(await recordTeam("other", "staging", { overrides: { serverCount: "1" } }), fixture("staging", "other"), prod, fixture("prod", "other"));
+        assert.ok(one.diffs.some((d) => d.property === "edgeKind" && !d.expected));
     });
 
-    it("differs only in values the config declares as per-stack knobs", async () => {
-        const report = compareStacks(await record("staging"), readStackConfig("staging"), await record("prod"), readStackConfig("prod"));
-        assert.deepStrictEqual(report.diffs.filter((d) => !d.expected).map((d) => `${d.resource} ${d.property}`), []);
-        assert.strictEqual(report.unexpected, 0);
-        const knobs = new Set(report.diffs.map((d) => d.knob!.key));
-        for (const k of ["dbNodeCount", "dbPoolSize", "appMemoryMb", "githubReviewers", "frontendHost"]) assert.ok(knobs.has(k), k);
-    });
-
-    it("the committed staging and prod configs differ only in knob keys", () => {
-        const s = readStackConfig("staging").values;
-        const p = readStackConfig("prod").values;
-        for (const key of new Set([...Object.keys(s), ...Object.keys(p)])) {
-            if (s[key] === p[key]) continue;
-            const def = (KEYS as Record<string, { knob?: string }>)[key.replace(/^platform:/, "")];
-            assert.ok(def?.knob, `${key} differs (${s[key]} vs ${p[key]}) but is not a declared knob`);
-        }
-    });
+    for (const team of TEAMS) {
+        it(`${team}: the staging and prod stack files differ only in knob keys`, () => {
+            const s = fixture("staging", team).values;
+            const p = fixture("prod", team).values;
+            for (const key of new Set([...Object.keys(s), ...Object.keys(p)])) {
+                if (s[key] === p[key]) continue;
+                const def = (KEYS as Record<string, { knob?: string }>)[key.replace(/^platform:/, "")];
+                assert.ok(def?.knob, `${key} differs (${s[key]} vs ${p[key]}) but is not a declared knob`);
+            }
+        });
+    }
 });

@@ -18,6 +18,7 @@ import { parseChallenge } from "../tools/lib/registry";
 
 const ROOT = path.join(__dirname, "..");
 const FAKE_BIN = path.join(__dirname, "fixtures", "fake-pulumi");
+const FIXTURE_STACKS = path.join(__dirname, "fixtures", "stacks");
 const D = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 const REPO = "acme-shop/shop";
 
@@ -40,7 +41,9 @@ interface Lab { dir: string; state: string; log: string; registry: http.Server; 
 
 async function lab(t: { history?: unknown[]; changes?: unknown[]; fail?: string; extra?: Record<string, unknown> } = {}): Promise<Lab> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "release-"));
-    for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
+    // The stack files are the tests' own fixture (team A), not the repository's: a team's edits never reach here.
+    fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    for (const f of ["Pulumi.staging.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(FIXTURE_STACKS, f), path.join(dir, f));
     const stackState = (tag: string, digest: string) => ({
         history: t.history ?? [entry(5, "1.4.2", D(3)), entry(4, "1.4.2", D(3), "failed"), entry(3, "1.4.1", D(2)), entry(2, "1.4.0", D(1)), entry(1, "1.3.9", "")],
         outputs: { release: { repository: `ghcr.io/${REPO}`, tag, digest, image: `ghcr.io/${REPO}@${digest}` }, databaseUrl: "postgresql://x" },

@@ -5,7 +5,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { renderBootstrapScript, renderUserData, serverKeys, tailnetHostname } from "../infra/servers";
 import { AUTHKEY_PATH } from "../infra/servers/userdata";
-import { named, ofType, record, shellcheck, T, tmpdir } from "./helpers";
+import { fixtureValue, named, ofType, record, recordTeam, shellcheck, T, TEAMS, tmpdir } from "./helpers";
 
 /** Runs the real `cloud-init schema` on a user-data document; returns its output on failure. */
 function cloudInitSchema(userData: string): { ok: boolean; output: string } {
@@ -21,15 +21,15 @@ function cloudInitSchema(userData: string): { ok: boolean; output: string } {
 
 describe("servers", () => {
     it("creates one droplet per configured server, in the VPC, tagged by stack and role", async () => {
-        for (const [stack, count, size] of [["dev", 1, "s-1vcpu-1gb"], ["staging", 2, "s-1vcpu-2gb"], ["prod", 2, "s-2vcpu-4gb"]] as const) {
-            const rec = await record(stack);
+        for (const [team, stack] of TEAMS.flatMap((t) => ["dev", "staging", "prod"].map((s) => [t, s] as const))) {
+            const rec = await recordTeam(team, stack);
             const droplets = ofType(rec, T.droplet);
-            assert.strictEqual(droplets.length, count, stack);
+            assert.strictEqual(droplets.length, Number(fixtureValue(stack, "serverCount", team)), `${team}/${stack}`);
             const vpcId = ofType(rec, T.vpc).length === 1 ? droplets[0].inputs.vpcUuid : undefined;
             for (const d of droplets) {
-                assert.strictEqual(d.inputs.size, size);
-                assert.strictEqual(d.inputs.region, "nyc3");
-                assert.strictEqual(d.inputs.image, "ubuntu-24-04-x64");
+                assert.strictEqual(d.inputs.size, fixtureValue(stack, "serverSize", team));
+                assert.strictEqual(d.inputs.region, fixtureValue(stack, "region", team));
+                assert.strictEqual(d.inputs.image, fixtureValue(stack, "serverImage", team));
                 assert.strictEqual(d.inputs.monitoring, true);
                 assert.ok(d.inputs.vpcUuid && d.inputs.vpcUuid === vpcId);
                 assert.deepStrictEqual(d.inputs.tags, [`platform-${stack}`, `platform-${stack}-app`]);

@@ -23,7 +23,7 @@ Offline preview diff for pull requests: no credentials, no network.
   --record <file>   record the stack as this checkout builds it (run on the base commit)
   --base <file>     compare this checkout with a recording: what each resource would do
                     (update, restart, replace, delete) and what the guard would refuse
-  --config-file <f> read this stack file instead of Pulumi.<stack>.yaml
+  --work-dir <dir>  read Pulumi.<stack>.yaml from this folder instead of the repository
   --markdown        print the comparison as Markdown (for a PR comment or job summary)
   --json            print the comparison as JSON
 Exit codes: 0 nothing refused, 1 the guard or the API would refuse it, 2 usage/config error.`;
@@ -46,7 +46,7 @@ function redacted(rec: RecordedStack): RecordedStack {
 export async function main(argv: string[], io: Io): Promise<number> {
     let args;
     try {
-        args = parseFlags(argv, ["--stack", "--record", "--base", "--config-file"], ["--markdown", "--json"]);
+        args = parseFlags(argv, ["--stack", "--record", "--base", "--work-dir"], ["--markdown", "--json"]);
     } catch (e) {
         io.err(`error: ${(e as Error).message}\n${HELP}\n`);
         return 2;
@@ -56,7 +56,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (!stack || (!record === !base)) { io.err(`error: --stack and one of --record or --base are required\n${HELP}\n`); return 2; }
     let head: RecordedStack;
     try {
-        head = redacted(await recordStack(stack, { configFile: args.values["config-file"] }));
+        head = redacted(await recordStack(stack, { configDir: args.values["work-dir"] }));
     } catch (e) {
         const err = e as Error;
         if (err instanceof UnknownStackError || err.name === "ConfigError") { io.err(`error: ${err.message}\n`); return 2; }

@@ -19,7 +19,7 @@ import { subjectsOf } from "./lib/subjects";
 
 export const PLAN_SCHEMA_VERSION = 1;
 
-const HELP = `Usage: npm run plan -- --stack <dev|staging|prod> [--compare <stack>] [--change key=value ...] [--json] [--format tree|table|mermaid]
+const HELP = `Usage: npm run plan -- --stack <dev|staging|prod> [--compare <stack>] [--change key=value ...] [--json] [--format tree|table|mermaid] [--work-dir <dir>]
 
 Runs the Pulumi program offline with the stack's committed config and prints what it
 would create: resources, estimated monthly cost, policy results and, with --compare,
@@ -34,12 +34,13 @@ the parity report. No cloud account, credentials or Pulumi CLI needed.
                      objects as JSON, e.g. --change 'sshKeys=["ab:cd:..."]')
   --json             machine-readable output (stable field names, schemaVersion ${PLAN_SCHEMA_VERSION})
   --format <f>       tree (default), table, or mermaid (a diagram only)
+  --work-dir <dir>   directory holding the Pulumi.<stack>.yaml files (default: this repository)
   -h, --help         this help
 
 Exit codes: 0 ok, 1 policy violations, unexpected parity differences, or a --change the
 API or the replacement guard would refuse; 2 usage/config error.`;
 
-export interface PlanArgs { stack: string; compare?: string; changes: Record<string, string>; json: boolean; format: "tree" | "table" | "mermaid" }
+export interface PlanArgs { stack: string; compare?: string; changes: Record<string, string>; json: boolean; format: "tree" | "table" | "mermaid"; workDir?: string }
 
 export class UsageError extends Error {}
 
@@ -61,6 +62,7 @@ export function parseArgs(argv: string[]): PlanArgs | "help" {
             if (eq <= 0) throw new UsageError(`--change ${v} is not key=value (e.g. --change serverSize=s-4vcpu-8gb)`);
             args.changes![v.slice(0, eq).replace(/^platform:/, "")] = v.slice(eq + 1);
         }
+        else if (a === "--work-dir") args.workDir = value();
         else if (a === "--json") args.json = true;
         else if (a === "--format") {
             const f = value();
@@ -91,7 +93,7 @@ function publicProps(r: RecordedStack["resources"][number]): Record<string, unkn
 }
 
 export async function plan(args: PlanArgs): Promise<{ result: PlanResult; rec: RecordedStack }> {
-    const rec = await recordStack(args.stack);
+    const rec = await recordStack(args.stack, { configDir: args.workDir });
     const results = evaluate(subjectsOf(rec), rec.stack)
         .sort((a, b) => Number(b.violations.length > 0) - Number(a.violations.length > 0));
     const result: PlanResult = {
@@ -107,7 +109,7 @@ export async function plan(args: PlanArgs): Promise<{ result: PlanResult; rec: R
         policy: { violations: results.reduce((n, r) => n + r.violations.length, 0), results },
     };
     if (Object.keys(args.changes).length > 0) {
-        const after = await recordStack(args.stack, { overrides: args.changes });
+        const after = await recordStack(args.stack, { configDir: args.workDir, overrides: args.changes });
         const steps = planChange(rec, after);
         result.change = {
             set: args.changes, steps,
@@ -117,8 +119,8 @@ export async function plan(args: PlanArgs): Promise<{ result: PlanResult; rec: R
         };
     }
     if (args.compare) {
-        const other = await recordStack(args.compare);
-        result.parity = compareStacks(rec, readStackConfig(rec.stack), other, readStackConfig(other.stack));
+        const other = await recordStack(args.compare, { configDir: args.workDir });
+        result.parity = compareStacks(rec, readStackConfig(rec.stack, args.workDir), other, readStackConfig(other.stack, args.workDir));
     }
     return { result, rec };
 }
@@ -127,7 +129,7 @@ const usd = (n: number | null) => (n === null ? "unknown" : `$${n.toFixed(2)}`);
 
 export function renderText(result: PlanResult, rec: RecordedStack, format: "tree" | "table"): string {
     const out: string[] = [];
-    out.push(`Offline plan for stack ${result.stack}: ${rec.resources.filter((r) => r.custom).length} resources (mock runtime, committed config, no cloud calls)`, "");
+    out.push(`Offline plan for stack ${result.stack}: ${rec.resources.filter((r) => r.custom).length} resources (mock runtime, the stack file's config, no cloud calls)`, "");
     out.push(format === "table" ? renderTable(rec) : renderTree(rec), "");
     out.push("Outputs");
     for (const [k, v] of Object.entries(result.outputs)) out.push(`  ${k} = ${typeof v === "string" ? v : JSON.stringify(v)}`);

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DB_SIZES, DROPLET_SIZES, IMAGES, PG_VERSIONS, REGIONS, dbConnectionLimit } from "./catalog";
 import { APPROVAL_MODES, ApprovalMode, DEFAULT_PROXY_IMAGE, KEYS, Key, KeyDef, PROJECT, STACKS, StackName } from "./schema";
 import {
-    ConfigError, fail, intInRange, isDigest, isPinnedImage, isDomain, isEmail, isEnvName, isGithubName, isImageRepository,
+    closest, ConfigError, fail, intInRange, isDigest, isPinnedImage, isDomain, isEmail, isEnvName, isGithubName, isImageRepository,
     isImageTag, isPrivateCidr, isRecordName, isSshKeyRef, isTailscaleTag, oneOf, parseCidr, show,
 } from "./validate";
 
@@ -22,6 +22,11 @@ export interface ConfigSource {
     get(key: Key): string | undefined;
     /** Whether the key was stored encrypted (`pulumi config set --secret`). */
     isSecret(key: Key): boolean;
+    /**
+     * Every key set in this program's namespace (without the `platform:` prefix), so a
+     * misspelt key is refused instead of silently leaving the default in force.
+     */
+    keys?(): string[];
 }
 
 /** Environment variables the platform sets itself; config may not override them. */
@@ -243,6 +248,7 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
         throw new ConfigError("stack", `stack: ${show(stackName)} is not a stack this program defines; expected one of ${STACKS.join(", ")}`);
     }
     const stack = stackName as StackName;
+    checkKnownKeys(src.keys?.() ?? [], stack);
     const r = new Reader(src, stack);
     const prefix = `${PROJECT}-${stack}`;
 
@@ -348,6 +354,9 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     if (!isImageTag(tag)) fail(q("imageTag"), tag, "expected a Docker tag: letters, digits, _ . - (at most 128, e.g. 1.4.2 or a git SHA)");
     const digest = r.str("imageDigest");
     if (digest !== "" && !isDigest(digest)) fail(q("imageDigest"), digest, "expected sha256: followed by 64 lowercase hex digits, or nothing");
+    const pin = r.str("imagePin");
+    if (pin !== "" && !(isImageTag(pin.split("@")[0]) && isDigest(pin.slice(pin.indexOf("@") + 1)))) fail(q("imagePin"), pin, "expected <imageTag>@sha256:<64 hex>, as npm run pin writes it, or nothing");
+    checkDigestPin(tag, digest, pin, stack);
     const proxyImage = r.nonEmpty("proxyImage");
     if (!isPinnedImage(proxyImage)) fail(q("proxyImage"), proxyImage, `expected repository:tag@sha256:<64 hex>, pinned so no preview resolves it and a moved tag never replaces the proxy, e.g. ${DEFAULT_PROXY_IMAGE}`);
     const registryUser = r.str("ghcrUsername");
@@ -364,8 +373,10 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     for (const [k, v] of Object.entries(envObj)) {
         envCheck("appEnv", k);
         if (typeof v !== "string") fail(q("appEnv"), { [k]: v }, "expected string values (quote numbers and booleans)");
-        if (/(TOKEN|SECRET|PASSWORD|PASSWD|DSN|WEBHOOK|PRIVATE_KEY|API_KEY)/.test(k)) {
-            fail(q("appEnv"), k, `expected no secret-looking names in plain env; move it to appSecrets — run: ${setSecretHint("appSecrets", stack)}`);
+        const why = secretLooking(k, v);
+        if (why) {
+            // The value is never echoed: it may be a live credential.
+            throw new ConfigError(q("appEnv"), `${q("appEnv")}: ${k} looks like a secret (${why}); plain env is visible in the stack file, the state and \`docker inspect\` — move it: add ${k} to appSecretNames and run: pulumi config set --secret --path 'appSecrets.${k}' <value> --stack ${stack}`);
         }
         env[k] = v;
     }
@@ -446,6 +457,65 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     };
 }
 
+/**
+ * A key in this program's namespace that the schema does not declare is a typo or a
+ * leftover; the CLI passes it along silently and the default would quietly apply.
+ */
+export function checkKnownKeys(keys: readonly string[], stack: string): void {
+    const known = Object.keys(KEYS);
+    for (const k of keys) {
+        if (known.includes(k)) continue;
+        const near = closest(k, known, 1)[0];
+        throw new ConfigError(`${PROJECT}:${k}`, `${PROJECT}:${k}: is not a key this program reads; expected a declared key — did you mean ${near}? Rename it in Pulumi.${stack}.yaml (or run: pulumi config rm ${k} --stack ${stack})`);
+    }
+}
+
+/** Names that say "secret" (STRIPE_KEY, DB_PASSWORD, ...); PUBLIC_/PUBLISHABLE_ keys are meant to be public. */
+const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|DSN|WEBHOOK|PRIVATE|(^|_)(API|ACCESS|AUTH|SIGNING|ENCRYPTION|MASTER|LICENSE)?_?KEY$)/;
+const PUBLIC_NAME = /(^|_)(PUBLIC|PUBLISHABLE)(_|$)/;
+/** Well-known credential formats, by issuer. */
+const SECRET_VALUES: [RegExp, string][] = [
+    [/^(sk|rk)_(live|test)_[A-Za-z0-9]{8,}/, "a Stripe secret key"],
+    [/^whsec_[A-Za-z0-9]{8,}/, "a Stripe webhook secret"],
+    [/^(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|^github_pat_[A-Za-z0-9_]{20,}/, "a GitHub token"],
+    [/^xox[abposr]-[A-Za-z0-9-]{10,}/, "a Slack token"],
+    [/^https:\/\/hooks\.slack\.com\/services\//, "a Slack webhook URL"],
+    [/^(AKIA|ASIA)[A-Z0-9]{16}$/, "an AWS access key id"],
+    [/^dop_v1_[a-f0-9]{20,}|^do[or]_v1_[a-f0-9]{20,}/, "a DigitalOcean token"],
+    [/^tskey-[a-z]+-[A-Za-z0-9-]{10,}/, "a Tailscale key"],
+    [/^SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}$/, "a SendGrid key"],
+    [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "a private key"],
+    [/^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/, "a URL with a password in it"],
+    [/^eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\./, "a JSON Web Token"],
+];
+
+/** Why an env entry looks like a secret (its name or its value), or undefined. */
+export function secretLooking(name: string, value: string): string | undefined {
+    if (SECRET_NAME.test(name) && !PUBLIC_NAME.test(name)) return "its name";
+    const hit = SECRET_VALUES.find(([re]) => re.test(value));
+    return hit ? `its value is ${hit[1]}` : undefined;
+}
+
+/**
+ * A digest pinned for one tag must not silently deploy under another. `npm run pin`,
+ * promote and rollback record the pair they pinned (imagePin = tag@digest). When imageDigest
+ * is still the recorded digest but imageTag is not the recorded tag, someone changed the
+ * tag by hand under the pin: refused, since the old image would deploy. A record for
+ * another digest is stale (a writer that set tag and digest together without recording,
+ * such as a workflow's release selection) and says nothing either way.
+ */
+export function checkDigestPin(tag: string, digest: string, pin: string, stack: string): void {
+    const pinnedTag = pinnedTagOf(pin, digest);
+    if (pinnedTag === undefined || pinnedTag === tag) return;
+    throw new ConfigError(q("imageTag"), `${q("imageTag")}: ${show(tag)} is not the tag imageDigest was pinned for (${show(pinnedTag)}), so ${pinnedTag}'s image would deploy; expected them to match — re-pin: pulumi config rm imageDigest --stack ${stack} && pulumi config rm imagePin --stack ${stack} && npm run pin -- --stack ${stack} (or set imageTag back to ${pinnedTag})`);
+}
+
+/** The tag an imagePin record (tag@digest) says `digest` was pinned for; undefined when it says nothing about it. */
+export function pinnedTagOf(pin: string, digest: string): string | undefined {
+    const at = pin.indexOf("@");
+    return digest !== "" && at > 0 && pin.slice(at + 1) === digest ? pin.slice(0, at) : undefined;
+}
+
 /** ConfigSource over the running program's config. */
 export function pulumiSource(): ConfigSource {
     const all = pulumi.runtime.allConfig();
@@ -458,6 +528,7 @@ export function pulumiSource(): ConfigSource {
     return {
         get: (key) => all[q(key)],
         isSecret: (key) => (informed ? rt.isConfigSecret!(q(key)) : true),
+        keys: () => Object.keys(all).filter((k) => k.startsWith(`${PROJECT}:`)).map((k) => k.slice(PROJECT.length + 1)),
     };
 }
 

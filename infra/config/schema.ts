@@ -98,6 +98,7 @@ export const KEYS = {
     imageRepository: { type: "string", required: true, description: "Image repository without tag, e.g. ghcr.io/acme/shop." },
     imageTag: { type: "string", required: true, knob: "release", description: "Image tag to deploy (git SHA or semver); resolved to a digest at deploy time." },
     imageDigest: { type: "string", default: "", knob: "release", description: "Pin the deploy to this sha256 digest (set by promote and rollback); empty resolves imageTag." },
+    imagePin: { type: "string", default: "", knob: "release", description: "The tag@digest pair the pin was made for (written by pin, promote and rollback): under that same imageDigest, a different imageTag is refused instead of deploying the old image." },
     proxyImage: { type: "string", default: DEFAULT_PROXY_IMAGE, description: "Edge proxy image as repository:tag@sha256:digest; changing it upgrades the proxy on every server, one at a time." },
     ghcrUsername: { type: "string", default: "", description: "Registry user for pulling private images (with ghcrToken)." },
     ghcrToken: { type: "string", secret: true, knob: "name", description: "Registry token with read:packages (secret); omit for public images." },

@@ -29,7 +29,8 @@ export interface DeployResult {
     reason?: string;
 }
 
-const KEY = { tag: "platform:imageTag", digest: "platform:imageDigest" };
+/** imagePin records the tag@digest pair set here, so a later hand edit of imageTag is refused (infra/config checkDigestPin). */
+const KEY = { tag: "platform:imageTag", digest: "platform:imageDigest", pin: "platform:imagePin" };
 
 type ConfigMap = Awaited<ReturnType<Stack["getAllConfig"]>>;
 
@@ -54,9 +55,11 @@ export async function deployRelease(stack: Stack, o: DeployOptions): Promise<Dep
     const restore = async () => {
         await stack.setConfig(KEY.tag, { value: before[KEY.tag]?.value ?? "", secret: false });
         await stack.setConfig(KEY.digest, { value: before[KEY.digest]?.value ?? "", secret: false });
+        await stack.setConfig(KEY.pin, { value: before[KEY.pin]?.value ?? "", secret: false });
     };
     await stack.setConfig(KEY.tag, { value: o.target.tag, secret: false });
     await stack.setConfig(KEY.digest, { value: digest, secret: false });
+    await stack.setConfig(KEY.pin, { value: `${o.target.tag}@${digest}`, secret: false });
 
     const events: unknown[] = [];
     await stack.preview({ onEvent: (e) => events.push(e) });

@@ -133,6 +133,24 @@ function idValues(rec: RecordedStack): [string, string][] {
     });
 }
 
+/**
+ * The count knob explaining why two lists differ, when they are equal once the entries
+ * referring to resources that exist in one stack only (by that knob) are left out.
+ */
+function countedList(a: unknown, b: unknown, counted: Map<string, { key: string; kind: Knob }>): { key: string; kind: Knob } | undefined {
+    if (!Array.isArray(a) || !Array.isArray(b) || counted.size === 0) return undefined;
+    let knob: { key: string; kind: Knob } | undefined;
+    const keep = (list: unknown[]) => list.filter((x) => {
+        const s = JSON.stringify(x);
+        const hit = [...counted.entries()].find(([ref]) => s.includes(ref));
+        if (hit) knob = hit[1];
+        return !hit;
+    });
+    const ka = keep(a);
+    const kb = keep(b);
+    return knob && JSON.stringify(ka) === JSON.stringify(kb) ? knob : undefined;
+}
+
 /** Compares stack `a` with stack `b` (e.g. staging with prod). */
 export function compareStacks(a: RecordedStack, aCfg: StackConfig, b: RecordedStack, bCfg: StackConfig): ParityReport {
     const aPairs = [...idValues(a), ...stackValues(a.stack, aCfg)].sort((x, y) => y[0].length - x[0].length);
@@ -148,6 +166,9 @@ export function compareStacks(a: RecordedStack, aCfg: StackConfig, b: RecordedSt
             report.onlyIn.push({ stack: side, resource: key, knob, expected: !!knob });
         }
     }
+    // References to resources a count knob adds (prod's web-3) may lengthen a list (alert
+    // entities, project members); such a list differs by that knob and nothing else.
+    const counted = new Map(report.onlyIn.filter((o) => o.knob).map((o) => [`<id:${o.resource}>`, o.knob!]));
     for (const [key, ra] of aMap) {
         const rb = bMap.get(key);
         if (!rb) continue;
@@ -161,7 +182,7 @@ export function compareStacks(a: RecordedStack, aCfg: StackConfig, b: RecordedSt
             if (JSON.stringify(va) === JSON.stringify(vb)) continue;
             // The two DNS records are told apart by role: their names are different knobs.
             const mapped = ra.type === "digitalocean:index/dnsRecord:DnsRecord" && p === "name" && key.endsWith("-api") ? "apiHost" : PROPERTY_KNOBS[ra.type]?.[p];
-            const knob = mapped ? knobOf(mapped) : STACK_DERIVED[ra.type]?.includes(p) ? { key: "stack", kind: "name" as Knob } : undefined;
+            const knob = mapped ? knobOf(mapped) : STACK_DERIVED[ra.type]?.includes(p) ? { key: "stack", kind: "name" as Knob } : countedList(va, vb, counted);
             report.diffs.push({ resource: key, property: p, a: va, b: vb, knob, expected: !!knob });
         }
     }

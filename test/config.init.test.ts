@@ -1,0 +1,104 @@
+/** `npm run init`: flags or questions, idempotent, validated before writing, the secrets left to set. */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { Readable } from "stream";
+import { main, splitCommand } from "../tools/init";
+import { readStackConfig } from "../tools/lib/mockrun";
+import { FIXTURES, tmpdir } from "./helpers";
+
+function copyOfFixtures(): string {
+    const dir = tmpdir("init-");
+    for (const s of ["dev", "staging", "prod"]) fs.copyFileSync(path.join(FIXTURES.sample, `Pulumi.${s}.yaml`), path.join(dir, `Pulumi.${s}.yaml`));
+    return dir;
+}
+
+async function run(argv: string[], input?: string) {
+    let out = "";
+    let err = "";
+    const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; }, input: input === undefined ? undefined : Readable.from([input]) });
+    return { code, out, err };
+}
+
+const read = (dir: string) => Object.fromEntries(["dev", "staging", "prod"].map((s) => [s, fs.readFileSync(path.join(dir, `Pulumi.${s}.yaml`), "utf8")]));
+
+describe("init", () => {
+    it("--yes with flags: writes the team's values to every stack, keeps comments and other keys, and lists the secrets left", async () => {
+        const dir = copyOfFixtures();
+        const r = await run(["--yes", "--work-dir", dir, "--domain", "example.org", "--image", "ghcr.io/example/api", "--port", "8000",
+            "--health-path", "/up", "--migrate", "./manage.py migrate --noinput", "--worker", "celery=celery -A proj worker", "--secrets", "DJANGO_SECRET_KEY",
+            "--servers", "prod=3", "--github", "example/platform"]);
+        assert.strictEqual(r.code, 0, r.err);
+        for (const stack of ["dev", "staging", "prod"]) {
+            const v = readStackConfig(stack, dir).values;
+            assert.strictEqual(v["platform:domain"], "example.org");
+            assert.strictEqual(v["platform:appPort"], "8000");
+            assert.strictEqual(v["platform:healthPath"], "/up");
+            assert.deepStrictEqual(JSON.parse(v["platform:migrationCommand"]), ["./manage.py", "migrate", "--noinput"]);
+            assert.deepStrictEqual(JSON.parse(v["platform:processes"]).celery.command, ["celery", "-A", "proj", "worker"]);
+            assert.strictEqual(v["platform:githubOwner"], "example");
+            assert.match(fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8"), /^# Test fixture/, "the file's comments stay");
+            assert.match(r.out, new RegExp(`pulumi config set --secret --path 'appSecrets\\.DJANGO_SECRET_KEY' <value> --stack ${stack}`));
+            assert.match(r.out, new RegExp(`pulumi config set --secret tailscaleApiKey <tskey-api-\\.\\.\\.> --stack ${stack}`));
+        }
+        assert.strictEqual(readStackConfig("prod", dir).values["platform:serverCount"], "3");
+        assert.strictEqual(readStackConfig("staging", dir).values["platform:vpcIpRange"], readStackConfig("staging", FIXTURES.sample).values["platform:vpcIpRange"]);
+    });
+
+    it("is idempotent: the same answers again change nothing", async () => {
+        const dir = copyOfFixtures();
+        const args = ["--yes", "--work-dir", dir, "--domain", "example.org", "--port", "8000", "--servers", "prod=3"];
+        assert.strictEqual((await run(args)).code, 0);
+        const first = read(dir);
+        const again = await run(args);
+        assert.strictEqual(again.code, 0);
+        assert.match(again.out, /stack files already up to date/);
+        assert.deepStrictEqual(read(dir), first);
+    });
+
+    it("asks each question with the current value as default when not given --yes", async () => {
+        const dir = copyOfFixtures();
+        const before = readStackConfig("prod", dir).values;
+        // domain, frontend host, image, tag, registry user, port, health path: the rest keep their defaults.
+        const r = await run(["--work-dir", dir], "example.net\n\n\n\n-\n9000\n/status\n");
+        assert.strictEqual(r.code, 0, r.err);
+        assert.match(r.out, new RegExp(`DNS zone \\(a DigitalOcean domain\\) \\[${before["platform:domain"].replace(/\./g, "\\.")}\\]: `));
+        const v = readStackConfig("prod", dir).values;
+        assert.deepStrictEqual([v["platform:domain"], v["platform:appPort"], v["platform:healthPath"], v["platform:ghcrUsername"]], ["example.net", "9000", "/status", ""]);
+        assert.strictEqual(v["platform:imageRepository"], before["platform:imageRepository"]);
+        assert.strictEqual(v["platform:migrationCommand"], before["platform:migrationCommand"]);
+    });
+
+    it("writes nothing when the result would not pass the config check, and says which key and why", async () => {
+        const dir = copyOfFixtures();
+        const before = read(dir);
+        for (const [args, expect] of [
+            [["--domain", "localhost"], /^error: platform:domain: "localhost" is not valid; expected a domain name/],
+            [["--port", "80"], /^error: platform:appPort: 80 is not valid; expected a port other than 80/],
+            [["--servers", "staging=1"], /^error: platform:serverCount: staging has 1 and prod \d+; expected the same edge kind/],
+            [["--secrets", "DATABASE_URL"], /^error: platform:appSecretNames: "DATABASE_URL" is not valid/],
+            [["--github", "nope"], /^error: --github nope: expected <owner>\/<repository>/],
+            [["--servers", "qa=2"], /^error: --servers qa=2: expected <stack>=<value>/],
+        ] as [string[], RegExp][]) {
+            const r = await run(["--yes", "--work-dir", dir, ...args]);
+            assert.strictEqual(r.code, 2, args.join(" "));
+            assert.match(r.err, expect);
+            assert.strictEqual(r.err.trim().split("\n").length, 1);
+        }
+        assert.deepStrictEqual(read(dir), before);
+    });
+
+    it("creates missing stack files from scratch", async () => {
+        const dir = tmpdir("init-empty-");
+        const r = await run(["--yes", "--work-dir", dir, "--domain", "example.org", "--image", "ghcr.io/example/api", "--tag", "0.1.0", "--github", "example/platform",
+            "--reviewers", "alice", "--ssh-key", "123", "--alert-email", "ops@example.org"]);
+        assert.strictEqual(r.code, 0, r.err);
+        assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]);
+        assert.strictEqual(readStackConfig("dev", dir).values["platform:frontendHost"], "dev");
+    });
+
+    it("splits commands as a shell would for plain words and quotes", () => {
+        assert.deepStrictEqual(splitCommand(`bin/mailer --queue "mail out" 'a b'`), ["bin/mailer", "--queue", "mail out", "a b"]);
+        assert.deepStrictEqual(splitCommand(""), []);
+    });
+});

@@ -1,0 +1,62 @@
+/**
+ * `npm run logs -- --stack <name> [--server web-N] [--process app|<worker>|proxy] [-f] [--since 10m] [--lines N]`
+ *
+ * A process's container logs from every server of the stack (or one), each line prefixed
+ * with its server when there are several; `-f` follows them all at once (Kamal's
+ * `app logs -f`). Runs `ssh deploy@<server> docker logs` over the tailnet.
+ */
+import * as path from "path";
+import { shellJoin } from "../infra/shell";
+import { containerOf, parseCommon, RemoteError, serversOf, streamRemote } from "./lib/remote";
+
+export const HELP = `Usage: npm run logs -- --stack <name> [--server web-N] [--process <name>] [-f] [--since <time>] [--lines <n>]
+
+Prints the logs of one process's container (default: app; a worker's name from processes;
+or proxy) on every server of the stack, or on --server only.
+
+  -f, --follow       keep streaming new lines (Ctrl-C stops)
+  --since <time>     only lines since 10m, 2h, 1d or an RFC 3339 time
+  --lines <n>        the last n lines of each server (default 200 without --since)
+  --work-dir <dir>   where the stack files live (default: this repository)
+
+Exit codes: 0 ok, 1 a server failed, 2 usage error.`;
+
+type Io = { out: (s: string) => void; err: (s: string) => void };
+
+/** The remote command printing a process's logs. Pure. */
+export function logsCommand(process: string, o: { follow: boolean; since?: string; lines?: number }): string {
+    const args = ["docker", "logs", "--timestamps"];
+    if (o.follow) args.push("--follow");
+    if (o.since) args.push("--since", o.since);
+    if (o.lines !== undefined || !o.since) args.push("--tail", String(o.lines ?? 200));
+    // The container is found by its label on the server: the deploy names them by release.
+    return `c=${containerOf(process)}; [ -n "$c" ] || { echo ${shellJoin([`no running ${process} container on this server`])} >&2; exit 3; }; ${shellJoin(args)} "$c"`;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+    try {
+        const a = parseCommon(argv.map((x) => (x === "-f" ? "--follow" : x)), ["--stack", "--server", "--process", "--since", "--lines", "--work-dir"], ["--follow"]);
+        if (a.help) { io.out(`${HELP}\n`); return 0; }
+        if (!a.values.stack) throw new RemoteError("--stack is required");
+        const since = a.values.since;
+        if (since !== undefined && !/^(\d+[smhd]|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)$/.test(since)) throw new RemoteError(`--since ${since}: expected a duration such as 10m, 2h, 1d or an RFC 3339 time`);
+        const lines = a.values.lines === undefined ? undefined : Number(a.values.lines);
+        if (lines !== undefined && (!Number.isInteger(lines) || lines < 0)) throw new RemoteError(`--lines ${a.values.lines}: expected a whole number`);
+        const proc = a.values.process ?? "app";
+        if (!/^[a-z][a-z0-9-]{0,30}$/.test(proc)) throw new RemoteError(`--process ${proc}: expected app, proxy or a process name from the stack's processes`);
+        const dir = path.resolve(a.values["work-dir"] ?? path.join(__dirname, ".."));
+        const hosts = serversOf(a.values.stack, dir, a.values.server);
+        const cmd = logsCommand(proc, { follow: a.flags.has("follow"), since, lines });
+        const codes = await Promise.all(hosts.map((h) => streamRemote(h, cmd, io.out, hosts.length > 1)));
+        return codes.every((c) => c === 0) ? 0 : 1;
+    } catch (e) {
+        if (!(e instanceof RemoteError) && (e as Error).name !== "ConfigError") throw e;
+        io.err(`error: ${(e as Error).message}\n`);
+        return 2;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) })
+        .then((c) => { process.exitCode = c; }, (e: Error) => { process.stderr.write(`error: ${e.message.split("\n")[0]}\n`); process.exitCode = 2; });
+}
