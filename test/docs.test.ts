@@ -54,10 +54,16 @@ describe("docs", () => {
         }
         // One Spaces endpoint form everywhere: https://<region>.digitaloceanspaces.com.
         for (const m of read("README.md").matchAll(/endpoint=([^&'`\s]+)/g)) assert.match(m[1], /^https:\/\/([a-z0-9]+|<region>)\.digitaloceanspaces\.com$/, m[0]);
-        // The ACL in the README owns the tags of every stack the repository defines, and tag:ci.
-        const acl = JSON.parse(/```json\n([\s\S]*?)```/.exec(readme)![1]) as { tagOwners: Record<string, string[]> };
+        // The ACL in the README owns the tags of every stack the repository defines, and each
+        // deployed stack's CI tag, which reaches that stack's servers only.
+        const acl = JSON.parse(/```json\n([\s\S]*?)```/.exec(readme)![1]) as { tagOwners: Record<string, string[]>; ssh: { src: string[]; dst: string[] }[] };
         for (const stack of ["dev", "staging", "prod"]) assert.ok(acl.tagOwners[`tag:${stack}`], `tag:${stack}`);
-        assert.ok(acl.tagOwners["tag:ci"] && acl.tagOwners["tag:server"]);
+        assert.ok(acl.tagOwners["tag:server"]);
+        for (const stack of ["staging", "prod"]) {
+            assert.ok(acl.tagOwners[`tag:ci-${stack}`], `tag:ci-${stack}`);
+            const reach = acl.ssh.filter((r) => r.src.includes(`tag:ci-${stack}`)).flatMap((r) => r.dst);
+            assert.deepStrictEqual(reach, [`tag:${stack}`], `tag:ci-${stack} reaches only ${stack}'s servers`);
+        }
     });
 
     it("the rebuild runbook names resources the program really registers", () => {
