@@ -252,7 +252,7 @@ describe("workflows", () => {
             const res = runStep(w, w.jobs.deploy, step, { pulumi: pulumi(JSON.stringify({ release: { tag: "1.5.0", digest } })) }, { STACK: "staging" });
             assert.strictEqual(res.status, 0, res.out);
             assert.deepStrictEqual(fs.readFileSync(log, "utf8").trim().split("\n"), [
-                "config set --stack staging platform:imageTag 1.5.0", `config set --stack staging platform:imageDigest ${digest}`]);
+                "config set --stack staging platform:imageTag 1.5.0", `config set --stack staging platform:imageDigest ${digest}`, `config set --stack staging platform:imagePin 1.5.0@${digest}`]);
             fs.rmSync(log);
             assert.strictEqual(runStep(w, w.jobs.deploy, step, { pulumi: pulumi("{}") }, { STACK: "staging" }).status, 0);
             assert.ok(!fs.existsSync(log), "a first deploy keeps the committed imageTag");
