@@ -1,24 +1,24 @@
 import * as assert from "assert";
 import { policyEntries, protectionRules } from "../infra/github";
-import { named, ofType, record, T } from "./helpers";
+import { fixtureValue, named, ofType, record, T } from "./helpers";
 
 describe("github environments", () => {
     it("prod: required reviewers, no self-review, no admin bypass, a wait timer, main and release tags only", async () => {
         const rec = await record("prod");
         const env = named(rec, T.environment, "prod-environment");
         assert.strictEqual(env.inputs.environment, "prod");
-        assert.strictEqual(env.inputs.repository, "shop-platform");
+        assert.strictEqual(env.inputs.repository, fixtureValue("prod", "githubRepository"));
         const reviewers = env.inputs.reviewers as { users: number[]; teams: number[] }[];
-        assert.strictEqual(reviewers[0].users.length, 2);
+        assert.strictEqual(reviewers[0].users.length, (fixtureValue("prod", "githubReviewers") as string[]).length);
         assert.ok(reviewers[0].users.every((id) => Number.isInteger(id) && id > 0), "usernames are resolved to numeric ids");
         assert.strictEqual(env.inputs.preventSelfReview, true);
         assert.strictEqual(env.inputs.canAdminsBypass, false);
-        assert.strictEqual(env.inputs.waitTimer, 5);
+        assert.strictEqual(env.inputs.waitTimer, Number(fixtureValue("prod", "githubWaitTimerMinutes")));
         assert.deepStrictEqual(env.inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true });
         const policies = ofType(rec, T.envPolicy).map((p) => p.inputs.branchPattern ?? `tag:${String(p.inputs.tagPattern)}`);
         assert.deepStrictEqual(policies, ["main", "tag:v*"]);
         assert.strictEqual(env.opts.provider, "github");
-        assert.strictEqual(named(rec, "pulumi:providers:github", "github").inputs.owner, "acme-shop");
+        assert.strictEqual(named(rec, "pulumi:providers:github", "github").inputs.owner, fixtureValue("prod", "githubOwner"));
     });
 
     it("prod in workflow approval mode: no required reviewers, self-review rule or wait timer (private repositories below Enterprise refuse them), still main and release tags only", async () => {
@@ -54,7 +54,7 @@ describe("github environments", () => {
         it(`${stack}: DATABASE_URL and app secrets are environment secrets; plain settings are variables`, async () => {
             const rec = await record(stack);
             const secrets = ofType(rec, T.envSecret);
-            assert.deepStrictEqual(secrets.map((s) => s.inputs.secretName), ["DATABASE_URL", "SESSION_SECRET", "STRIPE_API_KEY"]);
+            assert.deepStrictEqual(secrets.map((s) => s.inputs.secretName), ["DATABASE_URL", ...(fixtureValue(stack, "appSecretNames") as string[])]);
             for (const s of secrets) {
                 assert.strictEqual(s.inputs.environment, stack);
                 assert.ok(s.secretInputs.includes("value"), `${String(s.inputs.secretName)} stays secret`);
