@@ -8,8 +8,9 @@
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
+import { runCli } from "./lib/cli";
 import { shellJoin } from "../infra/shell";
-import { containerOf, explainSsh, parseCommon, RemoteError, serversOf, sshArgv } from "./lib/remote";
+import { containerOf, explainSsh, parseCommon, remoteToolError, RemoteError, serversOf, sshArgv } from "./lib/remote";
 
 export const HELP = `Usage: npm run exec -- --stack <name> [--server web-N] [--process <name>] [-i] -- <command> [args...]
 
@@ -45,13 +46,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         if (!tty) io.err(r.stderr ?? "");
         return r.status ?? 1;
     } catch (e) {
-        if (!(e instanceof RemoteError) && (e as Error).name !== "ConfigError") throw e;
-        io.err(`error: ${(e as Error).message}\n`);
-        return 2;
+        return remoteToolError(e, io.err);
     }
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) })
-        .then((c) => { process.exitCode = c; }, (e: Error) => { process.stderr.write(`error: ${e.message.split("\n")[0]}\n`); process.exitCode = 2; });
-}
+if (require.main === module) runCli(main);

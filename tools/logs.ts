@@ -6,8 +6,9 @@
  * `app logs -f`). Runs `ssh deploy@<server> docker logs` over the tailnet.
  */
 import * as path from "path";
+import { runCli } from "./lib/cli";
 import { shellJoin } from "../infra/shell";
-import { containerOf, parseCommon, RemoteError, serversOf, streamRemote } from "./lib/remote";
+import { containerOf, parseCommon, remoteToolError, RemoteError, serversOf, streamRemote } from "./lib/remote";
 
 export const HELP = `Usage: npm run logs -- --stack <name> [--server web-N] [--process <name>] [-f] [--since <time>] [--lines <n>]
 
@@ -50,13 +51,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const codes = await Promise.all(hosts.map((h) => streamRemote(h, cmd, io.out, hosts.length > 1)));
         return codes.every((c) => c === 0) ? 0 : 1;
     } catch (e) {
-        if (!(e instanceof RemoteError) && (e as Error).name !== "ConfigError") throw e;
-        io.err(`error: ${(e as Error).message}\n`);
-        return 2;
+        return remoteToolError(e, io.err);
     }
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) })
-        .then((c) => { process.exitCode = c; }, (e: Error) => { process.stderr.write(`error: ${e.message.split("\n")[0]}\n`); process.exitCode = 2; });
-}
+if (require.main === module) runCli(main);

@@ -6,7 +6,8 @@
  * tailnet with `ssh deploy@<server> docker ps` (Kamal's `app details`).
  */
 import * as path from "path";
-import { ContainerStatus, parseCommon, parsePs, PS_COMMAND, RemoteError, runRemote, serversOf } from "./lib/remote";
+import { runCli } from "./lib/cli";
+import { ContainerStatus, parseCommon, parsePs, PS_COMMAND, remoteToolError, RemoteError, runRemote, serversOf } from "./lib/remote";
 
 export const HELP = `Usage: npm run status -- --stack <name> [--server web-N] [--json] [--work-dir <dir>]
 
@@ -49,13 +50,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         }
         return problems.length === 0 ? 0 : 1;
     } catch (e) {
-        if (!(e instanceof RemoteError) && (e as Error).name !== "ConfigError") throw e;
-        io.err(`error: ${(e as Error).message}\n`);
-        return 2;
+        return remoteToolError(e, io.err);
     }
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) })
-        .then((c) => { process.exitCode = c; }, (e: Error) => { process.stderr.write(`error: ${e.message.split("\n")[0]}\n`); process.exitCode = 2; });
-}
+if (require.main === module) runCli(main);

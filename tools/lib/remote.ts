@@ -16,6 +16,13 @@ export const DEPLOY_USER = "deploy";
 
 export class RemoteError extends Error {}
 
+/** A day-two tool's user mistake (bad flag, unknown server, bad config) as one line, exit 2; anything else is a bug and is rethrown. */
+export function remoteToolError(e: unknown, err: (s: string) => void): number {
+    if (!(e instanceof RemoteError) && (e as Error).name !== "ConfigError") throw e;
+    err(`error: ${(e as Error).message}\n`);
+    return 2;
+}
+
 /** The tailnet hostnames of a stack's servers, or the one `--server` names (web-2 or prod-web-2). */
 export function serversOf(stack: string, dir: string, server?: string): string[] {
     if (!committedStacks(dir).includes(stack)) throw new RemoteError(`unknown stack ${JSON.stringify(stack)}: no Pulumi.${stack}.yaml in ${dir} (stacks: ${committedStacks(dir).join(", ")})`);
