@@ -115,8 +115,10 @@ export const RESTORE_POINT_MARK = "platform.restore-point=";
 /** The restore point in a migration's output, as an ISO time in UTC; undefined if absent. */
 export function parseRestorePoint(stdout: string): string | undefined {
     const line = stdout.split("\n").map((l) => l.trim()).filter((l) => l.startsWith(RESTORE_POINT_MARK)).pop();
-    if (!line) return undefined;
-    const t = Date.parse(line.slice(RESTORE_POINT_MARK.length));
+    const text = line?.slice(RESTORE_POINT_MARK.length) ?? "";
+    // ISO 8601 with a zone only: Date.parse would also guess at other forms.
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(text)) return undefined;
+    const t = Date.parse(text);
     return Number.isNaN(t) ? undefined : new Date(t).toISOString();
 }
 
