@@ -73,5 +73,6 @@ describe("database restore (second cluster)", () => {
     it("reads an empty mapping as no restore", () => {
         assert.strictEqual(parseDatabaseRestore({}, "platform-prod-pg"), undefined);
         assert.deepStrictEqual(parseDatabaseRestore(RESTORE, "platform-prod-pg"), { ...RESTORE, retireSource: false });
+        assert.strictEqual(parseDatabaseRestore({ ...RESTORE, retireSource: "true" }, "platform-prod-pg")!.retireSource, true, "as --path stores it");
     });
 });

@@ -226,9 +226,10 @@ export function parseDatabaseRestore(raw: Record<string, unknown>, stackClusterN
     if (clusterName === sourceCluster || clusterName === stackClusterName) {
         fail(`${key}.clusterName`, clusterName, "expected a new name: DigitalOcean restores only into a new cluster");
     }
+    // `pulumi config set --path 'databaseRestore.retireSource' true` may store the string "true".
     const retire = raw.retireSource ?? false;
-    if (typeof retire !== "boolean") fail(`${key}.retireSource`, retire, "expected true or false");
-    return { sourceCluster, time, clusterName, retireSource: retire as boolean };
+    if (![true, false, "true", "false"].includes(retire as boolean | string)) fail(`${key}.retireSource`, retire, "expected true or false");
+    return { sourceCluster, time, clusterName, retireSource: retire === true || retire === "true" };
 }
 
 const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
