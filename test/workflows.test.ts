@@ -22,7 +22,7 @@ const TAILSCALE = /^tailscale\/github-action@/;
 
 describe("workflows", () => {
     it("has the pull request, merge, on-demand, rollback and reusable deploy workflows", () => {
-        assert.deepStrictEqual(FILES, ["_deploy.yml", "deploy-on-demand.yml", "deploy.yml", "pull-request.yml", "rollback.yml"]);
+        assert.deepStrictEqual(FILES, ["_deploy.yml", "deploy-on-demand.yml", "deploy.yml", "drift.yml", "pull-request.yml", "rollback.yml"]);
     });
 
     for (const file of FILES) {
@@ -146,7 +146,7 @@ describe("workflows", () => {
     });
 
     it("joins the tailnet (ephemeral by default, tagged) only in jobs that reach servers", () => {
-        const reaching = new Set(["_deploy.yml:deploy", "pull-request.yml:preview"]);
+        const reaching = new Set(["_deploy.yml:deploy", "pull-request.yml:preview", "drift.yml:drift"]);
         for (const file of FILES) {
             for (const [name, job] of Object.entries(wf(file).jobs)) {
                 const ts = (job.steps ?? []).find((s) => s.uses && TAILSCALE.test(s.uses));
@@ -157,7 +157,7 @@ describe("workflows", () => {
     });
 
     it("chooses the state backend by repository variable and caches npm and Pulumi plugins wherever Pulumi runs", () => {
-        for (const [file, job] of [["_deploy.yml", "deploy"], ["pull-request.yml", "preview"]] as const) {
+        for (const [file, job] of [["_deploy.yml", "deploy"], ["pull-request.yml", "preview"], ["drift.yml", "drift"]] as const) {
             const j = wf(file).jobs[job];
             assert.strictEqual(j.env!.PULUMI_BACKEND_URL, "${{ vars.PULUMI_BACKEND_URL }}");
             assert.strictEqual(j.env!.AWS_ACCESS_KEY_ID, "${{ secrets.SPACES_ACCESS_KEY_ID }}");
