@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
+import { main as releases } from "../tools/releases";
 import { main as restore } from "../tools/restore";
 import { checkWindow, destructiveDataChanges, parseRestoreTime, releaseRestorePoint, restoredClusterName } from "../tools/lib/restore";
 import { parseRestorePoint, releasesFromHistory } from "../tools/lib/releases";
@@ -150,6 +151,25 @@ describe("npm run restore (fake pulumi CLI)", function () {
         assert.strictEqual(r.code, 1, r.out + r.err);
         assert.match(r.out, /failed: update failed \(platform:databaseRestore stays set/);
         assert.strictEqual(stackConfig(l)["platform:databaseRestore"].clusterName, "shop-pg-r20261121t0830");
+    });
+
+    it("releases shows each release's restore point: the database clock's when recorded, else the update's start", async () => {
+        const l = lab();
+        const saved = { PATH: process.env.PATH, FAKE_PULUMI_STATE: process.env.FAKE_PULUMI_STATE };
+        process.env.PATH = `${FAKE_BIN}:${saved.PATH}`;
+        process.env.FAKE_PULUMI_STATE = l.state;
+        let out = "";
+        try {
+            assert.strictEqual(await releases(["--stack", "prod", "--work-dir", l.dir], { out: (x) => { out += x; }, err: (x) => { out += x; } }), 0, out);
+            const lines = out.trim().split("\n");
+            assert.match(lines[0], /^\* .* 2\.1\.0 .* restore point db 2026-11-22T09:01:30\.250Z /);
+            assert.match(lines[1], /^ {2}.* 2\.0\.0 .* restore point ~ {2}2026-11-20T14:00:00\.000Z /);
+            out = "";
+            await releases(["--stack", "prod", "--json", "--work-dir", l.dir], { out: (x) => { out += x; }, err: () => undefined });
+            assert.deepStrictEqual(JSON.parse(out).releases.map((r: { restorePoint: { source: string } }) => r.restorePoint.source), ["database-clock", "update-start", "update-start"]);
+        } finally {
+            Object.assign(process.env, saved);
+        }
     });
 
     const usage: [string, string[], RegExp][] = [
