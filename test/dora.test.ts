@@ -28,6 +28,14 @@ const HISTORY: HistoryEntry[] = JSON.parse(fs.readFileSync(path.join(__dirname, 
 const COMMITS: Record<string, string> = {
     c1: "2026-09-01T08:05:00Z", c2: "2026-09-02T10:06:00Z", c3: "2026-09-05T11:04:00Z", c5: "2026-09-09T22:04:00Z", c6: "2026-09-12T06:04:00Z",
 };
+/** Puts the environment back as it was: a key that was unset is deleted, not set to "undefined". */
+function restoreEnv(saved: Record<string, string | undefined>): void {
+    for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
+}
+
 const commitTime = (sha: string) => (COMMITS[sha] ? new Date(COMMITS[sha]) : undefined);
 
 describe("DORA metrics (pure, recorded history)", () => {
@@ -106,16 +114,17 @@ describe("npm run releases -- --dora (fake pulumi CLI, git for commit times)", f
     }
 
     async function run(l: { dir: string; state: string }, argv: string[]) {
-        const saved = { PATH: process.env.PATH, FAKE_PULUMI_STATE: process.env.FAKE_PULUMI_STATE };
+        const saved = { PATH: process.env.PATH, FAKE_PULUMI_STATE: process.env.FAKE_PULUMI_STATE, FAKE_PULUMI_LOG: process.env.FAKE_PULUMI_LOG };
         process.env.PATH = `${FAKE_BIN}:${saved.PATH}`;
         process.env.FAKE_PULUMI_STATE = l.state;
+        process.env.FAKE_PULUMI_LOG = path.join(l.dir, "argv.log");
         let out = "";
         let err = "";
         try {
             const code = await releases([...argv, "--work-dir", l.dir], { out: (s) => { out += s; }, err: (s) => { err += s; } });
             return { code, out, err };
         } finally {
-            Object.assign(process.env, saved);
+            restoreEnv(saved);
         }
     }
 

@@ -34,6 +34,14 @@ function entry(version: number, tag: string, digest: string, start: string) {
     };
 }
 
+/** Puts the environment back as it was: a key that was unset is deleted, not set to "undefined". */
+function restoreEnv(saved: Record<string, string | undefined>): void {
+    for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
+}
+
 interface Lab { dir: string; state: string; log: string }
 
 function lab(t: { changes?: unknown[]; fail?: string; yaml?: Record<string, unknown> } = {}): Lab {
@@ -68,7 +76,7 @@ async function run(l: Lab, argv: string[]) {
         const code = await restore([...argv, "--work-dir", l.dir], { out: (s) => { out += s; }, err: (s) => { err += s; } }, () => NOW);
         return { code, out, err };
     } finally {
-        Object.assign(process.env, saved);
+        restoreEnv(saved);
     }
 }
 
@@ -155,9 +163,10 @@ describe("npm run restore (fake pulumi CLI)", function () {
 
     it("releases shows each release's restore point: the database clock's when recorded, else the update's start", async () => {
         const l = lab();
-        const saved = { PATH: process.env.PATH, FAKE_PULUMI_STATE: process.env.FAKE_PULUMI_STATE };
+        const saved = { PATH: process.env.PATH, FAKE_PULUMI_STATE: process.env.FAKE_PULUMI_STATE, FAKE_PULUMI_LOG: process.env.FAKE_PULUMI_LOG };
         process.env.PATH = `${FAKE_BIN}:${saved.PATH}`;
         process.env.FAKE_PULUMI_STATE = l.state;
+        process.env.FAKE_PULUMI_LOG = l.log;
         let out = "";
         try {
             assert.strictEqual(await releases(["--stack", "prod", "--work-dir", l.dir], { out: (x) => { out += x; }, err: (x) => { out += x; } }), 0, out);
@@ -168,7 +177,7 @@ describe("npm run restore (fake pulumi CLI)", function () {
             await releases(["--stack", "prod", "--json", "--work-dir", l.dir], { out: (x) => { out += x; }, err: () => undefined });
             assert.deepStrictEqual(JSON.parse(out).releases.map((r: { restorePoint: { source: string } }) => r.restorePoint.source), ["database-clock", "update-start", "update-start"]);
         } finally {
-            Object.assign(process.env, saved);
+            restoreEnv(saved);
         }
     });
 
