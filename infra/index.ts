@@ -9,6 +9,7 @@ import * as tailscale from "@pulumi/tailscale";
 import { App, plainEnv } from "./app";
 import { loadConfig } from "./config";
 import { Database } from "./database";
+import { RestoredDatabase } from "./database/restore";
 import { Dns } from "./dns";
 import { Edge } from "./edge";
 import { Firewall } from "./firewall";
@@ -62,12 +63,24 @@ new Firewall(name, {
     loadBalancerUid: edge.loadBalancer?.id,
 });
 
-const database = new Database(name, {
+const restore = cfg.database.restore;
+// The source cluster stays declared (and protected) through a restore, until the team sets
+// databaseRestore.retireSource on purpose.
+const sourceDatabase = restore?.retireSource ? undefined : new Database(name, {
     clusterName: cfg.database.clusterName, region: cfg.region, vpcId: network.vpcId, version: cfg.database.version, size: cfg.database.size,
     nodeCount: cfg.database.nodeCount, dbName: cfg.database.name, dbUser: cfg.database.user, poolSize: cfg.database.poolSize,
     poolMode: cfg.database.poolMode, maintenance: { day: cfg.database.maintenanceDay, hour: cfg.database.maintenanceHour },
     tags: [stackTag], serverTag, protect: cfg.protectData,
 });
+const restoredDatabase = restore ? new RestoredDatabase(name, {
+    clusterName: restore.clusterName, sourceClusterName: restore.sourceCluster, restoreTime: restore.time,
+    region: cfg.region, vpcId: network.vpcId, version: cfg.database.version, size: cfg.database.size, nodeCount: cfg.database.nodeCount,
+    dbName: cfg.database.name, dbUser: cfg.database.user, poolSize: cfg.database.poolSize, poolMode: cfg.database.poolMode,
+    maintenance: { day: cfg.database.maintenanceDay, hour: cfg.database.maintenanceHour },
+    tags: [cfg.stackTag], serverTag: cfg.serverTag, protect: cfg.protectData,
+}) : undefined;
+/** The cluster the app uses: the restored one once a restore is configured. */
+const database = (restoredDatabase ?? sourceDatabase)!;
 
 new Dns(name, {
     domain: cfg.dns.domain, ip: edge.ip, ttl: cfg.dns.ttl,
@@ -81,7 +94,8 @@ new Monitoring(name, {
     tags: [stackTag],
 });
 
-new Project(name, { prefix: cfg.prefix, stack: cfg.stack, resourceUrns: [...servers.dropletUrns, database.cluster.clusterUrn, edge.resourceUrn] });
+const clusterUrns = [sourceDatabase, restoredDatabase].flatMap((d) => (d ? [d.cluster.clusterUrn] : []));
+new Project(name, { prefix: cfg.prefix, stack: cfg.stack, resourceUrns: [...servers.dropletUrns, ...clusterUrns, edge.resourceUrn] });
 
 const env = plainEnv({
     environment: cfg.stack, apiUrl: cfg.urls.api, frontendUrl: cfg.urls.frontend, publicUrl: cfg.urls.public,

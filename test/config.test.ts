@@ -40,6 +40,7 @@ const GARBAGE: Record<Key, Case[]> = {
     dbPoolMode: [{ value: "lazy" }],
     dbMaintenanceDay: [{ value: "someday" }],
     dbMaintenanceHour: [{ value: "25:00" }, { value: "3am" }],
+    databaseRestore: [{ value: "[]" }, { value: JSON.stringify({ sourceCluster: "old-pg", time: "yesterday", clusterName: "new-pg" }) }, { value: JSON.stringify({ sourceCluster: "old-pg", time: "2026-11-20T14:03:11Z", clusterName: "old-pg" }) }],
     domain: [{ value: "localhost" }, { value: "exa mple.com" }, { value: "-bad.com" }, { value: "example.123" }, { unset: true }],
     frontendHost: [{ stack: "staging", value: "app", expect: /stack owns/ }, { value: "App" }, { value: "a..b" }, { stack: "prod", value: "staging", expect: /another stack's label/ }],
     apiHost: [{ stack: "staging", value: "api", expect: /stack owns/ }, { stack: "staging", value: "staging", expect: /different name from frontendHost/ }],

@@ -57,6 +57,7 @@ const CHANGES: Record<Key, Change> = {
     dbClusterName: { value: "fixture-restored-pg", refused: true },
     dbName: { value: "appdb", refused: true },
     dbUser: { value: "appuser", refused: true },
+    databaseRestore: { value: JSON.stringify({ sourceCluster: "platform-prod-pg", time: "2026-11-20T14:03:11Z", clusterName: "fixture-restored-pg" }), refused: false },
     dbPoolSize: { value: "25", refused: false },
     dbPoolMode: { value: "session", refused: false },
     dbMaintenanceDay: { value: "monday", refused: false },

@@ -19,6 +19,7 @@ function runStep(npm: { record: number; diff: Record<string, number> }, allow: b
     const stub = [
         "#!/usr/bin/env bash",
         'if [[ "$1" == ci ]]; then exit 0; fi',
+        'if [[ "$3" == cost-diff ]]; then echo "COST TABLE"; exit 0; fi',
         'stack="${6}"',
         `if [[ "$*" == *--record* ]]; then exit ${npm.record}; fi`,
         ...Object.entries(npm.diff).map(([s, c]) => `if [[ "$stack" == ${s} ]]; then echo "### $stack"; exit ${c}; fi`),
@@ -48,6 +49,10 @@ describe("workflow: the pull request's offline preview diff", () => {
 
     it("a usage or config error is never allowed by the label", () => {
         assert.strictEqual(runStep({ record: 0, diff: { staging: 0, prod: 2 } }, true).code, 2);
+    });
+
+    it("adds each stack's monthly cost before and after to the summary", () => {
+        assert.match(runStep({ record: 0, diff: { staging: 0, prod: 0 } }, false).summary, /COST TABLE/);
     });
 
     it("a base commit that cannot record a stack gives no diff for it, and says so", () => {

@@ -72,7 +72,7 @@ function tool(name: string, hint: string): string {
 
 describe("workflows", () => {
     it("has the pull request, merge, on-demand, rollback and reusable deploy workflows", () => {
-        assert.deepStrictEqual(FILES, ["_deploy.yml", "deploy-on-demand.yml", "deploy.yml", "pull-request.yml", "rollback.yml"]);
+        assert.deepStrictEqual(FILES, ["_deploy.yml", "deploy-on-demand.yml", "deploy.yml", "drift.yml", "pull-request.yml", "rollback.yml"]);
     });
 
     it("pass a current actionlint (only the documented `queue` gap is ignored)", () => {
@@ -176,13 +176,14 @@ describe("workflows", () => {
             for (const [name, job] of Object.entries(w.jobs)) assert.deepStrictEqual(job.permissions, { contents: "read" }, name);
         });
 
-        it("only the deploy job joins the tailnet, as a node tagged for its own stack, with the action's cache off", () => {
+        it("only the deploy and drift jobs join the tailnet, each as a node tagged for its own stack, with the action's cache off", () => {
             for (const file of FILES) {
                 for (const [name, job] of jobsOf(file)) {
                     const ts = (job.steps ?? []).find((s) => s.uses?.startsWith("tailscale/github-action@"));
-                    assert.strictEqual(!!ts, `${file}:${name}` === "_deploy.yml:deploy", `${file}:${name}`);
+                    const own = ({ "_deploy.yml:deploy": "tag:ci-${{ inputs.stack }}", "drift.yml:drift": "tag:ci-${{ matrix.stack }}" } as Record<string, string | undefined>)[`${file}:${name}`];
+                    assert.strictEqual(!!ts, !!own, `${file}:${name}`);
                     if (ts) {
-                        assert.strictEqual(ts.with!.tags, "tag:ci-${{ inputs.stack }}");
+                        assert.strictEqual(ts.with!.tags, own);
                         assert.strictEqual(ts.with!["use-cache"], "false");
                     }
                 }

@@ -61,6 +61,8 @@ export interface Settings {
     database: {
         clusterName: string; version: string; size: string; nodeCount: number; name: string; user: string;
         poolSize: number; poolMode: string; maintenanceDay: string; maintenanceHour: string;
+        /** A point-in-time restore into a second cluster, when `databaseRestore` is set. */
+        restore?: DatabaseRestore;
     };
     dns: { domain: string; frontendHost: string; apiHost: string; ttl: number; frontendFqdn: string; apiFqdn: string };
     urls: { public: string; api: string; frontend: string; health: string };
@@ -195,6 +197,47 @@ function filledKeys(raw: string): string[] | undefined {
     return Object.entries(parsed).filter(([, v]) => typeof v === "string" && v !== "").map(([k]) => k);
 }
 
+export interface DatabaseRestore {
+    /** The existing cluster whose backups are restored. */
+    sourceCluster: string;
+    /** The point in time, ISO 8601 in UTC. */
+    time: string;
+    /** The new cluster's name. */
+    clusterName: string;
+    /** Stop declaring the source cluster, so it can be removed on purpose (it is unprotected by hand first). */
+    retireSource: boolean;
+}
+
+const CLUSTER_NAME = /^[a-z0-9][a-z0-9-]{2,62}$/;
+const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+/**
+ * The `databaseRestore` mapping, validated: undefined when empty (no restore). The window
+ * check (DigitalOcean keeps 7 days) belongs to the restore tool, not here: the config stays
+ * in place, valid, long after the restore happened.
+ */
+export function parseDatabaseRestore(raw: Record<string, unknown>, stackClusterName: string): DatabaseRestore | undefined {
+    const key = q("databaseRestore");
+    if (Object.keys(raw).length === 0) return undefined;
+    const allowed = ["sourceCluster", "time", "clusterName", "retireSource"];
+    const extra = Object.keys(raw).find((k) => !allowed.includes(k));
+    if (extra) fail(key, extra, `expected only ${allowed.join(", ")}`);
+    const str = (k: string) => (typeof raw[k] === "string" ? raw[k] as string : fail(`${key}.${k}`, raw[k], "expected a string (npm run restore writes this mapping)"));
+    const sourceCluster = str("sourceCluster");
+    if (!CLUSTER_NAME.test(sourceCluster)) fail(`${key}.sourceCluster`, sourceCluster, "expected a cluster name: 3 to 63 lowercase letters, digits and dashes");
+    const time = str("time");
+    if (!UTC_TIME.test(time) || Number.isNaN(Date.parse(time))) fail(`${key}.time`, time, "expected a UTC time such as 2026-11-20T14:03:11Z");
+    const clusterName = str("clusterName");
+    if (!CLUSTER_NAME.test(clusterName)) fail(`${key}.clusterName`, clusterName, "expected a cluster name: 3 to 63 lowercase letters, digits and dashes");
+    if (clusterName === sourceCluster || clusterName === stackClusterName) {
+        fail(`${key}.clusterName`, clusterName, "expected a new name: DigitalOcean restores only into a new cluster");
+    }
+    // `pulumi config set --path 'databaseRestore.retireSource' true` may store the string "true".
+    const retire = raw.retireSource ?? false;
+    if (![true, false, "true", "false"].includes(retire as boolean | string)) fail(`${key}.retireSource`, retire, "expected true or false");
+    return { sourceCluster, time, clusterName, retireSource: retire === true || retire === "true" };
+}
+
 const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 const PG_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -308,6 +351,7 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
         poolMode: oneOf(q("dbPoolMode"), r.str("dbPoolMode"), ["transaction", "session", "statement"], "a PgBouncer pool mode"),
         maintenanceDay: oneOf(q("dbMaintenanceDay"), r.str("dbMaintenanceDay").toLowerCase(), WEEKDAYS, "a weekday"),
         maintenanceHour: /^([01]\d|2[0-3]):[0-5]\d$/.test(maintenanceHour) ? maintenanceHour : fail(q("dbMaintenanceHour"), maintenanceHour, "expected a UTC time HH:MM"),
+        restore: parseDatabaseRestore(r.object("databaseRestore"), clusterName),
     };
 
     const domain = r.nonEmpty("domain").toLowerCase();

@@ -77,6 +77,7 @@ export const KEYS = {
     dbPoolMode: { type: "string", default: "transaction", description: "PgBouncer pool mode: transaction, session or statement." },
     dbMaintenanceDay: { type: "string", default: "sunday", description: "Weekday of the database maintenance window." },
     dbMaintenanceHour: { type: "string", default: "03:00", description: "UTC start (HH:MM) of the database maintenance window." },
+    databaseRestore: { type: "object", default: {}, knob: "protection", description: "A point-in-time restore in progress, written by `npm run restore`: {sourceCluster, time (UTC ISO 8601), clusterName, retireSource}. The app moves to the new cluster; the source stays (protected) until retireSource is true." },
 
     // --- dns and edge
     domain: { type: "string", required: true, description: "Existing DigitalOcean domain (zone) shared by all stacks." },

@@ -217,6 +217,8 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
     switch (token) {
         case "docker:index/getRegistryImage:getRegistryImage":
             return { name: inputs.name, sha256Digest: fakeDigest(String(inputs.name)) };
+        case "digitalocean:index/getDatabaseUser:getDatabaseUser":
+            return { ...inputs, password: "mock-restored-user-password" };
         case "github:index/getUser:getUser":
             return { ...inputs, id: String(parseInt(fakeId("user", String(inputs.username)).slice(0, 6), 16)) };
         case "github:index/getTeam:getTeam":

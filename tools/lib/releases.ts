@@ -20,10 +20,15 @@ export interface Release {
     tag: string;
     /** Pinned digest, when the update recorded one (promotions and rollbacks always do). */
     digest?: string;
+    /** When the update finished: the release went live then. */
     time: string;
+    /** When the update started: before its migration ran (the approximate restore point). */
+    started: string;
     message: string;
     author?: string;
     version?: number;
+    /** The commit the update ran from (`git.head`, recorded by the CLI in a git checkout). */
+    commit?: string;
 }
 
 const iso = (t: Date | string | undefined) => (t instanceof Date ? t.toISOString() : String(t ?? ""));
@@ -41,9 +46,11 @@ export function releasesFromHistory(history: HistoryEntry[], project = "platform
                 tag,
                 digest: digest && isDigest(digest) ? digest : undefined,
                 time: iso(h.endTime ?? h.startTime),
+                started: iso(h.startTime),
                 message: h.message,
                 author: env["git.author"] ?? env["git.committer"] ?? env["ci.build.id"],
                 version: h.version || undefined,
+                commit: env["git.head"] || undefined,
             };
         });
 }
@@ -96,4 +103,32 @@ export function changesFromEvents(events: unknown[]): Change[] {
 /** Changes a rollback or promotion must not make. */
 export function outsideContainers(changes: Change[]): Change[] {
     return changes.filter((c) => !isContainerSide(c.type));
+}
+
+// The migration step's restore-point line is parsed where the program reads it too.
+export { parseRestorePoint, RESTORE_POINT_MARK } from "../../infra/database/restore";
+
+export interface RestorePoint {
+    time: string;
+    /**
+     * `database-clock`: recorded by the migration step from the database's clock right before
+     * it migrated. `update-start`: that release recorded none (older releases, or no
+     * migration), so the update's start is used: earlier than any change the update made,
+     * so restoring to it never includes that release's migration, but it is the Pulumi
+     * runner's clock, and writes between it and the migration are not included.
+     */
+    source: "database-clock" | "update-start";
+}
+
+/** The release record a stack exports (`release` output). */
+export interface ReleaseRecord { tag?: string; digest?: string; repository?: string; restorePoint?: string }
+
+/**
+ * Where to restore to get "the data as it was just before this release": the database-clock
+ * time when the release record carries one for this release, else the update's start.
+ */
+export function restorePointOf(release: Release, record?: ReleaseRecord): RestorePoint {
+    const recorded = record?.restorePoint && record.tag === release.tag && (!record.digest || !release.digest || record.digest === release.digest)
+        ? record.restorePoint : undefined;
+    return recorded ? { time: recorded, source: "database-clock" } : { time: release.started, source: "update-start" };
 }

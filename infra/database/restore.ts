@@ -1,0 +1,139 @@
+/**
+ * A second Postgres cluster restored from the stack's cluster at a point in time, which the
+ * app is switched to through a normal deploy. Kept apart from `Database` on purpose: the
+ * source cluster, its database, user and pool are untouched by a restore and stay protected
+ * until the team retires them (docs/runbooks.md, "Restore the database to a point in time").
+ *
+ * Provider facts this relies on:
+ * - `backupRestore { databaseName, backupCreatedAt }` on `DatabaseCluster` creates a NEW
+ *   cluster from an existing cluster's backups (node_modules/@pulumi/digitalocean/
+ *   databaseCluster.d.ts, "Create a new database cluster based on a backup of an existing
+ *   cluster"; types/input.d.ts DatabaseClusterBackupRestore: `databaseName` is the source
+ *   cluster's name, `backupCreatedAt` an ISO 8601 time, the latest backup when omitted).
+ * - The provider sends `backup_restore` only in the create request and never reads it back
+ *   (terraform-provider-digitalocean digitalocean/database/resource_database_cluster.go:
+ *   resourceDigitalOceanDatabaseClusterCreate, and the Read function sets no backup_restore),
+ *   so the restore happens once; leaving the config in place later restores nothing again.
+ * - DigitalOcean restores only into a new cluster: "Restoring creates a new copy of the
+ *   cluster's primary node" and backups "are retained for seven days"
+ *   (docs.digitalocean.com/products/databases/postgresql/how-to/restore-from-backups/,
+ *   last edited 28 May 2026). The restore tool enforces that window; the program does not,
+ *   because the config stays valid after the restore has happened.
+ */
+import * as digitalocean from "@pulumi/digitalocean";
+import * as pulumi from "@pulumi/pulumi";
+import { connectionString } from "./index";
+
+/**
+ * The line the migration step prints with the database's own clock just before migrating
+ * (`SELECT now()` on the primary), e.g. `platform.restore-point=2026-11-20T14:03:11.123456Z`.
+ * The release record carries it as `restorePoint`; `npm run releases` and `npm run restore`
+ * read it from there.
+ */
+export const RESTORE_POINT_MARK = "platform.restore-point=";
+
+/** The restore point in a migration's output, as an ISO time in UTC; undefined if absent. */
+export function parseRestorePoint(stdout: string): string | undefined {
+    const line = stdout.split("\n").map((l) => l.trim()).filter((l) => l.startsWith(RESTORE_POINT_MARK)).pop();
+    const text = line?.slice(RESTORE_POINT_MARK.length) ?? "";
+    // ISO 8601 with a zone only: Date.parse would also guess at other forms.
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(text)) return undefined;
+    const t = Date.parse(text);
+    return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
+/** Days of point-in-time recovery DigitalOcean keeps for managed Postgres (see above). */
+export const PITR_WINDOW_DAYS = 7;
+
+export interface RestoredDatabaseArgs {
+    /**
+     * Name of the new cluster. Must differ from the source's; the restore tool derives it
+     * from the source name and the restore time.
+     * @example "platform-prod-pg-r20261120t1403"
+     */
+    readonly clusterName: string;
+    /** Name of the existing cluster whose backups are restored. @example "platform-prod-pg" */
+    readonly sourceClusterName: string;
+    /** The point in time to restore to, ISO 8601 in UTC. @example "2026-11-20T14:03:11Z" */
+    readonly restoreTime: string;
+    readonly region: string;
+    readonly vpcId: pulumi.Input<string>;
+    /** Same major version as the source: a restore cannot change it. @example "17" */
+    readonly version: string;
+    readonly size: string;
+    /** Standbys are recreated by DigitalOcean from this count after the restore. @example 2 */
+    readonly nodeCount: number;
+    /** The app database and user, as they exist in the restored data. */
+    readonly dbName: string;
+    readonly dbUser: string;
+    readonly poolSize: number;
+    readonly poolMode: string;
+    readonly maintenance: { day: string; hour: string };
+    readonly tags: string[];
+    /** The app servers' tag: the only clients the restored cluster's firewall admits. */
+    readonly serverTag: string;
+    /** protect + retainOnDelete on the new cluster, as for the source. @default false (on in prod) */
+    readonly protect: boolean;
+}
+
+/** The pool on the restored cluster gets its own name, so it can never meet a pool the restore carried over. */
+export function restoredPoolName(dbName: string): string {
+    return `${dbName}-restored-pool`;
+}
+
+/**
+ * The restored cluster, a pool and a firewall on it. The app database and user are not
+ * created: they come back with the data. The user's password is read from the new cluster.
+ */
+export class RestoredDatabase extends pulumi.ComponentResource {
+    readonly cluster: digitalocean.DatabaseCluster;
+    readonly pool: digitalocean.DatabaseConnectionPool;
+    readonly privateHost: pulumi.Output<string>;
+    readonly port: pulumi.Output<number>;
+    /** Direct connection (migrations). Secret. */
+    readonly directUrl: pulumi.Output<string>;
+    /** Through the pool (app processes). Secret. */
+    readonly poolUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: RestoredDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:database:RestoredDatabase", name, {}, opts);
+        if (args.clusterName === args.sourceClusterName) {
+            throw new Error(`RestoredDatabase ${name}: clusterName must differ from the source cluster ${args.sourceClusterName} (DigitalOcean restores into a new cluster only)`);
+        }
+        this.cluster = new digitalocean.DatabaseCluster(`${name}-restored-cluster`, {
+            name: args.clusterName,
+            engine: "pg",
+            version: args.version,
+            size: args.size,
+            nodeCount: args.nodeCount,
+            region: args.region,
+            privateNetworkUuid: args.vpcId,
+            maintenanceWindows: [{ day: args.maintenance.day, hour: `${args.maintenance.hour}:00` }],
+            tags: args.tags,
+            backupRestore: { databaseName: args.sourceClusterName, backupCreatedAt: args.restoreTime },
+        }, { parent: this, protect: args.protect, retainOnDelete: args.protect, additionalSecretOutputs: ["password", "uri", "privateUri"] });
+
+        const user = digitalocean.getDatabaseUserOutput({ clusterId: this.cluster.id, name: args.dbUser }, { parent: this });
+        this.pool = new digitalocean.DatabaseConnectionPool(`${name}-restored-pool`, {
+            clusterId: this.cluster.id,
+            name: restoredPoolName(args.dbName),
+            mode: args.poolMode,
+            size: args.poolSize,
+            dbName: args.dbName,
+            user: args.dbUser,
+        }, { parent: this, additionalSecretOutputs: ["password", "uri", "privateUri"] });
+        new digitalocean.DatabaseFirewall(`${name}-restored-firewall`, {
+            clusterId: this.cluster.id,
+            rules: [{ type: "tag", value: args.serverTag }],
+        }, { parent: this });
+
+        this.privateHost = this.cluster.privateHost;
+        this.port = this.cluster.port;
+        const password = pulumi.secret(user.password);
+        this.directUrl = pulumi.secret(pulumi.all([password, this.cluster.privateHost, this.cluster.port])
+            .apply(([pw, host, port]) => connectionString({ user: args.dbUser, password: pw, host, port, database: args.dbName })));
+        this.poolUrl = pulumi.secret(pulumi.all([password, this.pool.privateHost, this.pool.port, this.pool.name])
+            .apply(([pw, host, port, pool]) => connectionString({ user: args.dbUser, password: pw, host, port, database: pool })));
+        this.registerOutputs({ privateHost: this.privateHost, port: this.port });
+    }
+}

@@ -1,0 +1,100 @@
+/** Notifications that say what changed: the pure formatter, and the CLI the workflows call. */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { main as notify } from "../tools/notify";
+import { approversFrom, formatDuration, Notice, plainNotice, releaseLine, shortDigest, slackEscape, slackNotice } from "../tools/lib/notify";
+
+const D = (c: string) => `sha256:${c.repeat(64).slice(0, 64)}`;
+const RUN = "https://github.com/example/app/actions/runs/42";
+
+describe("notifications (pure)", () => {
+    const deploy: Notice = {
+        action: "deploy", stack: "prod", result: "success",
+        to: [{ name: "app", tag: "1.4.2", digest: D("3f") }], from: [{ name: "app", tag: "1.4.1", digest: D("a1") }],
+        approvedBy: ["maria", "joao"], actor: "ana", durationSeconds: 252, runUrl: RUN,
+    };
+
+    it("a deploy names the release, what it replaced, approvers, who, how long, and links the run", () => {
+        assert.deepStrictEqual(slackNotice(deploy).text.split("\n"), [
+            `:white_check_mark: *deploy prod succeeded: 1.4.2 (3f3f3f3f3f3f)* — <${RUN}|run>`,
+            "> from: 1.4.1 (a1a1a1a1a1a1)",
+            "> approved by: maria, joao",
+            "> started by: ana",
+            "> took: 4m 12s",
+        ]);
+        assert.strictEqual(plainNotice(deploy), `deploy prod succeeded: 1.4.2 (3f3f3f3f3f3f) — from: 1.4.1 (a1a1a1a1a1a1) — approved by: maria, joao — started by: ana — took: 4m 12s — run: ${RUN}`);
+    });
+
+    it("a rollback says why, and says so when nobody gave a reason", () => {
+        const rb: Notice = { ...deploy, action: "rollback", result: "success", to: deploy.from!, from: deploy.to, reason: "health check failed: https://api.example.com/health returned 502" };
+        const lines = slackNotice(rb).text.split("\n");
+        assert.strictEqual(lines[0], `:white_check_mark: *rollback prod succeeded: 1.4.1 (a1a1a1a1a1a1)* — <${RUN}|run>`);
+        assert.strictEqual(lines[1], "> from: 1.4.2 (3f3f3f3f3f3f)");
+        assert.strictEqual(lines[2], "> why: health check failed: https://api.example.com/health returned 502");
+        assert.ok(noReason().includes("> why: no reason given"));
+        function noReason() { return slackNotice({ ...rb, reason: "  " }).text; }
+    });
+
+    it("a failure is loud; facts that are unknown are left out, not invented", () => {
+        const text = slackNotice({ action: "deploy", stack: "staging", result: "failure", to: [{ name: "app", tag: "2.0.0" }] }).text;
+        assert.strictEqual(text, ":x: *deploy staging FAILED: 2.0.0*");
+        assert.match(slackNotice({ ...deploy, approvedBy: [] }).text, /> approved by: no approval required/);
+        assert.match(slackNotice({ ...deploy, from: deploy.to }).text, /> from: the same release \(nothing changed in the image\)/);
+    });
+
+    it("one line per service when several run", () => {
+        assert.strictEqual(releaseLine([{ name: "app", tag: "1.0", digest: D("b") }, { name: "proxy", tag: "2.10-alpine", digest: D("c") }]),
+            "app 1.0 (bbbbbbbbbbbb), proxy 2.10-alpine (cccccccccccc)");
+    });
+
+    it("escapes Slack's control characters in every fact", () => {
+        const t = slackNotice({ ...deploy, action: "rollback", reason: "<!channel> & friends" }).text;
+        assert.ok(t.includes("&lt;!channel&gt; &amp; friends"));
+        assert.ok(!t.includes("<!channel>"));
+        assert.strictEqual(slackEscape("a<b>&"), "a&lt;b&gt;&amp;");
+    });
+
+    it("short digests, durations and approvers from GitHub's approvals API", () => {
+        assert.strictEqual(shortDigest(D("3f")), "3f3f3f3f3f3f");
+        assert.strictEqual(shortDigest("sha256:abc"), undefined);
+        assert.deepStrictEqual([formatDuration(59), formatDuration(60), formatDuration(3725), formatDuration(-1)], ["59s", "1m 0s", "1h 2m", undefined]);
+        const approvals = [
+            { state: "approved", user: { login: "maria" }, environments: [{ name: "prod" }] },
+            { state: "rejected", user: { login: "eve" }, environments: [{ name: "prod" }] },
+            { state: "approved", user: { login: "joao" }, environments: [{ name: "staging" }] },
+            { state: "approved", user: { login: "maria" }, environments: [{ name: "prod" }] },
+        ];
+        assert.deepStrictEqual(approversFrom(approvals, "prod"), ["maria"]);
+        assert.deepStrictEqual(approversFrom({ message: "Not Found" }, "prod"), []);
+    });
+});
+
+describe("npm run notify", () => {
+    async function run(argv: string[]) {
+        let out = "";
+        let err = "";
+        const code = await notify(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } }, () => 1_000_000_000_000);
+        return { code, out, err };
+    }
+
+    it("prints the Slack payload from the workflow's facts", async () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "notify-")), "approvals.json");
+        fs.writeFileSync(file, JSON.stringify([{ state: "approved", user: { login: "maria" }, environments: [{ name: "prod" }] }]));
+        const r = await run(["--action", "rollback", "--stack", "prod", "--result", "success", "--tag", "1.4.1", "--digest", D("a1"),
+            "--from-tag", "1.4.2", "--from-digest", D("3f"), "--approvals", file, "--actor", "ana", "--started-at", String(1_000_000_000 - 90),
+            "--run-url", RUN, "--reason", "health check failed"]);
+        assert.strictEqual(r.code, 0, r.err);
+        assert.strictEqual(JSON.parse(r.out).text, [
+            `:white_check_mark: *rollback prod succeeded: 1.4.1 (a1a1a1a1a1a1)* — <${RUN}|run>`,
+            "> from: 1.4.2 (3f3f3f3f3f3f)", "> why: health check failed", "> approved by: maria", "> started by: ana", "> took: 1m 30s",
+        ].join("\n"));
+    });
+
+    it("refuses a bad action in one line, exit 2", async () => {
+        const r = await run(["--action", "party", "--stack", "prod", "--result", "success"]);
+        assert.strictEqual(r.code, 2);
+        assert.strictEqual(r.err, "error: --action must be one of deploy, rollback, promote, restore\n");
+    });
+});

@@ -1,0 +1,53 @@
+/**
+ * `npm run notify -- --action <deploy|rollback|promote|restore> --stack <name> --result <status> --tag <t> --digest <d> [...]`
+ *
+ * Prints the Slack payload (or a plain line) for a deploy-style run, from facts the workflow
+ * has: the release record after the run and before it, the run's approvals JSON, who started
+ * it, when it started, its link, and a rollback's reason. Formatting lives in lib/notify.ts.
+ * Exit codes: 0 printed, 2 usage error.
+ */
+import * as fs from "fs";
+import { Io, parseFlags, runCli } from "./lib/cli";
+import { approversFrom, Notice, plainNotice, slackNotice } from "./lib/notify";
+
+const HELP = `Usage: npm run notify -- --action <deploy|rollback|promote|restore> --stack <name> --result <success|failure|cancelled>
+         --tag <tag> [--digest <sha256:...>] [--from-tag <tag> --from-digest <sha256:...>]
+         [--approvals <file>] [--actor <login>] [--started-at <unix seconds>] [--run-url <url>] [--reason <text>] [--format slack|text]
+
+Prints a notification naming the release (tag and short digest), what it replaced, who
+approved (from the run's approvals JSON: gh api repos/OWNER/REPO/actions/runs/ID/approvals),
+who started it, how long it took and the run's link; a rollback says why.`;
+
+const ACTIONS = ["deploy", "rollback", "promote", "restore"];
+
+export async function main(argv: string[], io: Io, now: () => number = () => Date.now()): Promise<number> {
+    try {
+        const a = parseFlags(argv, ["--action", "--stack", "--result", "--tag", "--digest", "--from-tag", "--from-digest", "--approvals", "--actor", "--started-at", "--run-url", "--reason", "--format"], []);
+        if (a.help) { io.out(`${HELP}\n`); return 0; }
+        const v = a.values;
+        if (!v.action || !ACTIONS.includes(v.action)) throw new Error(`--action must be one of ${ACTIONS.join(", ")}`);
+        if (!v.stack || !v.result) throw new Error("--stack and --result are required");
+        const format = v.format ?? "slack";
+        if (!["slack", "text"].includes(format)) throw new Error(`--format ${format} is not one of slack, text`);
+        let approvedBy: string[] | undefined;
+        if (v.approvals) {
+            try { approvedBy = approversFrom(JSON.parse(fs.readFileSync(v.approvals, "utf8")), v.stack); } catch { approvedBy = undefined; }
+        }
+        const started = v["started-at"] ? Number(v["started-at"]) : NaN;
+        const n: Notice = {
+            action: v.action as Notice["action"], stack: v.stack, result: v.result,
+            to: [{ name: "app", tag: v.tag || undefined, digest: v.digest || undefined }],
+            from: v["from-tag"] ? [{ name: "app", tag: v["from-tag"], digest: v["from-digest"] || undefined }] : undefined,
+            approvedBy, actor: v.actor || undefined,
+            durationSeconds: Number.isFinite(started) ? now() / 1000 - started : undefined,
+            runUrl: v["run-url"] || undefined, reason: v.reason || undefined,
+        };
+        io.out(format === "slack" ? `${JSON.stringify(slackNotice(n))}\n` : `${plainNotice(n)}\n`);
+        return 0;
+    } catch (e) {
+        io.err(`error: ${(e as Error).message.split("\n")[0]}\n`);
+        return 2;
+    }
+}
+
+if (require.main === module) runCli(main);
