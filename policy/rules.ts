@@ -5,6 +5,8 @@
  * rules directly.
  */
 import { PG_VERSIONS } from "../infra/config/catalog";
+import { tierOf } from "../infra/config/schema";
+import { TYPES } from "../infra/lifecycle/types";
 
 export type Severity = "low" | "medium" | "high" | "critical";
 export type Enforcement = "advisory" | "mandatory";
@@ -51,24 +53,10 @@ export interface StackRule extends RuleBase {
 
 export type Rule = ResourceRule | StackRule;
 
-export const TYPES = {
-    firewall: "digitalocean:index/firewall:Firewall",
-    droplet: "digitalocean:index/droplet:Droplet",
-    cluster: "digitalocean:index/databaseCluster:DatabaseCluster",
-    db: "digitalocean:index/databaseDb:DatabaseDb",
-    dbFirewall: "digitalocean:index/databaseFirewall:DatabaseFirewall",
-    tailnetKey: "tailscale:index/tailnetKey:TailnetKey",
-    environment: "github:index/repositoryEnvironment:RepositoryEnvironment",
-    envPolicy: "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy",
-    envSecret: "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
-    envVariable: "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
-    container: "docker:index/container:Container",
-} as const;
+export { TYPES };
 
 const PUBLIC = ["0.0.0.0/0", "::/0"];
 /** Stacks whose data and servers count as production-grade. */
-const PROTECTED_STACKS = ["prod"];
-const BACKUP_STACKS = ["staging", "prod"];
 
 type FwRule = { protocol?: string; portRange?: string; sourceAddresses?: string[] };
 const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
@@ -146,7 +134,7 @@ export const RULES: Rule[] = [
         name: "digitalocean-droplet-require-backups",
         description: "Droplets in staging and prod keep backups.",
         severity: "medium", enforcementLevel: "mandatory",
-        validate: (s) => (BACKUP_STACKS.includes(s.stack) && s.props.backups !== true ? [`backups are off in ${s.stack}`] : []),
+        validate: (s) => (!!tierOf(s.stack)?.backups && s.props.backups !== true ? [`backups are off in ${s.stack}`] : []),
     }),
     resource([TYPES.droplet], {
         name: "digitalocean-droplet-disallow-secrets-in-userdata",
@@ -173,13 +161,13 @@ export const RULES: Rule[] = [
         name: "digitalocean-database-require-standby-in-prod",
         description: "Prod's cluster has a standby node (nodeCount >= 2).",
         severity: "high", enforcementLevel: "mandatory",
-        validate: (s) => (PROTECTED_STACKS.includes(s.stack) && Number(s.props.nodeCount) < 2 ? [`nodeCount is ${String(s.props.nodeCount)} in ${s.stack}; needs a standby (>= 2)`] : []),
+        validate: (s) => (!!tierOf(s.stack)?.standby && Number(s.props.nodeCount) < 2 ? [`nodeCount is ${String(s.props.nodeCount)} in ${s.stack}; needs a standby (>= 2)`] : []),
     }),
     resource([TYPES.cluster, TYPES.db], {
         name: "digitalocean-database-require-protection-in-prod",
         description: "Prod's database cluster and databases are protected against deletion and replacement.",
         severity: "critical", enforcementLevel: "mandatory",
-        validate: (s) => (PROTECTED_STACKS.includes(s.stack) && !s.protect ? [`${s.name} is not protected in ${s.stack}`] : []),
+        validate: (s) => (!!tierOf(s.stack)?.protectedData && !s.protect ? [`${s.name} is not protected in ${s.stack}`] : []),
     }),
     resource([TYPES.dbFirewall], {
         name: "digitalocean-database-disallow-open-firewall",
@@ -237,7 +225,7 @@ export const RULES: Rule[] = [
         description: "Prod's environment needs an approval from a required reviewer.",
         severity: "critical", enforcementLevel: "mandatory",
         validate: (s) => {
-            if (!PROTECTED_STACKS.includes(String(s.props.environment))) return [];
+            if (!tierOf(String(s.props.environment))?.approvals) return [];
             const r = list<{ users?: unknown[]; teams?: unknown[] }>(s.props.reviewers);
             return r.some((x) => list(x.users).length + list(x.teams).length > 0) ? [] : ["prod environment has no required reviewers"];
         },
@@ -246,20 +234,20 @@ export const RULES: Rule[] = [
         name: "github-environment-require-prevent-self-review-in-prod",
         description: "In prod, whoever triggers a deployment cannot approve it.",
         severity: "high", enforcementLevel: "mandatory",
-        validate: (s) => (PROTECTED_STACKS.includes(String(s.props.environment)) && s.props.preventSelfReview !== true ? ["prod environment allows self-review"] : []),
+        validate: (s) => (!!tierOf(String(s.props.environment))?.approvals && s.props.preventSelfReview !== true ? ["prod environment allows self-review"] : []),
     }),
     resource([TYPES.environment], {
         name: "github-environment-disallow-admin-bypass-in-prod",
         description: "In prod, repository admins cannot skip the approval.",
         severity: "high", enforcementLevel: "mandatory",
-        validate: (s) => (PROTECTED_STACKS.includes(String(s.props.environment)) && s.props.canAdminsBypass !== false ? ["prod environment lets admins bypass the rules"] : []),
+        validate: (s) => (!!tierOf(String(s.props.environment))?.approvals && s.props.canAdminsBypass !== false ? ["prod environment lets admins bypass the rules"] : []),
     }),
     {
         kind: "stack",
         name: "github-environment-require-branch-policy-in-prod",
         description: "Prod's environment only accepts deployments from listed branches or tags, with at least one pattern.",
         severity: "high", enforcementLevel: "mandatory",
-        validateStack: (subjects) => subjects.filter((s) => s.type === TYPES.environment && PROTECTED_STACKS.includes(String(s.props.environment)))
+        validateStack: (subjects) => subjects.filter((s) => s.type === TYPES.environment && !!tierOf(String(s.props.environment))?.approvals)
             .flatMap((env) => {
                 const policy = env.props.deploymentBranchPolicy as { customBranchPolicies?: boolean; protectedBranches?: boolean } | undefined;
                 const patterns = subjects.filter((p) => p.type === TYPES.envPolicy && p.props.environment === env.props.environment);

@@ -13,6 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigSource } from "../infra/config";
+import { TYPES } from "../infra/lifecycle/types";
 import { Key, KEYS, PROJECT } from "../infra/config/schema";
 import { configSource, offlineSecrets, readStackConfig, recordStack, RecordedResource, RecordedStack, RecordOptions, StackConfig } from "../tools/lib/mockrun";
 
@@ -50,34 +51,8 @@ export function record(stack: string, opts: RecordOptions = {}): Promise<Recorde
     return cache.get(key)!;
 }
 
-export const T = {
-    droplet: "digitalocean:index/droplet:Droplet",
-    vpc: "digitalocean:index/vpc:Vpc",
-    project: "digitalocean:index/project:Project",
-    firewall: "digitalocean:index/firewall:Firewall",
-    cluster: "digitalocean:index/databaseCluster:DatabaseCluster",
-    db: "digitalocean:index/databaseDb:DatabaseDb",
-    dbUser: "digitalocean:index/databaseUser:DatabaseUser",
-    pool: "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool",
-    dbFirewall: "digitalocean:index/databaseFirewall:DatabaseFirewall",
-    lb: "digitalocean:index/loadBalancer:LoadBalancer",
-    cert: "digitalocean:index/certificate:Certificate",
-    reservedIp: "digitalocean:index/reservedIp:ReservedIp",
-    reservedIpAssignment: "digitalocean:index/reservedIpAssignment:ReservedIpAssignment",
-    dns: "digitalocean:index/dnsRecord:DnsRecord",
-    alert: "digitalocean:index/monitorAlert:MonitorAlert",
-    uptime: "digitalocean:index/uptimeCheck:UptimeCheck",
-    uptimeAlert: "digitalocean:index/uptimeAlert:UptimeAlert",
-    tailnetKey: "tailscale:index/tailnetKey:TailnetKey",
-    container: "docker:index/container:Container",
-    remoteImage: "docker:index/remoteImage:RemoteImage",
-    dockerNetwork: "docker:index/network:Network",
-    command: "command:local:Command",
-    environment: "github:index/repositoryEnvironment:RepositoryEnvironment",
-    envPolicy: "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy",
-    envSecret: "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
-    envVariable: "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
-} as const;
+/** Resource type tokens (one home: infra/lifecycle/types.ts). */
+export const T = TYPES;
 
 export function ofType(rec: RecordedStack, type: string): RecordedResource[] {
     return rec.resources.filter((r) => r.type === type);

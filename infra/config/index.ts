@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DB_SIZES, DROPLET_SIZES, IMAGES, PG_VERSIONS, REGIONS, dbConnectionLimit } from "./catalog";
-import { APPROVAL_MODES, ApprovalMode, DEFAULT_PROXY_IMAGE, KEYS, Key, KeyDef, PROJECT, STACKS, StackName } from "./schema";
+import { APPROVAL_MODES, ApprovalMode, DEFAULT_PROXY_IMAGE, KEYS, Key, KeyDef, PROJECT, STACK_TIERS, STACKS, StackName } from "./schema";
 import {
     closest, ConfigError, fail, intInRange, isDigest, isPinnedImage, isDomain, isEmail, isEnvName, isGithubName, isImageRepository,
     isImageTag, isPrivateCidr, isRecordName, isSshKeyRef, isTailscaleTag, oneOf, parseCidr, show,
@@ -313,7 +313,7 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
         sshKeys: r.strings("sshKeys", { min: 1, each: isSshKeyRef, what: "a DigitalOcean SSH key id or MD5 fingerprint (aa:bb:...)" }),
         sshMode: oneOf(q("sshMode"), r.str("sshMode"), ["tailscale", "openssh-tailnet"], "an SSH mode") as Settings["servers"]["sshMode"],
     };
-    if (stack !== "dev" && !servers.backups) {
+    if (STACK_TIERS[stack].backups && !servers.backups) {
         fail(q("serverBackups"), false, `expected true in ${stack}: staging and prod servers keep backups`);
     }
 
@@ -331,7 +331,7 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     if (dbNodeCount > 1 && DB_SIZES[dbSize].ramGiB < 2) {
         fail(q("dbSize"), dbSize, `expected a size with at least 2 GiB of RAM when dbNodeCount is ${dbNodeCount} (standby nodes need it), e.g. db-s-1vcpu-2gb`);
     }
-    if (stack === "prod" && dbNodeCount < 2) {
+    if (STACK_TIERS[stack].standby && dbNodeCount < 2) {
         fail(q("dbNodeCount"), dbNodeCount, "expected at least 2 in prod (a primary and a standby)");
     }
     const limit = dbConnectionLimit(dbSize)!;
@@ -481,11 +481,11 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
         branchPatterns: r.strings("githubBranchPatterns", { each: (s) => s !== "", what: "a branch pattern" }),
         tagPatterns: r.strings("githubTagPatterns", { each: (s) => s !== "", what: "a tag pattern" }),
     };
-    if (stack === "prod" && github.reviewers.length + github.reviewerTeams.length === 0) {
+    if (STACK_TIERS[stack].approvals && github.reviewers.length + github.reviewerTeams.length === 0) {
         fail(q("githubReviewers"), [], "expected at least one reviewer (or githubReviewerTeams) in prod: deployments to prod need an approval");
     }
     checkApprovalRules(stack, github);
-    if (stack !== "dev" && github.branchPatterns.length === 0) {
+    if (STACK_TIERS[stack].branchPolicy && github.branchPatterns.length === 0) {
         fail(q("githubBranchPatterns"), [], `expected at least one branch pattern in ${stack} (an empty policy lets every branch deploy)`);
     }
 

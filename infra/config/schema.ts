@@ -133,5 +133,29 @@ export type Key = keyof typeof KEYS;
 export const STACKS = ["dev", "staging", "prod"] as const;
 export type StackName = (typeof STACKS)[number];
 
+/**
+ * What each stack must have, in one table the config check and the policy pack both read:
+ * server backups, a database standby, protected data, approvals for deployments, and a
+ * deployment branch policy.
+ */
+export interface StackTier {
+    backups: boolean;
+    standby: boolean;
+    protectedData: boolean;
+    approvals: boolean;
+    branchPolicy: boolean;
+}
+
+export const STACK_TIERS: Readonly<Record<StackName, StackTier>> = {
+    dev: { backups: false, standby: false, protectedData: false, approvals: false, branchPolicy: false },
+    staging: { backups: true, standby: false, protectedData: false, approvals: false, branchPolicy: true },
+    prod: { backups: true, standby: true, protectedData: true, approvals: true, branchPolicy: true },
+};
+
+/** The tier of a stack by name; a name the program does not know gets no requirement. */
+export function tierOf(stack: string): StackTier | undefined {
+    return (STACK_TIERS as Record<string, StackTier>)[stack];
+}
+
 /** Staging must mirror prod; dev is free to be smaller and simpler. */
 export const MIRROR_PAIRS: ReadonlyArray<readonly [StackName, StackName]> = [["staging", "prod"]];

@@ -12,6 +12,8 @@
  * The real-engine tier (`npm run test:engine`) checks the plan against the providers.
  */
 
+import { TYPES } from "./types";
+
 export interface TypeSemantics {
     /** What a person calls it in a finding. */
     what: string;
@@ -43,114 +45,114 @@ const GH = "integrations/terraform-provider-github v6.13.0";
 
 /** Keyed by Pulumi type token. */
 export const PROVIDER_SEMANTICS: Readonly<Record<string, TypeSemantics>> = {
-    "digitalocean:index/droplet:Droplet": {
+    [TYPES.droplet]: {
         what: "server", source: `${DO} digitalocean/droplet/resource_droplet.go`,
         replaceOn: ["image", "region", "sshKeys", "userData", "vpcUuid", "monitoring", "dropletAgent", "publicNetworking", "gpuPartitionMode"],
         // resourceDigitalOceanDropletUpdate: HasChange("size") -> PowerOff, Resize, power on.
         restartOn: ["size"],
         holdsData: true, guarded: true,
     },
-    "digitalocean:index/vpc:Vpc": {
+    [TYPES.vpc]: {
         what: "VPC", source: `${DO} digitalocean/vpc/resource_vpc.go`,
         replaceOn: ["ipRange", "region"], uniqueName: "name", guarded: true,
     },
-    "digitalocean:index/certificate:Certificate": {
+    [TYPES.cert]: {
         what: "TLS certificate", source: `${DO} digitalocean/certificate/resource_certificate.go`,
         replaceOn: ["name", "type", "domains", "privateKey", "leafCertificate", "certificateChain"], uniqueName: "name",
     },
-    "digitalocean:index/loadBalancer:LoadBalancer": {
+    [TYPES.lb]: {
         what: "load balancer", source: `${DO} digitalocean/loadbalancer/resource_loadbalancer.go`,
         replaceOn: ["region", "vpcUuid", "type", "network", "networkStack", "subnetUuid", "ip"], guarded: true,
     },
-    "digitalocean:index/reservedIp:ReservedIp": {
+    [TYPES.reservedIp]: {
         what: "reserved IP", source: `${DO} digitalocean/reservedip/resource_reserved_ip.go`,
         replaceOn: ["region"], guarded: true,
     },
-    "digitalocean:index/reservedIpAssignment:ReservedIpAssignment": {
+    [TYPES.reservedIpAssignment]: {
         what: "reserved IP assignment", source: `${DO} digitalocean/reservedip/resource_reserved_ip_assignment.go`,
         replaceOn: ["dropletId", "ipAddress"],
     },
-    "digitalocean:index/firewall:Firewall": {
+    [TYPES.firewall]: {
         what: "cloud firewall", source: `${DO} digitalocean/firewall/resource_firewall.go`,
         replaceOn: [], guarded: true,
     },
-    "digitalocean:index/databaseCluster:DatabaseCluster": {
+    [TYPES.cluster]: {
         what: "database cluster", source: `${DO} digitalocean/database/resource_database_cluster.go`,
         // size, nodeCount and region change in place (resize and migrate calls).
         replaceOn: ["name", "engine", "privateNetworkUuid", "projectId"], uniqueName: "name", holdsData: true, guarded: true,
     },
-    "digitalocean:index/databaseDb:DatabaseDb": {
+    [TYPES.db]: {
         what: "database", source: `${DO} digitalocean/database/resource_database_db.go`,
         replaceOn: ["clusterId", "name"], uniqueName: "name", uniqueWithin: "clusterId", holdsData: true, guarded: true,
     },
-    "digitalocean:index/databaseUser:DatabaseUser": {
+    [TYPES.dbUser]: {
         what: "database user", source: `${DO} digitalocean/database/resource_database_user.go`,
         replaceOn: ["clusterId", "name"], uniqueName: "name", uniqueWithin: "clusterId", guarded: true,
     },
-    "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": {
+    [TYPES.pool]: {
         what: "connection pool", source: `${DO} digitalocean/database/resource_database_connection_pool.go`,
         // No Update function at all: every field is ForceNew.
         replaceOn: ["clusterId", "dbName", "mode", "name", "size", "user"], uniqueName: "name", uniqueWithin: "clusterId", guarded: true,
     },
-    "digitalocean:index/databaseFirewall:DatabaseFirewall": {
+    [TYPES.dbFirewall]: {
         what: "database firewall", source: `${DO} digitalocean/database/resource_database_firewall.go`,
         replaceOn: ["clusterId"], guarded: true,
     },
-    "digitalocean:index/dnsRecord:DnsRecord": {
+    [TYPES.dns]: {
         what: "DNS record", source: `${DO} digitalocean/domain/resource_record.go`,
         replaceOn: ["domain", "type"], guarded: true,
     },
-    "digitalocean:index/project:Project": {
+    [TYPES.project]: {
         what: "project", source: `${DO} digitalocean/project/resource_project.go`, replaceOn: [],
     },
-    "digitalocean:index/monitorAlert:MonitorAlert": {
+    [TYPES.alert]: {
         what: "monitor alert", source: `${DO} digitalocean/monitoring/resource_monitor_alert.go`, replaceOn: [],
     },
-    "digitalocean:index/uptimeCheck:UptimeCheck": {
+    [TYPES.uptime]: {
         what: "uptime check", source: `${DO} digitalocean/uptime/resource_uptime_check.go`, replaceOn: [],
     },
-    "digitalocean:index/uptimeAlert:UptimeAlert": {
+    [TYPES.uptimeAlert]: {
         what: "uptime alert", source: `${DO} digitalocean/uptime/resource_uptime_alert.go`, replaceOn: [],
     },
-    "tailscale:index/tailnetKey:TailnetKey": {
+    [TYPES.tailnetKey]: {
         what: "tailnet auth key", source: "tailscale/terraform-provider-tailscale v0.29.2 tailscale/resource_tailnet_key.go",
         replaceOn: ["reusable", "ephemeral", "tags", "preauthorized", "expiry", "description"],
     },
-    "docker:index/container:Container": {
+    [TYPES.container]: {
         what: "container", source: `${DOCKER} internal/provider/resource_docker_container.go`,
         // resourceDockerContainerUpdate only changes these in place; every other field is ForceNew.
         replaceOn: [], replaceOnAllExcept: ["restart", "memory", "memorySwap", "cpuShares", "cpuSet", "maxRetryCount", "memoryReservation", "start", "mustRun", "wait", "waitTimeout", "destroyGraceSeconds", "rm", "attach", "logs", "removeVolumes"],
         uniqueName: "name",
     },
-    "docker:index/network:Network": {
+    [TYPES.dockerNetwork]: {
         what: "docker network", source: `${DOCKER} internal/provider/resource_docker_network.go`,
         replaceOn: ["attachable", "driver", "ingress", "internal", "ipamConfigs", "ipamDriver", "ipamOptions", "labels", "name", "options"], uniqueName: "name",
     },
-    "docker:index/volume:Volume": {
+    [TYPES.volume]: {
         what: "docker volume", source: `${DOCKER} internal/provider/resource_docker_volume.go`,
         replaceOn: ["cluster", "driver", "driverOpts", "labels", "name"], uniqueName: "name", holdsData: true, guarded: true,
     },
-    "docker:index/remoteImage:RemoteImage": {
+    [TYPES.remoteImage]: {
         what: "image", source: `${DOCKER} internal/provider/resource_docker_image.go`,
         replaceOn: ["name", "platform", "triggers", "pullTriggers"],
     },
-    "command:local:Command": {
+    [TYPES.command]: {
         what: "deploy step", source: "pulumi-command v1.2.1 provider/pkg/provider/common/inputs.go (triggers: replaceOnChanges)",
         replaceOn: ["triggers"],
     },
-    "github:index/repositoryEnvironment:RepositoryEnvironment": {
+    [TYPES.environment]: {
         what: "GitHub environment", source: `${GH} github/resource_github_repository_environment.go`,
         replaceOn: ["environment"],
     },
-    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": {
+    [TYPES.envPolicy]: {
         what: "deployment branch policy", source: `${GH} github/resource_github_repository_environment_deployment_policy.go`,
         replaceOn: ["environment"],
     },
-    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": {
+    [TYPES.envSecret]: {
         what: "environment secret", source: `${GH} github/resource_github_actions_environment_secret.go`,
         replaceOn: ["environment", "secretName"],
     },
-    "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": {
+    [TYPES.envVariable]: {
         what: "environment variable", source: `${GH} github/resource_github_actions_environment_variable.go`,
         replaceOn: ["environment", "variableName"],
     },

@@ -4,6 +4,7 @@
  */
 import { CATALOG_DATE, DB_SIZES, DROPLET_PRICES, OTHER_PRICES } from "../../infra/config/catalog";
 import { RecordedResource } from "./mockrun";
+import { TYPES } from "../../infra/lifecycle/types";
 
 export interface CostItem {
     resource: string;
@@ -30,7 +31,7 @@ const round = (n: number) => Math.round(n * 100) / 100;
 export function costOf(r: RecordedResource): CostItem[] {
     const i = r.inputs;
     switch (r.type) {
-        case "digitalocean:index/droplet:Droplet": {
+        case TYPES.droplet: {
             const size = String(i.size);
             const price = DROPLET_PRICES[size];
             const items: CostItem[] = [{
@@ -44,7 +45,7 @@ export function costOf(r: RecordedResource): CostItem[] {
             }
             return items;
         }
-        case "digitalocean:index/databaseCluster:DatabaseCluster": {
+        case TYPES.cluster: {
             const size = String(i.size);
             const nodes = Number(i.nodeCount ?? 1);
             const per = DB_SIZES[size]?.usdPerNode;
@@ -53,13 +54,13 @@ export function costOf(r: RecordedResource): CostItem[] {
                 note: per === undefined ? `no confirmed price for ${size}` : "per-node list price not confirmed by DigitalOcean; every node priced as the primary",
             }];
         }
-        case "digitalocean:index/loadBalancer:LoadBalancer": {
+        case TYPES.lb: {
             const nodes = Number(i.sizeUnit ?? 1);
             return [{ resource: r.name, type: r.type, item: `load balancer x ${nodes} node(s)`, usdPerMonth: OTHER_PRICES.loadBalancerNode * nodes, note: "current per-node price not confirmed (older docs: $10)" }];
         }
-        case "digitalocean:index/uptimeCheck:UptimeCheck":
+        case TYPES.uptime:
             return [{ resource: r.name, type: r.type, item: "uptime check", usdPerMonth: OTHER_PRICES.uptimeCheck }];
-        case "digitalocean:index/reservedIp:ReservedIp":
+        case TYPES.reservedIp:
             return [{ resource: r.name, type: r.type, item: "reserved IPv4 (assigned)", usdPerMonth: OTHER_PRICES.reservedIpAssigned, note: "billed only while unassigned" }];
         default:
             return [];

@@ -9,6 +9,7 @@
  * never "nothing to worry about".
  */
 import { PROVIDER_SEMANTICS } from "../../infra/lifecycle/semantics";
+import { TYPES } from "../../infra/lifecycle/types";
 
 /** Resource types whose replacement or deletion the guard refuses, with what they are called. */
 export const GUARDED_TYPES: Readonly<Record<string, string>> = Object.fromEntries(
@@ -20,9 +21,9 @@ export const GUARDED_TYPES: Readonly<Record<string, string>> = Object.fromEntrie
  * created under its new name before the app moves to it (infra/database), a certificate
  * before the balancer switches to it (infra/edge).
  */
-const SAFE_REPLACEMENTS = new Set([
-    "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool",
-    "digitalocean:index/certificate:Certificate",
+const SAFE_REPLACEMENTS = new Set<string>([
+    TYPES.pool,
+    TYPES.cert,
 ]);
 
 /** Ops that destroy the resource in place (replacement steps appear only with --show-replacement-steps). */

@@ -4,6 +4,7 @@
  * programs are equal.
  */
 import * as crypto from "crypto";
+import { TYPES } from "../../infra/lifecycle/types";
 
 /** Deterministic fake digest for an image reference, so two tags get two digests. */
 export function fakeDigest(ref: string): string {
@@ -13,7 +14,7 @@ export function fakeDigest(ref: string): string {
 export function fakeId(type: string, name: string): string {
     const hex = crypto.createHash("sha1").update(`${type}::${name}`).digest("hex").slice(0, 12);
     // Droplet ids are numbers in DigitalOcean's API, and the program converts them.
-    return type === "digitalocean:index/droplet:Droplet" ? String(parseInt(hex.slice(0, 8), 16)) : hex;
+    return type === TYPES.droplet ? String(parseInt(hex.slice(0, 8), 16)) : hex;
 }
 
 function fakeIp(name: string, base: string): string {
@@ -24,21 +25,21 @@ function fakeIp(name: string, base: string): string {
 /** Provider outputs the program reads, filled with plausible values. */
 export function mockState(type: string, name: string, inputs: Record<string, unknown>, id: string): Record<string, unknown> {
     switch (type) {
-        case "digitalocean:index/droplet:Droplet":
+        case TYPES.droplet:
             return { ...inputs, ipv4Address: fakeIp(name, "203.0.113"), ipv4AddressPrivate: fakeIp(name, "10.0.0"), dropletUrn: `do:droplet:${id}` };
-        case "digitalocean:index/databaseCluster:DatabaseCluster":
+        case TYPES.cluster:
             return { ...inputs, privateHost: `private-${inputs.name}.db.ondigitalocean.com`, host: `${inputs.name}.db.ondigitalocean.com`, port: 25060, clusterUrn: `do:dbaas:${id}`, password: "mock-admin-password" };
-        case "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool":
+        case TYPES.pool:
             return { ...inputs, privateHost: `private-pool-${id}.db.ondigitalocean.com`, port: 25061, password: "mock-pool-password" };
-        case "digitalocean:index/databaseUser:DatabaseUser":
+        case TYPES.dbUser:
             return { ...inputs, password: "mock-user-password" };
-        case "digitalocean:index/loadBalancer:LoadBalancer":
+        case TYPES.lb:
             return { ...inputs, ip: fakeIp(name, "198.51.100"), loadBalancerUrn: `do:loadbalancer:${id}` };
-        case "digitalocean:index/reservedIp:ReservedIp":
+        case TYPES.reservedIp:
             return { ...inputs, ipAddress: fakeIp(name, "192.0.2"), reservedIpUrn: `do:reservedip:${id}` };
-        case "tailscale:index/tailnetKey:TailnetKey":
+        case TYPES.tailnetKey:
             return { ...inputs, key: `tskey-auth-mock-${id}` };
-        case "docker:index/container:Container":
+        case TYPES.container:
             return { ...inputs, name: inputs.name ?? `${name}-${id.slice(0, 7)}` };
         default:
             return { ...inputs };

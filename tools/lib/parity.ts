@@ -5,6 +5,7 @@
  */
 import { KEYS, Key, KeyDef, Knob, PROJECT } from "../../infra/config/schema";
 import { RecordedResource, RecordedStack, StackConfig } from "./mockrun";
+import { TYPES } from "../../infra/lifecycle/types";
 
 export interface ParityDiff {
     /** `type::name` with the stack name replaced by `<stack>`. */
@@ -38,25 +39,25 @@ const COUNT_KNOBS: { type: RegExp; name?: RegExp; key: Key }[] = [
 
 /** Which config key explains a property, by resource type and top-level input name. */
 const PROPERTY_KNOBS: Record<string, Record<string, Key>> = {
-    "digitalocean:index/droplet:Droplet": { size: "serverSize", backups: "serverBackups", backupPolicy: "serverBackups" },
-    "digitalocean:index/databaseCluster:DatabaseCluster": { size: "dbSize", nodeCount: "dbNodeCount" },
+    [TYPES.droplet]: { size: "serverSize", backups: "serverBackups", backupPolicy: "serverBackups" },
+    [TYPES.cluster]: { size: "dbSize", nodeCount: "dbNodeCount" },
     // Names derived from the inputs that force a replacement (see infra/lifecycle) follow those inputs.
-    "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": { size: "dbPoolSize", name: "dbPoolSize" },
-    "digitalocean:index/vpc:Vpc": { ipRange: "vpcIpRange", name: "vpcIpRange" },
-    "digitalocean:index/certificate:Certificate": { name: "frontendHost" },
-    "digitalocean:index/loadBalancer:LoadBalancer": { forwardingRules: "frontendHost" },
-    "digitalocean:index/dnsRecord:DnsRecord": { name: "frontendHost" },
-    "digitalocean:index/firewall:Firewall": { outboundRules: "vpcIpRange" },
+    [TYPES.pool]: { size: "dbPoolSize", name: "dbPoolSize" },
+    [TYPES.vpc]: { ipRange: "vpcIpRange", name: "vpcIpRange" },
+    [TYPES.cert]: { name: "frontendHost" },
+    [TYPES.lb]: { forwardingRules: "frontendHost" },
+    [TYPES.dns]: { name: "frontendHost" },
+    [TYPES.firewall]: { outboundRules: "vpcIpRange" },
     // The description carries a fingerprint of the server's hostname and tags.
-    "tailscale:index/tailnetKey:TailnetKey": { tags: "tailscaleTags", description: "tailscaleTags" },
-    "docker:index/container:Container": { memory: "appMemoryMb" },
-    "github:index/repositoryEnvironment:RepositoryEnvironment": {
+    [TYPES.tailnetKey]: { tags: "tailscaleTags", description: "tailscaleTags" },
+    [TYPES.container]: { memory: "appMemoryMb" },
+    [TYPES.environment]: {
         reviewers: "githubReviewers", preventSelfReview: "githubReviewers", waitTimer: "githubWaitTimerMinutes", deploymentBranchPolicy: "githubBranchPatterns",
     },
 };
 
 /** Properties derived from the stack's own name (an implicit per-stack knob). */
-const STACK_DERIVED: Record<string, string[]> = { "digitalocean:index/project:Project": ["environment"] };
+const STACK_DERIVED: Record<string, string[]> = { [TYPES.project]: ["environment"] };
 
 const knobOf = (key: Key) => {
     const kind = (KEYS[key] as KeyDef).knob;
@@ -181,7 +182,7 @@ export function compareStacks(a: RecordedStack, aCfg: StackConfig, b: RecordedSt
             const vb = secretB ? "[secret]" : normalize(rb.inputs[p], bPairs, b.stack);
             if (JSON.stringify(va) === JSON.stringify(vb)) continue;
             // The two DNS records are told apart by role: their names are different knobs.
-            const mapped = ra.type === "digitalocean:index/dnsRecord:DnsRecord" && p === "name" && key.endsWith("-api") ? "apiHost" : PROPERTY_KNOBS[ra.type]?.[p];
+            const mapped = ra.type === TYPES.dns && p === "name" && key.endsWith("-api") ? "apiHost" : PROPERTY_KNOBS[ra.type]?.[p];
             const knob = mapped ? knobOf(mapped) : STACK_DERIVED[ra.type]?.includes(p) ? { key: "stack", kind: "name" as Knob } : countedList(va, vb, counted);
             report.diffs.push({ resource: key, property: p, a: va, b: vb, knob, expected: !!knob });
         }

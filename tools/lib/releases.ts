@@ -4,6 +4,7 @@
  * Pure functions over what the Automation API returns.
  */
 import { isDigest } from "../../infra/config/validate";
+import { TYPES } from "../../infra/lifecycle/types";
 
 export interface HistoryEntry {
     version?: number;
@@ -82,7 +83,7 @@ export function pickTarget(releases: Release[], current: Current, to = "previous
 
 /** Resource types a release may change: the app's containers, images and deploy commands. */
 export function isContainerSide(type: string): boolean {
-    return type.startsWith("docker:") || type === "command:local:Command" || type === "pulumi:providers:docker";
+    return type.startsWith("docker:") || type === TYPES.command || type === "pulumi:providers:docker";
 }
 
 export interface Change { op: string; type: string; urn: string; name: string }

@@ -1,33 +1,34 @@
 /** Text renderings of a recorded stack: tree, table and Mermaid diagram. */
 import { RecordedResource, RecordedStack } from "./mockrun";
+import { TYPES } from "../../infra/lifecycle/types";
 
 /** The properties worth showing per type; everything else stays in --json. */
 const KEY_PROPS: Record<string, string[]> = {
-    "digitalocean:index/vpc:Vpc": ["name", "region", "ipRange"],
-    "digitalocean:index/droplet:Droplet": ["name", "size", "region", "image", "backups", "monitoring", "ipv6", "tags"],
-    "digitalocean:index/firewall:Firewall": ["name", "tags", "inboundRules", "outboundRules"],
-    "digitalocean:index/loadBalancer:LoadBalancer": ["name", "region", "sizeUnit", "forwardingRules", "healthcheck"],
-    "digitalocean:index/certificate:Certificate": ["type", "domains"],
-    "digitalocean:index/reservedIp:ReservedIp": ["region"],
-    "digitalocean:index/databaseCluster:DatabaseCluster": ["name", "engine", "version", "size", "nodeCount", "maintenanceWindows"],
-    "digitalocean:index/databaseDb:DatabaseDb": ["name"],
-    "digitalocean:index/databaseUser:DatabaseUser": ["name"],
-    "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": ["name", "mode", "size"],
-    "digitalocean:index/databaseFirewall:DatabaseFirewall": ["rules"],
-    "digitalocean:index/dnsRecord:DnsRecord": ["type", "name", "domain", "ttl", "value"],
-    "digitalocean:index/monitorAlert:MonitorAlert": ["type", "compare", "value", "window", "alerts"],
-    "digitalocean:index/uptimeCheck:UptimeCheck": ["target", "regions"],
-    "digitalocean:index/uptimeAlert:UptimeAlert": ["type", "period", "threshold"],
-    "digitalocean:index/project:Project": ["name", "environment"],
-    "tailscale:index/tailnetKey:TailnetKey": ["tags", "reusable", "preauthorized", "expiry"],
-    "docker:index/container:Container": ["image", "command", "ports", "memory", "healthcheck", "wait", "waitTimeout", "envs"],
-    "docker:index/remoteImage:RemoteImage": ["name"],
-    "docker:index/network:Network": ["name"],
-    "command:local:Command": ["triggers"],
-    "github:index/repositoryEnvironment:RepositoryEnvironment": ["environment", "reviewers", "preventSelfReview", "canAdminsBypass", "waitTimer", "deploymentBranchPolicy"],
-    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": ["branchPattern", "tagPattern"],
-    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": ["secretName", "value"],
-    "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": ["variableName", "value"],
+    [TYPES.vpc]: ["name", "region", "ipRange"],
+    [TYPES.droplet]: ["name", "size", "region", "image", "backups", "monitoring", "ipv6", "tags"],
+    [TYPES.firewall]: ["name", "tags", "inboundRules", "outboundRules"],
+    [TYPES.lb]: ["name", "region", "sizeUnit", "forwardingRules", "healthcheck"],
+    [TYPES.cert]: ["type", "domains"],
+    [TYPES.reservedIp]: ["region"],
+    [TYPES.cluster]: ["name", "engine", "version", "size", "nodeCount", "maintenanceWindows"],
+    [TYPES.db]: ["name"],
+    [TYPES.dbUser]: ["name"],
+    [TYPES.pool]: ["name", "mode", "size"],
+    [TYPES.dbFirewall]: ["rules"],
+    [TYPES.dns]: ["type", "name", "domain", "ttl", "value"],
+    [TYPES.alert]: ["type", "compare", "value", "window", "alerts"],
+    [TYPES.uptime]: ["target", "regions"],
+    [TYPES.uptimeAlert]: ["type", "period", "threshold"],
+    [TYPES.project]: ["name", "environment"],
+    [TYPES.tailnetKey]: ["tags", "reusable", "preauthorized", "expiry"],
+    [TYPES.container]: ["image", "command", "ports", "memory", "healthcheck", "wait", "waitTimeout", "envs"],
+    [TYPES.remoteImage]: ["name"],
+    [TYPES.dockerNetwork]: ["name"],
+    [TYPES.command]: ["triggers"],
+    [TYPES.environment]: ["environment", "reviewers", "preventSelfReview", "canAdminsBypass", "waitTimer", "deploymentBranchPolicy"],
+    [TYPES.envPolicy]: ["branchPattern", "tagPattern"],
+    [TYPES.envSecret]: ["secretName", "value"],
+    [TYPES.envVariable]: ["variableName", "value"],
     "pulumi:providers:docker": ["host"],
 };
 
@@ -106,12 +107,12 @@ export function renderTable(rec: RecordedStack): string {
 /** Components, and how traffic and data flow between them. */
 export function renderMermaid(rec: RecordedStack): string {
     const count = (t: string) => rec.resources.filter((r) => r.type === t).length;
-    const servers = rec.resources.filter((r) => r.type === "digitalocean:index/droplet:Droplet");
-    const lb = count("digitalocean:index/loadBalancer:LoadBalancer") > 0;
-    const workers = [...new Set(rec.resources.filter((r) => r.type === "docker:index/container:Container")
+    const servers = rec.resources.filter((r) => r.type === TYPES.droplet);
+    const lb = count(TYPES.lb) > 0;
+    const workers = [...new Set(rec.resources.filter((r) => r.type === TYPES.container)
         .map((r) => (r.inputs.labels as { label: string; value: string }[] | undefined)?.find((l) => l.label === "platform.role")?.value)
         .filter((v): v is string => !!v && v !== "app" && v !== "proxy"))];
-    const cluster = rec.resources.find((r) => r.type === "digitalocean:index/databaseCluster:DatabaseCluster");
+    const cluster = rec.resources.find((r) => r.type === TYPES.cluster);
     const out = [
         "flowchart LR",
         "  users([Users]) -->|HTTPS| dns[DNS records]",

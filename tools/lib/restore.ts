@@ -5,6 +5,7 @@
  */
 import { PITR_WINDOW_DAYS } from "../../infra/database/restore";
 import { Change, Release, ReleaseRecord, restorePointOf, RestorePoint } from "./releases";
+import { TYPES } from "../../infra/lifecycle/types";
 
 export class RestoreError extends Error {}
 
@@ -56,10 +57,7 @@ export function restoredClusterName(source: string, time: string): string {
     return `${source.slice(0, 63 - suffix.length)}${suffix}`;
 }
 
-const DATA_TYPES = [
-    "digitalocean:index/databaseCluster:DatabaseCluster",
-    "digitalocean:index/databaseDb:DatabaseDb",
-];
+const DATA_TYPES: string[] = [TYPES.cluster, TYPES.db];
 
 /** Changes a restore must never make: deleting or replacing a cluster or a database. */
 export function destructiveDataChanges(changes: Change[]): Change[] {

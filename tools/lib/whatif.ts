@@ -9,6 +9,7 @@
  */
 import { changeKind, PROVIDER_SEMANTICS } from "../../infra/lifecycle/semantics";
 import { RecordedResource, RecordedStack } from "./mockrun";
+import { TYPES } from "../../infra/lifecycle/types";
 
 export type PlannedOp = "create" | "delete" | "update" | "restart" | "replace";
 
@@ -23,7 +24,7 @@ export interface PlannedStep {
     deleteBeforeReplace: boolean;
 }
 
-const DROPLET = "digitalocean:index/droplet:Droplet";
+const DROPLET = TYPES.droplet;
 
 function changedInputs(a: RecordedResource, b: RecordedResource): string[] {
     const props = new Set([...Object.keys(a.inputs), ...Object.keys(b.inputs)]);
