@@ -129,7 +129,9 @@ describe("workflows", () => {
     it("the reusable deploy: health-checks, re-deploys the previous release on failure and still fails", () => {
         const steps = wf("_deploy.yml").jobs.deploy.steps!;
         const health = steps.find((s) => s.id === "health")!;
-        assert.match(health.run!, /tools\/health-check\.sh "\$\(pulumi stack output healthUrl --stack "\$STACK"\)"/);
+        // Through the public edge, as users see it; its verdict is the rollback's reason.
+        assert.match(health.run!, /if ! npm run -s post-deploy-check -- --stack "\$STACK"; then/);
+        assert.match(health.run!, /::error title=Post-deploy check::/);
         const back = steps.find((s) => s.name === "Re-deploy the previous release")!;
         assert.strictEqual(back.if, "failure() && steps.health.outcome == 'failure' && inputs.mode == 'up'");
         assert.match(back.run!, /npm run -s rollback -- --stack "\$STACK" --to previous --yes/);

@@ -149,7 +149,11 @@ export interface LoopResult {
  * Sends requests with `concurrency` workers until `stop()` resolves, `maxRequests` are sent
  * or `maxSeconds` pass, whichever comes first. Bounded in count and time by design.
  */
-export function requestLoop(port: number, opts: { concurrency: number; maxRequests: number; maxSeconds: number; path?: string; ratePerSecond?: number; host?: string },
+export function requestLoop(port: number, opts: {
+    concurrency: number; maxRequests: number; maxSeconds: number; path?: string; ratePerSecond?: number; host?: string;
+    /** Called with each 200 response's body and the time it arrived (ms since the epoch). */
+    onBody?: (body: string, at: number) => void;
+},
     stop: Promise<void>): Promise<LoopResult> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
     const result: LoopResult = { total: 0, failures: [], failedAt: [], keepAliveRetries: 0, bodies: {}, latencies: [], seconds: 0 };
@@ -169,7 +173,10 @@ export function requestLoop(port: number, opts: { concurrency: number; maxReques
                     result.failures.push(`${res.statusCode} ${body.slice(0, 80)}`);
                     result.failedAt.push(Date.now());
                 }
-                else result.bodies[body] = (result.bodies[body] ?? 0) + 1;
+                else {
+                    result.bodies[body] = (result.bodies[body] ?? 0) + 1;
+                    opts.onBody?.(body, Date.now());
+                }
                 resolve();
             });
         });

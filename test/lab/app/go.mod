@@ -1,3 +1,3 @@
 module labapp
 
-go 1.22
+go 1.19
