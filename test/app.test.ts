@@ -37,7 +37,10 @@ describe("app: containers", () => {
                 assert.strictEqual(a.inputs.wait, false);
                 assert.strictEqual(a.opts.deleteBeforeReplace, false);
                 assert.strictEqual(a.inputs.name, undefined, "auto-named, so old and new can run side by side");
-                assert.deepStrictEqual(a.inputs.networksAdvanced, [{ name: "platform" }]);
+                const server = a.name.replace(/-app$/, "");
+                const network = named(rec, T.dockerNetwork, `${server}-network`);
+                assert.strictEqual(network.inputs.name, `platform-${named(rec, T.droplet, server).id}`, "per droplet: no name clash while it is replaced");
+                assert.deepStrictEqual(a.inputs.networksAdvanced, [{ name: network.inputs.name }]);
                 assert.deepStrictEqual(a.opts.ignoreChanges ?? [], [], "nothing the cut-over does is hidden from Pulumi");
             }
         });

@@ -25,6 +25,16 @@ export function script(name: ScriptName): string {
 
 /** Docker network the proxy and app containers share; app containers publish no host ports. */
 export const NETWORK = "platform";
+
+/**
+ * The network's name on a droplet: per droplet id, because the network is replaced
+ * create-before-delete when the id changes (see DROPLET_LABEL), and Docker refuses a second
+ * network of the same name on a host; on the first `up` with these labels the old and the
+ * new network briefly coexist on the same server.
+ */
+export function networkName(dropletId: string): string {
+    return `${NETWORK}-${dropletId}`;
+}
 export const PROXY_CONTAINER = "edge-proxy";
 /** One probe's timeout (s): a health or smoke answer slower than this does not count. */
 export const PROBE_TIMEOUT_SECONDS = 2;
@@ -181,7 +191,7 @@ export class App extends pulumi.ComponentResource {
         const labels = (role: string, extra: { label: string; value: pulumi.Input<string> }[] = []) =>
             [{ label: DROPLET_LABEL, value: dropletId }, { label: "platform.role", value: role }, ...extra];
 
-        const network = new docker.Network(`${name}-network`, { name: NETWORK, driver: "bridge", labels: labels("network") }, on);
+        const network = new docker.Network(`${name}-network`, { name: dropletId.apply(networkName), driver: "bridge", labels: labels("network") }, on);
         const image = new docker.RemoteImage(`${name}-image`, { name: this.image, keepLocally: true, triggers: { dropletId } }, on);
 
         // The proxy owns the host's ports 80/443, so a replacement deletes first. It is
@@ -291,7 +301,7 @@ export class App extends pulumi.ComponentResource {
             interpreter: ["/bin/bash", "-c"],
             environment: {
                 DOCKER_HOST: dockerHost, SERVER: server.tailnetHostname, APP_CONTAINER: app.name, APP_PORT: String(args.port),
-                PROXY_CONTAINER, NETWORK, PROXY_CONFIG: proxyConfig, HEALTH_TIMEOUT: String(args.deployTimeoutSeconds),
+                PROXY_CONTAINER, NETWORK: network.name, PROXY_CONFIG: proxyConfig, HEALTH_TIMEOUT: String(args.deployTimeoutSeconds),
                 VERIFY_SECONDS: String(VERIFY_SECONDS), LOCK_TIMEOUT: String(args.deployTimeoutSeconds + 120),
                 SMOKE: smokeWords(args.smokeRequests), ...probe,
             },
