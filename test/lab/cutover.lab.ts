@@ -34,10 +34,17 @@ describe("cut-over on a real Docker engine", function () {
         assert.strictEqual(first.status, 0, first.stderr);
     });
 
+    /** When each release last answered a request through the proxy (ms since the epoch). */
+    let lastAnswer: Record<string, number> = {};
+
     /** Requests through the proxy (200/s, 4 at a time) until the returned function is called. */
     function load(): () => Promise<LoopResult> {
         let finish!: () => void;
-        const loop = requestLoop(80, { host: proxyIp, concurrency: 4, maxRequests: 20_000, maxSeconds: 90, ratePerSecond: 200 }, new Promise<void>((r) => { finish = r; }));
+        lastAnswer = {};
+        const loop = requestLoop(80, {
+            host: proxyIp, concurrency: 4, maxRequests: 20_000, maxSeconds: 90, ratePerSecond: 200,
+            onBody: (body, at) => { lastAnswer[body] = at; },
+        }, new Promise<void>((r) => { finish = r; }));
         return async () => { finish(); return loop; };
     }
 
@@ -110,7 +117,9 @@ describe("cut-over on a real Docker engine", function () {
         assert.match(r.stderr, /dies was not put into service: .*after the switch; switched back to v1, which serves again/);
         assert.deepStrictEqual(res.failures, [], why(r, res));
         assert.strictEqual(await lab.upstreams(), "v1:3000");
-        void doneAt;
+        // It answered while it was healthy; once the cut-over returned, only v1 does.
+        assert.ok((lastAnswer.dies ?? 0) <= doneAt, "no request reaches the dead release after the cut-over returned");
+        assert.ok(lastAnswer.v1 > doneAt);
     });
 
     it("the old release dies mid-switch: the new one still takes over; only requests before the switch can fail", async () => {
