@@ -169,6 +169,11 @@ describe("app: the edge proxy", () => {
         assert.strictEqual(rp.health_checks.passive.unhealthy_status, undefined, "a 503 from the app is not a dead upstream");
         assert.deepStrictEqual(rp.trusted_proxies, ["10.30.0.0/20"]);
         assert.deepStrictEqual(cfg.apps.http.servers.verify.listen, ["127.0.0.1:2080"]);
+        // The scripts verify through exactly the listener the config declares.
+        for (const role of ["cutover", "proxy-config"]) {
+            const env = named(rec, T.command, `prod-web-1-${role}`).inputs.environment as Record<string, string>;
+            assert.strictEqual(env.VERIFY_URL, `http://${cfg.apps.http.servers.verify.listen[0]}`, role);
+        }
     });
 
     it("(issue 9) upgrades the proxy with current inputs: no ignoreChanges, a constant bootstrap file, a reload on every new proxy", async () => {

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ProcessSpec, SmokeRequest } from "../config";
 import { shellJoin } from "../shell";
-import { BOOTSTRAP_PROXY_CONFIG, caddyConfig, ProxyMode } from "./caddy";
+import { BOOTSTRAP_PROXY_CONFIG, caddyConfig, ProxyMode, VERIFY_LISTEN } from "./caddy";
 import { dockerHealthcheck, imageRef, LOG_OPTS } from "./container";
 
 export { caddyConfig } from "./caddy";
@@ -223,7 +223,7 @@ export class App extends pulumi.ComponentResource {
             logOpts: { ...LOG_OPTS },
             labels: labels("proxy"),
         }, { ...on, dependsOn: [proxyPull, ...previousProxy], deleteBeforeReplace: true });
-        const probe = { HEALTH_PATH: args.healthPath, PROBE_TIMEOUT: String(PROBE_TIMEOUT_SECONDS) };
+        const probe = { HEALTH_PATH: args.healthPath, PROBE_TIMEOUT: String(PROBE_TIMEOUT_SECONDS), VERIFY_URL: `http://${VERIFY_LISTEN}` };
         // Loads the config with the recorded upstreams and checks the proxy serves: after a
         // config change, and after every new proxy container (an upgrade, a rebuilt droplet).
         const proxyReload = new command.local.Command(`${name}-proxy-config`, {

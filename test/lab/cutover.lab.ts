@@ -162,10 +162,14 @@ describe("cut-over on a real Docker engine", function () {
         process.kill(-run.child.pid!, "SIGKILL"); // the CI job is cancelled: the whole process group dies
         const killed = await run.done;
         assert.strictEqual(killed.status, null);
+        const t0 = Date.now();
         const retry = await cutover("v2").done;
+        const retrySeconds = (Date.now() - t0) / 1000;
         const res = await stop();
         assert.strictEqual(retry.status, 0, why(retry, res));
-        assert.doesNotMatch(retry.stdout, /waiting for another cut-over/);
+        // The dead holder's lock frees itself within moments (its stdin closes); the retry
+        // may wait a second for that, never for LOCK_TIMEOUT (60 s here).
+        assert.ok(retrySeconds < 15, `the retry took ${retrySeconds}s:\n${retry.stdout}`);
         assert.deepStrictEqual(res.failures, []);
         assert.strictEqual(await lab.upstreams(), "v2:3000 v1:3000");
         assert.strictEqual(await lab.docker(["ps", "-aq", "--filter", "name=platform-cutover-lock"]), "");

@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { BOOTSTRAP_PROXY_CONFIG, caddyConfig } from "../../infra/app/caddy";
+import { BOOTSTRAP_PROXY_CONFIG, caddyConfig, VERIFY_LISTEN } from "../../infra/app/caddy";
 import { NETWORK, PROXY_CONTAINER, script } from "../../infra/app";
 
 const run = promisify(execFile);
@@ -194,7 +194,7 @@ export class DockerLab {
     }
 
     proxyConfigEnv(): Record<string, string> {
-        return { SERVER: "lab-web-1", PROXY_CONTAINER, PROXY_CONFIG: this.proxyConfig(), HEALTH_PATH: LAB_HEALTH_PATH, PROBE_TIMEOUT: "2", READY_TIMEOUT: "20" };
+        return { SERVER: "lab-web-1", PROXY_CONTAINER, PROXY_CONFIG: this.proxyConfig(), HEALTH_PATH: LAB_HEALTH_PATH, PROBE_TIMEOUT: "2", READY_TIMEOUT: "20", VERIFY_URL: `http://${VERIFY_LISTEN}` };
     }
 
     /** A release's app container, as the program creates it: auto-named in prod, named here for readability. */
@@ -215,7 +215,7 @@ export class DockerLab {
         return {
             SERVER: "lab-web-1", APP_CONTAINER: app, APP_PORT: String(LAB_PORT), HEALTH_PATH: LAB_HEALTH_PATH,
             PROXY_CONTAINER, NETWORK, PROXY_CONFIG: this.proxyConfig(), HEALTH_TIMEOUT: "20", PROBE_TIMEOUT: "2",
-            VERIFY_SECONDS: "3", LOCK_TIMEOUT: "60", SMOKE: "/=200", ...extra,
+            VERIFY_SECONDS: "3", LOCK_TIMEOUT: "60", SMOKE: "/=200", VERIFY_URL: `http://${VERIFY_LISTEN}`, ...extra,
         };
     }
 

@@ -17,10 +17,11 @@
 # Env: DOCKER_HOST (ssh://deploy@server), SERVER, APP_CONTAINER, APP_PORT, HEALTH_PATH,
 #      PROXY_CONTAINER, NETWORK, PROXY_CONFIG (Caddy JSON with the upstreams placeholder),
 #      HEALTH_TIMEOUT, PROBE_TIMEOUT, VERIFY_SECONDS, LOCK_TIMEOUT (seconds),
-#      SMOKE ("path=status ..."; may be empty).
+#      SMOKE ("path=status ..."; may be empty), VERIFY_URL (the proxy's verify listener, as
+#      seen inside the proxy container).
 set -euo pipefail
 : "${SERVER:?}" "${APP_CONTAINER:?}" "${APP_PORT:?}" "${HEALTH_PATH:?}" "${PROXY_CONTAINER:?}" "${NETWORK:?}"
-: "${PROXY_CONFIG:?}" "${HEALTH_TIMEOUT:?}" "${PROBE_TIMEOUT:?}" "${VERIFY_SECONDS:?}" "${LOCK_TIMEOUT:?}"
+: "${PROXY_CONFIG:?}" "${HEALTH_TIMEOUT:?}" "${PROBE_TIMEOUT:?}" "${VERIFY_SECONDS:?}" "${LOCK_TIMEOUT:?}" "${VERIFY_URL:?}"
 SMOKE="${SMOKE:-}"
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # platform:include (script() inlines lib.sh here)
@@ -107,7 +108,7 @@ fi
 deadline=$((SECONDS + VERIFY_SECONDS))
 while :; do
     why="$(unfit)"
-    [[ -n "${why}" ]] || why="$(WANT_UPSTREAM="${target}" check "http://127.0.0.1:2080")" || true
+    [[ -n "${why}" ]] || why="$(WANT_UPSTREAM="${target}" check "${VERIFY_URL}")" || true
     if [[ -n "${why}" ]]; then
         if [[ -n "${previous:-}" && "$(container_status "${previous%:*}")" == "running" ]]; then
             if load "$(render "${PROXY_CONFIG}" "${previous}")" && write_state "${previous}"; then

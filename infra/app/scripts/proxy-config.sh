@@ -4,9 +4,10 @@
 # its verify listener. Runs when the config or the proxy container changes, never on a
 # routine deploy.
 # Env: DOCKER_HOST (ssh://deploy@server), SERVER, PROXY_CONTAINER, PROXY_CONFIG (Caddy JSON
-#      with the upstreams placeholder), HEALTH_PATH, PROBE_TIMEOUT, READY_TIMEOUT (seconds).
+#      with the upstreams placeholder), HEALTH_PATH, PROBE_TIMEOUT, READY_TIMEOUT (seconds),
+#      VERIFY_URL (the proxy's verify listener, inside the proxy container).
 set -euo pipefail
-: "${SERVER:?}" "${PROXY_CONTAINER:?}" "${PROXY_CONFIG:?}" "${HEALTH_PATH:?}" "${PROBE_TIMEOUT:?}" "${READY_TIMEOUT:?}"
+: "${SERVER:?}" "${PROXY_CONTAINER:?}" "${PROXY_CONFIG:?}" "${HEALTH_PATH:?}" "${PROBE_TIMEOUT:?}" "${READY_TIMEOUT:?}" "${VERIFY_URL:?}"
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # platform:include (script() inlines lib.sh here)
 
@@ -26,7 +27,7 @@ echo "${SERVER}: edge proxy config loaded (upstreams: ${upstreams[*]:-none yet})
 # Before the next server's proxy is touched, this one must serve again (an upgrade
 # replaces the container). With no release yet there is nothing to check.
 ((${#upstreams[@]} > 0)) || exit 0
-until [[ "$(probe "http://127.0.0.1:2080${HEALTH_PATH}" "${PROBE_TIMEOUT}")" == 200* ]]; do
+until [[ "$(probe "${VERIFY_URL}${HEALTH_PATH}" "${PROBE_TIMEOUT}")" == 200* ]]; do
     if ((SECONDS >= deadline)); then
         echo "error: ${SERVER}: the edge proxy loaded its config but ${HEALTH_PATH} does not answer 200 through it." >&2
         exit 1
