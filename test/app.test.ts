@@ -193,7 +193,8 @@ describe("app: the edge proxy", () => {
             assert.deepStrictEqual(p.inputs.uploads, proxy.inputs.uploads, "only the image changes");
         }
         // One server at a time: web-2's proxy waits until web-1's serves again.
-        assert.ok(named(upgraded, T.container, "prod-web-2-proxy").opts.dependsOn.includes("prod-web-1-proxy-config"));
+        const deps = named(upgraded, T.container, "prod-web-2-proxy").opts.dependsOn;
+        assert.ok(deps.includes("prod-web-1-proxy-config") && deps.includes("prod-web-1-cutover"), deps.join(", "));
     });
 
     it("a routine deploy never touches the proxy", async () => {

@@ -155,7 +155,10 @@ export class App extends pulumi.ComponentResource {
         args.servers.forEach((server, i) => {
             const done = this.deployServer(`${name}-${server.key}`, server, args, proxyImage, previous, previousProxy, i === 0);
             previous = [done.cutover];
-            previousProxy = [done.proxyReady];
+            // The next proxy is touched only once this server serves: its proxy answers again
+            // (an upgrade) and its release is cut over (a first deploy or a rebuilt server,
+            // where the new proxy has no release until the cut-over).
+            previousProxy = [done.proxyReady, done.cutover];
         });
         this.registerOutputs({ digest: this.digest, image: this.image });
     }
