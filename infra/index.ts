@@ -118,7 +118,8 @@ const app = new App(name, {
     env, secretEnv,
     migrationCommand: cfg.app.migrationCommand, migrationDatabaseUrl: database.directUrl,
     processes: cfg.app.processes,
-    healthcheck: { intervalSeconds: cfg.app.healthcheckIntervalSeconds, retries: cfg.app.healthcheckRetries },
+    healthcheck: { command: cfg.app.healthcheckCommand, intervalSeconds: cfg.app.healthcheckIntervalSeconds, retries: cfg.app.healthcheckRetries },
+    smokeRequests: cfg.app.smokeRequests,
     deployTimeoutSeconds: cfg.app.deployTimeoutSeconds, bootTimeoutSeconds: cfg.app.bootTimeoutSeconds,
 });
 

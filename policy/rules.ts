@@ -291,19 +291,23 @@ export const RULES: Rule[] = [
         severity: "high", enforcementLevel: "mandatory",
         validate: (s) => (/@sha256:[a-f0-9]{64}$/.test(String(s.props.image ?? "")) ? [] : [`image ${String(s.props.image)} is not pinned by digest`]),
     }),
-    resource([TYPES.container], {
+    {
+        // A stack rule: the gate is a cut-over command that probes the container from the
+        // proxy's network (works for any image), or a Docker healthcheck with a health wait.
+        kind: "stack",
         name: "docker-container-require-healthcheck",
-        description: "App containers have a healthcheck and a health wait, so a broken release never takes traffic.",
+        description: "App containers are gated before they take traffic: a cut-over command triggered by the container (it probes the health path from the proxy's network), or a healthcheck with a health wait.",
         severity: "high", enforcementLevel: "mandatory",
-        validate: (s) => {
-            if (labels(s)["platform.role"] !== "app") return [];
-            const hc = s.props.healthcheck as { tests?: unknown[] } | undefined;
-            const out: string[] = [];
-            if (!hc || list(hc.tests).length === 0) out.push("app container has no healthcheck");
-            if (s.props.wait !== true) out.push("app container is not waited for (wait: true)");
-            return out;
+        validateStack: (subjects) => {
+            const cutovers = subjects.filter((c) => c.type === "command:local:Command" && (c.props.environment as Record<string, unknown> | undefined)?.HEALTH_PATH);
+            return subjects.filter((s) => s.type === TYPES.container && labels(s)["platform.role"] === "app").flatMap((s) => {
+                const hc = s.props.healthcheck as { tests?: unknown[] } | undefined;
+                if (hc && list(hc.tests).length > 0 && s.props.wait === true) return [];
+                if (cutovers.some((c) => (s.id && list(c.props.triggers).includes(s.id)) || (c.propertyDependencies?.triggers ?? []).includes(s.name))) return [];
+                return [{ resource: s.name, message: "app container is neither probed by a cut-over command it triggers nor health-checked and waited for (wait: true)" }];
+            });
         },
-    }),
+    },
     resource([TYPES.container], {
         name: "docker-container-disallow-host-ports",
         description: "Only the edge proxy publishes host ports, and only 80 and 443.",

@@ -2,7 +2,8 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { healthcheckCommand, imageRef, plainEnv, script } from "../infra/app";
+import { DROPLET_LABEL, imageRef, plainEnv, script } from "../infra/app";
+import { BOOTSTRAP_PROXY_CONFIG, fillUpstreams, UPSTREAMS_PLACEHOLDER } from "../infra/app/caddy";
 import { shellJoin, shellQuote } from "../infra/shell";
 import { fakeDigest, RecordedStack } from "../tools/lib/mockrun";
 import { named, ofType, record, shellcheck, T, tmpdir } from "./helpers";
@@ -25,20 +26,31 @@ describe("app: containers", () => {
             assert.strictEqual((rec.outputs.release as { image: string }).image, byRole(rec, "app")[0].inputs.image);
         });
 
-        it(`${stack}: app containers are health-checked and waited for, and replaced create-before-delete`, async () => {
+        it(`${stack}: app containers start on the proxy's network, need nothing inside the image, and are replaced create-before-delete`, async () => {
             const rec = await record(stack);
             const apps = byRole(rec, "app");
             assert.strictEqual(apps.length, 2);
             for (const a of apps) {
-                const hc = a.inputs.healthcheck as { tests: string[]; interval: string; retries: number };
-                assert.deepStrictEqual(hc.tests, healthcheckCommand(3000, "/api/v1/health"));
-                assert.strictEqual(hc.interval, "5s");
-                assert.strictEqual(a.inputs.wait, true);
-                assert.strictEqual(a.inputs.waitTimeout, 180);
+                // No healthcheck configured: no in-container check (curl/wget need not exist),
+                // and no provider wait on a health status that would never come.
+                assert.strictEqual(a.inputs.healthcheck, undefined);
+                assert.strictEqual(a.inputs.wait, false);
                 assert.strictEqual(a.opts.deleteBeforeReplace, false);
                 assert.strictEqual(a.inputs.name, undefined, "auto-named, so old and new can run side by side");
-                assert.strictEqual(a.inputs.networksAdvanced, undefined, "unreachable by the proxy until the cut-over attaches it");
-                assert.deepStrictEqual(a.opts.ignoreChanges, ["networksAdvanced", "networkMode"]);
+                const server = a.name.replace(/-app$/, "");
+                const network = named(rec, T.dockerNetwork, `${server}-network`);
+                assert.strictEqual(network.inputs.name, `platform-${named(rec, T.droplet, server).id}`, "per droplet: no name clash while it is replaced");
+                assert.deepStrictEqual(a.inputs.networksAdvanced, [{ name: network.inputs.name }]);
+                assert.deepStrictEqual(a.opts.ignoreChanges ?? [], [], "nothing the cut-over does is hidden from Pulumi");
+            }
+        });
+
+        it(`${stack}: a configured healthcheckCommand runs in exec form and is waited for`, async () => {
+            const rec = await record(stack, { overrides: { healthcheckCommand: "[\"/app/healthcheck\",\"--quick\"]" } });
+            for (const a of byRole(rec, "app")) {
+                const hc = a.inputs.healthcheck as { tests: string[]; interval: string; retries: number };
+                assert.deepStrictEqual(hc.tests, ["CMD", "/app/healthcheck", "--quick"]);
+                assert.strictEqual(a.inputs.wait, true);
             }
         });
 
@@ -82,10 +94,18 @@ describe("app: containers", () => {
             const worker2 = named(rec, T.container, `${stack}-web-2-worker`);
             assert.ok(worker2.opts.dependsOn.includes(`${stack}-web-1-cutover`));
             const cut1 = named(rec, T.command, `${stack}-web-1-cutover`);
-            assert.deepStrictEqual([...cut1.opts.dependsOn].sort(), [`${stack}-web-1-app`, `${stack}-web-1-network`, `${stack}-web-1-proxy-config`]);
+            // Workers are gated before any traffic moves.
+            assert.deepStrictEqual([...cut1.opts.dependsOn].sort(),
+                [`${stack}-web-1-app`, `${stack}-web-1-network`, `${stack}-web-1-proxy-config`, `${stack}-web-1-workers-check`]);
             assert.deepStrictEqual(cut1.inputs.triggers, [named(rec, T.container, `${stack}-web-1-app`).id]);
-            // Returns only after the proxy's active checks (every 2 s) have seen the new slot.
-            assert.strictEqual((cut1.inputs.environment as Record<string, string>).PROXY_SETTLE_SECONDS, "5");
+            const gate = named(rec, T.command, `${stack}-web-1-workers-check`);
+            assert.deepStrictEqual(gate.opts.dependsOn, [`${stack}-web-1-worker`]);
+            assert.strictEqual((gate.inputs.environment as Record<string, string>).WORKERS, named(rec, T.container, `${stack}-web-1-worker`).inputs.name ?? (gate.inputs.environment as Record<string, string>).WORKERS);
+            assert.deepStrictEqual(gate.inputs.triggers, [named(rec, T.container, `${stack}-web-1-worker`).id]);
+            const env = cut1.inputs.environment as Record<string, string>;
+            assert.strictEqual(env.APP_PORT, "3000");
+            assert.strictEqual(env.HEALTH_PATH, "/api/v1/health");
+            assert.ok(env.PROXY_CONFIG.includes(JSON.stringify(UPSTREAMS_PLACEHOLDER)));
         });
 
         it(`${stack}: reaches each server's Docker over SSH on the tailnet, after it has booted`, async () => {
@@ -132,33 +152,86 @@ describe("app: containers", () => {
     });
 });
 
-describe("app: the edge proxy's config", () => {
-    it("balances over the two fixed slots with active health checks and retries, behind the load balancer", async () => {
+const proxyConfigOf = (rec: RecordedStack, stack: string) =>
+    (named(rec, T.command, `${stack}-web-1-proxy-config`).inputs.environment as Record<string, string>).PROXY_CONFIG;
+
+describe("app: the edge proxy", () => {
+    it("routes to the release the cut-over records, prefers the first, and never ejects on a status code", async () => {
         const rec = await record("prod");
-        const proxy = named(rec, T.container, "prod-web-1-proxy");
-        const upload = (proxy.inputs.uploads as { file: string; content: string }[])[0];
-        assert.strictEqual(upload.file, "/etc/caddy/caddy.json");
-        const cfg = JSON.parse(upload.content);
+        const cfg = JSON.parse(proxyConfigOf(rec, "prod"));
         const server = cfg.apps.http.servers.edge;
         assert.deepStrictEqual(server.listen, [":80"]);
         const rp = server.routes[0].handle[0];
-        assert.deepStrictEqual(rp.upstreams, [{ dial: "app-blue:3000" }, { dial: "app-green:3000" }]);
-        assert.strictEqual(rp.health_checks.active.uri, "/api/v1/health");
+        assert.strictEqual(rp.upstreams, UPSTREAMS_PLACEHOLDER, "filled on the server from the cut-over's record");
+        assert.strictEqual(rp.load_balancing.selection_policy.policy, "first");
         assert.strictEqual(rp.load_balancing.try_duration, "5s");
+        assert.strictEqual(rp.health_checks.active, undefined, "one failed probe must not take the only release out");
+        assert.strictEqual(rp.health_checks.passive.unhealthy_status, undefined, "a 503 from the app is not a dead upstream");
         assert.deepStrictEqual(rp.trusted_proxies, ["10.30.0.0/20"]);
-        assert.deepStrictEqual(proxy.opts.ignoreChanges, ["image", "uploads"]);
+        assert.deepStrictEqual(cfg.apps.http.servers.verify.listen, ["127.0.0.1:2080"]);
+        // The scripts verify through exactly the listener the config declares.
+        for (const role of ["cutover", "proxy-config"]) {
+            const env = named(rec, T.command, `prod-web-1-${role}`).inputs.environment as Record<string, string>;
+            assert.strictEqual(env.VERIFY_URL, `http://${cfg.apps.http.servers.verify.listen[0]}`, role);
+        }
+    });
+
+    it("(issue 9) upgrades the proxy with current inputs: no ignoreChanges, a constant bootstrap file, a reload on every new proxy", async () => {
+        const rec = await record("prod");
+        const proxy = named(rec, T.container, "prod-web-1-proxy");
+        assert.deepStrictEqual(proxy.opts.ignoreChanges ?? [], [], "the engine would recreate it from the OLD image and config");
         assert.strictEqual(proxy.opts.deleteBeforeReplace, true, "it owns host ports");
+        assert.deepStrictEqual(proxy.inputs.uploads, [{ file: "/etc/caddy/caddy.json", content: BOOTSTRAP_PROXY_CONFIG }]);
         const reload = named(rec, T.command, "prod-web-1-proxy-config");
-        assert.deepStrictEqual(reload.inputs.triggers, [upload.content]);
+        assert.deepStrictEqual(reload.inputs.triggers, [proxyConfigOf(rec, "prod"), proxy.id]);
+
+        const image = `caddy:2.10.2-alpine@sha256:${"cd".repeat(32)}`;
+        const upgraded = await record("prod", { overrides: { proxyImage: image } });
+        for (const n of [1, 2]) {
+            const p = named(upgraded, T.container, `prod-web-${n}-proxy`);
+            assert.strictEqual(p.inputs.image, image);
+            assert.deepStrictEqual(p.inputs.uploads, proxy.inputs.uploads, "only the image changes");
+        }
+        // One server at a time: web-2's proxy waits until web-1's serves again.
+        const deps = named(upgraded, T.container, "prod-web-2-proxy").opts.dependsOn;
+        assert.ok(deps.includes("prod-web-1-proxy-config") && deps.includes("prod-web-1-cutover"), deps.join(", "));
+    });
+
+    it("a routine deploy never touches the proxy", async () => {
+        const a = await record("prod");
+        const b = await record("prod", { overrides: { imageTag: "1.4.1" } });
+        for (const n of [1, 2]) {
+            for (const [type, role] of [[T.container, "proxy"], [T.command, "proxy-config"]] as const) {
+                const before = named(a, type, `prod-web-${n}-${role}`);
+                const after = named(b, type, `prod-web-${n}-${role}`);
+                assert.deepStrictEqual(after.inputs, before.inputs, role);
+            }
+        }
+    });
+
+    it("(issue 9) ties every docker resource of a server to its droplet's id, in a field that forces a new resource", async () => {
+        const rec = await record("prod");
+        for (const n of [1, 2]) {
+            const droplet = String(named(rec, T.droplet, `prod-web-${n}`).id);
+            const mine = rec.resources.filter((r) => r.name.startsWith(`prod-web-${n}-`) && r.type.startsWith("docker:index/"));
+            assert.ok(mine.length >= 7, mine.map((r) => r.name).join(", "));
+            for (const r of mine) {
+                if (r.type === T.remoteImage) {
+                    assert.deepStrictEqual(r.inputs.triggers, { dropletId: droplet }, r.name);
+                } else {
+                    const labels = r.inputs.labels as { label: string; value: string }[];
+                    assert.ok(labels.some((l) => l.label === DROPLET_LABEL && l.value === droplet), `${r.name}: ${JSON.stringify(labels)}`);
+                }
+            }
+        }
     });
 
     for (const stack of ["dev", "staging", "prod"]) {
         it(`${stack}: the real caddy accepts the proxy config the program generates`, async () => {
             const rec = await record(stack);
-            const upload = (named(rec, T.container, `${stack}-web-1-proxy`).inputs.uploads as { content: string }[])[0];
             const dir = tmpdir("caddy-validate-");
             const file = path.join(dir, "caddy.json");
-            fs.writeFileSync(file, upload.content);
+            fs.writeFileSync(file, fillUpstreams(proxyConfigOf(rec, stack), ["app-1:3000", "app-0:3000"]));
             const res = spawnSync("caddy", ["validate", "--config", file], { encoding: "utf8", env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
             assert.strictEqual(res.status, 0, `${res.stdout}${res.stderr}`);
             assert.match(res.stdout + res.stderr, /Valid configuration/);
@@ -167,8 +240,7 @@ describe("app: the edge proxy's config", () => {
 
     it("with one server, owns 80 and 443 and gets certificates for the stack's names", async () => {
         const rec = await record("dev");
-        const upload = (named(rec, T.container, "dev-web-1-proxy").inputs.uploads as { content: string }[])[0];
-        const cfg = JSON.parse(upload.content);
+        const cfg = JSON.parse(proxyConfigOf(rec, "dev"));
         assert.deepStrictEqual(cfg.apps.http.servers.edge.listen, [":443", ":80"]);
         assert.deepStrictEqual(cfg.apps.http.servers.edge.routes[0].match, [{ host: ["dev.acme-shop.com", "api.dev.acme-shop.com"] }]);
         assert.strictEqual(cfg.apps.http.servers.edge.automatic_https, undefined);
@@ -214,7 +286,7 @@ describe("app: a rollback is just a deploy", () => {
 });
 
 describe("app: shell sent to servers", () => {
-    for (const name of ["wait-for-server", "migrate", "cutover", "proxy-config"] as const) {
+    for (const name of ["wait-for-server", "migrate", "cutover", "proxy-config", "workers-check"] as const) {
         it(`${name}.sh passes shellcheck`, () => {
             assert.strictEqual(shellcheck(script(name)), "");
         });

@@ -82,8 +82,16 @@ const CASES: Record<string, { pass: Subject[]; fail: Subject[] }> = {
     },
     "docker-container-require-digest-pinned-image": { pass: [s(TYPES.container, { image: DIGEST })], fail: [s(TYPES.container, { image: "ghcr.io/acme/shop:latest" })] },
     "docker-container-require-healthcheck": {
-        pass: [s(TYPES.container, { labels: [{ label: "platform.role", value: "app" }], healthcheck: { tests: ["CMD", "true"] }, wait: true }), s(TYPES.container, { labels: [{ label: "platform.role", value: "worker" }] })],
-        fail: [s(TYPES.container, { labels: [{ label: "platform.role", value: "app" }], wait: true })],
+        pass: [
+            s(TYPES.container, { labels: [{ label: "platform.role", value: "app" }], healthcheck: { tests: ["CMD", "true"] }, wait: true }),
+            s(TYPES.container, { labels: [{ label: "platform.role", value: "worker" }] }),
+            s(TYPES.container, { labels: [{ label: "platform.role", value: "app" }] }, { name: "web-1-app" }),
+            s("command:local:Command", { environment: { HEALTH_PATH: "/health" } }, { name: "web-1-cutover", propertyDependencies: { triggers: ["web-1-app"] } }),
+        ],
+        fail: [
+            s(TYPES.container, { labels: [{ label: "platform.role", value: "app" }], wait: true }),
+            s("command:local:Command", { environment: { HEALTH_PATH: "/health" } }, { name: "other", propertyDependencies: { triggers: ["unrelated"] } }),
+        ],
     },
     "docker-container-disallow-host-ports": {
         pass: [s(TYPES.container, { labels: [{ label: "platform.role", value: "proxy" }], ports: [{ internal: 80, external: 80 }, { internal: 443, external: 443 }] }), s(TYPES.container, {})],

@@ -151,6 +151,15 @@ describe("release tools (fake pulumi CLI)", function () {
         assert.match(ok.err, /rolling back/, "progress goes to stderr in --json mode");
     });
 
+    it("rollback --reason: says why in one line, in the progress and in --json", async () => {
+        const l = await open();
+        const reason = "post-deploy check failed: GET / answered 500, expected 200";
+        const r = await run(l, rollback, ["--stack", "staging", "--yes", "--json", "--reason", reason, "--registry-url", l.url]);
+        assert.strictEqual(r.code, 0, r.err);
+        assert.match(r.err, /^rolling back because: post-deploy check failed: GET \/ answered 500, expected 200$/m);
+        assert.strictEqual(JSON.parse(r.out).because, reason);
+    });
+
     it("refuses (exit 3) without --yes and leaves the stack file as it was", async () => {
         const l = await open();
         const before = fs.readFileSync(path.join(l.dir, "Pulumi.staging.yaml"), "utf8");

@@ -386,5 +386,13 @@ describe("workflows", () => {
         assert.strictEqual(none.status, 0);
         const sent = runStep(w, w.jobs.deploy, slack, { curl: "cat > /dev/null; echo posted" }, { SLACK_WEBHOOK_URL: "https://hooks.example/x", STARTED_AT: "0", MODE: "up", STACK: "prod", RESULT: "success", TAG: "1.5.0", DIGEST: "sha256:abc", GITHUB_ACTOR: "maria", RUN_URL: "u" });
         assert.match(sent.out, /posted/);
+        // The message itself: the release and what it replaced, who started it, and why a rollback happened.
+        const d = (c: string) => `sha256:${c.repeat(64)}`;
+        const payload = runStep(w, w.jobs.deploy, slack, { curl: "cat" }, {
+            SLACK_WEBHOOK_URL: "https://hooks.example/x", STARTED_AT: "0", MODE: "up", STACK: "prod", RESULT: "failure", TAG: "1.5.0", DIGEST: d("a"),
+            FROM_TAG: "1.4.2", FROM_DIGEST: d("b"), HEALTH_REASON: "GET / answered 500, expected 200", GITHUB_ACTOR: "maria", RUN_URL: "https://run/1",
+        });
+        const text = (JSON.parse(payload.out) as { text: string }).text;
+        for (const part of ["prod", "1.5.0 (aaaaaaaaaaaa)", "1.4.2 (bbbbbbbbbbbb)", "maria", "GET / answered 500", "https://run/1"]) assert.ok(text.includes(part), `${part} in ${text}`);
     });
 });

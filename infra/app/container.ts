@@ -3,12 +3,16 @@ import { RESERVED_ENV } from "../config";
 import { isDigest } from "../config/validate";
 
 /**
- * The Docker healthcheck the app container runs. It tries curl, then busybox/wget, so it
- * works on Debian-, Alpine- and busybox-based images; a distroless image needs its own.
+ * The app container's optional Docker healthcheck: the configured argv run inside it (exec
+ * form, no shell needed), or none. The deploy does not need it: the cut-over probes the
+ * health path from the proxy's network, so an image without curl, wget or even a shell
+ * deploys the same way. (The old default, `curl || wget` inside the container, never
+ * turned a distroless image healthy.)
  */
-export function healthcheckCommand(port: number, path: string): string[] {
-    const url = `http://127.0.0.1:${port}${path}`;
-    return ["CMD-SHELL", `curl -fsS -o /dev/null '${url}' || wget -q -O /dev/null '${url}' || exit 1`];
+export function dockerHealthcheck(command: string[], intervalSeconds: number, retries: number):
+    { tests: string[]; interval: string; timeout: string; retries: number; startPeriod: string } | undefined {
+    if (command.length === 0) return undefined;
+    return { tests: ["CMD", ...command], interval: `${intervalSeconds}s`, timeout: "3s", retries, startPeriod: "10s" };
 }
 
 /** json-file logs with rotation, so a chatty container cannot fill the disk. */

@@ -3,33 +3,62 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { ProcessSpec } from "../config";
+import { ProcessSpec, SmokeRequest } from "../config";
 import { shellJoin } from "../shell";
-import { caddyConfig, HEALTH_INTERVAL_SECONDS, ProxyMode } from "./caddy";
-import { healthcheckCommand, imageRef, LOG_OPTS } from "./container";
+import { BOOTSTRAP_PROXY_CONFIG, caddyConfig, ProxyMode, VERIFY_LISTEN } from "./caddy";
+import { dockerHealthcheck, imageRef, LOG_OPTS } from "./container";
 
 export { caddyConfig } from "./caddy";
-export { healthcheckCommand, imageRef, plainEnv } from "./container";
+export { dockerHealthcheck, imageRef, plainEnv } from "./container";
 
-/** Shell scripts the deploy runs; kept as files so shellcheck reads exactly what runs. */
-export function script(name: "wait-for-server" | "migrate" | "cutover" | "proxy-config"): string {
-    return fs.readFileSync(path.join(__dirname, "scripts", `${name}.sh`), "utf8");
+export type ScriptName = "wait-for-server" | "migrate" | "cutover" | "proxy-config" | "workers-check";
+
+/**
+ * Shell scripts the deploy runs; kept as files so shellcheck and the Docker lab read exactly
+ * what runs. A `source ... # platform:include` line is replaced by scripts/lib.sh, because a
+ * command runs as `bash -c <text>`, with no file next to it to source.
+ */
+export function script(name: ScriptName): string {
+    const read = (file: string) => fs.readFileSync(path.join(__dirname, "scripts", file), "utf8");
+    return read(`${name}.sh`).replace(/^source .*# platform:include.*$/m, () => read("lib.sh"));
 }
 
 /** Docker network the proxy and app containers share; app containers publish no host ports. */
 export const NETWORK = "platform";
-export const PROXY_CONTAINER = "edge-proxy";
-/**
- * The proxy's two fixed upstreams. A new app container joins the network under the slot
- * the live one does not hold (see scripts/cutover.sh), so a deploy never changes the
- * proxy's config and never reloads it.
- */
-export const SLOTS = ["blue", "green"] as const;
 
-/** The proxy's upstream addresses for an app port. */
-export function slotUpstreams(port: number): string[] {
-    return SLOTS.map((s) => `app-${s}:${port}`);
+/**
+ * The network's name on a droplet: per droplet id, because the network is replaced
+ * create-before-delete when the id changes (see DROPLET_LABEL), and Docker refuses a second
+ * network of the same name on a host; on the first `up` with these labels the old and the
+ * new network briefly coexist on the same server.
+ */
+export function networkName(dropletId: string): string {
+    return `${NETWORK}-${dropletId}`;
 }
+export const PROXY_CONTAINER = "edge-proxy";
+/** One probe's timeout (s): a health or smoke answer slower than this does not count. */
+export const PROBE_TIMEOUT_SECONDS = 2;
+/** How long the cut-over watches the new release through the proxy after the switch (s). */
+export const VERIFY_SECONDS = 10;
+/** How long a workers' new containers must stay up without a restart (s). */
+export const WORKER_STABLE_SECONDS = 15;
+
+/** The `path=status` words the on-server scripts read (SMOKE). */
+export function smokeWords(requests: SmokeRequest[]): string {
+    return requests.map((r) => `${r.path}=${r.status}`).join(" ");
+}
+
+/**
+ * The label every docker resource of a server carries: the droplet's id. Labels force a
+ * new resource in the docker provider (kreuzwerker/terraform-provider-docker:
+ * internal/provider/resource_docker_network.go, resource_docker_volume.go and
+ * resource_docker_container.go declare `labels` ForceNew; resource_docker_image.go declares
+ * `triggers` ForceNew), so a rebuilt droplet, whose new id changes this value, gets every
+ * network, volume, image and container created on it. Without it the state kept listing
+ * the old droplet's resources and nothing was created on the new one (the `ssh://` host
+ * string stays the same).
+ */
+export const DROPLET_LABEL = "platform.droplet-id";
 
 export interface AppServer {
     /** Stable key. @example "web-1" */
@@ -68,8 +97,15 @@ export interface AppArgs {
     readonly migrationDatabaseUrl: pulumi.Input<string>;
     /** Extra containers from the same image (workers), not proxied. */
     readonly processes: ProcessSpec[];
-    readonly healthcheck: { intervalSeconds: number; retries: number };
-    /** How long a new app container may take to become healthy. @default 180 */
+    /**
+     * An optional Docker healthcheck run inside the app container (`command`: argv, e.g.
+     * ["/app/healthcheck"]); empty: none. The deploy never depends on it: the cut-over
+     * probes `healthPath` from the proxy's network, which works for any image.
+     */
+    readonly healthcheck: { command: string[]; intervalSeconds: number; retries: number };
+    /** Requests every release must answer (path and status), before traffic and after the switch. @default [] */
+    readonly smokeRequests: SmokeRequest[];
+    /** How long a new app container may take to answer healthPath from the proxy's network. @default 180 */
     readonly deployTimeoutSeconds: number;
     /** How long a fresh server may take to boot. @default 900 */
     readonly bootTimeoutSeconds: number;
@@ -80,13 +116,14 @@ export interface AppArgs {
  * processes, and a migration run per release.
  *
  * A release is `repository@sha256:...`. Changing it replaces the app container
- * create-before-delete: the new container (auto-named, so both can exist) must pass its
- * Docker healthcheck within the timeout; then the cut-over script attaches it to the
- * proxy's network under the free slot name, and only then does Pulumi stop the old one,
- * whose in-flight requests finish while Caddy retries new ones on the new container. A new
- * image that never turns healthy fails the update before the cut-over, so it never receives
- * a request and the old container keeps serving. With several servers the rollout is
- * sequential: each server's containers wait for the previous server's cut-over.
+ * create-before-delete: the new container (auto-named, so both can exist) starts on the
+ * proxy's network; new workers must stay up (scripts/workers-check.sh); then
+ * scripts/cutover.sh, under a per-host lock, probes it from the proxy's network (health and
+ * smoke requests), switches the proxy to prefer it with the old one as fallback, and
+ * verifies through the proxy that it answers. Only then does Pulumi stop the old container.
+ * Any failure leaves (or puts back) the old release serving and fails the update with the
+ * reason. With several servers the rollout is sequential: each server waits for the
+ * previous server's cut-over.
  */
 export class App extends pulumi.ComponentResource {
     /** The digest every server runs: the release record. */
@@ -114,17 +151,23 @@ export class App extends pulumi.ComponentResource {
 
         // Migrations run once, on the first server; each server waits for the previous one's cut-over.
         let previous: pulumi.Resource[] = [];
+        let previousProxy: pulumi.Resource[] = [];
         args.servers.forEach((server, i) => {
-            previous = [this.deployServer(`${name}-${server.key}`, server, args, proxyImage, previous, i === 0)];
+            const done = this.deployServer(`${name}-${server.key}`, server, args, proxyImage, previous, previousProxy, i === 0);
+            previous = [done.cutover];
+            // The next proxy is touched only once this server serves: its proxy answers again
+            // (an upgrade) and its release is cut over (a first deploy or a rebuilt server,
+            // where the new proxy has no release until the cut-over).
+            previousProxy = [done.proxyReady, done.cutover];
         });
         this.registerOutputs({ digest: this.digest, image: this.image });
     }
 
-    /** Everything on one server; returns its cut-over, which the next server waits for. */
+    /** Everything on one server; returns its cut-over and its serving proxy, which the next server waits for. */
     private deployServer(
         name: string, server: AppServer, args: AppArgs, proxyImage: pulumi.Output<string>,
-        previous: pulumi.Resource[], runMigrations: boolean,
-    ): pulumi.Resource {
+        previous: pulumi.Resource[], previousProxy: pulumi.Resource[], runMigrations: boolean,
+    ): { cutover: pulumi.Resource; proxyReady: pulumi.Resource } {
         const parent = this;
         const dockerHost = `ssh://${args.deployUser}@${server.tailnetHostname}`;
 
@@ -146,22 +189,31 @@ export class App extends pulumi.ComponentResource {
         }, { parent, dependsOn: [ready] });
         const on = { parent, provider };
 
-        const network = new docker.Network(`${name}-network`, { name: NETWORK, driver: "bridge" }, on);
-        const image = new docker.RemoteImage(`${name}-image`, { name: this.image, keepLocally: true }, on);
+        // Every docker resource of this server is tied to its droplet (see DROPLET_LABEL).
+        const dropletId = pulumi.output(server.dropletId).apply(String);
+        const labels = (role: string, extra: { label: string; value: pulumi.Input<string> }[] = []) =>
+            [{ label: DROPLET_LABEL, value: dropletId }, { label: "platform.role", value: role }, ...extra];
 
-        // The proxy owns the host's ports 80/443, so a replacement must delete first; it is
-        // only ever replaced on purpose (`pulumi up --replace`), never by a routine deploy:
-        // its image and bootstrap config are ignored after creation, and the live config is
-        // pushed by the cut-over through Caddy's admin API.
-        const proxyPull = new docker.RemoteImage(`${name}-proxy-image`, { name: proxyImage, keepLocally: true }, on);
-        const proxyData = new docker.Volume(`${name}-proxy-data`, { name: "edge-proxy-data" }, { ...on, retainOnDelete: true });
-        const proxyConfigVolume = new docker.Volume(`${name}-proxy-config`, { name: "edge-proxy-config" }, { ...on, retainOnDelete: true });
-        const proxyConfig = JSON.stringify(caddyConfig({ mode: args.proxyMode, upstreams: slotUpstreams(args.port), healthPath: args.healthPath }));
+        const network = new docker.Network(`${name}-network`, { name: dropletId.apply(networkName), driver: "bridge", labels: labels("network") }, on);
+        const image = new docker.RemoteImage(`${name}-image`, { name: this.image, keepLocally: true, triggers: { dropletId } }, on);
+
+        // The proxy owns the host's ports 80/443, so a replacement deletes first. It is
+        // replaced exactly when its image changes (a deliberate upgrade) or its droplet does:
+        // every input is current (no ignoreChanges: the engine would substitute the OLD image
+        // on replacement too). Its uploaded file is a constant bootstrap; the real config and
+        // the live upstreams come back from its retained /config volume (`--resume`) and
+        // scripts/proxy-config.sh, so a routine deploy or a domain change never touches it.
+        // Proxies are upgraded one server at a time: each waits for the previous server's
+        // proxy to serve again (see `previousProxy`).
+        const proxyPull = new docker.RemoteImage(`${name}-proxy-image`, { name: proxyImage, keepLocally: true, triggers: { dropletId } }, on);
+        const proxyData = new docker.Volume(`${name}-proxy-data`, { name: "edge-proxy-data", labels: labels("proxy-data") }, { ...on, retainOnDelete: true });
+        const proxyConfigVolume = new docker.Volume(`${name}-proxy-config`, { name: "edge-proxy-config", labels: labels("proxy-config") }, { ...on, retainOnDelete: true });
+        const proxyConfig = JSON.stringify(caddyConfig({ mode: args.proxyMode }));
         const proxy = new docker.Container(`${name}-proxy`, {
             name: PROXY_CONTAINER,
             image: proxyImage,
             command: ["caddy", "run", "--resume", "--config", "/etc/caddy/caddy.json"],
-            uploads: [{ file: "/etc/caddy/caddy.json", content: proxyConfig }],
+            uploads: [{ file: "/etc/caddy/caddy.json", content: BOOTSTRAP_PROXY_CONFIG }],
             ports: [{ internal: 80, external: 80 }, { internal: 443, external: 443 }],
             volumes: [
                 { volumeName: proxyData.name, containerPath: "/data" },
@@ -172,15 +224,19 @@ export class App extends pulumi.ComponentResource {
             memory: 256,
             logDriver: "json-file",
             logOpts: { ...LOG_OPTS },
-            labels: [{ label: "platform.role", value: "proxy" }],
-        }, { ...on, dependsOn: [proxyPull], deleteBeforeReplace: true, ignoreChanges: ["image", "uploads"] });
-        // A changed config (domains, health path) is loaded in place; a routine deploy never
-        // changes it, so it never reloads the proxy.
+            labels: labels("proxy"),
+        }, { ...on, dependsOn: [proxyPull, ...previousProxy], deleteBeforeReplace: true });
+        const probe = { HEALTH_PATH: args.healthPath, PROBE_TIMEOUT: String(PROBE_TIMEOUT_SECONDS), VERIFY_URL: `http://${VERIFY_LISTEN}` };
+        // Loads the config with the recorded upstreams and checks the proxy serves: after a
+        // config change, and after every new proxy container (an upgrade, a rebuilt droplet).
         const proxyReload = new command.local.Command(`${name}-proxy-config`, {
             create: script("proxy-config"),
             interpreter: ["/bin/bash", "-c"],
-            environment: { DOCKER_HOST: dockerHost, SERVER: server.tailnetHostname, PROXY_CONTAINER, PROXY_CONFIG: proxyConfig },
-            triggers: [proxyConfig],
+            environment: {
+                DOCKER_HOST: dockerHost, SERVER: server.tailnetHostname, PROXY_CONTAINER, PROXY_CONFIG: proxyConfig,
+                READY_TIMEOUT: "120", ...probe,
+            },
+            triggers: [proxyConfig, proxy.id],
         }, { parent, dependsOn: [proxy] });
 
         const beforeApp: pulumi.Resource[] = [image, ...previous];
@@ -206,43 +262,55 @@ export class App extends pulumi.ComponentResource {
             destroyGraceSeconds: 30,
             stopTimeout: 30,
         };
+        const release = { label: "platform.release", value: args.tag };
+        const healthcheck = dockerHealthcheck(args.healthcheck.command, args.healthcheck.intervalSeconds, args.healthcheck.retries);
         const app = new docker.Container(`${name}-app`, {
             ...common,
             memory: args.memoryMb,
-            labels: [{ label: "platform.role", value: "app" }, { label: "platform.release", value: args.tag }],
-            healthcheck: {
-                tests: healthcheckCommand(args.port, args.healthPath),
-                interval: `${args.healthcheck.intervalSeconds}s`,
-                timeout: "3s",
-                retries: args.healthcheck.retries,
-                startPeriod: "10s",
-                startInterval: "1s",
-            },
-            wait: true,
+            labels: labels("app", [release]),
+            // On the proxy's network from the start, under its own (auto) name: the proxy only
+            // routes to it once the cut-over switches its upstream to it.
+            networksAdvanced: [{ name: network.name }],
+            ...(healthcheck ? { healthcheck } : {}),
+            // The provider's `wait` polls Docker's health status, which exists only with a
+            // healthcheck; without one the cut-over's probes are the gate.
+            wait: healthcheck !== undefined,
             waitTimeout: args.deployTimeoutSeconds,
-            // Starts on the default bridge, unreachable by the proxy; the cut-over attaches it
-            // to the proxy's network once healthy, which Pulumi must not undo.
-        }, { ...on, dependsOn: beforeApp, deleteBeforeReplace: false, ignoreChanges: ["networksAdvanced", "networkMode"] });
+        }, { ...on, dependsOn: beforeApp, deleteBeforeReplace: false });
 
-        for (const p of args.processes) {
-            new docker.Container(`${name}-${p.name}`, {
-                ...common,
-                command: p.command,
-                memory: p.memoryMb,
-                labels: [{ label: "platform.role", value: p.name }, { label: "platform.release", value: args.tag }],
-            }, { ...on, dependsOn: beforeApp, deleteBeforeReplace: false });
+        const workers = args.processes.map((p) => new docker.Container(`${name}-${p.name}`, {
+            ...common,
+            command: p.command,
+            memory: p.memoryMb,
+            labels: labels(p.name, [release]),
+        }, { ...on, dependsOn: beforeApp, deleteBeforeReplace: false }));
+        const gates: pulumi.Resource[] = [app, proxyReload, network];
+        if (workers.length > 0) {
+            // A crash-looping worker fails the deploy before any traffic moves.
+            gates.push(new command.local.Command(`${name}-workers-check`, {
+                create: script("workers-check"),
+                interpreter: ["/bin/bash", "-c"],
+                environment: {
+                    DOCKER_HOST: dockerHost, SERVER: server.tailnetHostname,
+                    WORKERS: pulumi.all(workers.map((w) => w.name)).apply((names) => names.join(" ")),
+                    STABLE_SECONDS: String(WORKER_STABLE_SECONDS),
+                },
+                triggers: workers.map((w) => w.id),
+            }, { parent, dependsOn: workers }));
         }
 
-        return new command.local.Command(`${name}-cutover`, {
+        const cutover = new command.local.Command(`${name}-cutover`, {
             create: script("cutover"),
             interpreter: ["/bin/bash", "-c"],
             environment: {
-                DOCKER_HOST: dockerHost, SERVER: server.tailnetHostname, APP_CONTAINER: app.name,
-                PROXY_CONTAINER, NETWORK, HEALTH_TIMEOUT: String(args.deployTimeoutSeconds),
-                PROXY_SETTLE_SECONDS: String(2 * HEALTH_INTERVAL_SECONDS + 1),
+                DOCKER_HOST: dockerHost, SERVER: server.tailnetHostname, APP_CONTAINER: app.name, APP_PORT: String(args.port),
+                PROXY_CONTAINER, NETWORK: network.name, PROXY_CONFIG: proxyConfig, HEALTH_TIMEOUT: String(args.deployTimeoutSeconds),
+                VERIFY_SECONDS: String(VERIFY_SECONDS), LOCK_TIMEOUT: String(args.deployTimeoutSeconds + 120),
+                SMOKE: smokeWords(args.smokeRequests), ...probe,
             },
             // Runs for every new app container, i.e. for every release.
             triggers: [app.id],
-        }, { parent, dependsOn: [app, proxyReload, network] });
+        }, { parent, dependsOn: gates });
+        return { cutover, proxyReady: proxyReload };
     }
 }

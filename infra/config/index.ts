@@ -9,8 +9,9 @@ import { DB_SIZES, DROPLET_SIZES, IMAGES, PG_VERSIONS, REGIONS, dbConnectionLimi
 import { APPROVAL_MODES, ApprovalMode, DEFAULT_PROXY_IMAGE, KEYS, Key, KeyDef, PROJECT, STACK_TIERS, STACKS, StackName } from "./schema";
 import {
     closest, ConfigError, fail, intInRange, isDigest, isPinnedImage, isDomain, isEmail, isEnvName, isGithubName, isImageRepository,
-    isImageTag, isPrivateCidr, isRecordName, isSshKeyRef, isTailscaleTag, oneOf, parseCidr, show,
+    isImageTag, isPrivateCidr, isRecordName, isSshKeyRef, isTailscaleTag, isUrlPath, oneOf, parseCidr, show, SmokeRequest, smokeRequests,
 } from "./validate";
+export type { SmokeRequest } from "./validate";
 
 export { ConfigError } from "./validate";
 export { KEYS, PROJECT, STACKS } from "./schema";
@@ -73,7 +74,8 @@ export interface Settings {
         repository: string; tag: string; digest: string; proxyImage: string; registryUser: string; hasRegistryToken: boolean;
         port: number; memoryMb: number; logLevel: string; env: Record<string, string>;
         secretNames: string[]; migrationCommand: string[]; processes: ProcessSpec[];
-        healthcheckIntervalSeconds: number; healthcheckRetries: number; deployTimeoutSeconds: number; bootTimeoutSeconds: number;
+        healthcheckCommand: string[]; healthcheckIntervalSeconds: number; healthcheckRetries: number; deployTimeoutSeconds: number; bootTimeoutSeconds: number;
+        smokeRequests: SmokeRequest[]; verifyWindowSeconds: number; maxErrorPercent: number;
     };
     github: {
         owner: string; repository: string; approvalMode: ApprovalMode; reviewers: string[]; reviewerTeams: string[]; waitTimerMinutes: number;
@@ -374,7 +376,7 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
         frontendFqdn: fqdn(frontendHost, domain), apiFqdn: fqdn(apiHost, domain),
     };
     const healthPath = r.str("healthPath");
-    if (!/^\/[A-Za-z0-9._~\/-]*(\?[A-Za-z0-9._~=&-]*)?$/.test(healthPath)) fail(q("healthPath"), healthPath, "expected an absolute URL path such as /api/v1/health");
+    if (!isUrlPath(healthPath)) fail(q("healthPath"), healthPath, "expected an absolute URL path such as /api/v1/health");
     const acmeEmail = r.str("acmeEmail");
     if (acmeEmail !== "" && !isEmail(acmeEmail)) fail(q("acmeEmail"), acmeEmail, "expected an email address or nothing");
 
@@ -461,6 +463,10 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
         env, secretNames,
         migrationCommand: r.strings("migrationCommand"),
         processes,
+        healthcheckCommand: r.strings("healthcheckCommand", { each: (c) => c !== "", what: "a non-empty argv word" }),
+        smokeRequests: smokeRequests(q("smokeRequests"), r.object("smokeRequests")),
+        verifyWindowSeconds: r.int("verifyWindowSeconds", 0, 600),
+        maxErrorPercent: r.int("maxErrorPercent", 0, 100),
         healthcheckIntervalSeconds: r.int("healthcheckIntervalSeconds", 1, 60),
         healthcheckRetries: r.int("healthcheckRetries", 1, 20),
         deployTimeoutSeconds: r.int("deployTimeoutSeconds", 30, 1800),

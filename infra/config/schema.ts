@@ -111,9 +111,13 @@ export const KEYS = {
     appSecrets: { type: "object", secret: true, knob: "name", description: "App secret values as NAME: value, one per appSecretNames entry, set with `pulumi config set --secret --path 'appSecrets.NAME'`." },
     migrationCommand: { type: "array", default: [], description: "Command (argv) run once per deploy from the new image before it serves; empty to skip." },
     processes: { type: "object", default: {}, knob: "scale", description: "Extra containers from the app image, NAME: {command: [...], memoryMb}. No health endpoint, not proxied." },
-    healthcheckIntervalSeconds: { type: "integer", default: 5, description: "Docker healthcheck interval of the app container." },
-    healthcheckRetries: { type: "integer", default: 3, description: "Failed healthchecks before the app container counts as unhealthy." },
-    deployTimeoutSeconds: { type: "integer", default: 180, description: "How long a new app container may take to become healthy before the deploy fails." },
+    healthcheckCommand: { type: "array", default: [], description: "Optional argv run inside the app container as its Docker healthcheck (e.g. [\"/app/healthcheck\"]); empty: none. The deploy gates on healthPath probed from the proxy's network either way, so images need no curl or wget." },
+    healthcheckIntervalSeconds: { type: "integer", default: 5, description: "Interval of healthcheckCommand, when set." },
+    healthcheckRetries: { type: "integer", default: 3, description: "Failed healthcheckCommand runs before Docker marks the container unhealthy, when set." },
+    deployTimeoutSeconds: { type: "integer", default: 180, description: "How long a new app container may take to answer healthPath (from the proxy's network) before the deploy fails." },
+    smokeRequests: { type: "object", default: {}, description: "PATH: expected status (e.g. {\"/\": 200}) every release must answer before it gets traffic, through the proxy after the switch, and through the public edge after the deploy; healthPath is always checked." },
+    verifyWindowSeconds: { type: "integer", default: 30, description: "How long the post-deploy check watches the public edge after a deploy; a failed smoke request or an error rate above maxErrorPercent rolls back." },
+    maxErrorPercent: { type: "integer", default: 1, description: "Error rate (percent of smoke requests) the post-deploy window tolerates before it rolls back." },
     bootTimeoutSeconds: { type: "integer", default: 900, description: "How long to wait for a new server to finish cloud-init and answer over the tailnet." },
 
     // --- GitHub

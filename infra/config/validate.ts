@@ -141,3 +141,28 @@ export function isSshKeyRef(value: string): boolean {
 export function isGithubName(value: string): boolean {
     return /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/.test(value);
 }
+
+/** An absolute URL path the deploy can request (health and smoke paths): no spaces, no `=`. */
+export function isUrlPath(s: string): boolean {
+    return /^\/[A-Za-z0-9._~/-]*(\?[A-Za-z0-9._~&-]*)?$/.test(s);
+}
+
+export interface SmokeRequest {
+    path: string;
+    status: number;
+}
+
+/**
+ * `smokeRequests` as a list sorted by path. The on-server cut-over reads them as
+ * `path=status` words, so a path may not contain `=` or spaces.
+ */
+export function smokeRequests(key: string, value: Record<string, unknown>): SmokeRequest[] {
+    return Object.keys(value).sort().map((path) => {
+        if (!isUrlPath(path)) fail(key, path, "expected an absolute URL path such as /api/v1/products (no spaces or =)");
+        const status = value[path];
+        if (typeof status !== "number" || !Number.isInteger(status) || status < 100 || status > 599) {
+            fail(key, { [path]: status }, `expected the HTTP status ${path} must answer, 100-599, e.g. {"${path}": 200}`);
+        }
+        return { path, status };
+    });
+}

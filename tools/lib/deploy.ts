@@ -96,9 +96,7 @@ export async function deployRelease(stack: Stack, o: DeployOptions): Promise<Dep
     } catch (e) {
         // A lock held by another update is an environment problem, reported like the others.
         if ((e as Error).name === "ConcurrentUpdateError") throw e;
-        const text = `${(e as Error).message}`;
-        const line = text.split("\n").map((l) => l.trim()).find((l) => l.startsWith("error:")) ?? "pulumi up failed";
-        return { result: "failed", code: EXIT.failed, digest, changes, reason: `${line.replace(/^error:\s*/, "")} (the stack's config now names ${o.target.tag}; fix and re-run, or roll back)` };
+        return { result: "failed", code: EXIT.failed, digest, changes, reason: `${failureReason(`${(e as Error).message}`)} (the stack's config now names ${o.target.tag}; fix and re-run, or roll back)` };
     }
     return { result: "succeeded", code: EXIT.ok, digest, changes, release: up.outputs.release?.value as Record<string, unknown> };
 }
@@ -107,4 +105,16 @@ export async function deployRelease(stack: Stack, o: DeployOptions): Promise<Dep
 export function logOutcome(res: DeployResult, log: (line: string) => void): void {
     if (res.result === "succeeded") log(`release: ${JSON.stringify(res.release)}`);
     else log(`${res.result}: ${res.reason}`);
+}
+
+/**
+ * The one line that says why an update failed. The on-server scripts (cut-over, workers
+ * check, migration) print `error: <server>: ...` lines that name the cause and what still
+ * serves; Pulumi wraps them in its own `error:` lines, so theirs win when present.
+ */
+export function failureReason(text: string): string {
+    const lines = text.split("\n").map((l) => l.trim());
+    const ours = lines.find((l) => /^error: .*(was not put into service|is not staying up|migration from .* failed|edge proxy)/.test(l));
+    const line = ours ?? lines.find((l) => l.startsWith("error:")) ?? "pulumi up failed";
+    return line.replace(/^error:\s*/, "");
 }

@@ -1,7 +1,7 @@
 /**
- * A local lab for the edge proxy: stand-in app versions as HTTP servers on 127.0.0.1, a
- * real `caddy` running the config the program generates, and a bounded request loop.
- * Used by the proxy tests and by bench/proxy.ts. Traffic never leaves loopback.
+ * A local lab for the edge proxy without Docker: stand-in app versions as HTTP servers on
+ * 127.0.0.1, a real `caddy` running the config the program generates, and a bounded
+ * request loop (also used by the Docker lab and bench/lab.ts). Traffic never leaves loopback.
  */
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
@@ -83,26 +83,6 @@ export async function startVersion(name: string, healthy = true): Promise<AppVer
     return v;
 }
 
-/**
- * What `docker network connect --alias app-<slot>` does, for the fake docker CLI: a small
- * control endpoint that exposes a version on its slot's port.
- */
-export async function startControl(versions: () => AppVersion[], slotPorts: Record<string, number>): Promise<{ url: string; stop(): Promise<void> }> {
-    const server = http.createServer((req, res) => {
-        const u = new URL(req.url ?? "/", "http://control");
-        const v = versions().find((x) => `app-${x.name}` === u.searchParams.get("container"));
-        const port = slotPorts[u.searchParams.get("alias") ?? ""];
-        if (u.pathname !== "/connect" || !v || !port) {
-            res.writeHead(404).end("no such container or alias\n");
-            return;
-        }
-        v.expose(port).then(() => res.writeHead(200).end(), (e: Error) => res.writeHead(500).end(`${e.message}\n`));
-    });
-    const port = await freePort();
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-    return { url: `http://127.0.0.1:${port}`, stop: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
 export interface Proxy {
     port: number;
     adminPort: number;
@@ -111,13 +91,14 @@ export interface Proxy {
 }
 
 /** Starts the real caddy with the generated config in test mode (no ACME). */
-export async function startProxy(upstreams: string[], healthInterval?: string): Promise<Proxy> {
+export async function startProxy(upstreams: string[]): Promise<Proxy> {
     const port = await freePort();
     const adminPort = await freePort();
+    const verifyPort = await freePort();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "caddy-lab-"));
     const configFor = (ups: string[]) => JSON.stringify(caddyConfig({
-        mode: { kind: "test", listen: `127.0.0.1:${port}` }, upstreams: ups, healthPath: HEALTH_PATH,
-        adminListen: `127.0.0.1:${adminPort}`, healthInterval,
+        mode: { kind: "test", listen: `127.0.0.1:${port}` }, upstreams: ups,
+        adminListen: `127.0.0.1:${adminPort}`, verifyListen: `127.0.0.1:${verifyPort}`,
     }));
     const file = path.join(dir, "caddy.json");
     fs.writeFileSync(file, configFor(upstreams));
@@ -153,6 +134,10 @@ export async function startProxy(upstreams: string[], healthInterval?: string): 
 export interface LoopResult {
     total: number;
     failures: string[];
+    /** When each failure happened (ms since the epoch), in the order of `failures`. */
+    failedAt: number[];
+    /** GETs sent on a reused connection the server had just closed, retried once (see requestLoop). */
+    keepAliveRetries: number;
     /** Response body → count. */
     bodies: Record<string, number>;
     /** Per-request latency in ms. */
@@ -164,29 +149,52 @@ export interface LoopResult {
  * Sends requests with `concurrency` workers until `stop()` resolves, `maxRequests` are sent
  * or `maxSeconds` pass, whichever comes first. Bounded in count and time by design.
  */
-export function requestLoop(port: number, opts: { concurrency: number; maxRequests: number; maxSeconds: number; path?: string; ratePerSecond?: number },
+export function requestLoop(port: number, opts: {
+    concurrency: number; maxRequests: number; maxSeconds: number; path?: string; ratePerSecond?: number; host?: string;
+    /** Called with each 200 response's body and the time it arrived (ms since the epoch). */
+    onBody?: (body: string, at: number) => void;
+},
     stop: Promise<void>): Promise<LoopResult> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
-    const result: LoopResult = { total: 0, failures: [], bodies: {}, latencies: [], seconds: 0 };
+    const result: LoopResult = { total: 0, failures: [], failedAt: [], keepAliveRetries: 0, bodies: {}, latencies: [], seconds: 0 };
     const started = process.hrtime.bigint();
     const deadline = Date.now() + opts.maxSeconds * 1000;
     let stopped = false;
     void stop.then(() => { stopped = true; });
-    const one = () => new Promise<void>((resolve) => {
+    const one = (retry = false): Promise<void> => new Promise<void>((resolve) => {
         const t0 = process.hrtime.bigint();
-        const req = http.get({ host: "127.0.0.1", port, path: opts.path ?? "/", agent, timeout: 5000 }, (res) => {
+        const req = http.get({ host: opts.host ?? "127.0.0.1", port, path: opts.path ?? "/", agent: retry ? false : agent, timeout: 5000 }, (res) => {
             let body = "";
             res.setEncoding("utf8");
             res.on("data", (c) => { body += c; });
             res.on("end", () => {
                 result.latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-                if (res.statusCode !== 200) result.failures.push(`${res.statusCode} ${body.slice(0, 80)}`);
-                else result.bodies[body] = (result.bodies[body] ?? 0) + 1;
+                if (res.statusCode !== 200) {
+                    result.failures.push(`${res.statusCode} ${body.slice(0, 80)}`);
+                    result.failedAt.push(Date.now());
+                }
+                else {
+                    result.bodies[body] = (result.bodies[body] ?? 0) + 1;
+                    opts.onBody?.(body, Date.now());
+                }
                 resolve();
             });
         });
         req.on("timeout", () => req.destroy(new Error("timeout")));
-        req.on("error", (e) => { result.failures.push(e.message); resolve(); });
+        req.on("error", (e) => {
+            // The keep-alive race: the server closed an idle connection (a graceful config
+            // reload does) just as this request was written on it. Browsers and Node's own
+            // docs retry a GET once on a fresh connection in exactly this case; so does this
+            // client, and it counts them (they are reported, not hidden).
+            if (req.reusedSocket && !retry && ["ECONNRESET", "EPIPE"].includes((e as NodeJS.ErrnoException).code ?? "")) {
+                result.keepAliveRetries++;
+                one(true).then(resolve);
+                return;
+            }
+            result.failures.push(`${e.message}${req.reusedSocket ? " (on a reused connection)" : ""}${retry ? " (retry)" : ""}`);
+            result.failedAt.push(Date.now());
+            resolve();
+        });
     });
     const t0 = Date.now();
     const worker = async () => {

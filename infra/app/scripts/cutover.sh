@@ -1,37 +1,127 @@
 #!/usr/bin/env bash
-# Puts a server's new app container into service once it is healthy, without touching the
-# proxy's config: the proxy balances over two fixed upstream names, app-blue and app-green,
-# with active health checks. The new container takes the slot the live one does not hold;
-# both serve side by side until Pulumi stops the old one, whose in-flight requests finish
-# while new ones are retried on the new container. No proxy reload, no dropped connection.
-# Env: DOCKER_HOST (ssh://deploy@server), SERVER, APP_CONTAINER, PROXY_CONTAINER, NETWORK,
-#      HEALTH_TIMEOUT (seconds), PROXY_SETTLE_SECONDS (a few of the proxy's check intervals).
+# Puts a server's new app container into service, and proves it through the proxy before
+# returning; otherwise the previous release keeps (or gets back) all traffic and this exits
+# non-zero with the reason. Pulumi removes the previous container only after a success.
+#
+#  1. lock the host (two cut-overs at once would fight over the proxy);
+#  2. wait until the new container answers its health path from the proxy's network
+#     (Docker's own health status lags by up to interval x retries, and needs curl or wget
+#     in the image), several times in a row, each within the proxy's timeout;
+#  3. run the smoke requests against it directly: a release whose pages fail never gets
+#     traffic;
+#  4. switch: the proxy prefers the new container and keeps the previous one as a fallback;
+#  5. verify through the proxy for VERIFY_SECONDS that health and smoke requests are
+#     answered by the new container; if not, switch back to the previous one.
+# Re-running after an interruption is safe: each step checks what is already done.
+#
+# Env: DOCKER_HOST (ssh://deploy@server), SERVER, APP_CONTAINER, APP_PORT, HEALTH_PATH,
+#      PROXY_CONTAINER, NETWORK, PROXY_CONFIG (Caddy JSON with the upstreams placeholder),
+#      HEALTH_TIMEOUT, PROBE_TIMEOUT, VERIFY_SECONDS, LOCK_TIMEOUT (seconds),
+#      SMOKE ("path=status ..."; may be empty), VERIFY_URL (the proxy's verify listener, as
+#      seen inside the proxy container).
 set -euo pipefail
-: "${SERVER:?}" "${APP_CONTAINER:?}" "${PROXY_CONTAINER:?}" "${NETWORK:?}" "${HEALTH_TIMEOUT:?}" "${PROXY_SETTLE_SECONDS:?}"
+: "${SERVER:?}" "${APP_CONTAINER:?}" "${APP_PORT:?}" "${HEALTH_PATH:?}" "${PROXY_CONTAINER:?}" "${NETWORK:?}"
+: "${PROXY_CONFIG:?}" "${HEALTH_TIMEOUT:?}" "${PROBE_TIMEOUT:?}" "${VERIFY_SECONDS:?}" "${LOCK_TIMEOUT:?}" "${VERIFY_URL:?}"
+SMOKE="${SMOKE:-}"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # platform:include (script() inlines lib.sh here)
 
-deadline=$((SECONDS + HEALTH_TIMEOUT))
-while :; do
-    status="$(docker inspect --format '{{.State.Health.Status}}' "${APP_CONTAINER}" 2>/dev/null || echo missing)"
-    [[ "${status}" == "healthy" ]] && break
-    if [[ "${status}" == "missing" || "${status}" == "exited" ]] || ((SECONDS >= deadline)); then
-        echo "error: app container ${APP_CONTAINER} on ${SERVER} failed its health check (status: ${status}); traffic stays on the previous version." >&2
-        echo "  See its logs: ssh deploy@${SERVER} docker logs --tail 200 ${APP_CONTAINER}" >&2
-        exit 1
+target="${APP_CONTAINER}:${APP_PORT}"
+fail() {
+    echo "error: ${SERVER}: ${APP_CONTAINER} was not put into service: $1; $2" >&2
+    echo "  See its logs: ssh deploy@${SERVER} docker logs --tail 200 ${APP_CONTAINER}" >&2
+    exit 1
+}
+
+# check BASE: every smoke request against BASE answers its expected status; with
+# WANT_UPSTREAM set, each must also have been answered by that upstream. Prints the first
+# mismatch and returns 1.
+check() {
+    local base="$1" item path want got
+    for item in "${HEALTH_PATH}=200" ${SMOKE}; do
+        path="${item%=*}"
+        want="${item##*=}"
+        got="$(probe "${base}${path}" "${PROBE_TIMEOUT}")"
+        if [[ "${got%% *}" != "${want}" ]] || [[ -n "${WANT_UPSTREAM:-}" && "${got#* }" != "${WANT_UPSTREAM}" ]]; then
+            echo "GET ${path} answered ${got%% *}${WANT_UPSTREAM:+ from ${got#* }}, expected ${want}${WANT_UPSTREAM:+ from ${WANT_UPSTREAM}}"
+            return 1
+        fi
+    done
+}
+
+# Why the new container is not fit to serve ("" when it is): stopped, or restarted since
+# this cut-over began (a process that crashed once and came back is not a release to trust).
+unfit() {
+    local state
+    state="$(docker inspect --format '{{.State.Status}} {{.RestartCount}}' "${APP_CONTAINER}" 2>/dev/null || echo missing)"
+    if [[ "${state%% *}" != running ]]; then echo "the container is ${state%% *}"
+    elif [[ "${state#* }" != "${restarts}" ]]; then echo "the container restarted (its process exited)"
     fi
-    sleep 1
+}
+
+running_or_fail() {
+    local why
+    why="$(unfit)"
+    [[ -z "${why}" ]] || fail "${why}" "$1"
+}
+
+trap release_lock EXIT
+acquire_lock "${LOCK_TIMEOUT}"
+
+read -r current previous <<<"$(read_state) " || true
+restarts="$(docker inspect --format '{{.RestartCount}}' "${APP_CONTAINER}" 2>/dev/null || echo 0)"
+keep="the previous release keeps serving"
+
+if [[ "${current:-}" != "${target}" ]]; then
+    running_or_fail "${keep}"
+    # Created on the proxy's network by Pulumi; connecting again is a no-op we skip.
+    if [[ -z "$(docker inspect --format "{{with index .NetworkSettings.Networks \"${NETWORK}\"}}on{{end}}" "${APP_CONTAINER}")" ]]; then
+        docker network connect "${NETWORK}" "${APP_CONTAINER}"
+    fi
+
+    # 2. healthy, as the proxy sees it: three answers in a row, each within PROBE_TIMEOUT.
+    deadline=$((SECONDS + HEALTH_TIMEOUT))
+    ok=0
+    last=""
+    while ((ok < 3)); do
+        running_or_fail "${keep}"
+        got="$(probe "http://${target}${HEALTH_PATH}" "${PROBE_TIMEOUT}")"
+        if [[ "${got%% *}" == 200 ]]; then ok=$((ok + 1)); else ok=0; last="${got%% *}"; fi
+        if ((ok < 3 && SECONDS >= deadline)); then
+            fail "GET ${HEALTH_PATH} did not answer 200 within ${PROBE_TIMEOUT}s three times in a row in ${HEALTH_TIMEOUT}s (last: ${last:-none})" "${keep}"
+        fi
+        ((ok >= 3)) || sleep 0.5
+    done
+
+    # 3. the pages, not just the health endpoint, before any user request reaches it.
+    if ! why="$(check "http://${target}")"; then fail "${why}" "${keep}"; fi
+
+    # 4. switch. The previous release stays second, so requests it can still take while
+    #    the new one fails are not lost.
+    if [[ -n "${current:-}" ]]; then previous="${current}"; else previous=""; fi
+    # shellcheck disable=SC2086 # previous is one word or empty
+    load "$(render "${PROXY_CONFIG}" "${target}" ${previous})" || fail "the proxy refused the new config" "${keep}"
+    write_state "${target}" "${previous}"
+fi
+
+# 5. verify through the proxy, for long enough to see a container that dies after starting.
+deadline=$((SECONDS + VERIFY_SECONDS))
+while :; do
+    why="$(unfit)"
+    [[ -n "${why}" ]] || why="$(WANT_UPSTREAM="${target}" check "${VERIFY_URL}")" || true
+    if [[ -n "${why}" ]]; then
+        if [[ -n "${previous:-}" && "$(container_status "${previous%:*}")" == "running" ]]; then
+            if load "$(render "${PROXY_CONFIG}" "${previous}")" && write_state "${previous}"; then
+                fail "${why}, after the switch" "switched back to ${previous%:*}, which serves again"
+            fi
+            fail "${why}, after the switch" "switching back to ${previous%:*} failed too: check the proxy now"
+        fi
+        fail "${why}, after the switch" "no previous release is running to switch back to"
+    fi
+    ((SECONDS < deadline)) || break
+    sleep 0.5
 done
-
-# The live slot is recorded in the proxy's config volume; the new container takes the other.
-live="$(docker exec "${PROXY_CONTAINER}" cat /config/platform-live-slot 2>/dev/null || true)"
-if [[ "${live}" == "blue" ]]; then slot="green"; else slot="blue"; fi
-
-docker network connect --alias "app-${slot}" "${NETWORK}" "${APP_CONTAINER}"
-docker exec "${PROXY_CONTAINER}" sh -c "echo ${slot} > /config/platform-live-slot"
-# Until the proxy's next active check it still counts the new slot as down; returning only
-# after a few intervals means the old container is never stopped before the new one is in
-# rotation.
-sleep "${PROXY_SETTLE_SECONDS}"
-echo "${SERVER}: ${APP_CONTAINER} now serves as app-${slot}"
+echo "${SERVER}: ${APP_CONTAINER} serves all traffic (verified through the proxy for ${VERIFY_SECONDS}s)"
 
 # Keep a week of images on the host so a rollback to a recent release starts without a pull.
 docker image prune --all --force --filter "until=168h" >/dev/null || true

@@ -1,0 +1,3 @@
+module labapp
+
+go 1.19

@@ -1,0 +1,56 @@
+/**
+ * `npm run post-deploy-check -- --stack <name> [--base-url <url>] [--window <s>] [--json]`
+ *
+ * After a deploy, requests what users request through the public edge: the health path and
+ * the stack's smokeRequests must each answer their expected status, then the same requests
+ * repeat for verifyWindowSeconds and the error rate must stay within maxErrorPercent. Prints
+ * one line saying why it failed; the deploy workflow then rolls back with that line as the
+ * reason. Exit codes: 0 passed, 1 failed (roll back), 2 could not start.
+ */
+import * as fs from "fs";
+import { parseSettings } from "../infra/config";
+import { EXIT, ToolError } from "./lib/automation";
+import { Io, parseFlags, Reporter, runCli } from "./lib/cli";
+import { configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/mockrun";
+import { planRequests, verify } from "./lib/verify";
+
+const HELP = `Usage: npm run post-deploy-check -- --stack <name> [--base-url <url>] [--window <seconds>] [--json]
+
+Checks a deployed stack through its public edge, as users see it.
+  --stack <name>      the stack whose config (healthPath, smokeRequests, verifyWindowSeconds,
+                      maxErrorPercent) and API URL to use
+  --base-url <url>    request this origin instead of the stack's API URL
+  --window <seconds>  override verifyWindowSeconds
+  --json              print the verdict as JSON on stdout (progress goes to stderr)
+
+With GITHUB_OUTPUT set, writes reason=<one line> there for the rollback step.
+Exit codes: 0 passed, 1 failed (roll back), 2 could not start.`;
+
+export async function main(argv: string[], io: Io): Promise<number> {
+    const r = new Reporter(io, "post-deploy-check");
+    try {
+        const args = parseFlags(argv, ["--stack", "--base-url", "--window"], ["--json"]);
+        if (args.help) { io.out(`${HELP}\n`); return EXIT.ok; }
+        r.json = args.flags.has("json");
+        if (!args.values.stack) throw new ToolError("--stack is required (see --help)");
+        const stack = r.stack = args.values.stack;
+        const conf = readStackConfig(stack);
+        // Only plain settings are read; secrets get the offline placeholders the plan uses.
+        const offline = offlineSecrets(conf.values);
+        const cfg = parseSettings(configSource({ ...conf.values, ...offline }, [...conf.secretKeys, ...Object.keys(offline)]), stack);
+        const window = args.values.window === undefined ? cfg.app.verifyWindowSeconds : Number(args.values.window);
+        if (!Number.isInteger(window) || window < 0 || window > 3600) throw new ToolError(`--window ${args.values.window} is not valid; expected whole seconds, 0-3600`);
+        const baseUrl = (args.values["base-url"] ?? cfg.urls.api).replace(/\/+$/, "");
+        if (!/^https?:\/\/[^\s/]+$/.test(baseUrl)) throw new ToolError(`--base-url ${baseUrl} is not valid; expected an origin such as https://api.example.com`);
+
+        const verdict = await verify({ baseUrl, requests: planRequests(cfg.healthPath, cfg.app.smokeRequests), windowSeconds: window, maxErrorPercent: cfg.app.maxErrorPercent }, undefined, r.log);
+        r.log(verdict.reason);
+        if (process.env.GITHUB_OUTPUT) fs.appendFileSync(process.env.GITHUB_OUTPUT, `reason=${verdict.reason.replace(/[\r\n]+/g, " ")}\n`);
+        return r.done({ result: verdict.ok ? "passed" : "failed", baseUrl, ...verdict }, verdict.ok ? EXIT.ok : EXIT.failed);
+    } catch (e) {
+        if (e instanceof ToolError || e instanceof UnknownStackError || (e as Error).name === "ConfigError") return r.error((e as Error).message);
+        return r.error(`could not run the check: ${(e as Error).message.split("\n")[0]}`);
+    }
+}
+
+if (require.main === module) runCli(main);
