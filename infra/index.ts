@@ -9,7 +9,7 @@ import * as tailscale from "@pulumi/tailscale";
 import { App, plainEnv } from "./app";
 import { loadConfig } from "./config";
 import { Database } from "./database";
-import { RestoredDatabase } from "./database/restore";
+import { parseRestorePoint, RestoredDatabase } from "./database/restore";
 import { Dns } from "./dns";
 import { Edge } from "./edge";
 import { Firewall } from "./firewall";
@@ -116,7 +116,7 @@ const app = new App(name, {
         : { kind: "tls", domains: [cfg.dns.frontendFqdn, cfg.dns.apiFqdn], acmeEmail: cfg.acmeEmail || undefined },
     healthPath: cfg.healthPath, port: cfg.app.port, memoryMb: cfg.app.memoryMb,
     env, secretEnv,
-    migrationCommand: cfg.app.migrationCommand, migrationDatabaseUrl: database.directUrl,
+    migrationCommand: cfg.app.migrationCommand, migrationDatabaseUrl: database.directUrl, dbClientImage: cfg.app.dbClientImage,
     processes: cfg.app.processes,
     healthcheck: { command: cfg.app.healthcheckCommand, intervalSeconds: cfg.app.healthcheckIntervalSeconds, retries: cfg.app.healthcheckRetries },
     smokeRequests: cfg.app.smokeRequests,
@@ -152,4 +152,10 @@ export const release = {
     tag: cfg.app.tag,
     digest: app.digest,
     image: app.image,
+    /**
+     * The database's clock (UTC) just before this release's migration ran: the point to
+     * restore to for the data as it was before this release (`npm run restore --to-release`).
+     * Absent when the stack runs no migrations.
+     */
+    restorePoint: app.migrationOutput.apply((out) => (out === undefined ? undefined : parseRestorePoint(out))),
 };

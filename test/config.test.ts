@@ -58,6 +58,7 @@ const GARBAGE: Record<Key, Case[]> = {
     imageDigest: [{ value: "sha256:abc" }, { value: `md5:${"a".repeat(32)}` }],
     imagePin: [{ value: "1.4.2" }, { value: "1.4.2@sha256:abc" }, { value: `1.4.1@sha256:${"a".repeat(64)}`, also: { imageDigest: `sha256:${"a".repeat(64)}`, imageTag: "1.5.0" }, expect: /imageDigest was pinned for \("1\.4\.1"\).*re-pin: pulumi config rm imageDigest --stack staging && pulumi config rm imagePin --stack staging && npm run pin -- --stack staging/ }],
     proxyImage: [{ value: "caddy" }, { value: "caddy:" }, { value: "caddy:2.10-alpine" }, { value: `caddy@sha256:${"a".repeat(64)}` }, { value: `caddy:2.10@sha256:${"A".repeat(64)}` }],
+    dbClientImage: [{ value: "postgres:17-alpine" }, { value: `postgres@sha256:${"a".repeat(64)}` }],
     ghcrUsername: [{ value: "-bad-" }, { stack: "prod", value: "", expect: /registry user that owns ghcrToken/, also: {} }],
     ghcrToken: [{ stack: "prod", plain: true, value: "ghp_plain" }],
     appPort: [{ value: "0" }, { value: "80" }, { value: "70000" }],

@@ -79,6 +79,7 @@ const CHANGES: Record<Key, Change> = {
     imageDigest: { value: `sha256:${"c".repeat(64)}`, refused: false },
     imagePin: { value: `v7@sha256:${"c".repeat(64)}`, refused: false, also: { imageDigest: `sha256:${"c".repeat(64)}` } },
     proxyImage: { value: `caddy:2.11-alpine@sha256:${"d".repeat(64)}`, refused: false },
+    dbClientImage: { value: `postgres:16-alpine@sha256:${"e".repeat(64)}`, refused: false },
     ghcrUsername: { value: "fixture-bot", refused: false },
     ghcrToken: { value: "ghp_rotated", refused: false, secret: true, also: { ghcrUsername: "fixture-bot" } },
     appPort: { value: "8081", refused: false },

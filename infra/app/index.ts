@@ -95,6 +95,8 @@ export interface AppArgs {
     readonly migrationCommand: string[];
     /** Direct (not pooled) database URL for migrations. Secret. */
     readonly migrationDatabaseUrl: pulumi.Input<string>;
+    /** Pinned image with psql; the migration step reads the database's clock with it (the restore point). */
+    readonly dbClientImage: string;
     /** Extra containers from the same image (workers), not proxied. */
     readonly processes: ProcessSpec[];
     /**
@@ -130,6 +132,11 @@ export class App extends pulumi.ComponentResource {
     readonly digest: pulumi.Output<string>;
     /** `repository@digest`. */
     readonly image: pulumi.Output<string>;
+    /**
+     * What the release's migration step printed (its restore point line among it), or
+     * undefined when the stack runs no migrations. Not secret: the step prints no secret.
+     */
+    readonly migrationOutput: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:app:App", name, {}, opts);
@@ -152,14 +159,17 @@ export class App extends pulumi.ComponentResource {
         // Migrations run once, on the first server; each server waits for the previous one's cut-over.
         let previous: pulumi.Resource[] = [];
         let previousProxy: pulumi.Resource[] = [];
+        let migrationOutput: pulumi.Output<string | undefined> = pulumi.output(undefined);
         args.servers.forEach((server, i) => {
             const done = this.deployServer(`${name}-${server.key}`, server, args, proxyImage, previous, previousProxy, i === 0);
+            if (done.migrate) migrationOutput = pulumi.unsecret(done.migrate.stdout);
             previous = [done.cutover];
             // The next proxy is touched only once this server serves: its proxy answers again
             // (an upgrade) and its release is cut over (a first deploy or a rebuilt server,
             // where the new proxy has no release until the cut-over).
             previousProxy = [done.proxyReady, done.cutover];
         });
+        this.migrationOutput = migrationOutput;
         this.registerOutputs({ digest: this.digest, image: this.image });
     }
 
@@ -167,7 +177,7 @@ export class App extends pulumi.ComponentResource {
     private deployServer(
         name: string, server: AppServer, args: AppArgs, proxyImage: pulumi.Output<string>,
         previous: pulumi.Resource[], previousProxy: pulumi.Resource[], runMigrations: boolean,
-    ): { cutover: pulumi.Resource; proxyReady: pulumi.Resource } {
+    ): { cutover: pulumi.Resource; proxyReady: pulumi.Resource; migrate?: command.local.Command } {
         const parent = this;
         const dockerHost = `ssh://${args.deployUser}@${server.tailnetHostname}`;
 
@@ -240,17 +250,19 @@ export class App extends pulumi.ComponentResource {
         }, { parent, dependsOn: [proxy] });
 
         const beforeApp: pulumi.Resource[] = [image, ...previous];
+        let migrate: command.local.Command | undefined;
         if (runMigrations && args.migrationCommand.length > 0) {
-            beforeApp.push(new command.local.Command(`${name}-migrate`, {
+            migrate = new command.local.Command(`${name}-migrate`, {
                 create: script("migrate"),
                 interpreter: ["/bin/bash", "-c"],
                 environment: pulumi.secret(pulumi.all([this.image, args.migrationDatabaseUrl]).apply(([img, url]) => ({
                     DOCKER_HOST: dockerHost, SERVER: server.tailnetHostname, IMAGE: img,
-                    DATABASE_URL: url, MIGRATE_ARGS: shellJoin(args.migrationCommand),
+                    DATABASE_URL: url, MIGRATE_ARGS: shellJoin(args.migrationCommand), PG_CLIENT_IMAGE: args.dbClientImage,
                 }))),
                 // Runs again exactly when the release changes.
                 triggers: [this.image],
-            }, { parent, dependsOn: [image, ...previous] }));
+            }, { parent, dependsOn: [image, ...previous] });
+            beforeApp.push(migrate);
         }
 
         const common = {
@@ -311,6 +323,6 @@ export class App extends pulumi.ComponentResource {
             // Runs for every new app container, i.e. for every release.
             triggers: [app.id],
         }, { parent, dependsOn: gates });
-        return { cutover, proxyReady: proxyReload };
+        return { cutover, proxyReady: proxyReload, migrate };
     }
 }

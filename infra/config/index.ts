@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DB_SIZES, DROPLET_SIZES, IMAGES, PG_VERSIONS, REGIONS, dbConnectionLimit } from "./catalog";
-import { APPROVAL_MODES, ApprovalMode, DEFAULT_PROXY_IMAGE, KEYS, Key, KeyDef, PROJECT, STACK_TIERS, STACKS, StackName } from "./schema";
+import { APPROVAL_MODES, ApprovalMode, DEFAULT_DB_CLIENT_IMAGE, DEFAULT_PROXY_IMAGE, KEYS, Key, KeyDef, PROJECT, STACK_TIERS, STACKS, StackName } from "./schema";
 import {
     closest, ConfigError, fail, intInRange, isDigest, isPinnedImage, isDomain, isEmail, isEnvName, isGithubName, isImageRepository,
     isImageTag, isPrivateCidr, isRecordName, isSshKeyRef, isTailscaleTag, isUrlPath, oneOf, parseCidr, show, SmokeRequest, smokeRequests,
@@ -71,7 +71,7 @@ export interface Settings {
     acmeEmail: string;
     monitoring: { alertEmails: string[]; slackChannel: string; cpuPercent: number; memoryPercent: number; diskPercent: number };
     app: {
-        repository: string; tag: string; digest: string; proxyImage: string; registryUser: string; hasRegistryToken: boolean;
+        repository: string; tag: string; digest: string; proxyImage: string; dbClientImage: string; registryUser: string; hasRegistryToken: boolean;
         port: number; memoryMb: number; logLevel: string; env: Record<string, string>;
         secretNames: string[]; migrationCommand: string[]; processes: ProcessSpec[];
         healthcheckCommand: string[]; healthcheckIntervalSeconds: number; healthcheckRetries: number; deployTimeoutSeconds: number; bootTimeoutSeconds: number;
@@ -405,6 +405,8 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     checkDigestPin(tag, digest, pin, stack);
     const proxyImage = r.nonEmpty("proxyImage");
     if (!isPinnedImage(proxyImage)) fail(q("proxyImage"), proxyImage, `expected repository:tag@sha256:<64 hex>, pinned so no preview resolves it and a moved tag never replaces the proxy, e.g. ${DEFAULT_PROXY_IMAGE}`);
+    const dbClientImage = r.nonEmpty("dbClientImage");
+    if (!isPinnedImage(dbClientImage)) fail(q("dbClientImage"), dbClientImage, `expected repository:tag@sha256:<64 hex> of an image with psql, e.g. ${DEFAULT_DB_CLIENT_IMAGE}`);
     const registryUser = r.str("ghcrUsername");
     if (registryUser !== "" && !isGithubName(registryUser)) fail(q("ghcrUsername"), registryUser, "expected a GitHub user name");
     const hasRegistryToken = r.secretPresent("ghcrToken");
@@ -456,7 +458,7 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     });
 
     const app = {
-        repository, tag, digest, proxyImage, registryUser, hasRegistryToken,
+        repository, tag, digest, proxyImage, dbClientImage, registryUser, hasRegistryToken,
         port: r.int("appPort", 1, 65535),
         memoryMb: r.int("appMemoryMb", 64, 65536),
         logLevel: oneOf(q("logLevel"), r.str("logLevel"), ["debug", "info", "warn", "error"], "a log level"),

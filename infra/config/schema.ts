@@ -45,6 +45,12 @@ export type ApprovalMode = (typeof APPROVAL_MODES)[number];
  */
 export const DEFAULT_PROXY_IMAGE = "caddy:2.10-alpine@sha256:4c6e91c6ed0e2fa03efd5b44747b625fec79bc9cd06ac5235a779726618e530d";
 
+/**
+ * postgres:17-alpine as published on Docker Hub (the multi-arch index digest): the client
+ * the migration step reads the database's clock with (psql).
+ */
+export const DEFAULT_DB_CLIENT_IMAGE = "postgres:17-alpine@sha256:742f40ea20b9ff2ff31db5458d127452988a2164df9e17441e191f3b72252193";
+
 export const KEYS = {
     // --- network and placement
     region: { type: "string", default: "nyc3", description: "DigitalOcean region slug for every resource of the stack." },
@@ -101,6 +107,7 @@ export const KEYS = {
     imageDigest: { type: "string", default: "", knob: "release", description: "Pin the deploy to this sha256 digest (set by promote and rollback); empty resolves imageTag." },
     imagePin: { type: "string", default: "", knob: "release", description: "The tag@digest pair the pin was made for (written by pin, promote and rollback): under that same imageDigest, a different imageTag is refused instead of deploying the old image." },
     proxyImage: { type: "string", default: DEFAULT_PROXY_IMAGE, description: "Edge proxy image as repository:tag@sha256:digest; changing it upgrades the proxy on every server, one at a time." },
+    dbClientImage: { type: "string", default: DEFAULT_DB_CLIENT_IMAGE, description: "Postgres client image (repository:tag@sha256:digest, with psql) the migration step reads the database's clock with: the release's restore point." },
     ghcrUsername: { type: "string", default: "", description: "Registry user for pulling private images (with ghcrToken)." },
     ghcrToken: { type: "string", secret: true, knob: "name", description: "Registry token with read:packages (secret); omit for public images." },
     appPort: { type: "integer", default: 3000, description: "Port the app listens on inside its container." },

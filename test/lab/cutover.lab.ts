@@ -6,6 +6,7 @@
  * answered one. Run with `npm run test:lab` (root, Debian's docker.io, Go).
  */
 import * as assert from "assert";
+import { parseRestorePoint } from "../../infra/database/restore";
 import { DockerLab, Running, ScriptRun } from "../../tools/lib/dockerlab";
 import { LoopResult, requestLoop } from "../../tools/lib/proxylab";
 
@@ -203,6 +204,28 @@ describe("cut-over on a real Docker engine", function () {
         assert.deepStrictEqual(Object.keys(res.bodies), ["v1"]);
         assert.strictEqual(await lab.docker(["ps", "-a", "--format", "{{.Names}} {{.Status}}"]).then((s) => s.replace(/Up .*/g, "Up")), before.replace(/Up .*/g, "Up"));
         assert.strictEqual(await lab.upstreams(), "v1:3000");
+    });
+
+    it("the migration records the database's clock first (the restore point); no clock, no migration", async () => {
+        // A stand-in client image: psql answers with a fixed clock, or fails when the URL says so.
+        await lab.docker(["rm", "-f", "mkpsql"]).catch(() => undefined);
+        await lab.docker(["run", "--name", "mkpsql", "lab/caddy:1", "sh", "-c",
+            'printf "#!/bin/sh\\ncase \\"\\$1\\" in *clock-down*) echo \\"psql: could not connect\\" >&2; exit 2;; esac\\necho 2026-11-23T15:04:05.123456Z\\n" > /bin/psql && /bin/busybox chmod +x /bin/psql']);
+        await lab.docker(["commit", "mkpsql", "lab/psql:1"]);
+        const ok = await lab.script("migrate", {
+            SERVER: "lab-web-1", IMAGE: "lab/app:1", DATABASE_URL: "postgres://u:s3cret@db/app", MIGRATE_ARGS: "migrate", PG_CLIENT_IMAGE: "lab/psql:1",
+        }).done;
+        assert.strictEqual(ok.status, 0, ok.stderr);
+        assert.strictEqual(parseRestorePoint(ok.stdout), "2026-11-23T15:04:05.123Z");
+        assert.ok(ok.stdout.indexOf("platform.restore-point=") < ok.stdout.indexOf("migrations applied"), "the clock is read before the migration runs");
+        assert.doesNotMatch(ok.stdout + ok.stderr, /s3cret/);
+        const down = await lab.script("migrate", {
+            SERVER: "lab-web-1", IMAGE: "lab/app:1", DATABASE_URL: "postgres://u:s3cret@clock-down/app", MIGRATE_ARGS: "migrate", PG_CLIENT_IMAGE: "lab/psql:1",
+        }).done;
+        assert.strictEqual(down.status, 1);
+        assert.match(down.stderr, /^error: could not read the database's clock on lab-web-1 for the restore point; nothing was migrated/m);
+        assert.doesNotMatch(down.stdout, /migrations applied/);
+        assert.doesNotMatch(down.stdout + down.stderr, /s3cret/);
     });
 
     it("workers are gated: a crash-looping worker fails the check, a steady one passes", async () => {

@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
 # Runs the database migrations once per deploy, from the new image, before any new app
 # container starts. A non-zero exit stops the deploy; the previous version keeps serving.
+# Before migrating it records the restore point: the database's own clock, printed as
+# `platform.restore-point=<UTC time>`, which the program keeps in the release record, so
+# every release says "the data as it was just before me" (npm run restore --to-release).
+# No clock, no migration: the deploy stops before anything changes.
 # Env: DOCKER_HOST (ssh://deploy@server), SERVER, IMAGE (repo@sha256:...),
-#      DATABASE_URL (secret, direct connection), MIGRATE_ARGS (argv, shell-quoted).
+#      DATABASE_URL (secret, direct connection), MIGRATE_ARGS (argv, shell-quoted),
+#      PG_CLIENT_IMAGE (an image with psql, pinned; empty skips the restore point).
 set -euo pipefail
 : "${DOCKER_HOST:?}" "${SERVER:?}" "${IMAGE:?}" "${DATABASE_URL:?}" "${MIGRATE_ARGS:?}"
 
 # MIGRATE_ARGS is built by the program with every word shell-quoted.
 eval "set -- ${MIGRATE_ARGS}"
+
+if [[ -n "${PG_CLIENT_IMAGE:-}" ]]; then
+    # The URL reaches psql through the environment, never a command line.
+    # shellcheck disable=SC2016 # expanded inside the client container, not here
+    clock_sql='SELECT to_char(now() AT TIME ZONE '"'UTC'"', '"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"')'
+    if ! rp="$(docker run --rm --env DATABASE_URL --env CLOCK_SQL="${clock_sql}" --label platform.role=restore-point "${PG_CLIENT_IMAGE}" \
+        sh -c 'exec psql "$DATABASE_URL" -XAtq -v ON_ERROR_STOP=1 -c "$CLOCK_SQL"')" || [[ -z "${rp}" ]]; then
+        echo "error: could not read the database's clock on ${SERVER} for the restore point; nothing was migrated or cut over and the previous version keeps serving." >&2
+        exit 1
+    fi
+    echo "platform.restore-point=${rp}"
+fi
 echo "running migrations on ${SERVER} from ${IMAGE}: $*"
 if ! docker run --rm --pull never --env DATABASE_URL --label platform.role=migrate "${IMAGE}" "$@"; then
     echo "error: the migration from ${IMAGE} failed on ${SERVER}; nothing was cut over and the previous version keeps serving." >&2
