@@ -9,6 +9,7 @@ import * as tailscale from "@pulumi/tailscale";
 import { App, plainEnv } from "./app";
 import { loadConfig } from "./config";
 import { Database } from "./database";
+import { DumpBucket } from "./database/dump";
 import { parseRestorePoint, RestoredDatabase } from "./database/restore";
 import { Dns } from "./dns";
 import { Edge } from "./edge";
@@ -104,6 +105,12 @@ const env = plainEnv({
 const secretEnv = pulumi.secret(pulumi.all([database.poolUrl, ...cfg.app.secretNames.map((n) => cfg.secrets.appSecrets[n])])
     .apply(([url, ...values]) => [`DATABASE_URL=${url}`, ...cfg.app.secretNames.map((n, i) => `${n}=${values[i]}`)]));
 
+// Optional logical dumps before each migration, into a bucket the program owns (dbDump).
+const dump = cfg.database.dump && cfg.secrets.spaces ? new DumpBucket(name, {
+    bucket: cfg.database.dump.bucket, region: cfg.database.dump.region, retentionDays: cfg.database.dump.retentionDays,
+    accessKeyId: cfg.secrets.spaces.accessKeyId, secretKey: cfg.secrets.spaces.secretKey, protect: cfg.protectData,
+}) : undefined;
+
 const app = new App(name, {
     servers: servers.servers.map((s) => ({ key: s.key, tailnetHostname: s.tailnetHostname, dropletId: s.droplet.id.apply(Number) })),
     deployUser: DEPLOY_USER,
@@ -117,6 +124,10 @@ const app = new App(name, {
     healthPath: cfg.healthPath, port: cfg.app.port, memoryMb: cfg.app.memoryMb,
     env, secretEnv,
     migrationCommand: cfg.app.migrationCommand, migrationDatabaseUrl: database.directUrl, dbClientImage: cfg.app.dbClientImage,
+    dump: dump && cfg.secrets.spaces ? {
+        url: pulumi.interpolate`${dump.endpoint}/${dump.bucket.name}`, region: cfg.database.dump!.region, prefix: cfg.stack,
+        accessKeyId: cfg.secrets.spaces.accessKeyId, secretKey: cfg.secrets.spaces.secretKey,
+    } : undefined,
     processes: cfg.app.processes,
     healthcheck: { command: cfg.app.healthcheckCommand, intervalSeconds: cfg.app.healthcheckIntervalSeconds, retries: cfg.app.healthcheckRetries },
     smokeRequests: cfg.app.smokeRequests,

@@ -12,7 +12,9 @@ import { closest, isDomain, isEmail, parseCidr } from "../infra/config/validate"
 import { offlineSecrets, ROOT } from "../tools/lib/mockrun";
 import { fixture, source, TEAMS } from "./helpers";
 
-interface Case { stack?: string; value?: string; also?: Partial<Record<Key, string>>; plain?: boolean; unset?: boolean; expect?: RegExp }
+const DUMP = JSON.stringify({ bucket: "acme-dumps", region: "nyc3", retentionDays: 7 });
+
+interface Case { stack?: string; value?: string; also?: Partial<Record<Key, string>>; alsoSecret?: Key[]; plain?: boolean; unset?: boolean; expect?: RegExp }
 
 /** For every key: values that must be refused. `value` is the raw string the CLI hands over. */
 const GARBAGE: Record<Key, Case[]> = {
@@ -59,6 +61,15 @@ const GARBAGE: Record<Key, Case[]> = {
     imagePin: [{ value: "1.4.2" }, { value: "1.4.2@sha256:abc" }, { value: `1.4.1@sha256:${"a".repeat(64)}`, also: { imageDigest: `sha256:${"a".repeat(64)}`, imageTag: "1.5.0" }, expect: /imageDigest was pinned for \("1\.4\.1"\).*re-pin: pulumi config rm imageDigest --stack staging && pulumi config rm imagePin --stack staging && npm run pin -- --stack staging/ }],
     proxyImage: [{ value: "caddy" }, { value: "caddy:" }, { value: "caddy:2.10-alpine" }, { value: `caddy@sha256:${"a".repeat(64)}` }, { value: `caddy:2.10@sha256:${"A".repeat(64)}` }],
     dbClientImage: [{ value: "postgres:17-alpine" }, { value: `postgres@sha256:${"a".repeat(64)}` }],
+    dbDump: [{ value: "[]" }, { value: "{\"bucket\":\"UPPER\",\"region\":\"nyc3\",\"retentionDays\":7}" }, { value: "{\"bucket\":\"acme-dumps\",\"region\":\"mars1\",\"retentionDays\":7}" }, { value: "{\"bucket\":\"acme-dumps\",\"region\":\"nyc3\",\"retentionDays\":0}" }, { value: "{\"bucket\":\"acme-dumps\",\"region\":\"nyc3\",\"retentionDays\":7,\"extra\":1}" }],
+    spacesAccessKeyId: [
+        { stack: "prod", plain: true, value: "DO00PLAIN", also: { dbDump: DUMP, spacesSecretKey: "s" }, alsoSecret: ["spacesSecretKey"] },
+        { stack: "prod", unset: true, also: { dbDump: DUMP, spacesSecretKey: "s" }, alsoSecret: ["spacesSecretKey"] },
+    ],
+    spacesSecretKey: [
+        { stack: "prod", plain: true, value: "plain-secret", also: { dbDump: DUMP, spacesAccessKeyId: "DO00X" }, alsoSecret: ["spacesAccessKeyId"] },
+        { stack: "prod", unset: true, also: { dbDump: DUMP, spacesAccessKeyId: "DO00X" }, alsoSecret: ["spacesAccessKeyId"] },
+    ],
     ghcrUsername: [{ value: "-bad-" }, { stack: "prod", value: "", expect: /registry user that owns ghcrToken/, also: {} }],
     ghcrToken: [{ stack: "prod", plain: true, value: "ghp_plain" }],
     appPort: [{ value: "0" }, { value: "80" }, { value: "70000" }],
@@ -108,7 +119,7 @@ function attempt(key: Key, c: Case): Error {
     const stack = c.stack ?? "staging";
     const overrides: Partial<Record<Key, string>> = { ...(c.also ?? {}) };
     if (c.value !== undefined && !c.unset) overrides[key] = c.value;
-    const src = source(stack, overrides, { plainKeys: c.plain ? [key] : [], unset: c.unset ? [key] : [] });
+    const src = source(stack, overrides, { plainKeys: c.plain ? [key] : [], secretKeys: c.alsoSecret ?? [], unset: c.unset ? [key] : [] });
     try {
         parseSettings(src, stack);
     } catch (e) {

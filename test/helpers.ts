@@ -70,13 +70,14 @@ export function recordTeam(team: Team, stack: string, opts: RecordOptions = {}):
 }
 
 /** A ConfigSource over a fixture stack file (team A unless `team` says), with offline secrets and overrides. */
-export function source(stack: string, overrides: Partial<Record<Key, string>> = {}, opts: { plainKeys?: Key[]; unset?: Key[]; team?: Team } = {}): ConfigSource {
+export function source(stack: string, overrides: Partial<Record<Key, string>> = {}, opts: { plainKeys?: Key[]; secretKeys?: Key[]; unset?: Key[]; team?: Team } = {}): ConfigSource {
     const cfg = readStackConfig(stack, FIXTURES[opts.team ?? "sample"]);
     const placeholders = offlineSecrets(cfg.values);
     const values: Record<string, string> = { ...cfg.values, ...placeholders };
     const secret = new Set([...cfg.secretKeys, ...Object.keys(placeholders)]);
     for (const [k, v] of Object.entries(overrides)) values[`${PROJECT}:${k}`] = v as string;
     for (const k of opts.unset ?? []) delete values[`${PROJECT}:${k}`];
+    for (const k of opts.secretKeys ?? []) secret.add(`${PROJECT}:${k}`);
     for (const k of opts.plainKeys ?? []) secret.delete(`${PROJECT}:${k}`);
     return configSource(values, secret);
 }

@@ -95,8 +95,14 @@ export interface AppArgs {
     readonly migrationCommand: string[];
     /** Direct (not pooled) database URL for migrations. Secret. */
     readonly migrationDatabaseUrl: pulumi.Input<string>;
-    /** Pinned image with psql; the migration step reads the database's clock with it (the restore point). */
+    /** Pinned image with psql and pg_dump; the migration step reads the database's clock with it (the restore point). */
     readonly dbClientImage: string;
+    /**
+     * A logical dump uploaded before each migration (`dbDump`): the bucket's URL
+     * (`https://<region>.digitaloceanspaces.com/<bucket>`), its region, the object name
+     * prefix and the Spaces keys (secret).
+     */
+    readonly dump?: { url: pulumi.Input<string>; region: string; prefix: string; accessKeyId: pulumi.Input<string>; secretKey: pulumi.Input<string> };
     /** Extra containers from the same image (workers), not proxied. */
     readonly processes: ProcessSpec[];
     /**
@@ -111,6 +117,14 @@ export interface AppArgs {
     readonly deployTimeoutSeconds: number;
     /** How long a fresh server may take to boot. @default 900 */
     readonly bootTimeoutSeconds: number;
+}
+
+/** The migration step's environment for the dump, or nothing when dumps are off. */
+function dumpEnv(dump: AppArgs["dump"]): pulumi.Output<{ [k: string]: string }> {
+    if (!dump) return pulumi.output({} as { [k: string]: string });
+    return pulumi.all([dump.url, dump.accessKeyId, dump.secretKey]).apply(([url, id, key]): { [k: string]: string } => ({
+        DUMP_URL: url, DUMP_REGION: dump.region, DUMP_PREFIX: dump.prefix, AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: key,
+    }));
 }
 
 /**
@@ -255,9 +269,10 @@ export class App extends pulumi.ComponentResource {
             migrate = new command.local.Command(`${name}-migrate`, {
                 create: script("migrate"),
                 interpreter: ["/bin/bash", "-c"],
-                environment: pulumi.secret(pulumi.all([this.image, args.migrationDatabaseUrl]).apply(([img, url]) => ({
+                environment: pulumi.secret(pulumi.all([this.image, args.migrationDatabaseUrl, dumpEnv(args.dump)]).apply(([img, url, dump]) => ({
                     DOCKER_HOST: dockerHost, SERVER: server.tailnetHostname, IMAGE: img,
                     DATABASE_URL: url, MIGRATE_ARGS: shellJoin(args.migrationCommand), PG_CLIENT_IMAGE: args.dbClientImage,
+                    ...dump,
                 }))),
                 // Runs again exactly when the release changes.
                 triggers: [this.image],

@@ -64,6 +64,8 @@ export interface Settings {
         poolSize: number; poolMode: string; maintenanceDay: string; maintenanceHour: string;
         /** A point-in-time restore into a second cluster, when `databaseRestore` is set. */
         restore?: DatabaseRestore;
+        /** A logical dump before each migration, when `dbDump` is set. */
+        dump?: DatabaseDump;
     };
     dns: { domain: string; frontendHost: string; apiHost: string; ttl: number; frontendFqdn: string; apiFqdn: string };
     urls: { public: string; api: string; frontend: string; health: string };
@@ -86,6 +88,8 @@ export interface Settings {
 
 export interface Secrets {
     tailscaleApiKey: pulumi.Output<string>;
+    /** Spaces keys, when `dbDump` is set. */
+    spaces?: { accessKeyId: pulumi.Output<string>; secretKey: pulumi.Output<string> };
     slackWebhookUrl?: pulumi.Output<string>;
     ghcrToken?: pulumi.Output<string>;
     /** One secret Output per app secret, keyed by its environment variable name. */
@@ -240,6 +244,43 @@ export function parseDatabaseRestore(raw: Record<string, unknown>, stackClusterN
     return { sourceCluster, time, clusterName, retireSource: retire === true || retire === "true" };
 }
 
+/** Regions with Spaces object storage (docs.digitalocean.com/products/spaces/details/availability). */
+export const SPACES_REGIONS = ["nyc3", "sfo2", "sfo3", "ams3", "sgp1", "fra1", "syd1", "blr1", "lon1", "tor1", "atl1"] as const;
+
+export interface DatabaseDump {
+    /** Spaces bucket the program creates for the dumps. */
+    bucket: string;
+    region: string;
+    /** Days a dump is kept (the bucket's lifecycle rule). */
+    retentionDays: number;
+}
+
+/**
+ * The `dbDump` mapping, validated: undefined when empty (no dumps). Bucket names follow the
+ * S3 rules Spaces applies: 3 to 63 lowercase letters, digits and dashes, globally unique.
+ */
+export function parseDatabaseDump(raw: Record<string, unknown>): DatabaseDump | undefined {
+    const key = q("dbDump");
+    if (Object.keys(raw).length === 0) return undefined;
+    const allowed = ["bucket", "region", "retentionDays"];
+    const extra = Object.keys(raw).find((k) => !allowed.includes(k));
+    if (extra) fail(key, extra, `expected only ${allowed.join(", ")}`);
+    const bucket = raw.bucket;
+    if (typeof bucket !== "string" || !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket)) {
+        fail(`${key}.bucket`, bucket, "expected a bucket name: 3 to 63 lowercase letters, digits and dashes");
+    }
+    const region = raw.region;
+    if (typeof region !== "string" || !(SPACES_REGIONS as readonly string[]).includes(region)) {
+        fail(`${key}.region`, region, `expected a region with Spaces: ${SPACES_REGIONS.join(", ")}`);
+    }
+    // `pulumi config set --path 'dbDump.retentionDays' 14` stores the string "14".
+    const days = typeof raw.retentionDays === "string" && /^\d+$/.test(raw.retentionDays) ? Number(raw.retentionDays) : raw.retentionDays;
+    if (typeof days !== "number" || !Number.isInteger(days) || days < 1 || days > 3650) {
+        fail(`${key}.retentionDays`, raw.retentionDays, "expected whole days from 1 to 3650");
+    }
+    return { bucket, region, retentionDays: days };
+}
+
 const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 const PG_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -354,7 +395,12 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
         maintenanceDay: oneOf(q("dbMaintenanceDay"), r.str("dbMaintenanceDay").toLowerCase(), WEEKDAYS, "a weekday"),
         maintenanceHour: /^([01]\d|2[0-3]):[0-5]\d$/.test(maintenanceHour) ? maintenanceHour : fail(q("dbMaintenanceHour"), maintenanceHour, "expected a UTC time HH:MM"),
         restore: parseDatabaseRestore(r.object("databaseRestore"), clusterName),
+        dump: parseDatabaseDump(r.object("dbDump")),
     };
+    if (database.dump) {
+        r.requireSecret("spacesAccessKeyId");
+        r.requireSecret("spacesSecretKey");
+    }
 
     const domain = r.nonEmpty("domain").toLowerCase();
     if (!isDomain(domain)) fail(q("domain"), domain, "expected a domain name such as example.com");
@@ -596,6 +642,9 @@ export function loadConfig(): PlatformConfig {
         ...settings,
         secrets: {
             tailscaleApiKey: cfg.requireSecret("tailscaleApiKey"),
+            spaces: settings.database.dump
+                ? { accessKeyId: cfg.requireSecret("spacesAccessKeyId"), secretKey: cfg.requireSecret("spacesSecretKey") }
+                : undefined,
             slackWebhookUrl: settings.hasSlackWebhook ? cfg.requireSecret("slackWebhookUrl") : undefined,
             ghcrToken: settings.app.hasRegistryToken ? cfg.requireSecret("ghcrToken") : undefined,
             appSecrets,

@@ -114,6 +114,11 @@ export const PROVIDER_SEMANTICS: Readonly<Record<string, TypeSemantics>> = {
     [TYPES.uptimeAlert]: {
         what: "uptime alert", source: `${DO} digitalocean/uptime/resource_uptime_alert.go`, replaceOn: [],
     },
+    [TYPES.spacesBucket]: {
+        what: "dump bucket", source: `${DO} digitalocean/spaces/resource_spaces_bucket.go`,
+        // Bucket names are global across Spaces, so a replacement under the same name clashes.
+        replaceOn: ["name", "region"], uniqueName: "name", holdsData: true, guarded: true,
+    },
     [TYPES.tailnetKey]: {
         what: "tailnet auth key", source: "tailscale/terraform-provider-tailscale v0.29.2 tailscale/resource_tailnet_key.go",
         replaceOn: ["reusable", "ephemeral", "tags", "preauthorized", "expiry", "description"],

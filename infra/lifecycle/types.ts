@@ -21,6 +21,7 @@ export const TYPES = {
     alert: "digitalocean:index/monitorAlert:MonitorAlert",
     uptime: "digitalocean:index/uptimeCheck:UptimeCheck",
     uptimeAlert: "digitalocean:index/uptimeAlert:UptimeAlert",
+    spacesBucket: "digitalocean:index/spacesBucket:SpacesBucket",
     tailnetKey: "tailscale:index/tailnetKey:TailnetKey",
     container: "docker:index/container:Container",
     remoteImage: "docker:index/remoteImage:RemoteImage",

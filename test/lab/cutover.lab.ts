@@ -6,6 +6,7 @@
  * answered one. Run with `npm run test:lab` (root, Debian's docker.io, Go).
  */
 import * as assert from "assert";
+import * as http from "http";
 import { parseRestorePoint } from "../../infra/database/restore";
 import { DockerLab, Running, ScriptRun } from "../../tools/lib/dockerlab";
 import { LoopResult, requestLoop } from "../../tools/lib/proxylab";
@@ -206,12 +207,23 @@ describe("cut-over on a real Docker engine", function () {
         assert.strictEqual(await lab.upstreams(), "v1:3000");
     });
 
+    /**
+     * A stand-in client image: psql answers with a fixed clock and pg_dump with a small
+     * custom-format-looking file, or each fails when the URL says so.
+     */
+    async function clientImage(): Promise<void> {
+        await lab.docker(["rm", "-f", "mkpsql"]).catch(() => undefined);
+        const psql = '#!/bin/sh\ncase "$1" in *clock-down*) echo "psql: could not connect" >&2; exit 2;; esac\necho 2026-11-23T15:04:05.123456Z\n';
+        const dump = '#!/bin/sh\nfor a in "$@"; do case "$a" in *dump-fail*) echo "pg_dump: error: connection failed" >&2; exit 1;; esac; done\nprintf "PGDMP lab dump\\n"\n';
+        await lab.docker(["run", "--name", "mkpsql", "-e", `PSQL=${psql}`, "-e", `DUMP=${dump}`, "lab/caddy:1", "sh", "-c",
+            'printf "%b" "$PSQL" > /bin/psql && printf "%b" "$DUMP" > /bin/pg_dump && /bin/busybox chmod +x /bin/psql /bin/pg_dump']);
+        await lab.docker(["commit", "mkpsql", "lab/psql:1"]);
+    }
+
     it("the migration records the database's clock first (the restore point); no clock, no migration", async () => {
         // A stand-in client image: psql answers with a fixed clock, or fails when the URL says so.
         await lab.docker(["rm", "-f", "mkpsql"]).catch(() => undefined);
-        await lab.docker(["run", "--name", "mkpsql", "lab/caddy:1", "sh", "-c",
-            'printf "#!/bin/sh\\ncase \\"\\$1\\" in *clock-down*) echo \\"psql: could not connect\\" >&2; exit 2;; esac\\necho 2026-11-23T15:04:05.123456Z\\n" > /bin/psql && /bin/busybox chmod +x /bin/psql']);
-        await lab.docker(["commit", "mkpsql", "lab/psql:1"]);
+        await clientImage();
         const ok = await lab.script("migrate", {
             SERVER: "lab-web-1", IMAGE: "lab/app:1", DATABASE_URL: "postgres://u:s3cret@db/app", MIGRATE_ARGS: "migrate", PG_CLIENT_IMAGE: "lab/psql:1",
         }).done;
@@ -226,6 +238,52 @@ describe("cut-over on a real Docker engine", function () {
         assert.match(down.stderr, /^error: could not read the database's clock on lab-web-1 for the restore point; nothing was migrated/m);
         assert.doesNotMatch(down.stdout, /migrations applied/);
         assert.doesNotMatch(down.stdout + down.stderr, /s3cret/);
+    });
+
+    it("with dbDump, a dump is uploaded before migrating (SigV4, keys passed to curl on stdin); a failed dump or upload stops it all", async () => {
+        await clientImage();
+        // A stand-in for the Spaces endpoint on loopback: records each PUT, answers 403 when told to.
+        const puts: { url: string; auth: string; body: string }[] = [];
+        let refuse = false;
+        const server = http.createServer((req, res) => {
+            let body = "";
+            req.on("data", (c) => { body += c; });
+            req.on("end", () => {
+                puts.push({ url: req.url ?? "", auth: String(req.headers.authorization ?? ""), body });
+                res.writeHead(refuse ? 403 : 200).end();
+            });
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/fixture-db-dumps`;
+        const env = (db: string) => ({
+            SERVER: "lab-web-1", IMAGE: "lab/app:1", DATABASE_URL: `postgres://u:s3cret@${db}/app`, MIGRATE_ARGS: "migrate", PG_CLIENT_IMAGE: "lab/psql:1",
+            DUMP_URL: url, DUMP_REGION: "fra1", DUMP_PREFIX: "prod", AWS_ACCESS_KEY_ID: "DO00LABKEY", AWS_SECRET_ACCESS_KEY: "lab-spaces-s3cret",
+        });
+        try {
+            const ok = await lab.script("migrate", env("db")).done;
+            assert.strictEqual(ok.status, 0, ok.stderr);
+            assert.strictEqual(puts.length, 1);
+            assert.match(puts[0].url, /^\/fixture-db-dumps\/prod-\d{8}T\d{6}Z\.dump$/);
+            assert.match(puts[0].auth, /^AWS4-HMAC-SHA256 Credential=DO00LABKEY\/\d{8}\/fra1\/s3\/aws4_request/);
+            assert.strictEqual(puts[0].body, "PGDMP lab dump\n");
+            assert.ok(ok.stdout.indexOf("platform.dump=") < ok.stdout.indexOf("migrations applied"), "dumped before migrating");
+            assert.doesNotMatch(ok.stdout + ok.stderr, /s3cret/);
+
+            const failedDump = await lab.script("migrate", env("dump-fail")).done;
+            assert.strictEqual(failedDump.status, 1);
+            assert.match(failedDump.stderr, /^error: the database dump before migrating failed on lab-web-1; nothing was migrated/m);
+            assert.doesNotMatch(failedDump.stdout, /migrations applied/);
+            assert.strictEqual(puts.length, 1, "nothing uploaded");
+
+            refuse = true;
+            const failedUpload = await lab.script("migrate", env("db")).done;
+            assert.strictEqual(failedUpload.status, 1);
+            assert.match(failedUpload.stderr, /^error: uploading the database dump to .* failed; nothing was migrated/m);
+            assert.doesNotMatch(failedUpload.stdout, /migrations applied/);
+            assert.doesNotMatch(failedUpload.stdout + failedUpload.stderr, /s3cret/);
+        } finally {
+            server.close();
+        }
     });
 
     it("workers are gated: a crash-looping worker fails the check, a steady one passes", async () => {

@@ -7,7 +7,10 @@
 # No clock, no migration: the deploy stops before anything changes.
 # Env: DOCKER_HOST (ssh://deploy@server), SERVER, IMAGE (repo@sha256:...),
 #      DATABASE_URL (secret, direct connection), MIGRATE_ARGS (argv, shell-quoted),
-#      PG_CLIENT_IMAGE (an image with psql, pinned; empty skips the restore point).
+#      PG_CLIENT_IMAGE (an image with psql and pg_dump, pinned; empty skips the restore point),
+#      optionally DUMP_URL (https://<region>.digitaloceanspaces.com/<bucket>), DUMP_REGION,
+#      DUMP_PREFIX, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (secret): a logical dump is
+#      uploaded there first; a failed dump or upload stops the deploy before anything changes.
 set -euo pipefail
 : "${DOCKER_HOST:?}" "${SERVER:?}" "${IMAGE:?}" "${DATABASE_URL:?}" "${MIGRATE_ARGS:?}"
 
@@ -24,6 +27,27 @@ if [[ -n "${PG_CLIENT_IMAGE:-}" ]]; then
         exit 1
     fi
     echo "platform.restore-point=${rp}"
+fi
+
+if [[ -n "${DUMP_URL:-}" ]]; then
+    : "${PG_CLIENT_IMAGE:?}" "${DUMP_REGION:?}" "${AWS_ACCESS_KEY_ID:?}" "${AWS_SECRET_ACCESS_KEY:?}"
+    dump="$(mktemp)"
+    trap 'rm -f "${dump}"' EXIT
+    name="${DUMP_PREFIX:-release}-$(date -u +%Y%m%dT%H%M%SZ).dump"
+    echo "dumping the database before migrating (${name})"
+    # shellcheck disable=SC2016 # expanded inside the client container, not here
+    if ! docker run --rm --env DATABASE_URL --label platform.role=dump "${PG_CLIENT_IMAGE}" \
+        sh -c 'exec pg_dump --format=custom --no-owner "$DATABASE_URL"' > "${dump}" || [[ ! -s "${dump}" ]]; then
+        echo "error: the database dump before migrating failed on ${SERVER}; nothing was migrated or cut over and the previous version keeps serving." >&2
+        exit 1
+    fi
+    # The keys reach curl as a config on its stdin, never on a command line.
+    if ! printf 'user = "%s:%s"\n' "${AWS_ACCESS_KEY_ID}" "${AWS_SECRET_ACCESS_KEY}" \
+        | curl -fsS -K - --aws-sigv4 "aws:amz:${DUMP_REGION}:s3" -T "${dump}" -o /dev/null "${DUMP_URL}/${name}"; then
+        echo "error: uploading the database dump to ${DUMP_URL} failed; nothing was migrated or cut over and the previous version keeps serving." >&2
+        exit 1
+    fi
+    echo "platform.dump=${DUMP_URL}/${name}"
 fi
 echo "running migrations on ${SERVER} from ${IMAGE}: $*"
 if ! docker run --rm --pull never --env DATABASE_URL --label platform.role=migrate "${IMAGE}" "$@"; then
