@@ -151,8 +151,11 @@ export interface LoopResult {
  */
 export function requestLoop(port: number, opts: {
     concurrency: number; maxRequests: number; maxSeconds: number; path?: string; ratePerSecond?: number; host?: string;
-    /** Called with each 200 response's body and the time it arrived (ms since the epoch). */
-    onBody?: (body: string, at: number) => void;
+    /**
+     * Called with each 200 response's body, the time it arrived and the time its request
+     * was sent (ms since the epoch): a request sent before a switch may be answered after it.
+     */
+    onBody?: (body: string, at: number, sentAt: number) => void;
 },
     stop: Promise<void>): Promise<LoopResult> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
@@ -163,6 +166,7 @@ export function requestLoop(port: number, opts: {
     void stop.then(() => { stopped = true; });
     const one = (retry = false): Promise<void> => new Promise<void>((resolve) => {
         const t0 = process.hrtime.bigint();
+        const sentAt = Date.now();
         const req = http.get({ host: opts.host ?? "127.0.0.1", port, path: opts.path ?? "/", agent: retry ? false : agent, timeout: 5000 }, (res) => {
             let body = "";
             res.setEncoding("utf8");
@@ -175,7 +179,7 @@ export function requestLoop(port: number, opts: {
                 }
                 else {
                     result.bodies[body] = (result.bodies[body] ?? 0) + 1;
-                    opts.onBody?.(body, Date.now());
+                    opts.onBody?.(body, Date.now(), sentAt);
                 }
                 resolve();
             });
