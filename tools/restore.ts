@@ -8,7 +8,7 @@
  * Exit codes: 0 restored, 1 the update failed, 2 could not start, 3 refused (outside the
  * restore window, a restore already configured, a preview that would delete data, or no --yes).
  */
-import { EXIT, currentRelease, explain, fullHistory, openStack, requireKnownStack, ToolError } from "./lib/automation";
+import { EXIT, currentRelease, explain, fullHistory, openStack, requireKnownStack, ToolError, upProgress } from "./lib/automation";
 import { Io, parseFlags, Reporter, runCli, workDirOf } from "./lib/cli";
 import { changesFromEvents, releasesFromHistory } from "./lib/releases";
 import { checkWindow, destructiveDataChanges, parseRestoreTime, releaseRestorePoint, RestoreError, restoredClusterName } from "./lib/restore";
@@ -95,18 +95,9 @@ export async function main(argv: string[], io: Io, now: () => Date = () => new D
             return refuse(r, "preview only: nothing changed; re-run with --yes to restore", { time, clusterName, changes });
         }
 
-        const t0 = Date.now();
-        const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s]`;
         let up;
         try {
-            up = await stack.up({
-                onEvent: (e) => {
-                    const pre = e.resourcePreEvent?.metadata;
-                    if (pre && pre.op !== "same" && pre.type !== "pulumi:pulumi:Stack") log(`${stamp()} ${pre.op.padEnd(18)} ${pre.urn.split("::").pop()}`);
-                    const failed = e.resOpFailedEvent?.metadata;
-                    if (failed) log(`${stamp()} FAILED             ${failed.urn.split("::").pop()}`);
-                },
-            });
+            up = await stack.up({ onEvent: upProgress(log) });
         } catch (e) {
             if ((e as Error).name === "ConcurrentUpdateError") throw e;
             const line = `${(e as Error).message}`.split("\n").map((l) => l.trim()).find((l) => l.startsWith("error:")) ?? "pulumi up failed";

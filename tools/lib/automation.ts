@@ -3,7 +3,7 @@
  * its failures into one line a person can act on.
  */
 import * as path from "path";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { HistoryEntry } from "./releases";
 import { committedStacksIn } from "./stacks";
 
@@ -68,4 +68,24 @@ export async function currentRelease(stack: Stack): Promise<{ tag?: string; dige
     const outputs = await stack.outputs();
     const r = outputs.release?.value as { tag?: string; digest?: string; repository?: string } | undefined;
     return r ?? {};
+}
+
+/**
+ * Progress of a `stack.up` as one line per resource step, stamped with the seconds since it
+ * started: each change as it begins, each as it is done, failures and error diagnostics.
+ */
+export function upProgress(log: (line: string) => void): (e: EngineEvent) => void {
+    const t0 = Date.now();
+    const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s]`;
+    const name = (urn: string) => urn.split("::").pop();
+    return (e) => {
+        const pre = e.resourcePreEvent?.metadata;
+        if (pre && pre.op !== "same" && pre.type !== "pulumi:pulumi:Stack") log(`${stamp()} ${pre.op.padEnd(18)} ${name(pre.urn)}`);
+        const done = e.resOutputsEvent?.metadata;
+        if (done && done.op !== "same" && done.type !== "pulumi:pulumi:Stack") log(`${stamp()} done               ${name(done.urn)}`);
+        const failed = e.resOpFailedEvent?.metadata;
+        if (failed) log(`${stamp()} FAILED             ${name(failed.urn)}`);
+        const diag = e.diagnosticEvent;
+        if (diag?.severity === "error") log(`${stamp()} error: ${diag.message.trim()}`);
+    };
 }

@@ -4,7 +4,7 @@
  * Shared by `npm run rollback` and `npm run promote`.
  */
 import { Stack } from "@pulumi/pulumi/automation";
-import { EXIT, ToolError } from "./automation";
+import { EXIT, ToolError, upProgress } from "./automation";
 import { manifestDigest } from "./registry";
 import { Change, changesFromEvents, outsideContainers } from "./releases";
 
@@ -77,22 +77,9 @@ export async function deployRelease(stack: Stack, o: DeployOptions): Promise<Dep
         return { result: "refused", code: EXIT.refused, digest, changes, reason: "nothing changed: re-run with --yes to deploy" };
     }
 
-    const t0 = Date.now();
-    const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s]`;
     let up;
     try {
-        up = await stack.up({
-            onEvent: (e) => {
-                const pre = e.resourcePreEvent?.metadata;
-                if (pre && pre.op !== "same" && pre.type !== "pulumi:pulumi:Stack") o.log(`${stamp()} ${pre.op.padEnd(18)} ${pre.urn.split("::").pop()}`);
-                const done = e.resOutputsEvent?.metadata;
-                if (done && done.op !== "same" && done.type !== "pulumi:pulumi:Stack") o.log(`${stamp()} done               ${done.urn.split("::").pop()}`);
-                const failed = e.resOpFailedEvent?.metadata;
-                if (failed) o.log(`${stamp()} FAILED             ${failed.urn.split("::").pop()}`);
-                const diag = e.diagnosticEvent;
-                if (diag?.severity === "error") o.log(`${stamp()} error: ${diag.message.trim()}`);
-            },
-        });
+        up = await stack.up({ onEvent: upProgress(o.log) });
     } catch (e) {
         // A lock held by another update is an environment problem, reported like the others.
         if ((e as Error).name === "ConcurrentUpdateError") throw e;
