@@ -1,0 +1,67 @@
+/**
+ * One component at a time, from hand-made args (as pulumi-awsx and the Pulumi examples test
+ * theirs): a single branch of behaviour each, with no stack config and no other component.
+ */
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { certificateName, Edge } from "../infra/edge";
+import { Firewall } from "../infra/firewall";
+import { TYPES } from "../infra/lifecycle/types";
+import { Monitoring } from "../infra/monitoring";
+
+interface Made { type: string; name: string; inputs: Record<string, unknown> }
+
+/** Registers what `make` builds under mocks and returns every resource with its inputs. */
+async function build(make: () => void): Promise<Made[]> {
+    const made: Made[] = [];
+    await pulumi.runtime.setMocks({
+        newResource: (a) => {
+            made.push({ type: a.type, name: a.name, inputs: a.inputs as Record<string, unknown> });
+            return { id: `${a.name}-id`, state: { ...a.inputs, ip: "198.51.100.7", ipAddress: "192.0.2.7" } };
+        },
+        call: (a) => a.inputs,
+    }, "platform", "components", false);
+    await pulumi.runtime.runInPulumiStack(async () => { make(); });
+    await (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
+    return made;
+}
+
+const ofType = (made: Made[], type: string) => made.filter((m) => m.type === type);
+
+describe("components from hand-made args", () => {
+    const edgeArgs = { prefix: "t", region: "fra1", vpcId: "vpc-1", dropletIds: [11, 12], serverTag: "t-app", hostnames: ["www.example.com", "api.example.com"], healthPath: "/up" };
+
+    it("Edge, several servers: a load balancer with a certificate named after its domains, and no reserved IP", async () => {
+        const made = await build(() => new Edge("t", { ...edgeArgs, kind: "load-balancer" }));
+        assert.strictEqual(ofType(made, TYPES.reservedIp).length, 0);
+        const [cert] = ofType(made, TYPES.cert);
+        assert.strictEqual(cert.inputs.name, certificateName("t", ["api.example.com", "www.example.com"]), "the order of the names does not matter");
+        const [lb] = ofType(made, TYPES.lb);
+        assert.strictEqual(lb.inputs.dropletTag, "t-app");
+        assert.strictEqual(lb.inputs.disableLetsEncryptDnsRecords, true);
+    });
+
+    it("Edge, one server: a reserved IP assigned to the first droplet, no balancer, no certificate", async () => {
+        const made = await build(() => new Edge("t", { ...edgeArgs, kind: "reserved-ip", dropletIds: [11] }));
+        assert.deepStrictEqual([ofType(made, TYPES.lb).length, ofType(made, TYPES.cert).length], [0, 0]);
+        assert.strictEqual(ofType(made, TYPES.reservedIpAssignment)[0].inputs.dropletId, 11);
+    });
+
+    it("Firewall behind a balancer opens the web ports to the balancer only; without one, to everyone", async () => {
+        const behind = await build(() => new Firewall("t", { prefix: "t", serverTag: "t-app", vpcIpRange: "10.9.0.0/20", loadBalancerUid: "lb-1" }));
+        const open = await build(() => new Firewall("t", { prefix: "t", serverTag: "t-app", vpcIpRange: "10.9.0.0/20" }));
+        type Rule = { portRange: string; sourceAddresses?: string[]; sourceLoadBalancerUids?: string[] };
+        const web = (made: Made[]) => (ofType(made, TYPES.firewall)[0].inputs.inboundRules as Rule[]).filter((r) => ["80", "443"].includes(r.portRange));
+        assert.ok(web(behind).length > 0 && web(behind).every((r) => (r.sourceLoadBalancerUids ?? []).includes("lb-1") && !(r.sourceAddresses ?? []).includes("0.0.0.0/0")));
+        assert.ok(web(open).length > 0 && web(open).every((r) => (r.sourceAddresses ?? []).includes("0.0.0.0/0")));
+    });
+
+    it("Monitoring sends to Slack only when a channel is given", async () => {
+        const base = { prefix: "t", dropletIds: [11], healthUrl: "https://api.example.com/up", emails: ["ops@example.com"], thresholds: { cpu: 80, memory: 80, disk: 80 }, tags: ["t"] };
+        const withSlack = await build(() => new Monitoring("t", { ...base, slack: { channel: "#ops", url: "https://hooks.slack.com/services/T/B/X" } }));
+        const without = await build(() => new Monitoring("t", base));
+        const slacks = (made: Made[]) => ofType(made, TYPES.alert).map((a) => ((a.inputs.alerts as { slacks: unknown[] }).slacks ?? []).length);
+        assert.ok(slacks(withSlack).every((n) => n === 1));
+        assert.ok(slacks(without).every((n) => n === 0));
+    });
+});
