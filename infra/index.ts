@@ -48,7 +48,7 @@ const servers = new Servers(name, {
     region: cfg.region, vpcId: network.vpcId, backups: cfg.servers.backups, ipv6: cfg.servers.ipv6,
     sshKeys: cfg.servers.sshKeys, tags: [cfg.stackTag, cfg.serverTag], sshMode: cfg.servers.sshMode,
     tailscaleTags: cfg.tailnet.tags, authKeys: tailnet.keys, deployUser: DEPLOY_USER,
-    inService: { probeArgs: inServiceProbe({ edge: cfg.edge, healthPath: cfg.healthPath, host: cfg.dns.frontendFqdn }), timeoutSeconds: cfg.app.deployTimeoutSeconds },
+    inService: { probeArgs: inServiceProbe({ edge: cfg.edge, healthPath: cfg.healthPath, host: cfg.dns.frontendFqdn }), timeoutSeconds: cfg.app.bootTimeoutSeconds + cfg.app.deployTimeoutSeconds },
 });
 // Resolves once every droplet exists, which is what creates their tags.
 const serverTag = servers.tags.apply(() => cfg.serverTag);

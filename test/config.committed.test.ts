@@ -93,7 +93,7 @@ before(async () => {
     // Then what the team does next: the `pulumi config set --secret` commands init printed,
     // which write `secure:` values into the stack files they commit.
     for (const cmd of (JSON.parse(out) as { secretsToSet: string[] }).secretsToSet) {
-        const m = /^pulumi config set --secret (?:--path '([\w.]+)'|(\w+)) .* --stack (\w+)$/.exec(cmd);
+        const m = /^pulumi config set --secret (?:--path '([\w.]+)'|(\w+)) --stack (\w+)(?:\s+#.*)?$/.exec(cmd);
         assert.ok(m, cmd);
         const file = path.join(rewritten, `Pulumi.${m[3]}.yaml`);
         const doc = parseDocument(fs.readFileSync(file, "utf8"));

@@ -23,9 +23,9 @@ const okWorld = (): World => ({
     doToken: TOKENS.do, missingScope: undefined, domains: ["northwind-rentals.io"], keys: ["412345"], email: "oncall@northwind-rentals.io", emailVerified: true,
     tsKey: TOKENS.ts, oauthScope: "auth_keys", ghAdmin: true, ghPrivate: true, ghPlan: "enterprise", tags: { "2.10": `sha256:${"c".repeat(64)}` }, whoamiFails: false,
     acl: {
-        tagOwners: { "tag:server": ["autogroup:admin"], "tag:nw-staging": ["autogroup:admin"], "tag:ci": ["autogroup:admin"] },
-        acls: [{ action: "accept", src: ["tag:ci", "autogroup:admin"], dst: ["tag:server:22"] }],
-        ssh: [{ action: "accept", src: ["tag:ci"], dst: ["tag:server"], users: ["deploy"] }],
+        tagOwners: { "tag:server": ["autogroup:admin"], "tag:nw-staging": ["autogroup:admin"], "tag:ci-staging": ["autogroup:admin"] },
+        acls: [{ action: "accept", src: ["autogroup:admin"], dst: ["tag:server:22"] }, { action: "accept", src: ["tag:ci-staging"], dst: ["tag:nw-staging:22"] }],
+        ssh: [{ action: "accept", src: ["tag:ci-staging"], dst: ["tag:nw-staging"], users: ["deploy"] }],
     },
 });
 
@@ -140,8 +140,8 @@ describe("doctor (local stand-ins of every API)", function () {
         ["an SSH key not on the account", (w) => { w.keys = []; }, "do-ssh-keys", /not on the account: 412345.*fix: upload the public key/],
         ["an unverified alert email", (w) => { w.emailVerified = false; }, "do-alert-emails", /is not verified.*fix: verify it/],
         ["an expired Tailscale key", (w) => { w.tsKey = "other"; }, "tailscale-key", /refused the API key.*90 days.*fix: create an API key/],
-        ["an ACL without tag:ci as a tag owner", (w) => { w.acl = { ...w.acl, tagOwners: { "tag:server": ["autogroup:admin"], "tag:nw-staging": ["autogroup:admin"] } }; }, "tailscale-tags", /no tagOwners entry for tag:ci.*fix: add to the ACL's tagOwners: "tag:ci"/],
-        ["an ACL that keeps CI away from the servers", (w) => { w.acl = { ...w.acl, acls: [{ action: "accept", src: ["autogroup:admin"], dst: ["*:*"] }] }; }, "tailscale-ci-access", /does not let tag:ci reach tag:server, tag:nw-staging on port 22.*fix: add \{"action":"accept","src":\["tag:ci"\]/],
+        ["an ACL without the stack's CI tag as a tag owner", (w) => { w.acl = { ...w.acl, tagOwners: { "tag:server": ["autogroup:admin"], "tag:nw-staging": ["autogroup:admin"], "tag:ci": ["autogroup:admin"] } }; }, "tailscale-tags", /no tagOwners entry for tag:ci-staging.*fix: add to the ACL's tagOwners: "tag:ci-staging"/],
+        ["an ACL that keeps CI away from the servers", (w) => { w.acl = { ...w.acl, acls: [{ action: "accept", src: ["autogroup:admin"], dst: ["*:*"] }] }; }, "tailscale-ci-access", /does not let tag:ci-staging reach tag:server, tag:nw-staging on port 22.*fix: add \{"action":"accept","src":\["tag:ci-staging"\],"dst":\["tag:nw-staging:22"\]/],
         ["a CI OAuth client without the auth_keys scope", (w) => { w.oauthScope = "devices:core:read"; }, "tailscale-ci-oauth", /lacks the auth_keys scope \(has: devices:core:read\).*fix: create an OAuth client/],
         ["a GitHub token that cannot administer the repository", (w) => { w.ghAdmin = false; }, "github-token", /cannot administer northwind\/rentals-platform.*fix: create a fine-grained token/],
         ["a private repository on Team with prod reviewers", (w) => { w.ghPlan = "team"; }, "github-plan", /private on the team plan: its required reviewers and wait timer would silently not apply.*fix: use GitHub Enterprise/],
@@ -166,7 +166,7 @@ describe("doctor (local stand-ins of every API)", function () {
     it("fails the secrets check with the exact commands when the stack file lacks them", async () => {
         const r = await runDoctor(project(false), world, apis.urls, ["--offline"]);
         const line = r.out.split("\n").find((l) => l.includes("secrets"))!;
-        assert.match(line, /^FAIL\s+secrets\s+Pulumi\.staging\.yaml lacks 5 secret\(s\) — fix: pulumi config set --secret tailscaleApiKey <tskey-api-\.\.\.> --stack staging ; .*pulumi config set --secret --path 'appSecrets\.SECRET_KEY_BASE' <value> --stack staging/);
+        assert.match(line, /^FAIL\s+secrets\s+Pulumi\.staging\.yaml lacks 5 secret\(s\) — fix: pulumi config set --secret tailscaleApiKey --stack staging .*pulumi config set --secret --path 'appSecrets\.SECRET_KEY_BASE' --stack staging/);
     });
 
     it("--offline runs only the checks that need no network", async () => {

@@ -246,10 +246,22 @@ describe("lifecycle: plugins the engine can resolve", () => {
 });
 
 describe("lifecycle: the in-service wait after a resize (the real script, a stand-in ssh)", () => {
-    const run = (env: Record<string, string>, sshFailures: number) => {
+    /**
+     * A stand-in ssh: the server under test (prod-web-1) answers after `sshFailures` tries;
+     * another server answers only if it is listed in `serving`.
+     */
+    const run = (env: Record<string, string>, sshFailures: number, serving: string[] = []) => {
         const dir = tmpdir("inservice-");
         const count = path.join(dir, "calls");
-        fs.writeFileSync(path.join(dir, "ssh"), `#!/usr/bin/env bash\nn=$(($(cat "${count}" 2>/dev/null || echo 0) + 1)); echo "$n" > "${count}"\necho "ssh $*" >&2\n[[ "$n" -gt ${sshFailures} ]]\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(dir, "ssh"), [
+            "#!/usr/bin/env bash",
+            'echo "ssh $*" >&2',
+            'host=""; for a in "$@"; do [[ "$a" == deploy@* ]] && host="${a#deploy@}"; done',
+            `if [[ "$host" != prod-web-1 ]]; then [[ " ${serving.join(" ")} " == *" $host "* ]]; exit $?; fi`,
+            `n=$(($(cat "${count}" 2>/dev/null || echo 0) + 1)); echo "$n" > "${count}"`,
+            `[[ "$n" -gt ${sshFailures} ]]`,
+            "",
+        ].join("\n"), { mode: 0o755 });
         const r = spawnSync("bash", ["-c", inServiceScript()], {
             encoding: "utf8",
             env: { PATH: `${dir}:${process.env.PATH}`, SERVER: "prod-web-1", DEPLOY_USER: "deploy", PROBE_ARGS: "http://127.0.0.1/healthz", TIMEOUT: "30", INTERVAL: "0", ...env },
@@ -276,10 +288,25 @@ describe("lifecycle: the in-service wait after a resize (the real script, a stan
         assert.match(r.err, /did not serve its health endpoint .* the next server was not touched/);
     });
 
-    it("the create step records the size in the form the update compares", async () => {
+    it("a rebuilt server (a new step) is waited for while the others serve, so the next one is not taken down meanwhile", () => {
+        const r = run({ SIZE: "s-2vcpu-2gb", OTHERS: "prod-web-2 prod-web-3" }, 2, ["prod-web-2", "prod-web-3"]);
+        assert.strictEqual(r.code, 0, r.err);
+        assert.strictEqual(r.out, "size=s-2vcpu-2gb\n");
+        assert.strictEqual(r.calls, 3, "waited for prod-web-1 to serve");
+    });
+
+    it("a new server on a stack where no other one serves yet (a first up) returns at once", () => {
+        const r = run({ SIZE: "s-2vcpu-2gb", OTHERS: "prod-web-2 prod-web-3" }, 99, []);
+        assert.deepStrictEqual([r.code, r.out, r.calls], [0, "size=s-2vcpu-2gb\n", 0]);
+    });
+
+    it("each server's step is replaced with its droplet and knows the stack's other servers", async () => {
         const rec = await fixture("prod");
-        const create = String(named(rec, T.command, "prod-web-1-in-service").inputs.create);
-        assert.strictEqual(spawnSync("bash", ["-c", create], { encoding: "utf8" }).stdout, "size=s-2vcpu-2gb\n");
+        const step = named(rec, T.command, "prod-web-2-in-service");
+        assert.deepStrictEqual(step.inputs.triggers, [named(rec, T.droplet, "prod-web-2").id]);
+        assert.strictEqual((step.inputs.environment as Record<string, string>).OTHERS, "prod-web-1");
+        assert.strictEqual((named(rec, T.command, "prod-web-1-in-service").inputs.environment as Record<string, string>).OTHERS, "prod-web-2");
+        assert.strictEqual(step.inputs.create, step.inputs.update);
     });
 
     it("passes shellcheck", () => assert.strictEqual(shellcheck(inServiceScript()), ""));

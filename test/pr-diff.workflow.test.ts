@@ -47,8 +47,9 @@ describe("workflow: the pull request's offline preview diff", () => {
         assert.match(r.summary, /allowed by the allow-replacement label/);
     });
 
-    it("a usage or config error is never allowed by the label", () => {
+    it("a usage or config error is never allowed by the label, whichever stack had it", () => {
         assert.strictEqual(runStep({ record: 0, diff: { staging: 0, prod: 2 } }, true).code, 2);
+        assert.strictEqual(runStep({ record: 0, diff: { staging: 2, prod: 1 } }, true).code, 2);
     });
 
     it("adds each stack's monthly cost before and after to the summary", () => {

@@ -273,6 +273,12 @@ describe("workflows", () => {
             assert.strictEqual(older.status, 0, older.out);
             assert.match(older.ghOutput, /^skip=true$/m);
             assert.match(older.ghOutput, new RegExp(`^running=${head}$`, "m"));
+            // A promotion over a newer running commit hands that commit on; an image asked for by
+            // name (a dispatch) is never dropped silently: the run fails and says so.
+            assert.match(runStep(w, job, order, { pulumi: history(head) }, { STACK: "staging", COMMIT: parent, IMAGE_TAG: "1.5.0", REQUIRE_RELEASE: "true" }).ghOutput, /^skip=true$/m);
+            const dispatched = runStep(w, job, order, { pulumi: history(head) }, { STACK: "staging", COMMIT: parent, IMAGE_TAG: "1.5.0", REQUIRE_RELEASE: "false" });
+            assert.strictEqual(dispatched.status, 1);
+            assert.match(dispatched.out, /::error::staging already runs .*: 1\.5\.0 was not deployed; dispatch it again/);
             assert.match(runStep(w, job, order, { pulumi: history(parent) }, { STACK: "staging", COMMIT: head }).ghOutput, /^skip=false$/m);
             assert.match(runStep(w, job, order, { pulumi: history(head) }, { STACK: "staging", COMMIT: head }).ghOutput, /^skip=false$/m);
             assert.match(runStep(w, job, order, { pulumi: "echo '[]'" }, { STACK: "staging", COMMIT: head }).ghOutput, /^skip=false$/m);
@@ -305,11 +311,14 @@ describe("workflows", () => {
             assert.strictEqual(runStep(w, w.jobs.test, step, { npm: "echo 'Parity staging vs prod: mirrors'" }).status, 0);
         });
 
-        it("the health check fails when the stack output cannot be read", () => {
+        it("the post-deploy check fails the step with its one-line verdict, and passes when the check passes", () => {
             const w = wf("_deploy.yml");
             const step = stepNamed(w.jobs.deploy, "health");
-            const res = runStep(w, w.jobs.deploy, step, { pulumi: "exit 1" }, { STACK: "staging" });
-            assert.notStrictEqual(res.status, 0);
+            // A stand-in for the check: it writes its verdict to GITHUB_OUTPUT as the real one does.
+            const failing = runStep(w, w.jobs.deploy, step, { npm: "echo 'reason=GET / answered 500, expected 200' >> \"$GITHUB_OUTPUT\"; exit 1" }, { STACK: "staging" });
+            assert.strictEqual(failing.status, 1);
+            assert.match(failing.out, /::error title=Post-deploy check::GET \/ answered 500, expected 200/);
+            assert.strictEqual(runStep(w, w.jobs.deploy, step, { npm: "exit 0" }, { STACK: "staging" }).status, 0);
         });
 
         it("the replacement guard fails the deploy when the preview itself fails", () => {

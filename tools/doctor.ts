@@ -29,8 +29,9 @@ Offline checks (also run with --offline): the stack file passes the config check
 every secret the program needs, the pulumi CLI is installed.
 Online checks: the DigitalOcean token works and can read every resource type the program
 manages; the domain is a DigitalOcean zone; the SSH keys exist; the alert emails are
-verified; the Tailscale key works, its ACL owns every server tag and tag:ci, and lets
-tag:ci reach the servers over SSH; the CI OAuth client has the auth_keys scope; the GitHub token administers the repository and the
+verified; the Tailscale key works, its ACL owns every server tag and the stack's CI tag
+(tag:ci-<stack>), and lets that tag reach the stack's servers over SSH; the CI OAuth client
+has the auth_keys scope; the GitHub token administers the repository and the
 plan allows the approval settings; the image tag exists in the registry; the state
 backend is reachable (\`pulumi whoami\`).
 
@@ -225,7 +226,7 @@ async function tailscaleChecks(s: Settings, a: DoctorArgs, dir: string): Promise
         const r = spawnSync("pulumi", ["config", "get", "tailscaleApiKey", "--stack", s.stack], { cwd: dir, encoding: "utf8", timeout: 30_000 });
         if (r.status === 0) key = r.stdout.trim();
     }
-    const keyFix = "create an API key at https://login.tailscale.com/admin/settings/keys (it expires after at most 90 days) and run: pulumi config set --secret tailscaleApiKey <key> --stack " + s.stack;
+    const keyFix = "create an API key at https://login.tailscale.com/admin/settings/keys (it expires after at most 90 days) and run: pulumi config set --secret tailscaleApiKey --stack " + s.stack + " (it prompts for the key)";
     if (key === "") return [failed("tailscale-key", "no Tailscale API key: TAILSCALE_API_KEY is unset and `pulumi config get tailscaleApiKey` gave none", keyFix)];
     const r = await fetchJson(`${a.tailscaleApi}/api/v2/tailnet/${encodeURIComponent(s.tailnet.tailnet)}/acl`, { headers: { Authorization: `Bearer ${key}` } });
     if (r.status === 401 || r.status === 403) return [failed("tailscale-key", `Tailscale refused the API key (HTTP ${r.status}: expired after its 90 days, revoked, or not for tailnet ${s.tailnet.tailnet})`, keyFix)];
@@ -233,29 +234,32 @@ async function tailscaleChecks(s: Settings, a: DoctorArgs, dir: string): Promise
     const acl = (r.json ?? {}) as Acl;
     const out = [pass("tailscale-key", `Tailscale API key works for tailnet ${s.tailnet.tailnet}`)];
     const owners = acl.tagOwners ?? {};
-    const unowned = [...s.tailnet.tags, "tag:ci"].filter((t) => !owners[t]);
+    // Each deployed stack's CI joins as tag:ci-<stack>, which reaches that stack's servers only.
+    const ciTag = `tag:ci-${s.stack}`;
+    const unowned = [...s.tailnet.tags, ciTag].filter((t) => !owners[t]);
     out.push(unowned.length === 0
-        ? pass("tailscale-tags", `the ACL's tagOwners own ${[...s.tailnet.tags, "tag:ci"].join(", ")}, so tagged keys can be minted`)
+        ? pass("tailscale-tags", `the ACL's tagOwners own ${[...s.tailnet.tags, ciTag].join(", ")}, so tagged keys can be minted`)
         : failed("tailscale-tags", `the ACL has no tagOwners entry for ${unowned.join(", ")}: keys with those tags cannot be minted`, `add to the ACL's tagOwners: ${unowned.map((t) => `"${t}": ["autogroup:admin"]`).join(", ")}`));
-    const net = aclAllowsSsh(acl, "tag:ci", s.tailnet.tags);
-    const sshRule = s.servers.sshMode !== "tailscale" || (acl.ssh ?? []).some((x) => (x.action ?? "") === "accept" && (x.src ?? []).includes("tag:ci") && (x.dst ?? []).some((d) => s.tailnet.tags.includes(d)) && (x.users ?? []).some((u) => u === "deploy" || u === "autogroup:nonroot"));
+    const net = aclAllowsSsh(acl, ciTag, s.tailnet.tags);
+    const sshRule = s.servers.sshMode !== "tailscale" || (acl.ssh ?? []).some((x) => (x.action ?? "") === "accept" && (x.src ?? []).includes(ciTag) && (x.dst ?? []).some((d) => s.tailnet.tags.includes(d)) && (x.users ?? []).some((u) => u === "deploy" || u === "autogroup:nonroot"));
     out.push(net && sshRule
-        ? pass("tailscale-ci-access", `the ACL lets tag:ci reach ${s.tailnet.tags[0]} on port 22${s.servers.sshMode === "tailscale" ? " and SSH in as deploy" : ""}`)
-        : failed("tailscale-ci-access", `the ACL does not let tag:ci ${net ? "SSH in as deploy (no matching ssh rule)" : `reach ${s.tailnet.tags.join(", ")} on port 22`}`,
-            `add {"action":"accept","src":["tag:ci"],"dst":["${s.tailnet.tags[0]}:22"]} to acls${s.servers.sshMode === "tailscale" ? ` and {"action":"accept","src":["tag:ci"],"dst":["${s.tailnet.tags[0]}"],"users":["deploy"]} to ssh` : ""}`));
+        ? pass("tailscale-ci-access", `the ACL lets ${ciTag} reach ${s.tailnet.tags[0]} on port 22${s.servers.sshMode === "tailscale" ? " and SSH in as deploy" : ""}`)
+        : failed("tailscale-ci-access", `the ACL does not let ${ciTag} ${net ? "SSH in as deploy (no matching ssh rule)" : `reach ${s.tailnet.tags.join(", ")} on port 22`}`,
+            `add {"action":"accept","src":["${ciTag}"],"dst":["${s.tailnet.tags[s.tailnet.tags.length - 1]}:22"]} to acls${s.servers.sshMode === "tailscale" ? ` and {"action":"accept","src":["${ciTag}"],"dst":["${s.tailnet.tags[s.tailnet.tags.length - 1]}"],"users":["deploy"]} to ssh` : ""}`));
     out.push(await oauthCheck(a));
     return out;
 }
 
 /**
- * The CI runner joins the tailnet with an OAuth client (repository secrets TS_OAUTH_CLIENT_ID
- * and TS_OAUTH_SECRET). It is checked when those are exported here: a client-credentials
- * token must be granted, with the auth_keys scope the action mints its tag:ci key with.
+ * The CI runner joins the tailnet with the stack's own OAuth client (the environment secrets
+ * TS_OAUTH_CLIENT_ID and TS_OAUTH_SECRET of that stack). It is checked when those are
+ * exported here: a client-credentials token must be granted, with the auth_keys scope the
+ * action mints its tag:ci-<stack> key with.
  */
 async function oauthCheck(a: DoctorArgs): Promise<Check> {
     const id = process.env.TS_OAUTH_CLIENT_ID ?? "";
     const secret = process.env.TS_OAUTH_SECRET ?? "";
-    const fix = "create an OAuth client at https://login.tailscale.com/admin/settings/oauth with the auth_keys write scope and tag:ci, and store it as the repository secrets TS_OAUTH_CLIENT_ID and TS_OAUTH_SECRET";
+    const fix = `create an OAuth client at https://login.tailscale.com/admin/settings/oauth with the auth_keys write scope and tag:ci-${a.stack}, and store it as the environment secrets TS_OAUTH_CLIENT_ID and TS_OAUTH_SECRET of ${a.stack} (gh secret set TS_OAUTH_SECRET --env ${a.stack})`;
     if (id === "" || secret === "") return warn("tailscale-ci-oauth", "the CI OAuth client is not checked: export TS_OAUTH_CLIENT_ID and TS_OAUTH_SECRET to check it", fix);
     const body = new URLSearchParams({ client_id: id, client_secret: secret, grant_type: "client_credentials" }).toString();
     const r = await fetchJson(`${a.tailscaleApi}/api/v2/oauth/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body });

@@ -272,9 +272,9 @@ export function secretsLeft(stack: string, text: string): string[] {
     const has = (k: string) => cfg.secretKeys.includes(`${PROJECT}:${k}`);
     const val = (k: string) => cfg.values[`${PROJECT}:${k}`] ?? "";
     const out: string[] = [];
-    if (!has("tailscaleApiKey")) out.push(`pulumi config set --secret tailscaleApiKey <tskey-api-...> --stack ${stack}`);
-    if (val("ghcrUsername") !== "" && !has("ghcrToken")) out.push(`pulumi config set --secret ghcrToken <token with read:packages> --stack ${stack}`);
-    if (val("slackChannel") !== "" && !has("slackWebhookUrl")) out.push(`pulumi config set --secret slackWebhookUrl <https://hooks.slack.com/services/...> --stack ${stack}`);
+    if (!has("tailscaleApiKey")) out.push(`pulumi config set --secret tailscaleApiKey --stack ${stack}   # prompts for the tskey-api-... value`);
+    if (val("ghcrUsername") !== "" && !has("ghcrToken")) out.push(`pulumi config set --secret ghcrToken --stack ${stack}   # prompts for a token with read:packages`);
+    if (val("slackChannel") !== "" && !has("slackWebhookUrl")) out.push(`pulumi config set --secret slackWebhookUrl --stack ${stack}   # prompts for the https://hooks.slack.com/services/... URL`);
     let names: string[] = [];
     try { names = JSON.parse(val("appSecretNames") || "[]") as string[]; } catch { names = []; }
     let held: string[] = [];
@@ -282,7 +282,7 @@ export function secretsLeft(stack: string, text: string): string[] {
         const raw = val("appSecrets");
         held = raw === "" || raw === ENCRYPTED ? [] : Object.keys(JSON.parse(raw) as object);
     } catch { held = []; }
-    for (const n of names) if (!held.includes(n)) out.push(`pulumi config set --secret --path 'appSecrets.${n}' <value> --stack ${stack}`);
+    for (const n of names) if (!held.includes(n)) out.push(`pulumi config set --secret --path 'appSecrets.${n}' --stack ${stack}   # prompts for the value`);
     for (const n of held) if (!names.includes(n)) out.push(`pulumi config rm --path 'appSecrets.${n}' --stack ${stack}`);
     return out;
 }

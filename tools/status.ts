@@ -33,7 +33,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
                 rows.push(...found);
                 const app = found.filter((c) => c.role === "app" && c.state === "running");
                 if (app.length === 0) problems.push(`${host}: no running app container`);
-                else if (!app.some((c) => c.health === "healthy")) problems.push(`${host}: app container ${app[0].name} is ${app[0].health}`);
+                // The Docker healthcheck is optional (healthcheckCommand); without one, a
+                // running container is fine and the cut-over's probes were its gate.
+                else if (!app.some((c) => c.health === "healthy" || c.health === "no healthcheck")) problems.push(`${host}: app container ${app[0].name} is ${app[0].health}`);
             } catch (e) {
                 if (!(e instanceof RemoteError)) throw e;
                 problems.push(e.message);

@@ -102,10 +102,11 @@ export interface PlatformConfig extends Settings {
 
 const q = (k: Key) => `${PROJECT}:${k}`;
 
+/** The command that stores a secret; without a value on its command line, the CLI prompts for it. */
 function setSecretHint(key: Key, stack: string): string {
     return key === "appSecrets"
-        ? `pulumi config set --secret --path 'appSecrets.NAME' <value> --stack ${stack}`
-        : `pulumi config set --secret ${key} <value> --stack ${stack}`;
+        ? `pulumi config set --secret --path 'appSecrets.NAME' --stack ${stack}`
+        : `pulumi config set --secret ${key} --stack ${stack}`;
 }
 
 /** Typed readers over a ConfigSource; defaults come from the KEYS table. */
@@ -470,7 +471,7 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
         const why = secretLooking(k, v);
         if (why) {
             // The value is never echoed: it may be a live credential.
-            throw new ConfigError(q("appEnv"), `${q("appEnv")}: ${k} looks like a secret (${why}); plain env is visible in the stack file, the state and \`docker inspect\` — move it: add ${k} to appSecretNames and run: pulumi config set --secret --path 'appSecrets.${k}' <value> --stack ${stack}`);
+            throw new ConfigError(q("appEnv"), `${q("appEnv")}: ${k} looks like a secret (${why}); plain env is visible in the stack file, the state and \`docker inspect\` — move it: add ${k} to appSecretNames and run: pulumi config set --secret --path 'appSecrets.${k}' --stack ${stack} (it prompts for the value)`);
         }
         env[k] = v;
     }
@@ -484,7 +485,7 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
         }
         const missing = secretNames.find((n) => !have.includes(n));
         if (missing) {
-            throw new ConfigError(q("appSecrets"), `${q("appSecrets")}: ${missing} is listed in appSecretNames but has no value — run: pulumi config set --secret --path 'appSecrets.${missing}' <value> --stack ${stack}`);
+            throw new ConfigError(q("appSecrets"), `${q("appSecrets")}: ${missing} is listed in appSecretNames but has no value — run: pulumi config set --secret --path 'appSecrets.${missing}' --stack ${stack} (it prompts for the value)`);
         }
         const extra = have.find((n) => !secretNames.includes(n));
         if (extra) fail(q("appSecretNames"), secretNames, `expected it to list ${extra}, which appSecrets holds (or remove that secret)`);

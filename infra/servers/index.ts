@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { shellJoin, shellQuote } from "../shell";
+import { shellJoin } from "../shell";
 import { renderUserData, UserDataOptions } from "./userdata";
 
 export { renderUserData, renderBootstrapScript, DEPLOY_USER } from "./userdata";
@@ -91,6 +91,13 @@ export function inServiceProbe(o: { edge: "load-balancer" | "reserved-ip"; healt
         : ["--resolve", `${o.host}:443:127.0.0.1`, `https://${o.host}${o.healthPath}`];
 }
 
+/** The server whose service a rebuild of `key` must not interrupt: the previous one, or the next for the first. */
+export function neighbour(keys: string[], key: string): string[] {
+    const i = keys.indexOf(key);
+    if (i > 0) return [keys[i - 1]];
+    return keys.length > 1 ? [keys[1]] : [];
+}
+
 /** Tailnet hostname of a server: stable across rebuilds so deploy targets never change. */
 export function tailnetHostname(stack: string, key: string): string {
     return `${stack}-${key}`;
@@ -163,17 +170,23 @@ export class Servers extends pulumi.ComponentResource {
                 // are removed while it still answers.
                 deleteBeforeReplace: true,
             });
-            // A fresh droplet is put into service by the app's deploy; only a resize of a
-            // running one waits here for it to serve again. The step records the size it saw
-            // (its stdout), so an update for any other reason returns at once.
+            // After a resize (the step's update) or a rebuild (a new droplet: a new step),
+            // waits until this server serves again before the next one is touched. The step
+            // records the size it saw (its stdout), so an update for another reason returns at
+            // once; a new server while no other one serves (a stack's first up) does too.
             const inService = new command.local.Command(`${name}-${key}-in-service`, {
-                create: `echo size=${shellQuote(args.size)}`,
+                create: inServiceScript(),
                 update: inServiceScript(),
                 interpreter: ["/bin/bash", "-c"],
                 environment: {
                     SIZE: args.size, SERVER: hostname, DEPLOY_USER: args.deployUser,
+                    // The server a rebuild must keep serving: the previous one (or, for the
+                    // first, the next). One neighbour, not all: the list stays the same when a
+                    // stack grows, and staging and prod differ only in their counts.
+                    OTHERS: neighbour(args.keys, key).map((k) => tailnetHostname(args.stack, k)).join(" "),
                     PROBE_ARGS: shellJoin(args.inService.probeArgs), TIMEOUT: String(args.inService.timeoutSeconds),
                 },
+                triggers: [droplet.id],
             }, { parent: this, dependsOn: [droplet] });
             previous = inService;
             return { key, droplet, tailnetHostname: hostname, inService };

@@ -59,7 +59,9 @@ export class TailnetKeys extends pulumi.ComponentResource {
             }, {
                 parent: this, provider: args.provider, additionalSecretOutputs: ["key"],
                 // The expiry forces a new key (RequiresReplace) and a new key a new server;
-                // only a first boot reads it, so a new lifetime applies to keys minted later.
+                // only a first boot reads it. The engine keeps an ignored input's old value on
+                // replacement too, so a new lifetime applies only to servers added later, not to
+                // a rebuilt one (its fresh key keeps the lifetime it was first minted with).
                 ignoreChanges: ["expiry"],
             });
             this.resources[server] = key;

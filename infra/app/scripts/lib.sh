@@ -66,7 +66,8 @@ acquire_lock() {
         state="${owner%% *}"
         # A holder killed between create and start leaves a container that never runs.
         if [[ "${state}" == "created" || "${state}" == "exited" ]]; then
-            docker rm -f "${LOCK_NAME}" >/dev/null 2>&1 || true
+            # Without -f: a container that started meanwhile is a live holder, and stays.
+            docker rm "${LOCK_NAME}" >/dev/null 2>&1 || true
         fi
         if ((SECONDS >= deadline)); then
             echo "error: another cut-over on ${SERVER} has held the lock for over ${timeout}s; nothing was changed." >&2

@@ -11,6 +11,11 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # platform:include (script() inlines lib.sh here)
 
+# The record is read and the config reloaded under the cut-over's per-host lock: a cut-over
+# in another process cannot change the record in between and have its switch undone.
+trap release_lock EXIT
+acquire_lock "${READY_TIMEOUT}"
+
 read -r -a upstreams <<<"$(read_state)" || true
 deadline=$((SECONDS + READY_TIMEOUT))
 # A proxy container that was just (re)created may not have its admin API up yet.
