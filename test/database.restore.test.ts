@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import { ConfigError, parseDatabaseRestore } from "../infra/config";
 import { restoredPoolName } from "../infra/database/restore";
-import { named, ofType, record, T } from "./helpers";
+import { fixtureValue, named, ofType, record, T } from "./helpers";
 
 const RESTORE = { sourceCluster: "src-pg", time: "2026-11-20T14:03:11Z", clusterName: "src-pg-r20261120t1403" };
 
@@ -30,15 +30,15 @@ describe("database restore (second cluster)", () => {
     it("points the app, its migrations and the GitHub environment at the restored cluster", async () => {
         const rec = await record("prod", { overrides: { databaseRestore: JSON.stringify(RESTORE) } });
         const pool = named(rec, T.pool, "prod-restored-pool");
-        assert.strictEqual(pool.inputs.name, restoredPoolName("app"));
+        assert.strictEqual(pool.inputs.name, restoredPoolName({ dbName: "app", user: "app", mode: String(fixtureValue("prod", "dbPoolMode")), size: Number(fixtureValue("prod", "dbPoolSize")) }));
         assert.strictEqual(pool.inputs.clusterId, named(rec, T.cluster, "prod-restored-cluster").id);
         const envs = named(rec, T.container, "prod-web-1-app").inputs.envs as string[];
         const url = envs.find((e) => e.startsWith("DATABASE_URL="))!;
-        assert.match(url, new RegExp(`^DATABASE_URL=postgresql://app:mock-restored-user-password@private-pool-${pool.id}\\.db\\.ondigitalocean\\.com:25061/app-restored-pool\\?sslmode=require$`));
+        assert.match(url, new RegExp(`^DATABASE_URL=postgresql://app:mock-restored-user-password@private-pool-${pool.id}\\.db\\.ondigitalocean\\.com:25061/${String(pool.inputs.name)}\\?sslmode=require$`));
         const migrate = named(rec, T.command, "prod-web-1-migrate");
         assert.match((migrate.inputs.environment as Record<string, string>).DATABASE_URL, /@private-src-pg-r20261120t1403\.db\.ondigitalocean\.com:25060\/app\?/);
         const ghSecret = ofType(rec, T.envSecret).find((r) => r.inputs.secretName === "DATABASE_URL")!;
-        assert.match(String(ghSecret.inputs.value), /app-restored-pool/);
+        assert.ok(String(ghSecret.inputs.value).includes(`/${String(pool.inputs.name)}?`));
         assert.match(String(rec.outputs.databasePrivateHost), /^private-src-pg-r20261120t1403\./);
     });
 

@@ -159,6 +159,13 @@ describe("lifecycle: the changes teams make in their first weeks", function () {
         }
     });
 
+    it("a pool change while a restore is configured replaces the restored cluster's pool new-first too", async () => {
+        const restore = { databaseRestore: CHANGES.databaseRestore.value };
+        const { before, after, steps } = await plan("prod", "dbPoolSize", "25", false, restore);
+        assert.ok(steps.some((s) => s.type === T.pool && s.name === "prod-restored-pool" && s.op === "replace"));
+        assert.deepStrictEqual(nameClashes(before, after, steps), []);
+    });
+
     it("new hostnames get a new certificate under a new name, which the load balancer switches to", async () => {
         const { before, after, steps } = await plan("prod", "frontendHost", "web");
         assert.deepStrictEqual(steps.filter((s) => s.type === T.cert).map((s) => s.op), ["replace"]);

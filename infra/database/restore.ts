@@ -22,7 +22,7 @@
  */
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import { connectionString } from "./index";
+import { connectionString, DatabaseArgs, poolName } from "./index";
 
 /**
  * The line the migration step prints with the database's own clock just before migrating
@@ -45,10 +45,13 @@ export function parseRestorePoint(stdout: string): string | undefined {
 /** Days of point-in-time recovery DigitalOcean keeps for managed Postgres (see above). */
 export const PITR_WINDOW_DAYS = 7;
 
-export interface RestoredDatabaseArgs {
+/** As the stack's own database (its size, pool, maintenance, tags, protection), plus where it comes from. */
+export interface RestoredDatabaseArgs extends DatabaseArgs {
     /**
      * Name of the new cluster. Must differ from the source's; the restore tool derives it
-     * from the source name and the restore time.
+     * from the source name and the restore time. Its version must be the source's: a
+     * restore cannot change it; standbys are recreated from `nodeCount` after the restore,
+     * and `dbName`/`dbUser` are the app database and user as they exist in the restored data.
      * @example "platform-prod-pg-r20261120t1403"
      */
     readonly clusterName: string;
@@ -56,29 +59,15 @@ export interface RestoredDatabaseArgs {
     readonly sourceClusterName: string;
     /** The point in time to restore to, ISO 8601 in UTC. @example "2026-11-20T14:03:11Z" */
     readonly restoreTime: string;
-    readonly region: string;
-    readonly vpcId: pulumi.Input<string>;
-    /** Same major version as the source: a restore cannot change it. @example "17" */
-    readonly version: string;
-    readonly size: string;
-    /** Standbys are recreated by DigitalOcean from this count after the restore. @example 2 */
-    readonly nodeCount: number;
-    /** The app database and user, as they exist in the restored data. */
-    readonly dbName: string;
-    readonly dbUser: string;
-    readonly poolSize: number;
-    readonly poolMode: string;
-    readonly maintenance: { day: string; hour: string };
-    readonly tags: string[];
-    /** The app servers' tag: the only clients the restored cluster's firewall admits. */
-    readonly serverTag: string;
-    /** protect + retainOnDelete on the new cluster, as for the source. @default false (on in prod) */
-    readonly protect: boolean;
 }
 
-/** The pool on the restored cluster gets its own name, so it can never meet a pool the restore carried over. */
-export function restoredPoolName(dbName: string): string {
-    return `${dbName}-restored-pool`;
+/**
+ * The pool on the restored cluster: named like the stack's pool (from every input that
+ * forces a new pool, so a later size or mode change is created new-first without a clash)
+ * with a suffix, so it can never meet a pool the restore carried over.
+ */
+export function restoredPoolName(p: { dbName: string; user: string; mode: string; size: number }): string {
+    return `${poolName(p)}-restored`;
 }
 
 /**
@@ -116,7 +105,7 @@ export class RestoredDatabase extends pulumi.ComponentResource {
         const user = digitalocean.getDatabaseUserOutput({ clusterId: this.cluster.id, name: args.dbUser }, { parent: this });
         this.pool = new digitalocean.DatabaseConnectionPool(`${name}-restored-pool`, {
             clusterId: this.cluster.id,
-            name: restoredPoolName(args.dbName),
+            name: restoredPoolName({ dbName: args.dbName, user: args.dbUser, mode: args.poolMode, size: args.poolSize }),
             mode: args.poolMode,
             size: args.poolSize,
             dbName: args.dbName,
