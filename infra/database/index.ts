@@ -52,6 +52,32 @@ export function poolName(p: { dbName: string; user: string; mode: string; size: 
     return p.user === p.dbName ? `${p.dbName}-${p.mode}-${p.size}` : `${p.dbName}-${p.user}-${p.mode}-${p.size}`;
 }
 
+/** The cluster's inputs from the stack's database settings: the stack's own cluster and a restored one share them. */
+export function clusterArgs(args: DatabaseArgs): digitalocean.DatabaseClusterArgs {
+    return {
+        name: args.clusterName,
+        engine: "pg",
+        version: args.version,
+        size: args.size,
+        nodeCount: args.nodeCount,
+        region: args.region,
+        privateNetworkUuid: args.vpcId,
+        maintenanceWindows: [{ day: args.maintenance.day, hour: `${args.maintenance.hour}:00` }],
+        tags: args.tags,
+    };
+}
+
+/** The direct URL (migrations) and the pooled one (app processes) of a user on a cluster, both secret. */
+export function connectionUrls(p: {
+    user: pulumi.Input<string>; password: pulumi.Input<string>; database: pulumi.Input<string>;
+    cluster: digitalocean.DatabaseCluster; pool: digitalocean.DatabaseConnectionPool;
+}): { directUrl: pulumi.Output<string>; poolUrl: pulumi.Output<string> } {
+    const url = (host: pulumi.Input<string>, port: pulumi.Input<number>, database: pulumi.Input<string>) =>
+        pulumi.secret(pulumi.all([p.user, p.password, host, port, database])
+            .apply(([user, password, h, n, db]) => connectionString({ user, password, host: h, port: n, database: db })));
+    return { directUrl: url(p.cluster.privateHost, p.cluster.port, p.database), poolUrl: url(p.pool.privateHost, p.pool.port, p.pool.name) };
+}
+
 /**
  * Managed PostgreSQL in the stack's VPC: cluster, app database and user, a PgBouncer pool,
  * and a database firewall that admits only the app servers' tag.
@@ -72,17 +98,8 @@ export class Database extends pulumi.ComponentResource {
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:database:Database", name, {}, opts);
         const dataOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protect, retainOnDelete: args.protect };
-        this.cluster = new digitalocean.DatabaseCluster(`${name}-cluster`, {
-            name: args.clusterName,
-            engine: "pg",
-            version: args.version,
-            size: args.size,
-            nodeCount: args.nodeCount,
-            region: args.region,
-            privateNetworkUuid: args.vpcId,
-            maintenanceWindows: [{ day: args.maintenance.day, hour: `${args.maintenance.hour}:00` }],
-            tags: args.tags,
-        }, { ...dataOpts, additionalSecretOutputs: ["password", "uri", "privateUri"] });
+        this.cluster = new digitalocean.DatabaseCluster(`${name}-cluster`, clusterArgs(args),
+            { ...dataOpts, additionalSecretOutputs: ["password", "uri", "privateUri"] });
         this.database = new digitalocean.DatabaseDb(`${name}-db`, { clusterId: this.cluster.id, name: args.dbName }, dataOpts);
         this.user = new digitalocean.DatabaseUser(`${name}-user`, { clusterId: this.cluster.id, name: args.dbUser },
             { parent: this, additionalSecretOutputs: ["password"] });
@@ -101,10 +118,9 @@ export class Database extends pulumi.ComponentResource {
 
         this.privateHost = this.cluster.privateHost;
         this.port = this.cluster.port;
-        this.directUrl = pulumi.secret(pulumi.all([this.user.name, this.user.password, this.cluster.privateHost, this.cluster.port, this.database.name])
-            .apply(([user, password, host, port, database]) => connectionString({ user, password, host, port, database })));
-        this.poolUrl = pulumi.secret(pulumi.all([this.user.name, this.user.password, this.pool.privateHost, this.pool.port, this.pool.name])
-            .apply(([user, password, host, port, database]) => connectionString({ user, password, host, port, database })));
+        ({ directUrl: this.directUrl, poolUrl: this.poolUrl } = connectionUrls({
+            user: this.user.name, password: this.user.password, database: this.database.name, cluster: this.cluster, pool: this.pool,
+        }));
         this.registerOutputs({ privateHost: this.privateHost, port: this.port });
     }
 }

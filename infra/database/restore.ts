@@ -22,7 +22,7 @@
  */
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import { connectionString, DatabaseArgs, poolName } from "./index";
+import { clusterArgs, connectionUrls, DatabaseArgs, poolName } from "./index";
 
 /**
  * The line the migration step prints with the database's own clock just before migrating
@@ -90,15 +90,7 @@ export class RestoredDatabase extends pulumi.ComponentResource {
             throw new Error(`RestoredDatabase ${name}: clusterName must differ from the source cluster ${args.sourceClusterName} (DigitalOcean restores into a new cluster only)`);
         }
         this.cluster = new digitalocean.DatabaseCluster(`${name}-restored-cluster`, {
-            name: args.clusterName,
-            engine: "pg",
-            version: args.version,
-            size: args.size,
-            nodeCount: args.nodeCount,
-            region: args.region,
-            privateNetworkUuid: args.vpcId,
-            maintenanceWindows: [{ day: args.maintenance.day, hour: `${args.maintenance.hour}:00` }],
-            tags: args.tags,
+            ...clusterArgs(args),
             backupRestore: { databaseName: args.sourceClusterName, backupCreatedAt: args.restoreTime },
         }, { parent: this, protect: args.protect, retainOnDelete: args.protect, additionalSecretOutputs: ["password", "uri", "privateUri"] });
 
@@ -118,11 +110,9 @@ export class RestoredDatabase extends pulumi.ComponentResource {
 
         this.privateHost = this.cluster.privateHost;
         this.port = this.cluster.port;
-        const password = pulumi.secret(user.password);
-        this.directUrl = pulumi.secret(pulumi.all([password, this.cluster.privateHost, this.cluster.port])
-            .apply(([pw, host, port]) => connectionString({ user: args.dbUser, password: pw, host, port, database: args.dbName })));
-        this.poolUrl = pulumi.secret(pulumi.all([password, this.pool.privateHost, this.pool.port, this.pool.name])
-            .apply(([pw, host, port, pool]) => connectionString({ user: args.dbUser, password: pw, host, port, database: pool })));
+        ({ directUrl: this.directUrl, poolUrl: this.poolUrl } = connectionUrls({
+            user: args.dbUser, password: pulumi.secret(user.password), database: args.dbName, cluster: this.cluster, pool: this.pool,
+        }));
         this.registerOutputs({ privateHost: this.privateHost, port: this.port });
     }
 }
