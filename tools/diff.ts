@@ -12,10 +12,10 @@
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
-import { describe as describeFinding, findDestructiveChanges } from "./lib/guard";
+import { describe as describeFinding } from "./lib/guard";
 import { Io, parseFlags, runCli } from "./lib/cli";
 import { recordStack, RecordedStack, UnknownStackError } from "./lib/mockrun";
-import { asPreview, concurrentServerOutages, describeStep, nameClashes, planChange } from "./lib/whatif";
+import { describeStep, judgeChange } from "./lib/whatif";
 
 const HELP = `Usage: npm run diff -- --stack <name> (--record <file> | --base <file>) [--markdown] [--json]
 
@@ -75,11 +75,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         io.err(`error: cannot read ${base}: ${(e as Error).message}\n`);
         return 2;
     }
-    const steps = planChange(before, head);
-    const findings = findDestructiveChanges(asPreview(stack, steps));
-    const clashes = nameClashes(before, head, steps).map((c) => `${c.step.what} ${c.step.name}: a new one under the same ${c.property} while the old one exists`);
-    const together = concurrentServerOutages(head, steps).map(([a, b]) => `${a} and ${b} would be down at the same time`);
-    const refused = findings.some((f) => f.blocking) || clashes.length > 0 || together.length > 0;
+    const { steps, guard: findings, nameClashes: clashes, serversDownTogether, refused } = judgeChange(stack, before, head);
+    const together = serversDownTogether.map(([a, b]) => `${a} and ${b} would be down at the same time`);
     if (args.flags.has("json")) {
         io.out(`${JSON.stringify({ stack, refused, steps, guard: findings, nameClashes: clashes, serversDownTogether: together }, null, 2)}\n`);
     } else if (args.flags.has("markdown")) {

@@ -11,9 +11,9 @@
 import { evaluate, RuleResult } from "../policy/rules";
 import { costReport, CostReport } from "./lib/cost";
 import { readStackConfig, recordStack, RecordedStack, UnknownStackError } from "./lib/mockrun";
-import { describe as describeFinding, findDestructiveChanges, GuardFinding } from "./lib/guard";
+import { describe as describeFinding } from "./lib/guard";
 import { compareStacks, ParityReport } from "./lib/parity";
-import { asPreview, concurrentServerOutages, describeStep, nameClashes, PlannedStep, planChange } from "./lib/whatif";
+import { ChangeVerdict, describeStep, judgeChange } from "./lib/whatif";
 import { keyProps, renderMermaid, renderTable, renderTree, shortType } from "./lib/render";
 import { subjectsOf } from "./lib/subjects";
 
@@ -84,7 +84,7 @@ export interface PlanResult {
     policy: { violations: number; results: RuleResult[] };
     parity?: ParityReport;
     /** With --change: what the change would do, step by step, and what refuses it. */
-    change?: { set: Record<string, string>; steps: PlannedStep[]; guard: GuardFinding[]; nameClashes: string[]; serversDownTogether: [string, string][] };
+    change?: { set: Record<string, string> } & ChangeVerdict;
 }
 
 /** Secret inputs replaced by "[secret]" at the top level: the JSON never carries one. */
@@ -110,13 +110,7 @@ export async function plan(args: PlanArgs): Promise<{ result: PlanResult; rec: R
     };
     if (Object.keys(args.changes).length > 0) {
         const after = await recordStack(args.stack, { configDir: args.workDir, overrides: args.changes });
-        const steps = planChange(rec, after);
-        result.change = {
-            set: args.changes, steps,
-            guard: findDestructiveChanges(asPreview(args.stack, steps)),
-            nameClashes: nameClashes(rec, after, steps).map((c) => `${c.step.what} ${c.step.name}: a new one under the same ${c.property} ${JSON.stringify(c.value)} while the old one exists`),
-            serversDownTogether: concurrentServerOutages(after, steps),
-        };
+        result.change = { set: args.changes, ...judgeChange(args.stack, rec, after) };
     }
     if (args.compare) {
         const other = await recordStack(args.compare, { configDir: args.workDir });
@@ -187,7 +181,7 @@ export async function main(argv: string[], write: (s: string) => void = (s) => p
         if (args.json) write(`${JSON.stringify(result, null, 2)}\n`);
         else if (args.format === "mermaid") write(`${renderMermaid(rec)}\n`);
         else write(`${renderText(result, rec, args.format)}\n`);
-        const changeRefused = !!result.change && (result.change.guard.some((f) => f.blocking) || result.change.nameClashes.length > 0 || result.change.serversDownTogether.length > 0);
+        const changeRefused = result.change?.refused ?? false;
         return result.policy.violations > 0 || (result.parity?.unexpected ?? 0) > 0 || changeRefused ? 1 : 0;
     } catch (e) {
         const err = e as Error;

@@ -8,6 +8,7 @@
  * use it; the real-engine tier checks the same changes against real previews.
  */
 import { changeKind, PROVIDER_SEMANTICS } from "../../infra/lifecycle/semantics";
+import { findDestructiveChanges, GuardFinding } from "./guard";
 import { RecordedResource, RecordedStack } from "./mockrun";
 import { TYPES } from "../../infra/lifecycle/types";
 
@@ -134,4 +135,25 @@ export function asPreview(stack: string, steps: PlannedStep[]): { steps: { op: s
 export function describeStep(s: PlannedStep): string {
     const how = s.op === "replace" ? (s.deleteBeforeReplace ? "replace (delete first)" : "replace (create first)") : s.op === "restart" ? "restart (update in place with downtime)" : s.op;
     return `${how.padEnd(24)} ${s.what} ${s.name}${s.changed.length ? `  [${s.changed.join(", ")}]` : ""}`;
+}
+
+export interface ChangeVerdict {
+    steps: PlannedStep[];
+    /** What the replacement guard says of the predicted plan. */
+    guard: GuardFinding[];
+    /** Replacements the API would refuse, one line each. */
+    nameClashes: string[];
+    /** Servers the plan would take down at the same time. */
+    serversDownTogether: [string, string][];
+    /** The guard or the API would refuse it, or it would take servers down together. */
+    refused: boolean;
+}
+
+/** The predicted plan from `before` to `after` and everything that would refuse it: what `plan --change` and `diff` report. */
+export function judgeChange(stack: string, before: RecordedStack, after: RecordedStack): ChangeVerdict {
+    const steps = planChange(before, after);
+    const guard = findDestructiveChanges(asPreview(stack, steps));
+    const clashes = nameClashes(before, after, steps).map((c) => `${c.step.what} ${c.step.name}: a new one under the same ${c.property} ${JSON.stringify(c.value)} while the old one exists`);
+    const together = concurrentServerOutages(after, steps);
+    return { steps, guard, nameClashes: clashes, serversDownTogether: together, refused: guard.some((f) => f.blocking) || clashes.length > 0 || together.length > 0 };
 }
