@@ -6,7 +6,8 @@ import * as path from "path";
 import { DROPLET_LABEL, imageRef, plainEnv, script } from "../infra/app";
 import { BOOTSTRAP_PROXY_CONFIG, fillUpstreams, UPSTREAMS_PLACEHOLDER } from "../infra/app/caddy";
 import { shellJoin, shellQuote } from "../infra/shell";
-import { fakeDigest, RecordedStack } from "../tools/lib/mockrun";
+import { RecordedStack } from "../tools/lib/mockrun";
+import { fakeDigest } from "../tools/lib/mockstate";
 import { named, ofType, record, shellcheck, T, tmpdir } from "./helpers";
 
 const DIGEST = /^ghcr\.io\/acme-shop\/shop@sha256:[a-f0-9]{64}$/;

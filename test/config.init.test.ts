@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Readable } from "stream";
 import { main, splitCommand } from "../tools/init";
-import { readStackConfig } from "../tools/lib/mockrun";
+import { readStackConfig } from "../tools/lib/stacks";
 import { FIXTURES, tmpdir } from "./helpers";
 
 function copyOfFixtures(): string {

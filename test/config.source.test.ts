@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { checkDigestPin, checkKnownKeys, parseSettings, pinnedTagOf, pulumiSource, secretLooking } from "../infra/config";
-import { ENCRYPTED, offlineSecrets, parseStackFile, ROOT } from "../tools/lib/mockrun";
+import { ENCRYPTED, offlineSecrets, parseStackFile, ROOT } from "../tools/lib/stacks";
 import { fixture } from "./helpers";
 
 describe("config: the runtime source", () => {

@@ -9,7 +9,7 @@ import { ConfigError, fqdn, ownsRecord, parseSettings } from "../infra/config";
 import { DROPLET_SIZES } from "../infra/config/catalog";
 import { Key, KEYS } from "../infra/config/schema";
 import { closest, isDomain, isEmail, parseCidr } from "../infra/config/validate";
-import { offlineSecrets, ROOT } from "../tools/lib/mockrun";
+import { offlineSecrets, ROOT } from "../tools/lib/stacks";
 import { fixture, source, TEAMS } from "./helpers";
 
 const DUMP = JSON.stringify({ bucket: "acme-dumps", region: "nyc3", retentionDays: 7 });

@@ -15,7 +15,8 @@ import * as path from "path";
 import { ConfigSource } from "../infra/config";
 import { TYPES } from "../infra/lifecycle/types";
 import { Key, KEYS, PROJECT } from "../infra/config/schema";
-import { configSource, offlineSecrets, readStackConfig, recordStack, RecordedResource, RecordedStack, RecordOptions, StackConfig } from "../tools/lib/mockrun";
+import { recordStack, RecordedResource, RecordedStack, RecordOptions } from "../tools/lib/mockrun";
+import { configSource, offlineSecrets, readStackConfig, StackConfig } from "../tools/lib/stacks";
 
 /** Fixture stack directories, by team. */
 export const FIXTURES = {

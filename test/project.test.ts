@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { KEYS } from "../infra/config/schema";
-import { committedStacks, readStackConfig, ROOT } from "../tools/lib/mockrun";
+import { committedStacks, readStackConfig, ROOT } from "../tools/lib/stacks";
 import { renderPulumiYaml } from "../tools/pulumi-yaml";
 
 describe("project", () => {

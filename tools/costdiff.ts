@@ -14,7 +14,8 @@ import { parse } from "yaml";
 import { costReport } from "./lib/cost";
 import { CostDiff, costDiffMarkdown, diffCosts } from "./lib/costdiff";
 import { Io, parseFlags, runCli } from "./lib/cli";
-import { committedStacks, readStackConfig, recordStack, ROOT } from "./lib/mockrun";
+import { recordStack } from "./lib/mockrun";
+import { committedStacks, readStackConfig, ROOT } from "./lib/stacks";
 
 const HELP = `Usage: npm run cost-diff -- (--base <git ref> | --base-dir <dir>) [--stack <name>]... [--full] [--json]
 

@@ -14,7 +14,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import { describe as describeFinding } from "./lib/guard";
 import { Io, parseFlags, runCli } from "./lib/cli";
-import { recordStack, RecordedStack, UnknownStackError } from "./lib/mockrun";
+import { recordStack, RecordedStack } from "./lib/mockrun";
+import { UnknownStackError } from "./lib/stacks";
 import { describeStep, judgeChange } from "./lib/whatif";
 
 const HELP = `Usage: npm run diff -- --stack <name> (--record <file> | --base <file>) [--markdown] [--json]

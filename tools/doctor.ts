@@ -16,7 +16,7 @@ import * as https from "https";
 import * as path from "path";
 import { parseSettings, Settings, STACKS } from "../infra/config";
 import { secretsLeft } from "./init";
-import { committedStacks, configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/mockrun";
+import { committedStacks, configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/stacks";
 import { manifestDigest } from "./lib/registry";
 
 export const HELP = `Usage: npm run doctor -- --stack <name> [--offline] [--json] [--work-dir <dir>]

@@ -16,7 +16,7 @@ import * as readline from "readline";
 import { Document, isMap, parseDocument } from "yaml";
 import { parseSettings, STACKS } from "../infra/config";
 import { PROJECT } from "../infra/config/schema";
-import { configSource, ENCRYPTED, offlineSecrets, parseStackFile, StackConfig } from "./lib/mockrun";
+import { configSource, ENCRYPTED, offlineSecrets, parseStackFile, StackConfig } from "./lib/stacks";
 
 export const HELP = `Usage: npm run init -- [--yes] [--work-dir <dir>] [--json] [answers as flags]
 

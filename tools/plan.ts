@@ -10,7 +10,8 @@
  */
 import { evaluate, RuleResult } from "../policy/rules";
 import { costReport, CostReport } from "./lib/cost";
-import { readStackConfig, recordStack, RecordedStack, UnknownStackError } from "./lib/mockrun";
+import { recordStack, RecordedStack } from "./lib/mockrun";
+import { readStackConfig, UnknownStackError } from "./lib/stacks";
 import { describe as describeFinding } from "./lib/guard";
 import { compareStacks, ParityReport } from "./lib/parity";
 import { ChangeVerdict, describeStep, judgeChange } from "./lib/whatif";

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import { parseSettings } from "../infra/config";
 import { EXIT, ToolError } from "./lib/automation";
 import { Io, parseFlags, Reporter, runCli } from "./lib/cli";
-import { configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/mockrun";
+import { configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/stacks";
 import { planRequests, verify } from "./lib/verify";
 
 const HELP = `Usage: npm run post-deploy-check -- --stack <name> [--base-url <url>] [--window <seconds>] [--json]

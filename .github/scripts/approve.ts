@@ -14,7 +14,7 @@ import { parse } from "yaml";
 import { parseSettings, PROJECT } from "../../infra/config";
 import { ToolError } from "../../tools/lib/automation";
 import { parseFlags, runCli, Io, workDirOf } from "../../tools/lib/cli";
-import { configSource, offlineSecrets } from "../../tools/lib/mockrun";
+import { configSource, offlineSecrets } from "../../tools/lib/stacks";
 
 const HELP = `usage: approve.ts --stack <name> (--settings | --commit <sha> --exclude <login,...>) [--timeout-minutes N] [--poll-seconds N] [--work-dir DIR]
   --settings         print required=<true|false> and approvers=<a,b> (GITHUB_OUTPUT lines) and exit

@@ -12,12 +12,6 @@ import { replacementIdentity } from "../../infra/lifecycle/semantics";
 import { mockCall, mockState, fakeId } from "./mockstate";
 import { configSource, offlineSecrets, readStackConfig, ROOT } from "./stacks";
 
-// The stack-file side lives in ./stacks, the fake provider in ./mockstate; these are
-// re-exported for the tools and tests that import them from here.
-export { committedStacks, configSource, ENCRYPTED, offlineSecrets, parseStackFile, readStackConfig, ROOT, UnknownStackError } from "./stacks";
-export type { StackConfig } from "./stacks";
-export { fakeDigest } from "./mockstate";
-
 const PROGRAM = path.join(ROOT, "infra", "index.ts");
 const PROJECT = "platform";
 

@@ -4,7 +4,8 @@
  * knob (a config key marked with a knob in infra/config/schema.ts) or as unexpected.
  */
 import { KEYS, Key, KeyDef, Knob, PROJECT } from "../../infra/config/schema";
-import { RecordedResource, RecordedStack, StackConfig } from "./mockrun";
+import { RecordedResource, RecordedStack } from "./mockrun";
+import { StackConfig } from "./stacks";
 import { TYPES } from "../../infra/lifecycle/types";
 
 export interface ParityDiff {

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from "child_process";
 import { parseSettings } from "../../infra/config";
 import { shellJoin, shellQuote } from "../../infra/shell";
 import { serverKeys, tailnetHostname } from "../../infra/servers";
-import { committedStacks, configSource, offlineSecrets, readStackConfig } from "./mockrun";
+import { committedStacks, configSource, offlineSecrets, readStackConfig } from "./stacks";
 
 export const DEPLOY_USER = "deploy";
 
