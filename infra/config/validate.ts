@@ -147,6 +147,64 @@ export function isUrlPath(s: string): boolean {
     return /^\/[A-Za-z0-9._~/-]*(\?[A-Za-z0-9._~&-]*)?$/.test(s);
 }
 
+/** A tailnet as Tailscale's API names it (`example.com`, `tail1234.ts.net`, or `-` for the key's own). */
+export function isTailnetName(value: string): boolean {
+    return /^[A-Za-z0-9.@_-]+$/.test(value);
+}
+
+/** A managed database cluster name: 3 to 63 lowercase letters, digits and dashes, not starting with a dash. */
+export function isClusterName(value: string): boolean {
+    return /^[a-z0-9][a-z0-9-]{2,62}$/.test(value);
+}
+
+/** A Postgres identifier the platform creates unquoted: lowercase letters, digits, underscores. */
+export function isPgIdentifier(value: string): boolean {
+    return /^[a-z_][a-z0-9_]{0,62}$/.test(value);
+}
+
+/** A UTC time of day, `HH:MM` on a 24-hour clock. */
+export function isUtcHourMinute(value: string): boolean {
+    return /^([01]\d|2[0-3]):[0-5]\d$/.test(value);
+}
+
+/** An ISO 8601 instant in UTC (`2026-11-20T14:03:11Z`, up to microseconds) that is a real date. */
+export function isUtcTime(value: string): boolean {
+    return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+/** A Spaces (S3) bucket name: 3 to 63 lowercase letters, digits and dashes, not starting or ending with a dash. */
+export function isBucketName(value: string): boolean {
+    return /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(value);
+}
+
+/** A Slack channel name, with or without its `#`. */
+export function isSlackChannel(value: string): boolean {
+    return /^#?[a-z0-9_-]{1,80}$/.test(value);
+}
+
+/** An imagePin record as `npm run pin` writes it: `<tag>@sha256:<64 hex>`. */
+export function isImagePin(value: string): boolean {
+    return isImageTag(value.split("@")[0]) && isDigest(value.slice(value.indexOf("@") + 1));
+}
+
+/** A GitHub repository name (without its owner). */
+export function isGithubRepositoryName(value: string): boolean {
+    return /^[A-Za-z0-9_.-]{1,100}$/.test(value);
+}
+
+/** A GitHub team slug as the API spells it. */
+export function isTeamSlug(value: string): boolean {
+    return /^[a-z0-9][a-z0-9_-]*$/.test(value);
+}
+
+/** Container roles the platform runs itself; a worker process may not take their names. */
+export const RESERVED_PROCESS_NAMES = ["app", "caddy", "migrate", "edge"] as const;
+
+/** A worker process name: also its container's role, so short, lowercase, and not a platform role. */
+export function isProcessName(value: string): boolean {
+    return /^[a-z][a-z0-9-]{0,30}$/.test(value) && !(RESERVED_PROCESS_NAMES as readonly string[]).includes(value);
+}
+
 export interface SmokeRequest {
     path: string;
     status: number;

@@ -1,0 +1,81 @@
+/**
+ * A service's environment: plain values (`appEnv`), which must not look like secrets, and
+ * the names of its secrets (`appSecretNames`), whose values live only in `appSecrets`.
+ */
+import { ParseContext, q, Reader, setSecretHint } from "../reader";
+import { Key } from "../schema";
+import { ConfigError, fail, isEnvName } from "../validate";
+
+/** Environment variables the platform sets itself; config may not override them. */
+export const RESERVED_ENV = ["DATABASE_URL", "ENVIRONMENT", "API_URL", "FRONTEND_URL", "PUBLIC_URL", "LOG_LEVEL", "PORT"] as const;
+
+function checkEnvName(key: Key, name: string): void {
+    if (!isEnvName(name)) fail(q(key), name, "expected an environment variable name (A-Z, 0-9, _)");
+    if ((RESERVED_ENV as readonly string[]).includes(name)) fail(q(key), name, `expected a name the platform does not set itself (it sets ${RESERVED_ENV.join(", ")})`);
+}
+
+export function parseEnv(r: Reader, ctx: ParseContext): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(r.object("appEnv"))) {
+        checkEnvName("appEnv", k);
+        if (typeof v !== "string") fail(q("appEnv"), { [k]: v }, "expected string values (quote numbers and booleans)");
+        const why = secretLooking(k, v);
+        if (why) {
+            // The value is never echoed: it may be a live credential.
+            throw new ConfigError(q("appEnv"), `${q("appEnv")}: ${k} looks like a secret (${why}); plain env is visible in the stack file, the state and \`docker inspect\` — move it: add ${k} to appSecretNames and run: pulumi config set --secret --path 'appSecrets.${k}' --stack ${ctx.stack} (it prompts for the value)`);
+        }
+        env[k] = v;
+    }
+    return env;
+}
+
+/** `appSecretNames`, sorted, each name checked like an env name. */
+export function parseSecretNames(r: Reader): string[] {
+    const names = r.strings("appSecretNames", { each: isEnvName, what: "an environment variable name (A-Z, 0-9, _)" }).slice().sort();
+    for (const n of names) checkEnvName("appSecretNames", n);
+    return names;
+}
+
+/**
+ * `appSecrets` holds a value for every listed name and nothing else. Only the names are
+ * compared here; the values stay inside secret Outputs (see loadConfig).
+ */
+export function checkAppSecrets(r: Reader, ctx: ParseContext, secretNames: readonly string[]): void {
+    if (!r.secretPresent("appSecrets") && secretNames.length === 0) return;
+    const have = r.secretEntryNames("appSecrets");
+    if (have === undefined) {
+        throw new ConfigError(q("appSecrets"), `${q("appSecrets")}: [secret] is not valid; expected a mapping of NAME: value — run: ${setSecretHint("appSecrets", ctx.stack)}`);
+    }
+    const missing = secretNames.find((n) => !have.includes(n));
+    if (missing) {
+        throw new ConfigError(q("appSecrets"), `${q("appSecrets")}: ${missing} is listed in appSecretNames but has no value — run: pulumi config set --secret --path 'appSecrets.${missing}' --stack ${ctx.stack} (it prompts for the value)`);
+    }
+    const extra = have.find((n) => !secretNames.includes(n));
+    if (extra) fail(q("appSecretNames"), secretNames, `expected it to list ${extra}, which appSecrets holds (or remove that secret)`);
+}
+
+/** Names that say "secret" (STRIPE_KEY, DB_PASSWORD, ...); PUBLIC_/PUBLISHABLE_ keys are meant to be public. */
+const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|DSN|WEBHOOK|PRIVATE|(^|_)(API|ACCESS|AUTH|SIGNING|ENCRYPTION|MASTER|LICENSE)?_?KEY$)/;
+const PUBLIC_NAME = /(^|_)(PUBLIC|PUBLISHABLE)(_|$)/;
+/** Well-known credential formats, by issuer. */
+const SECRET_VALUES: [RegExp, string][] = [
+    [/^(sk|rk)_(live|test)_[A-Za-z0-9]{8,}/, "a Stripe secret key"],
+    [/^whsec_[A-Za-z0-9]{8,}/, "a Stripe webhook secret"],
+    [/^(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|^github_pat_[A-Za-z0-9_]{20,}/, "a GitHub token"],
+    [/^xox[abposr]-[A-Za-z0-9-]{10,}/, "a Slack token"],
+    [/^https:\/\/hooks\.slack\.com\/services\//, "a Slack webhook URL"],
+    [/^(AKIA|ASIA)[A-Z0-9]{16}$/, "an AWS access key id"],
+    [/^dop_v1_[a-f0-9]{20,}|^do[or]_v1_[a-f0-9]{20,}/, "a DigitalOcean token"],
+    [/^tskey-[a-z]+-[A-Za-z0-9-]{10,}/, "a Tailscale key"],
+    [/^SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}$/, "a SendGrid key"],
+    [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "a private key"],
+    [/^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/, "a URL with a password in it"],
+    [/^eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\./, "a JSON Web Token"],
+];
+
+/** Why an env entry looks like a secret (its name or its value), or undefined. */
+export function secretLooking(name: string, value: string): string | undefined {
+    if (SECRET_NAME.test(name) && !PUBLIC_NAME.test(name)) return "its name";
+    const hit = SECRET_VALUES.find(([re]) => re.test(value));
+    return hit ? `its value is ${hit[1]}` : undefined;
+}
