@@ -313,7 +313,7 @@ describe("cut-over on a real Docker engine", function () {
         const outage = Date.now() - t0;
         const res = await stop();
         assert.strictEqual(r.status, 0, r.stderr);
-        assert.match(r.stdout, /edge proxy serves v1:3000/);
+        assert.match(r.stdout, /edge proxy serves app from v1:3000/);
         assert.strictEqual(await lab.docker(["inspect", "--format", "{{.Config.Image}}", "edge-proxy"]), "lab/caddy:2");
         const after = await fetch(`http://${await lab.ip("edge-proxy")}/`);
         assert.strictEqual(await after.text(), "v1");

@@ -15,8 +15,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { BOOTSTRAP_PROXY_CONFIG, caddyConfig, VERIFY_LISTEN } from "../../infra/app/caddy";
-import { NETWORK, PROXY_CONTAINER, script } from "../../infra/app";
+import { BOOTSTRAP_PROXY_CONFIG, caddyConfig, EdgeRoute, verifyUrl } from "../../infra/app/caddy";
+import { NETWORK, PROXY_CONTAINER, proxyChecks, script } from "../../infra/app";
+import { healthEnv } from "../../infra/app/service";
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -122,6 +123,9 @@ export class DockerLab {
             cwd: path.join(ROOT, "test", "lab", "app"), env: { ...process.env, CGO_ENABLED: "0" },
         });
         await this.importDir(appDir, "lab/app:1", ['ENTRYPOINT ["/app"]']);
+        // The same app with a Docker healthcheck in exec form (no shell in the image), as the
+        // program sets one for a service whose health is a command.
+        await this.importDir(appDir, "lab/app-healthcheck:1", ['ENTRYPOINT ["/app"]', 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD ["/app", "healthcheck"]']);
     }
 
     private async importDir(dir: string, tag: string, changes: string[]): Promise<void> {
@@ -165,9 +169,15 @@ export class DockerLab {
         return this.docker(["inspect", "--format", "{{.State.Status}}", container]).catch(() => "missing");
     }
 
+    /**
+     * The routes the lab's proxy serves: by default one service, `app`, on every host (as a
+     * one-image stack's); a test with several services sets its own.
+     */
+    routes: EdgeRoute[] = [{ path: "/", service: "app" }];
+
     /** The proxy's config as the program renders it for a droplet behind the load balancer. */
     proxyConfig(): string {
-        return JSON.stringify(caddyConfig({ mode: { kind: "behind-lb", trustedProxies: ["10.0.0.0/8"] } }));
+        return JSON.stringify(caddyConfig({ mode: { kind: "behind-lb", trustedProxies: ["10.0.0.0/8"] }, routes: this.routes }));
     }
 
     /**
@@ -194,14 +204,15 @@ export class DockerLab {
     }
 
     proxyConfigEnv(): Record<string, string> {
-        return { SERVER: "lab-web-1", PROXY_CONTAINER, PROXY_CONFIG: this.proxyConfig(), HEALTH_PATH: LAB_HEALTH_PATH, PROBE_TIMEOUT: "2", READY_TIMEOUT: "20", VERIFY_URL: `http://${VERIFY_LISTEN}` };
+        const services = [...new Set(this.routes.map((r) => r.service))].map((name) => ({ name, health: { kind: "http" as const, path: LAB_HEALTH_PATH } }));
+        return { SERVER: "lab-web-1", PROXY_CONTAINER, PROXY_CONFIG: this.proxyConfig(), PROBE_TIMEOUT: "2", READY_TIMEOUT: "20", CHECKS: proxyChecks(this.routes, services) };
     }
 
     /** A release's app container, as the program creates it: auto-named in prod, named here for readability. */
-    async release(name: string, env: Record<string, string> = {}): Promise<string> {
+    async release(name: string, env: Record<string, string> = {}, image = "lab/app:1"): Promise<string> {
         const e = { VERSION: name, PORT: String(LAB_PORT), ...env };
         await this.docker(["run", "-d", "--name", name, "--network", NETWORK, "--restart", "unless-stopped", "--stop-timeout", "30",
-            "--label", "platform.role=app", ...Object.entries(e).flatMap(([k, v]) => ["-e", `${k}=${v}`]), "lab/app:1"]);
+            "--label", "platform.role=app", ...Object.entries(e).flatMap(([k, v]) => ["-e", `${k}=${v}`]), image]);
         return name;
     }
 
@@ -211,11 +222,12 @@ export class DockerLab {
         await this.docker(["rm", name]);
     }
 
-    cutoverEnv(app: string, extra: Record<string, string> = {}): Record<string, string> {
+    /** The cut-over's environment for one container of `service` (default `app`), as the program sets it. */
+    cutoverEnv(app: string, extra: Record<string, string> = {}, service = "app"): Record<string, string> {
         return {
-            SERVER: "lab-web-1", APP_CONTAINER: app, APP_PORT: String(LAB_PORT), HEALTH_PATH: LAB_HEALTH_PATH,
+            SERVER: "lab-web-1", SERVICE: service, APP_CONTAINER: app, APP_PORT: String(LAB_PORT), ...healthEnv({ kind: "http", path: LAB_HEALTH_PATH }),
             PROXY_CONTAINER, NETWORK, PROXY_CONFIG: this.proxyConfig(), HEALTH_TIMEOUT: "20", PROBE_TIMEOUT: "2",
-            VERIFY_SECONDS: "3", LOCK_TIMEOUT: "60", SMOKE: "/=200", VERIFY_URL: `http://${VERIFY_LISTEN}`, ...extra,
+            VERIFY_SECONDS: "3", LOCK_TIMEOUT: "60", SMOKE: "/=200", VERIFY_URL: verifyUrl(this.routes, service), ...extra,
         };
     }
 
@@ -230,8 +242,8 @@ export class DockerLab {
         return { child, done };
     }
 
-    /** The proxy's upstream record ("current previous"). */
-    async upstreams(): Promise<string> {
-        return this.docker(["exec", PROXY_CONTAINER, "cat", "/config/platform-upstreams"]).catch(() => "");
+    /** A service's upstream record ("current previous"). */
+    async upstreams(service = "app"): Promise<string> {
+        return this.docker(["exec", PROXY_CONTAINER, "cat", `/config/platform-upstreams-${service}`]).catch(() => "");
     }
 }

@@ -97,8 +97,8 @@ export async function startProxy(upstreams: string[]): Promise<Proxy> {
     const verifyPort = await freePort();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "caddy-lab-"));
     const configFor = (ups: string[]) => JSON.stringify(caddyConfig({
-        mode: { kind: "test", listen: `127.0.0.1:${port}` }, upstreams: ups,
-        adminListen: `127.0.0.1:${adminPort}`, verifyListen: `127.0.0.1:${verifyPort}`,
+        mode: { kind: "test", listen: `127.0.0.1:${port}` }, routes: [{ path: "/", service: "app" }], upstreams: { app: ups },
+        adminListen: `127.0.0.1:${adminPort}`, verifyPort,
     }));
     const file = path.join(dir, "caddy.json");
     fs.writeFileSync(file, configFor(upstreams));
@@ -151,6 +151,8 @@ export interface LoopResult {
  */
 export function requestLoop(port: number, opts: {
     concurrency: number; maxRequests: number; maxSeconds: number; path?: string; ratePerSecond?: number; host?: string;
+    /** The Host header to send (routing by host); the connection still goes to `host`. */
+    hostHeader?: string;
     /**
      * Called with each 200 response's body, the time it arrived and the time its request
      * was sent (ms since the epoch): a request sent before a switch may be answered after it.
@@ -167,7 +169,8 @@ export function requestLoop(port: number, opts: {
     const one = (retry = false): Promise<void> => new Promise<void>((resolve) => {
         const t0 = process.hrtime.bigint();
         const sentAt = Date.now();
-        const req = http.get({ host: opts.host ?? "127.0.0.1", port, path: opts.path ?? "/", agent: retry ? false : agent, timeout: 5000 }, (res) => {
+        const headers = opts.hostHeader ? { host: opts.hostHeader } : undefined;
+        const req = http.get({ host: opts.host ?? "127.0.0.1", port, path: opts.path ?? "/", headers, agent: retry ? false : agent, timeout: 5000 }, (res) => {
             let body = "";
             res.setEncoding("utf8");
             res.on("data", (c) => { body += c; });

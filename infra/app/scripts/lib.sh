@@ -5,23 +5,44 @@
 # (busybox, as in caddy:*-alpine): every probe runs inside the proxy container, so the app's
 # image needs no HTTP client at all.
 
-# The record of which containers the proxy routes to: "<current> [<previous>]" as host:port.
-STATE_FILE=/config/platform-upstreams
+# The record of which containers the proxy routes a service to: "<current> [<previous>]" as
+# host:port, one file per service. A stack that ran one image before it declared services
+# kept a single record (LEGACY_STATE_FILE): a service with no record of its own yet routes to
+# what that record names, so moving to services drops no request before each service's
+# first cut-over.
+STATE_DIR=/config
+LEGACY_STATE_FILE="${STATE_DIR}/platform-upstreams"
 
+# read_state SERVICE
 read_state() {
-    docker exec "${PROXY_CONTAINER}" cat "${STATE_FILE}" 2>/dev/null || true
+    docker exec "${PROXY_CONTAINER}" sh -c 'cat "$1" 2>/dev/null || cat "$2" 2>/dev/null || true' sh \
+        "${STATE_DIR}/platform-upstreams-$1" "${LEGACY_STATE_FILE}" 2>/dev/null || true
 }
 
+# write_state SERVICE UPSTREAM...
 write_state() {
-    docker exec "${PROXY_CONTAINER}" sh -c 'printf "%s\n" "$1" > "$2.tmp" && mv "$2.tmp" "$2"' sh "$*" "${STATE_FILE}"
+    local service="$1"
+    shift
+    docker exec "${PROXY_CONTAINER}" sh -c 'printf "%s\n" "$1" > "$2.tmp" && mv "$2.tmp" "$2"' sh "$*" "${STATE_DIR}/platform-upstreams-${service}"
 }
 
-# render CONFIG UPSTREAM...: the config with the placeholder replaced by the upstream list.
+# render CONFIG [SERVICE UPSTREAM...]: the config with each service's placeholder replaced by
+# its upstream list: SERVICE's from the arguments, every other service's from its record.
 render() {
-    local config="$1" json="" u
+    local config="$1" service="${2:-}" placeholder name json u
+    local -a ups placeholders
     shift
-    for u in "$@"; do json+="${json:+,}{\"dial\":\"${u}\"}"; done
-    printf '%s' "${config//\"__PLATFORM_UPSTREAMS__\"/[${json}]}"
+    [[ $# -eq 0 ]] || shift
+    mapfile -t placeholders < <(grep -o '"__PLATFORM_UPSTREAMS_[a-z0-9-]*__"' <<<"${config}" | sort -u)
+    for placeholder in "${placeholders[@]}"; do
+        name="${placeholder#\"__PLATFORM_UPSTREAMS_}"
+        name="${name%__\"}"
+        if [[ "${name}" == "${service}" ]]; then ups=("$@"); else read -r -a ups <<<"$(read_state "${name}")" || true; fi
+        json=""
+        for u in "${ups[@]}"; do json+="${json:+,}{\"dial\":\"${u}\"}"; done
+        config="${config//${placeholder}/[${json}]}"
+    done
+    printf '%s' "${config}"
 }
 
 # load CONFIG: loads a complete config through the admin API; Caddy swaps it gracefully
@@ -31,10 +52,13 @@ load() {
 }
 
 # probe URL TIMEOUT: prints "<status> <upstream>" for one GET from inside the proxy
-# container ("none" when nothing answered within TIMEOUT seconds).
+# container ("none" when nothing answered within TIMEOUT seconds). Through a verify listener
+# the status is the upstream's own (its X-Platform-Status header): the listener answers 200
+# so that wget prints the headers.
 probe() {
     docker exec "${PROXY_CONTAINER}" sh -c 'timeout "$1" wget -S -q -O /dev/null "$2" 2>&1; true' sh "$2" "$1" |
-        awk 'BEGIN { s = "none" } /^  HTTP\// { s = $2 } tolower($1) == "x-platform-upstream:" { u = $2 } END { print s, u }'
+        awk 'BEGIN { s = "none" } /^  HTTP\// { s = $2 } tolower($1) == "x-platform-status:" { v = $2 } tolower($1) == "x-platform-upstream:" { u = $2 }
+            END { if (v != "") s = v; print s, u }'
 }
 
 container_status() {

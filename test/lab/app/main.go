@@ -10,6 +10,8 @@
 //	                   (healthy, then dies during the switch)
 //	                   `app migrate` fails when DATABASE_URL contains "fail-migration"
 //	WORKER_EXIT_MS     `app worker` exits 1 after this delay (a crash-looping worker)
+//	                   `app healthcheck` exits 0 when the health endpoint answers 200 (a
+//	                   Docker healthcheck command, for services whose health is `command`)
 //
 // GET /__fault/503-once makes the next page answer 503 once (a database failover blip).
 package main
@@ -40,6 +42,21 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Println("migrations applied")
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		port, path := os.Getenv("PORT"), os.Getenv("HEALTH_PATH")
+		if port == "" {
+			port = "3000"
+		}
+		if path == "" {
+			path = "/api/v1/health"
+		}
+		client := http.Client{Timeout: 2 * time.Second}
+		res, err := client.Get("http://127.0.0.1:" + port + path)
+		if err != nil || res.StatusCode != 200 {
+			os.Exit(1)
+		}
 		return
 	}
 	if len(os.Args) > 1 && os.Args[1] == "worker" {
