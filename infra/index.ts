@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tailscale from "@pulumi/tailscale";
 import { App, plainEnv } from "./app";
 import { loadConfig } from "./config";
+import { LEGACY_SERVICE, ServiceSpec } from "./config/parse/services";
 import { Database } from "./database";
 import { DumpBucket } from "./database/dump";
 import { parseRestorePoint, RestoredDatabase } from "./database/restore";
@@ -48,7 +49,7 @@ const servers = new Servers(name, {
     region: cfg.region, vpcId: network.vpcId, backups: cfg.servers.backups, ipv6: cfg.servers.ipv6,
     sshKeys: cfg.servers.sshKeys, tags: [cfg.stackTag, cfg.serverTag], sshMode: cfg.servers.sshMode,
     tailscaleTags: cfg.tailnet.tags, authKeys: tailnet.keys, deployUser: DEPLOY_USER,
-    inService: { probeArgs: inServiceProbe({ edge: cfg.edge, healthPath: cfg.healthPath, host: cfg.dns.frontendFqdn }), timeoutSeconds: cfg.app.bootTimeoutSeconds + cfg.app.deployTimeoutSeconds },
+    inService: { probeArgs: inServiceProbe({ edge: cfg.edge, healthPath: cfg.healthPath, host: cfg.dns.apiFqdn }), timeoutSeconds: cfg.app.bootTimeoutSeconds + cfg.app.deployTimeoutSeconds },
 });
 // Resolves once every droplet exists, which is what creates their tags.
 const serverTag = servers.tags.apply(() => cfg.serverTag);
@@ -98,12 +99,9 @@ new Monitoring(name, {
 const clusterUrns = [sourceDatabase, restoredDatabase].flatMap((d) => (d ? [d.cluster.clusterUrn] : []));
 new Project(name, { prefix: cfg.prefix, stack: cfg.stack, resourceUrns: [...servers.dropletUrns, ...clusterUrns, edge.resourceUrn] });
 
-const env = plainEnv({
-    environment: cfg.stack, apiUrl: cfg.urls.api, frontendUrl: cfg.urls.frontend, publicUrl: cfg.urls.public,
-    logLevel: cfg.app.logLevel, port: cfg.app.port, extra: cfg.app.env,
-});
-const secretEnv = pulumi.secret(pulumi.all([database.poolUrl, ...cfg.app.secretNames.map((n) => cfg.secrets.appSecrets[n])])
-    .apply(([url, ...values]) => [`DATABASE_URL=${url}`, ...cfg.app.secretNames.map((n, i) => `${n}=${values[i]}`)]));
+/** A service's secret environment: DATABASE_URL when it uses the database, and the app secrets it lists. */
+const secretEnvOf = (svc: ServiceSpec) => pulumi.secret(pulumi.all([database.poolUrl, ...svc.secretNames.map((n) => cfg.secrets.appSecrets[n])])
+    .apply(([url, ...values]) => [...(svc.database ? [`DATABASE_URL=${url}`] : []), ...svc.secretNames.map((n, i) => `${n}=${values[i]}`)]));
 
 // Optional logical dumps before each migration, into a bucket the program owns (dbDump).
 const dump = cfg.database.dump && cfg.secrets.spaces ? new DumpBucket(name, {
@@ -114,23 +112,31 @@ const dump = cfg.database.dump && cfg.secrets.spaces ? new DumpBucket(name, {
 const app = new App(name, {
     servers: servers.servers.map((s) => ({ key: s.key, tailnetHostname: s.tailnetHostname, dropletId: s.droplet.id.apply(Number) })),
     deployUser: DEPLOY_USER,
-    repository: cfg.app.repository, tag: cfg.app.tag, digest: cfg.app.digest, proxyImage: cfg.app.proxyImage,
+    services: cfg.services.map((svc) => ({
+        name: svc.name, repository: svc.repository, tag: svc.tag, digest: svc.digest, port: svc.port, memoryMb: svc.memoryMb,
+        health: svc.health, healthcheckCommand: svc.healthcheckCommand,
+        env: plainEnv({
+            environment: cfg.stack, apiUrl: cfg.urls.api, frontendUrl: cfg.urls.frontend, publicUrl: cfg.urls.public,
+            logLevel: cfg.app.logLevel, port: svc.port, extra: svc.env,
+        }),
+        secretEnv: secretEnvOf(svc),
+        migrationCommand: svc.migrationCommand, processes: svc.processes, smokeRequests: svc.smokeRequests,
+    })),
+    routes: cfg.services.flatMap((svc) => svc.routes.map((r) => ({ host: r.host, path: r.path, service: svc.name }))),
+    check: cfg.edge === "load-balancer" ? { path: cfg.check.path, service: cfg.check.service } : undefined,
+    proxyImage: cfg.app.proxyImage,
     registry: cfg.secrets.ghcrToken
-        ? { address: cfg.app.repository.split("/")[0], username: cfg.app.registryUser, password: cfg.secrets.ghcrToken }
+        ? { address: cfg.app.registryHost, username: cfg.app.registryUser, password: cfg.secrets.ghcrToken }
         : undefined,
     proxyMode: cfg.edge === "load-balancer"
         ? { kind: "behind-lb", trustedProxies: [cfg.network.vpcIpRange] }
-        : { kind: "tls", domains: [cfg.dns.frontendFqdn, cfg.dns.apiFqdn], acmeEmail: cfg.acmeEmail || undefined },
-    healthPath: cfg.healthPath, port: cfg.app.port, memoryMb: cfg.app.memoryMb,
-    env, secretEnv,
-    migrationCommand: cfg.app.migrationCommand, migrationDatabaseUrl: database.directUrl, dbClientImage: cfg.app.dbClientImage,
+        : { kind: "tls", acmeEmail: cfg.acmeEmail || undefined },
+    migrationDatabaseUrl: database.directUrl, dbClientImage: cfg.app.dbClientImage,
     dump: dump && cfg.secrets.spaces ? {
         url: pulumi.interpolate`${dump.endpoint}/${dump.bucket.name}`, region: cfg.database.dump!.region, prefix: cfg.stack,
         accessKeyId: cfg.secrets.spaces.accessKeyId, secretKey: cfg.secrets.spaces.secretKey,
     } : undefined,
-    processes: cfg.app.processes,
-    healthcheck: { command: cfg.app.healthcheckCommand, intervalSeconds: cfg.app.healthcheckIntervalSeconds, retries: cfg.app.healthcheckRetries },
-    smokeRequests: cfg.app.smokeRequests,
+    healthcheck: { intervalSeconds: cfg.app.healthcheckIntervalSeconds, retries: cfg.app.healthcheckRetries },
     deployTimeoutSeconds: cfg.app.deployTimeoutSeconds, bootTimeoutSeconds: cfg.app.bootTimeoutSeconds,
 });
 
@@ -157,12 +163,17 @@ export const databasePrivateHost = database.privateHost;
 export const databasePort = database.port;
 /** Secret. */
 export const databaseUrl = database.poolUrl;
-/** The release record the rollback tooling reads: what runs, by tag and digest. */
+/**
+ * The release record the release tools read: the set of what each service runs, by tag and
+ * digest. A one-image stack also keeps its service's fields at the top, as before services.
+ */
+const releaseServices = Object.fromEntries(cfg.services.map((svc) => [svc.name, {
+    repository: svc.repository, tag: svc.tag, digest: app.digests[svc.name], image: app.images[svc.name],
+}]));
+const legacy = cfg.services.length === 1 && cfg.services[0].name === LEGACY_SERVICE ? releaseServices[LEGACY_SERVICE] : {};
 export const release = {
-    repository: cfg.app.repository,
-    tag: cfg.app.tag,
-    digest: app.digest,
-    image: app.image,
+    services: releaseServices,
+    ...legacy,
     /**
      * The database's clock (UTC) just before this release's migration ran: the point to
      * restore to for the data as it was before this release (`npm run restore --to-release`).

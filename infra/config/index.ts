@@ -27,7 +27,8 @@ export { ConfigError } from "./validate";
 export type { SmokeRequest } from "./validate";
 export { APPROVAL_MODES, KEYS, PROJECT, STACKS } from "./schema";
 export type { ApprovalMode, StackName } from "./schema";
-export type { ProcessSpec } from "./parse/app";
+export type { ProcessSpec, ServiceHealth, ServiceRoute, ServiceSpec } from "./parse/services";
+export { LEGACY_SERVICE, routeOf } from "./parse/services";
 export { parseDatabaseDump, parseDatabaseRestore, SPACES_REGIONS } from "./parse/database";
 export type { DatabaseDump, DatabaseRestore } from "./parse/database";
 export { fqdn, ownsRecord } from "./parse/dns";
@@ -51,13 +52,13 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     const dns = parseDns(r, ctx);
     const edge = parseEdge(r, servers.count, dns);
     const { monitoring, hasSlackWebhook } = parseMonitoring(r, ctx);
-    const app = parseApp(r, ctx);
+    const { app, services, check } = parseApp(r, ctx, dns, edge.healthPath);
     const github = parseGithub(r, ctx);
 
     return {
         project: PROJECT, stack, prefix: ctx.prefix, stackTag: `${PROJECT}-${stack}`, serverTag: `${PROJECT}-${stack}-app`,
         protectData: r.bool("protectData"),
-        ...network, servers, tailnet, database, dns, ...edge, monitoring, hasSlackWebhook, app, github,
+        ...network, servers, tailnet, database, dns, ...edge, monitoring, hasSlackWebhook, app, services, check, github,
     };
 }
 

@@ -117,9 +117,31 @@ export class Reader {
         }
     }
 
+    /**
+     * Whether the key holds a value other than its default. Pulumi.yaml declares defaults,
+     * which the CLI passes along as if set, so "set" means "differs from the default".
+     */
+    isSet(key: Key): boolean {
+        const v = this.src.get(key);
+        if (v === undefined) return false;
+        const d = def(key).default;
+        if (d === undefined) return v !== "";
+        return v !== (typeof d === "string" ? d : JSON.stringify(d)) && !(typeof d === "object" && isEmptyJson(v));
+    }
+
     /** The names of a secret mapping's filled entries (see filledKeys); the values stay here. */
     secretEntryNames(key: Key): string[] | undefined {
         return filledKeys(this.src.get(key) ?? "{}");
+    }
+}
+
+/** `[]` or `{}` however it is spaced: an empty list or mapping, as the default of one. */
+function isEmptyJson(v: string): boolean {
+    try {
+        const p = JSON.parse(v);
+        return typeof p === "object" && p !== null && Object.keys(p).length === 0;
+    } catch {
+        return false;
     }
 }
 

@@ -102,8 +102,9 @@ export const KEYS = {
     diskAlertPercent: { type: "integer", default: 85, description: "Alert when a droplet's disk use stays above this percentage for 5 minutes." },
 
     // --- app release
-    imageRepository: { type: "string", required: true, description: "Image repository without tag, e.g. ghcr.io/acme/shop." },
-    imageTag: { type: "string", required: true, knob: "release", description: "Image tag to deploy (git SHA or semver); resolved to a digest at deploy time." },
+    services: { type: "object", default: {}, knob: "release", description: "The app's services, NAME: {image, tag, digest, pin, port, health ({path} | {command} | none), memoryMb, env, secrets, database, routes [host/path], migrationCommand, processes, smokeRequests}; each routed by host and path prefix and cut over on its own. Empty: one service from the one-image keys (imageRepository, imageTag, ...). See the README's \"Several services\"." },
+    imageRepository: { type: "string", default: "", description: "Image repository without tag, e.g. ghcr.io/acme/shop (a stack without services; required there)." },
+    imageTag: { type: "string", default: "", knob: "release", description: "Image tag to deploy (git SHA or semver); resolved to a digest at deploy time (a stack without services; required there)." },
     imageDigest: { type: "string", default: "", knob: "release", description: "Pin the deploy to this sha256 digest (set by promote and rollback); empty resolves imageTag." },
     imagePin: { type: "string", default: "", knob: "release", description: "The tag@digest pair the pin was made for (written by pin, promote and rollback): under that same imageDigest, a different imageTag is refused instead of deploying the old image." },
     proxyImage: { type: "string", default: DEFAULT_PROXY_IMAGE, description: "Edge proxy image as repository:tag@sha256:digest; changing it upgrades the proxy on every server, one at a time." },

@@ -1,6 +1,7 @@
 /** The typed, validated config the program and the tools read: one section per parse step. */
 import * as pulumi from "@pulumi/pulumi";
-import type { AppSettings } from "./parse/app";
+import type { AppSharedSettings } from "./parse/app";
+import type { ServiceSpec } from "./parse/services";
 import type { DatabaseSettings } from "./parse/database";
 import type { DnsSettings } from "./parse/dns";
 import type { EdgeSettings } from "./parse/edge";
@@ -26,7 +27,12 @@ export interface Settings extends NetworkSettings, EdgeSettings {
     database: DatabaseSettings;
     dns: DnsSettings;
     monitoring: MonitoringSettings;
-    app: AppSettings;
+    /** What every service shares. */
+    app: AppSharedSettings;
+    /** The app's services, sorted by name (one, `app`, for a stack written for one image). */
+    services: ServiceSpec[];
+    /** The load balancer's and the uptime check's target: healthPath on the API host, and the service that answers it. */
+    check: { host: string; path: string; service: string };
     github: GithubSettings;
     hasSlackWebhook: boolean;
 }

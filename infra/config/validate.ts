@@ -197,8 +197,11 @@ export function isTeamSlug(value: string): boolean {
     return /^[a-z0-9][a-z0-9_-]*$/.test(value);
 }
 
-/** Container roles the platform runs itself; a worker process may not take their names. */
-export const RESERVED_PROCESS_NAMES = ["app", "caddy", "migrate", "edge"] as const;
+/**
+ * Container roles and resource name suffixes the platform uses itself; a worker process may
+ * not take them (`<service>-<process>` would collide with `<service>-app`, `-image`, ...).
+ */
+export const RESERVED_PROCESS_NAMES = ["app", "caddy", "migrate", "edge", "image", "cutover", "workers-check", "proxy", "network", "docker", "ready"] as const;
 
 /** A worker process name: also its container's role, so short, lowercase, and not a platform role. */
 export function isProcessName(value: string): boolean {

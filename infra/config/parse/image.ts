@@ -2,7 +2,7 @@
 import { ParseContext, q, Reader } from "../reader";
 import { ConfigError, fail, isDigest, isImagePin, isImageRepository, isImageTag, show } from "../validate";
 
-export interface ImageSettings { repository: string; tag: string; digest: string }
+export interface ImageSettings { repository: string; tag: string; digest: string; pin: string }
 
 export function parseImage(r: Reader, ctx: ParseContext): ImageSettings {
     const repository = r.nonEmpty("imageRepository");
@@ -14,7 +14,7 @@ export function parseImage(r: Reader, ctx: ParseContext): ImageSettings {
     const pin = r.str("imagePin");
     if (pin !== "" && !isImagePin(pin)) fail(q("imagePin"), pin, "expected <imageTag>@sha256:<64 hex>, as npm run pin writes it, or nothing");
     checkDigestPin(tag, digest, pin, ctx.stack);
-    return { repository, tag, digest };
+    return { repository, tag, digest, pin };
 }
 
 /**
