@@ -296,10 +296,11 @@ export const RULES: Rule[] = [
         // proxy's network (works for any image), or a Docker healthcheck with a health wait.
         kind: "stack",
         name: "docker-container-require-healthcheck",
-        description: "App containers are gated before they take traffic: a cut-over command triggered by the container (it probes the health path from the proxy's network), or a healthcheck with a health wait.",
+        description: "App containers are gated before they take traffic: a cut-over command triggered by the container (it checks the service's health from the proxy's network: its health path, Docker's healthcheck, or for a static site any answer below 500), or a healthcheck with a health wait.",
         severity: "high", enforcementLevel: "mandatory",
         validateStack: (subjects) => {
-            const cutovers = subjects.filter((c) => c.type === "command:local:Command" && (c.props.environment as Record<string, unknown> | undefined)?.HEALTH_PATH);
+            const gates = ["http", "docker", "none"];
+            const cutovers = subjects.filter((c) => c.type === "command:local:Command" && gates.includes(String((c.props.environment as Record<string, unknown> | undefined)?.HEALTH)));
             return subjects.filter((s) => s.type === TYPES.container && labels(s)["platform.role"] === "app").flatMap((s) => {
                 const hc = s.props.healthcheck as { tests?: unknown[] } | undefined;
                 if (hc && list(hc.tests).length > 0 && s.props.wait === true) return [];

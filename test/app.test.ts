@@ -4,7 +4,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { DROPLET_LABEL, imageRef, plainEnv, script } from "../infra/app";
-import { BOOTSTRAP_PROXY_CONFIG, fillUpstreams, UPSTREAMS_PLACEHOLDER } from "../infra/app/caddy";
+import { BOOTSTRAP_PROXY_CONFIG, fillUpstreams, upstreamsPlaceholder } from "../infra/app/caddy";
 import { shellJoin, shellQuote } from "../infra/shell";
 import { RecordedStack } from "../tools/lib/mockrun";
 import { fakeDigest } from "../tools/lib/mockstate";
@@ -109,8 +109,10 @@ describe("app: containers", () => {
             assert.deepStrictEqual(gate.inputs.triggers, [named(rec, T.container, `${stack}-web-1-worker`).id]);
             const env = cut1.inputs.environment as Record<string, string>;
             assert.strictEqual(env.APP_PORT, "3000");
+            assert.strictEqual(env.HEALTH, "http");
             assert.strictEqual(env.HEALTH_PATH, "/api/v1/health");
-            assert.ok(env.PROXY_CONFIG.includes(JSON.stringify(UPSTREAMS_PLACEHOLDER)));
+            assert.strictEqual(env.SERVICE, "app");
+            assert.ok(env.PROXY_CONFIG.includes(JSON.stringify(upstreamsPlaceholder("app"))));
         });
 
         it(`${stack}: reaches each server's Docker over SSH on the tailnet, after it has booted`, async () => {
@@ -166,19 +168,24 @@ describe("app: the edge proxy", () => {
         const cfg = JSON.parse(proxyConfigOf(rec, "prod"));
         const server = cfg.apps.http.servers.edge;
         assert.deepStrictEqual(server.listen, [":80"]);
+        // The one-image stack's service answers both hosts; the load balancer's check reaches it on any host.
+        assert.deepStrictEqual(server.routes.map((r: { match?: unknown }) => r.match), [
+            [{ host: ["api.acme-shop.com"] }], [{ host: ["app.acme-shop.com"] }], [{ path: ["/api/v1/health"] }], undefined,
+        ]);
+        assert.deepStrictEqual(server.routes[3].handle, [{ handler: "static_response", status_code: 404 }]);
         const rp = server.routes[0].handle[0];
-        assert.strictEqual(rp.upstreams, UPSTREAMS_PLACEHOLDER, "filled on the server from the cut-over's record");
+        assert.strictEqual(rp.upstreams, upstreamsPlaceholder("app"), "filled on the server from the cut-over's record");
         assert.strictEqual(rp.load_balancing.selection_policy.policy, "first");
         assert.strictEqual(rp.load_balancing.try_duration, "5s");
         assert.strictEqual(rp.health_checks.active, undefined, "one failed probe must not take the only release out");
         assert.strictEqual(rp.health_checks.passive.unhealthy_status, undefined, "a 503 from the app is not a dead upstream");
         assert.deepStrictEqual(rp.trusted_proxies, ["10.30.0.0/20"]);
-        assert.deepStrictEqual(cfg.apps.http.servers.verify.listen, ["127.0.0.1:2080"]);
+        assert.deepStrictEqual(cfg.apps.http.servers["verify-app"].listen, ["127.0.0.1:2080"]);
         // The scripts verify through exactly the listener the config declares.
-        for (const role of ["cutover", "proxy-config"]) {
-            const env = named(rec, T.command, `prod-web-1-${role}`).inputs.environment as Record<string, string>;
-            assert.strictEqual(env.VERIFY_URL, `http://${cfg.apps.http.servers.verify.listen[0]}`, role);
-        }
+        const cut = named(rec, T.command, "prod-web-1-cutover").inputs.environment as Record<string, string>;
+        assert.strictEqual(cut.VERIFY_URL, `http://${cfg.apps.http.servers["verify-app"].listen[0]}`);
+        const reload = named(rec, T.command, "prod-web-1-proxy-config").inputs.environment as Record<string, string>;
+        assert.strictEqual(reload.CHECKS, `app|http://${cfg.apps.http.servers["verify-app"].listen[0]}/api/v1/health|200`);
     });
 
     it("(issue 9) upgrades the proxy with current inputs: no ignoreChanges, a constant bootstrap file, a reload on every new proxy", async () => {
@@ -236,7 +243,7 @@ describe("app: the edge proxy", () => {
             const rec = await record(stack);
             const dir = tmpdir("caddy-validate-");
             const file = path.join(dir, "caddy.json");
-            fs.writeFileSync(file, fillUpstreams(proxyConfigOf(rec, stack), ["app-1:3000", "app-0:3000"]));
+            fs.writeFileSync(file, fillUpstreams(proxyConfigOf(rec, stack), { app: ["app-1:3000", "app-0:3000"] }));
             const res = spawnSync("caddy", ["validate", "--config", file], { encoding: "utf8", env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
             assert.strictEqual(res.status, 0, `${res.stdout}${res.stderr}`);
             assert.match(res.stdout + res.stderr, /Valid configuration/);
@@ -247,7 +254,7 @@ describe("app: the edge proxy", () => {
         const rec = await record("dev");
         const cfg = JSON.parse(proxyConfigOf(rec, "dev"));
         assert.deepStrictEqual(cfg.apps.http.servers.edge.listen, [":443", ":80"]);
-        assert.deepStrictEqual(cfg.apps.http.servers.edge.routes[0].match, [{ host: ["dev.acme-shop.com", "api.dev.acme-shop.com"] }]);
+        assert.deepStrictEqual(cfg.apps.http.servers.edge.routes.slice(0, 2).map((r: { match: unknown }) => r.match), [[{ host: ["api.dev.acme-shop.com"] }], [{ host: ["dev.acme-shop.com"] }]]);
         assert.strictEqual(cfg.apps.http.servers.edge.automatic_https, undefined);
         assert.strictEqual(cfg.apps.tls.automation.policies[0].issuers[0].email, "ops@acme-shop.com");
     });

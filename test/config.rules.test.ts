@@ -9,7 +9,9 @@ import { edgeKind } from "../infra/config/parse/servers";
 import { checkDatabaseNodes } from "../infra/config/parse/database";
 import { checkGithubTier, GithubSettings } from "../infra/config/parse/github";
 import { isVpcRange } from "../infra/config/parse/network";
-import { parseProcesses } from "../infra/config/parse/app";
+import { parseProcesses as parseProcessesAt } from "../infra/config/parse/services";
+
+const parseProcesses = (raw: unknown) => parseProcessesAt("platform:processes", raw);
 import { filledKeys, setSecretHint } from "../infra/config/reader";
 import {
     isBucketName, isClusterName, isGithubRepositoryName, isImagePin, isPgIdentifier, isProcessName, isSlackChannel,
@@ -128,7 +130,7 @@ describe("config rules: cross-key checks", () => {
             { name: "worker", command: ["node", "w.js"], memoryMb: 256 },
         ]);
         assert.deepStrictEqual(parseProcesses({}), []);
-        refuses(() => parseProcesses({ caddy: { command: ["x"] } }), "platform:processes", /^platform:processes: "caddy" is not valid; expected a process name .* other than app, caddy, migrate, edge$/);
+        refuses(() => parseProcesses({ caddy: { command: ["x"] } }), "platform:processes", /^platform:processes: "caddy" is not valid; expected a process name .* other than app, caddy, migrate, edge, image, cutover, workers-check, proxy, network, docker, ready$/);
         refuses(() => parseProcesses({ worker: { command: "node w.js" } }), "platform:processes", /"worker"/);
         refuses(() => parseProcesses({ worker: { command: ["x"], memoryMb: 32 } }), "platform:processes.worker.memoryMb", /from 64 to 65536/);
     });

@@ -16,6 +16,42 @@ const DUMP = JSON.stringify({ bucket: "acme-dumps", region: "nyc3", retentionDay
 
 interface Case { stack?: string; value?: string; also?: Partial<Record<Key, string>>; alsoSecret?: Key[]; plain?: boolean; unset?: boolean; expect?: RegExp }
 
+/** The fixture's one-image keys at their defaults, so a `services` value is read on its own. */
+const NO_ONE_IMAGE: Partial<Record<Key, string>> = {
+    imageRepository: "", imageTag: "", appMemoryMb: "512", appEnv: "{}", appSecretNames: "[]", migrationCommand: "[]", processes: "{}",
+};
+const svc = (over: Record<string, unknown> = {}) => ({
+    image: "ghcr.io/acme-shop/shop-web", tag: "2.3.0", port: 8080, health: "none", routes: ["staging.acme-shop.com/"], ...over,
+});
+const api = (over: Record<string, unknown> = {}) => svc({
+    image: "ghcr.io/acme-shop/shop", port: 3000, health: { path: "/api/v1/health" }, secrets: ["SESSION_SECRET", "STRIPE_API_KEY"],
+    routes: ["staging.acme-shop.com/api", "api.staging.acme-shop.com/"], ...over,
+});
+const services = (s: Record<string, unknown>): Case => ({ value: JSON.stringify(s), also: NO_ONE_IMAGE });
+const SERVICE_GARBAGE: Case[] = [
+    { value: "[]" },
+    { value: "{\"web\":{\"image\":\"ghcr.io/a/w\"}}", expect: /^platform:imageRepository: is set, but this stack declares services; expected it inside each service .*pulumi config rm imageRepository --stack staging$/ },
+    { ...services({ Web: svc(), api: api() }), expect: /^platform:services: "Web" is not valid; expected a service name/ },
+    { ...services({ proxy: svc(), api: api() }), expect: /other than proxy, edge/ },
+    { ...services({ web: svc({ colour: "blue" }), api: api() }), expect: /^platform:services.web: "colour" is not valid; expected only image, tag/ },
+    { ...services({ web: svc({ routes: ["shop.example.org/"] }), api: api() }), expect: /^platform:services.web.routes: "shop.example.org\/" is not valid; expected a host of this stack: staging.acme-shop.com or api.staging.acme-shop.com/ },
+    { ...services({ web: svc({ routes: ["staging.acme-shop.com/api/"] }), api: api() }), expect: /services.web.routes: .* expected host\/path .*no trailing slash/ },
+    { ...services({ web: svc({ routes: ["staging.acme-shop.com/", "api.staging.acme-shop.com/"] }), api: api() }), expect: /^platform:services.web.routes: "api.staging.acme-shop.com\/" is not valid; expected each route in one service only; api already claims it/ },
+    { ...services({ web: svc({ secrets: ["SENTRY_TOKEN"] }), api: api() }), expect: /^platform:services.web.secrets: SENTRY_TOKEN has no value in appSecrets; .*pulumi config set --secret --path 'appSecrets.SENTRY_TOKEN'/ },
+    { ...services({ web: svc(), api: api({ secrets: ["SESSION_SECRET"] }) }), expect: /^platform:appSecrets: "STRIPE_API_KEY" is not valid; expected every secret to be listed by a service/ },
+    { ...services({ web: svc({ port: 443 }), api: api() }), expect: /^platform:services.web.port: 443 is not valid; expected a port other than 80, 443 and 2019/ },
+    { ...services({ web: svc({ health: "ping" }), api: api() }), expect: /^platform:services.web.health: "ping" is not valid; expected \{path: \/healthz\}/ },
+    { ...services({ web: svc({ health: undefined }), api: api() }), expect: /^platform:services.web.health: .*how the cut-over knows/ },
+    { ...services({ web: svc({ routes: [] }), api: api() }), expect: /services.web.routes: \[\] is not valid; expected at least one route/ },
+    { ...services({ web: svc(), api: api({ migrationCommand: ["npm", "run", "db:migrate"] }) }), expect: /^platform:services.api.database: false is not valid; expected true: a service with a migrationCommand needs DATABASE_URL/ },
+    { ...services({ web: svc({ env: { STRIPE_KEY: "x" } }), api: api() }), expect: /^platform:services.web.env: STRIPE_KEY looks like a secret/ },
+    { ...services({ web: svc({ tag: "-bad" }), api: api() }), expect: /^platform:services.web.tag: "-bad" is not valid/ },
+    { ...services({ web: svc({ digest: `sha256:${"a".repeat(64)}`, pin: `2.2.0@sha256:${"a".repeat(64)}` }), api: api() }), expect: /^platform:services.web.tag: "2.3.0" is not the tag its digest was pinned for \("2.2.0"\)/ },
+    { ...services({ web: svc({ processes: { app: { command: ["x"] } } }), api: api() }), expect: /^platform:services.web.processes: "app" is not valid/ },
+    { ...services({ web: svc({ smokeRequests: { "/api/x": 200 } }), api: api() }), expect: /^platform:services.web.smokeRequests: "\/api\/x" is not valid; expected a path that reaches web/ },
+    { ...services({ web: svc(), api: api({ routes: ["api.staging.acme-shop.com/v2"] }) }), expect: /^platform:healthPath: "\/api\/v1\/health" is not valid; expected a path some service answers on api.staging.acme-shop.com/ },
+];
+
 /** For every key: values that must be refused. `value` is the raw string the CLI hands over. */
 const GARBAGE: Record<Key, Case[]> = {
     region: [{ value: "nyc4" }, { value: "" }, { value: "NYC3" }, { value: "atl1" }],
@@ -55,8 +91,9 @@ const GARBAGE: Record<Key, Case[]> = {
     cpuAlertPercent: [{ value: "0" }, { value: "101" }],
     memoryAlertPercent: [{ value: "0" }, { value: "101" }],
     diskAlertPercent: [{ value: "0" }, { value: "101" }],
+    services: SERVICE_GARBAGE,
     imageRepository: [{ value: "ghcr.io/Acme/Shop" }, { value: "shop" }, { value: "ghcr.io/acme/shop:1.0" }],
-    imageTag: [{ value: "" }, { value: "-bad" }, { value: "a b" }, { value: "x".repeat(129) }],
+    imageTag: [{ value: "", expect: /^platform:imageTag: is not set; it is required .* unless the stack declares services/ }, { value: "-bad" }, { value: "a b" }, { value: "x".repeat(129) }],
     imageDigest: [{ value: "sha256:abc" }, { value: `md5:${"a".repeat(32)}` }],
     imagePin: [{ value: "1.4.2" }, { value: "1.4.2@sha256:abc" }, { value: `1.4.1@sha256:${"a".repeat(64)}`, also: { imageDigest: `sha256:${"a".repeat(64)}`, imageTag: "1.5.0" }, expect: /imageDigest was pinned for \("1\.4\.1"\).*re-pin: pulumi config rm imageDigest --stack staging && pulumi config rm imagePin --stack staging && npm run pin -- --stack staging/ }],
     proxyImage: [{ value: "caddy" }, { value: "caddy:" }, { value: "caddy:2.10-alpine" }, { value: `caddy@sha256:${"a".repeat(64)}` }, { value: `caddy:2.10@sha256:${"A".repeat(64)}` }],
@@ -203,7 +240,7 @@ describe("config: the fixture teams' stacks", () => {
     });
 
     it("keeps scalars as the CLI passes them: team B's unquoted `imageTag: 2.10` is the tag 2.10", () => {
-        assert.strictEqual(parseSettings(source("prod", {}, { team: "other" }), "prod").app.tag, "2.10");
+        assert.strictEqual(parseSettings(source("prod", {}, { team: "other" }), "prod").services[0].tag, "2.10");
     });
 
     it("uses the declared defaults when a key is unset", () => {

@@ -3,9 +3,10 @@
  *
  * Every recording and config source reads the stack files under test/fixtures/stacks (the
  * tests' own), never the repository's Pulumi.<stack>.yaml: a team that makes those its own
- * (npm run init) keeps a green suite. Two fixture teams exist: `sample` (team A, equal to
+ * (npm run init) keeps a green suite. Three fixture teams exist: `sample` (team A, equal to
  * the sample values the repository shipped with) and `other` (team B: another domain,
- * registry, port, health path, migration, workers, secret names, three servers in prod).
+ * registry, port, health path, migration, workers, secret names, three servers in prod);
+ * `duo` (team C) declares two services, web and api, routed by host and path.
  * Tests of a behaviour should read expected values from `fixture(...)`, not spell them out.
  */
 import { execFileSync } from "child_process";
@@ -22,6 +23,7 @@ import { configSource, offlineSecrets, readStackConfig, StackConfig } from "../t
 export const FIXTURES = {
     sample: path.join(__dirname, "fixtures", "stacks"),
     other: path.join(__dirname, "fixtures", "stacks", "other"),
+    duo: path.join(__dirname, "fixtures", "stacks", "duo"),
 } as const;
 export type Team = keyof typeof FIXTURES;
 export const TEAMS = Object.keys(FIXTURES) as Team[];

@@ -32,8 +32,10 @@ interface Change {
     secret?: true;
     /** The fixture stack to change (prod unless the value is only valid elsewhere). */
     stack?: string;
-    /** Other keys a valid change needs at the same time. */
+    /** Other keys a valid change needs at the same time (set before and after). */
     also?: Record<string, string>;
+    /** Other keys the change itself sets along with the key (after only). */
+    along?: Record<string, string>;
 }
 
 const CHANGES: Record<Key, Change> = {
@@ -74,6 +76,16 @@ const CHANGES: Record<Key, Change> = {
     cpuAlertPercent: { value: "70", refused: false },
     memoryAlertPercent: { value: "80", refused: false },
     diskAlertPercent: { value: "75", refused: false },
+    // The fixture's one image, moved into `services` as the service `app`: nothing but containers may change.
+    services: {
+        value: JSON.stringify({ app: {
+            image: "ghcr.io/fixture-team/app", tag: "v7", port: 8080, health: { path: "/healthz" }, database: true, secrets: ["SECRET_KEY_BASE"],
+            routes: ["www.fixture-team.example/", "backend.fixture-team.example/"], migrationCommand: ["bin/migrate"],
+            processes: { jobs: { command: ["bin/jobs"], memoryMb: 256 } },
+        } }),
+        refused: false,
+        along: { imageRepository: "", imageTag: "", appPort: "3000", appSecretNames: "[]", migrationCommand: "[]", processes: "{}" },
+    },
     imageRepository: { value: "ghcr.io/fixture-team/app2", refused: false },
     imageTag: { value: "v8", refused: false },
     imageDigest: { value: `sha256:${"c".repeat(64)}`, refused: false },
@@ -111,9 +123,9 @@ const CHANGES: Record<Key, Change> = {
     githubApprovalMode: { value: "workflow", refused: false, also: { githubReviewers: "[\"lead-dev\",\"other-dev\"]" } },
 };
 
-async function plan(stack: string, key: Key, value: string, secret = false, also: Record<string, string> = {}): Promise<{ before: RecordedStack; after: RecordedStack; steps: PlannedStep[] }> {
+async function plan(stack: string, key: Key, value: string, secret = false, also: Record<string, string> = {}, along: Record<string, string> = {}): Promise<{ before: RecordedStack; after: RecordedStack; steps: PlannedStep[] }> {
     const before = await fixture(stack, also);
-    const after = await fixture(stack, { ...also, [key]: value }, secret ? [key] : []);
+    const after = await fixture(stack, { ...also, ...along, [key]: value }, secret ? [key] : []);
     return { before, after, steps: planChange(before, after) };
 }
 
@@ -130,7 +142,7 @@ describe("lifecycle: every config change, as the real providers would apply it",
     for (const [key, change] of Object.entries(CHANGES) as [Key, (typeof CHANGES)[Key]][]) {
         it(`${key}: no name clash, one server down at a time, data kept unless refused`, async () => {
             const stack = change.stack ?? "prod";
-            const { before, after, steps } = await plan(stack, key, change.value, change.secret, change.also);
+            const { before, after, steps } = await plan(stack, key, change.value, change.secret, change.also, change.along);
             const blocking = findDestructiveChanges(asPreview(stack, steps)).filter((f) => f.blocking);
             // A database cluster cannot be replaced under its own name while it exists; that
             // is one more reason the guard refuses it (moving data is a restore, not an up).

@@ -5,7 +5,7 @@
  */
 import * as assert from "assert";
 import { KEYS } from "../infra/config/schema";
-import { compareStacks } from "../tools/lib/parity";
+import { compareStacks, serviceShape } from "../tools/lib/parity";
 import { fixture, ofType, recordTeam, T, TEAMS } from "./helpers";
 
 describe("parity: staging mirrors prod", () => {
@@ -55,9 +55,43 @@ describe("parity: staging mirrors prod", () => {
             const p = fixture("prod", team).values;
             for (const key of new Set([...Object.keys(s), ...Object.keys(p)])) {
                 if (s[key] === p[key]) continue;
+                if (key === "platform:services") {
+                    assert.deepStrictEqual(serviceShape(fixture("staging", team)), serviceShape(fixture("prod", team)), "services differ beyond tags, digests, memory and host names");
+                    continue;
+                }
                 const def = (KEYS as Record<string, { knob?: string }>)[key.replace(/^platform:/, "")];
                 assert.ok(def?.knob, `${key} differs (${s[key]} vs ${p[key]}) but is not a declared knob`);
             }
         });
     }
+});
+
+describe("parity of services", () => {
+    const stackFile = (frontendHost: string, apiHost: string, services: unknown) => ({
+        values: {
+            "platform:domain": "acme-shop.com", "platform:frontendHost": frontendHost, "platform:apiHost": apiHost,
+            "platform:services": JSON.stringify(services),
+        },
+        secretKeys: [],
+    });
+    const sample = (front: string, api: string, over: Record<string, unknown> = {}) => ({
+        api: { image: "ghcr.io/acme-shop/shop", tag: "1.4.2", memoryMb: 512, routes: [`${front}/api`, `${api}/`], processes: { worker: { command: ["w"], memoryMb: 256 } } },
+        web: { image: "ghcr.io/acme-shop/shop-web", tag: "2.3.0", memoryMb: 128, routes: [`${front}/`], health: "none", ...over },
+    });
+
+    it("staging and prod may differ in tags, digests, memory and host names, and nothing else", () => {
+        const staging = stackFile("staging", "api.staging", sample("staging.acme-shop.com", "api.staging.acme-shop.com"));
+        const prodServices = sample("app.acme-shop.com", "api.acme-shop.com", { tag: "2.2.9", memoryMb: 256, digest: `sha256:${"a".repeat(64)}` });
+        const prod = stackFile("app", "api", prodServices);
+        assert.deepStrictEqual(serviceShape(staging), serviceShape(prod));
+        assert.deepStrictEqual((serviceShape(prod) as { web: { routes: string[] } }).web.routes, ["<frontendHost>/"]);
+    });
+
+    it("a route, a port or a health check that differs is a difference", () => {
+        const staging = stackFile("staging", "api.staging", sample("staging.acme-shop.com", "api.staging.acme-shop.com"));
+        for (const over of [{ routes: ["app.acme-shop.com/", "app.acme-shop.com/docs"] }, { port: 8081 }, { health: { path: "/" } }]) {
+            const prod = stackFile("app", "api", sample("app.acme-shop.com", "api.acme-shop.com", over));
+            assert.notDeepStrictEqual(serviceShape(staging), serviceShape(prod), JSON.stringify(over));
+        }
+    });
 });

@@ -86,11 +86,14 @@ const CASES: Record<string, { pass: Subject[]; fail: Subject[] }> = {
             s(TYPES.container, { labels: [{ label: "platform.role", value: "app" }], healthcheck: { tests: ["CMD", "true"] }, wait: true }),
             s(TYPES.container, { labels: [{ label: "platform.role", value: "worker" }] }),
             s(TYPES.container, { labels: [{ label: "platform.role", value: "app" }] }, { name: "web-1-app" }),
-            s("command:local:Command", { environment: { HEALTH_PATH: "/health" } }, { name: "web-1-cutover", propertyDependencies: { triggers: ["web-1-app"] } }),
+            s("command:local:Command", { environment: { HEALTH: "http", HEALTH_PATH: "/health" } }, { name: "web-1-cutover", propertyDependencies: { triggers: ["web-1-app"] } }),
+            // A static site's cut-over gates on any answer below 500.
+            s(TYPES.container, { labels: [{ label: "platform.role", value: "app" }] }, { name: "web-1-web-app" }),
+            s("command:local:Command", { environment: { HEALTH: "none" } }, { name: "web-1-web-cutover", propertyDependencies: { triggers: ["web-1-web-app"] } }),
         ],
         fail: [
             s(TYPES.container, { labels: [{ label: "platform.role", value: "app" }], wait: true }),
-            s("command:local:Command", { environment: { HEALTH_PATH: "/health" } }, { name: "other", propertyDependencies: { triggers: ["unrelated"] } }),
+            s("command:local:Command", { environment: { HEALTH: "http", HEALTH_PATH: "/health" } }, { name: "other", propertyDependencies: { triggers: ["unrelated"] } }),
         ],
     },
     "docker-container-disallow-host-ports": {

@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
 import * as path from "path";
-import { parseSettings, Settings, STACKS } from "../infra/config";
+import { LEGACY_SERVICE, parseSettings, Settings, STACKS } from "../infra/config";
 import { secretsLeft } from "./init";
 import { committedStacks, configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/stacks";
 import { manifestDigest } from "./lib/registry";
@@ -314,18 +314,22 @@ async function githubChecks(dir: string, s: Settings, a: DoctorArgs): Promise<Ch
 
 // ---------------------------------------------------------------- registry and backend
 
-async function registryCheck(s: Settings, a: DoctorArgs): Promise<Check> {
-    const ref = `${s.app.repository}:${s.app.tag}`;
-    try {
-        const digest = await manifestDigest(s.app.repository, s.app.digest || s.app.tag, {
-            registryUrl: a.registryUrl, username: s.app.registryUser || undefined, password: process.env.GHCR_TOKEN || undefined,
-        });
-        return digest
-            ? pass("registry-image", `${ref} exists in the registry (${digest.slice(0, 19)}…)`)
-            : failed("registry-image", `${ref} does not exist in the registry`, `push it first (docker push ${ref}) or set imageTag to a tag that exists: npm run init -- --yes --tag <tag>`);
-    } catch (e) {
-        return failed("registry-image", `cannot check ${ref}: ${(e as Error).message}`, "for a private image set ghcrUsername and export GHCR_TOKEN (read:packages)");
-    }
+/** Each service's image (its pinned digest, or its tag) exists in its registry. */
+async function registryChecks(s: Settings, a: DoctorArgs): Promise<Check[]> {
+    return Promise.all(s.services.map(async (svc) => {
+        const ref = `${svc.repository}:${svc.tag}`;
+        const fix = svc.name === LEGACY_SERVICE ? "set imageTag to a tag that exists: npm run init -- --yes --tag <tag>" : `set services.${svc.name}.tag to a tag that exists`;
+        try {
+            const digest = await manifestDigest(svc.repository, svc.digest || svc.tag, {
+                registryUrl: a.registryUrl, username: s.app.registryUser || undefined, password: process.env.GHCR_TOKEN || undefined,
+            });
+            return digest
+                ? pass("registry-image", `${ref} exists in the registry (${digest.slice(0, 19)}…)`)
+                : failed("registry-image", `${ref} does not exist in the registry`, `push it first (docker push ${ref}) or ${fix}`);
+        } catch (e) {
+            return failed("registry-image", `cannot check ${ref}: ${(e as Error).message}`, "for a private image set ghcrUsername and export GHCR_TOKEN (read:packages)");
+        }
+    }));
 }
 
 function backendCheck(dir: string): Check {
@@ -354,7 +358,7 @@ export async function doctor(a: DoctorArgs): Promise<Check[]> {
     checks.push(...await guard("do-token", () => doChecks(settings, a)));
     checks.push(...await guard("tailscale-key", () => tailscaleChecks(settings, a, a.workDir)));
     checks.push(...await guard("github-token", () => githubChecks(a.workDir, settings, a)));
-    checks.push(await registryCheck(settings, a));
+    checks.push(...await registryChecks(settings, a));
     checks.push(backendCheck(a.workDir));
     return checks;
 }

@@ -16,7 +16,7 @@ import * as readline from "readline";
 import { Document, isMap, parseDocument } from "yaml";
 import { parseSettings, STACKS } from "../infra/config";
 import { PROJECT } from "../infra/config/schema";
-import { configSource, ENCRYPTED, offlineSecrets, parseStackFile, StackConfig } from "./lib/stacks";
+import { configSource, ENCRYPTED, offlineSecrets, parseStackFile, serviceSecretNames, StackConfig } from "./lib/stacks";
 
 export const HELP = `Usage: npm run init -- [--yes] [--work-dir <dir>] [--json] [answers as flags]
 
@@ -156,6 +156,13 @@ function current(cfg: StackConfig, key: string): unknown {
     try { return /^[[{]/.test(raw) ? JSON.parse(raw) : raw; } catch { return raw; }
 }
 
+/** The full name of a stack file's frontendHost or apiHost. */
+function fqdnOf(cfg: Pick<StackConfig, "values">, key: "frontendHost" | "apiHost"): string {
+    const host = String(cfg.values[`${PROJECT}:${key}`] ?? "");
+    const domain = String(cfg.values[`${PROJECT}:domain`] ?? "");
+    return host === "@" ? domain : `${host}.${domain}`;
+}
+
 /** Defaults for every question, from the current prod file (then staging, then dev). */
 export function defaultsFrom(files: Record<string, StackConfig>): Required<Omit<Answers, "servers" | "serverSize" | "dbSize">> & Pick<Answers, "servers" | "serverSize" | "dbSize"> {
     const get = (key: string): unknown => ["prod", "staging", "dev"].map((s) => (files[s] ? current(files[s], key) : undefined)).find((v) => v !== undefined);
@@ -228,20 +235,34 @@ export function applyAnswers(texts: Record<string, string | undefined>, answers:
         if (a.alertEmails.length > 0) set("alertEmails", a.alertEmails);
         // Slack stays where it was configured unless asked: dev usually has none.
         if (answers.slackChannel !== undefined && stack !== "dev") set("slackChannel", a.slackChannel);
-        if (a.image !== "") set("imageRepository", a.image);
-        if (a.tag !== "") set("imageTag", a.tag);
-        if (answers.tag !== undefined && cur && current(cur, "imageDigest") !== undefined && current(cur, "imageTag") !== a.tag) {
-            // A new first tag: the old pin belongs to another image.
-            doc.deleteIn(["config", `${PROJECT}:imageDigest`]);
-            doc.deleteIn(["config", `${PROJECT}:imagePin`]);
-        }
         set("ghcrUsername", a.registryUser);
-        set("appPort", Number(a.port));
         set("healthPath", a.healthPath);
-        set("migrationCommand", splitCommand(a.migrate));
-        const oldProcs = (cur ? (current(cur, "processes") as Record<string, { memoryMb?: number }> | undefined) : undefined) ?? {};
-        set("processes", Object.fromEntries(Object.entries(processes).map(([n, p]) => [n, oldProcs[n]?.memoryMb !== undefined ? { ...p, memoryMb: oldProcs[n].memoryMb } : p])));
-        set("appSecretNames", csv(a.secrets));
+        const declared = cur ? current(cur, "services") : undefined;
+        if (answers.image === undefined && declared && typeof declared === "object" && Object.keys(declared).length > 0) {
+            // The stack declares its services: they stay, with their routes moved to the new
+            // host names. Their images, ports and commands are edited in the file itself.
+            const now = parseStackFile(doc.toString());
+            const moved: Record<string, string> = { [fqdnOf(cur!, "frontendHost")]: fqdnOf(now, "frontendHost"), [fqdnOf(cur!, "apiHost")]: fqdnOf(now, "apiHost") };
+            for (const [name, svc] of Object.entries(declared as Record<string, { routes?: unknown }>)) {
+                if (!Array.isArray(svc?.routes)) continue;
+                doc.setIn(["config", `${PROJECT}:services`, name, "routes"], doc.createNode(svc.routes.map((r) => (typeof r === "string" ? r.replace(/^[^/]+/, (h) => moved[h] ?? h) : r))));
+            }
+        } else {
+            // One image: the answers are the app; services, if any, give way to it.
+            doc.deleteIn(["config", `${PROJECT}:services`]);
+            if (a.image !== "") set("imageRepository", a.image);
+            if (a.tag !== "") set("imageTag", a.tag);
+            if (answers.tag !== undefined && cur && current(cur, "imageDigest") !== undefined && current(cur, "imageTag") !== a.tag) {
+                // A new first tag: the old pin belongs to another image.
+                doc.deleteIn(["config", `${PROJECT}:imageDigest`]);
+                doc.deleteIn(["config", `${PROJECT}:imagePin`]);
+            }
+            set("appPort", Number(a.port));
+            set("migrationCommand", splitCommand(a.migrate));
+            const oldProcs = (cur ? (current(cur, "processes") as Record<string, { memoryMb?: number }> | undefined) : undefined) ?? {};
+            set("processes", Object.fromEntries(Object.entries(processes).map(([n, p]) => [n, oldProcs[n]?.memoryMb !== undefined ? { ...p, memoryMb: oldProcs[n].memoryMb } : p])));
+            set("appSecretNames", csv(a.secrets));
+        }
         if (a.github !== "") { set("githubOwner", owner); set("githubRepository", repo); }
         if (stack === "prod") {
             if (answers.reviewers !== undefined || !cur) set("githubReviewers", csv(a.reviewers));
@@ -277,6 +298,7 @@ export function secretsLeft(stack: string, text: string): string[] {
     if (val("slackChannel") !== "" && !has("slackWebhookUrl")) out.push(`pulumi config set --secret slackWebhookUrl --stack ${stack}   # prompts for the https://hooks.slack.com/services/... URL`);
     let names: string[] = [];
     try { names = JSON.parse(val("appSecretNames") || "[]") as string[]; } catch { names = []; }
+    names = [...new Set([...names, ...serviceSecretNames(val("services") || "{}")])];
     let held: string[] = [];
     try {
         const raw = val("appSecrets");

@@ -12,7 +12,7 @@ import { parseSettings } from "../infra/config";
 import { EXIT, ToolError } from "./lib/automation";
 import { Io, parseFlags, Reporter, runCli } from "./lib/cli";
 import { configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/stacks";
-import { planRequests, verify } from "./lib/verify";
+import { planRequests, publicRequests, verify } from "./lib/verify";
 
 const HELP = `Usage: npm run post-deploy-check -- --stack <name> [--base-url <url>] [--window <seconds>] [--json]
 
@@ -40,10 +40,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const cfg = parseSettings(configSource({ ...conf.values, ...offline }, [...conf.secretKeys, ...Object.keys(offline)]), stack);
         const window = args.values.window === undefined ? cfg.app.verifyWindowSeconds : Number(args.values.window);
         if (!Number.isInteger(window) || window < 0 || window > 3600) throw new ToolError(`--window ${args.values.window} is not valid; expected whole seconds, 0-3600`);
-        const baseUrl = (args.values["base-url"] ?? cfg.urls.api).replace(/\/+$/, "");
-        if (!/^https?:\/\/[^\s/]+$/.test(baseUrl)) throw new ToolError(`--base-url ${baseUrl} is not valid; expected an origin such as https://api.example.com`);
-
-        const verdict = await verify({ baseUrl, requests: planRequests(cfg.healthPath, cfg.app.smokeRequests), windowSeconds: window, maxErrorPercent: cfg.app.maxErrorPercent }, undefined, r.log);
+        const given = args.values["base-url"]?.replace(/\/+$/, "");
+        if (given !== undefined && !/^https?:\/\/[^\s/]+$/.test(given)) throw new ToolError(`--base-url ${given} is not valid; expected an origin such as https://api.example.com`);
+        const baseUrl = given ?? cfg.urls.api;
+        // With --base-url every request goes to that one origin (a test edge); otherwise each
+        // service's requests go to a public host that routes to it.
+        const requests = given !== undefined
+            ? planRequests(cfg.healthPath, cfg.services.flatMap((s) => s.smokeRequests))
+            : publicRequests(cfg);
+        const verdict = await verify({ baseUrl, requests, windowSeconds: window, maxErrorPercent: cfg.app.maxErrorPercent }, undefined, r.log);
         r.log(verdict.reason);
         if (process.env.GITHUB_OUTPUT) fs.appendFileSync(process.env.GITHUB_OUTPUT, `reason=${verdict.reason.replace(/[\r\n]+/g, " ")}\n`);
         return r.done({ result: verdict.ok ? "passed" : "failed", baseUrl, ...verdict }, verdict.ok ? EXIT.ok : EXIT.failed);

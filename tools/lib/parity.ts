@@ -153,6 +153,36 @@ function countedList(a: unknown, b: unknown, counted: Map<string, { key: string;
     return knob && JSON.stringify(ka) === JSON.stringify(kb) ? knob : undefined;
 }
 
+/** Fields of a service that may differ between mirrored stacks: which release runs, and memory (tuning). */
+const SERVICE_KNOBS = ["tag", "digest", "pin", "memoryMb"];
+
+/**
+ * A stack file's services as mirrored stacks must share them: without release and memory
+ * fields, each route's host replaced by its role (`<frontendHost>`, `<apiHost>`). Services
+ * are one key, so this is where staging's web, api and their routes are held to prod's.
+ */
+export function serviceShape(cfg: StackConfig): unknown {
+    const get = (k: string) => cfg.values[`${PROJECT}:${k}`];
+    let raw: unknown;
+    try { raw = JSON.parse(get("services") ?? "{}"); } catch { return get("services"); }
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
+    const domain = get("domain") ?? "";
+    const full = (h: string | undefined) => (h === "@" ? domain : `${h}.${domain}`);
+    const roles: Record<string, string> = { [full(get("frontendHost"))]: "<frontendHost>", [full(get("apiHost"))]: "<apiHost>" };
+    return Object.fromEntries(Object.entries(raw as Record<string, Record<string, unknown>>).sort(([x], [y]) => x.localeCompare(y)).map(([name, svc]) => {
+        if (typeof svc !== "object" || svc === null) return [name, svc];
+        const kept = Object.fromEntries(Object.entries(svc).filter(([k]) => !SERVICE_KNOBS.includes(k)));
+        if (Array.isArray(kept.routes)) {
+            kept.routes = kept.routes.map((r) => (typeof r === "string" ? r.replace(/^[^/]+/, (h) => roles[h.toLowerCase()] ?? h) : r));
+        }
+        if (kept.processes && typeof kept.processes === "object") {
+            kept.processes = Object.fromEntries(Object.entries(kept.processes as Record<string, Record<string, unknown>>).map(([p, spec]) => [p, typeof spec === "object" && spec !== null
+                ? Object.fromEntries(Object.entries(spec).filter(([k]) => k !== "memoryMb")) : spec]));
+        }
+        return [name, kept];
+    }));
+}
+
 /** Compares stack `a` with stack `b` (e.g. staging with prod). */
 export function compareStacks(a: RecordedStack, aCfg: StackConfig, b: RecordedStack, bCfg: StackConfig): ParityReport {
     const aPairs = [...idValues(a), ...stackValues(a.stack, aCfg)].sort((x, y) => y[0].length - x[0].length);
@@ -187,6 +217,10 @@ export function compareStacks(a: RecordedStack, aCfg: StackConfig, b: RecordedSt
             const knob = mapped ? knobOf(mapped) : STACK_DERIVED[ra.type]?.includes(p) ? { key: "stack", kind: "name" as Knob } : countedList(va, vb, counted);
             report.diffs.push({ resource: key, property: p, a: va, b: vb, knob, expected: !!knob });
         }
+    }
+    const shapes = [serviceShape(aCfg), serviceShape(bCfg)];
+    if (JSON.stringify(shapes[0]) !== JSON.stringify(shapes[1])) {
+        report.diffs.push({ resource: "stack", property: "services", a: shapes[0], b: shapes[1], expected: false });
     }
     if (a.outputs.edgeKind !== b.outputs.edgeKind) {
         report.diffs.push({

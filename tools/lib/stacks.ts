@@ -116,11 +116,24 @@ export function offlineSecrets(values: Record<string, string>): Record<string, s
     }
     // A malformed list is the config check's to report, naming its key; here it only means
     // there is nothing to fill.
-    let names: unknown = [];
-    try { names = JSON.parse(values[`${PROJECT}:appSecretNames`] ?? "[]"); } catch { names = []; }
-    const list = Array.isArray(names) ? names.filter((n): n is string => typeof n === "string") : [];
+    const list = [...new Set([...stringsIn(values[`${PROJECT}:appSecretNames`]), ...serviceSecretNames(values[`${PROJECT}:services`])])];
     if (list.length > 0 && !has("appSecrets")) out[`${PROJECT}:appSecrets`] = JSON.stringify(Object.fromEntries(list.map((n) => [n, `offline-${n.toLowerCase()}`])));
     return out;
+}
+
+/** The strings of a JSON list; nothing for anything else. */
+function stringsIn(raw: string | undefined): string[] {
+    let v: unknown = [];
+    try { v = JSON.parse(raw ?? "[]"); } catch { v = []; }
+    return Array.isArray(v) ? v.filter((n): n is string => typeof n === "string") : [];
+}
+
+/** The secret names the services ask for (`services.<name>.secrets`); nothing when malformed. */
+export function serviceSecretNames(raw: string | undefined): string[] {
+    let v: unknown = {};
+    try { v = JSON.parse(raw ?? "{}"); } catch { v = {}; }
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return [];
+    return Object.values(v).flatMap((svc) => (typeof svc === "object" && svc !== null ? stringsIn(JSON.stringify((svc as { secrets?: unknown }).secrets ?? [])) : []));
 }
 
 /** A ConfigSource over `platform:key` values, as the CLI would hand them to the program. */

@@ -5,7 +5,7 @@
  * or under `maxErrorPercent`. The verdict is one line, used by the workflow and the
  * rollback tool. Decisions are pure functions; the HTTP loop is injected.
  */
-import { SmokeRequest } from "../../infra/config";
+import { routeOf, Settings, SmokeRequest } from "../../infra/config";
 
 export interface Probe {
     path: string;
@@ -14,9 +14,14 @@ export interface Probe {
     got: number | string;
 }
 
+/** A request of the plan; `origin` (https://host) overrides the plan's base URL. */
+export interface PlannedRequest extends SmokeRequest {
+    origin?: string;
+}
+
 export interface VerifyPlan {
     baseUrl: string;
-    requests: SmokeRequest[];
+    requests: PlannedRequest[];
     windowSeconds: number;
     maxErrorPercent: number;
 }
@@ -32,6 +37,22 @@ export interface Verdict {
 /** The requests to make: the health path first, then the smoke requests, without duplicates. */
 export function planRequests(healthPath: string, smoke: SmokeRequest[]): SmokeRequest[] {
     return [{ path: healthPath, status: 200 }, ...smoke.filter((s) => s.path !== healthPath)];
+}
+
+/**
+ * Every service's requests through the public edge: the stack's health URL first, then each
+ * service's smoke requests on a host whose routes reach that service for that path.
+ */
+export function publicRequests(cfg: Pick<Settings, "services" | "check">): PlannedRequest[] {
+    const out: PlannedRequest[] = [{ origin: `https://${cfg.check.host}`, path: cfg.check.path, status: 200 }];
+    for (const svc of cfg.services) {
+        for (const smoke of svc.smokeRequests) {
+            const host = [...new Set(svc.routes.map((r) => r.host))].find((h) => routeOf(cfg.services, h, smoke.path)?.name === svc.name);
+            if (!host || (host === cfg.check.host && smoke.path === cfg.check.path)) continue;
+            out.push({ origin: `https://${host}`, ...smoke });
+        }
+    }
+    return out;
 }
 
 const failed = (p: Probe) => p.got !== p.expected;
@@ -60,11 +81,13 @@ export const httpStatus: Fetcher = async (url) => (await fetch(url, { redirect: 
 
 export async function verify(plan: VerifyPlan, fetcher: Fetcher = httpStatus, log: (l: string) => void = () => undefined,
     sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<Verdict> {
-    const once = async (r: SmokeRequest): Promise<Probe> => {
+    const once = async (r: PlannedRequest): Promise<Probe> => {
+        const base = r.origin ?? plan.baseUrl;
+        const path = r.origin ? `${r.origin.replace(/^https?:\/\//, "")}${r.path}` : r.path;
         try {
-            return { path: r.path, expected: r.status, got: await fetcher(`${plan.baseUrl}${r.path}`) };
+            return { path, expected: r.status, got: await fetcher(`${base}${r.path}`) };
         } catch (e) {
-            return { path: r.path, expected: r.status, got: (e as Error).message.split("\n")[0] };
+            return { path, expected: r.status, got: (e as Error).message.split("\n")[0] };
         }
     };
     const smoke: Probe[] = [];
