@@ -41,7 +41,7 @@ function refuses(fn: () => void, key: string, expect: RegExp): void {
 describe("config rules: value predicates", () => {
     it("isVpcRange: RFC 1918 network addresses from /16 to /24 only", () => {
         judges(isVpcRange, ["10.20.0.0/20", "172.16.0.0/16", "192.168.4.0/24", "10.255.255.0/24"],
-            ["10.20.0.0", "10.20.0.1/20", "8.8.0.0/16", "10.0.0.0/8", "10.20.0.0/25", "172.32.0.0/16", "192.169.0.0/16", ""]);
+            ["10.20.0.0", "10.20.0.1/20", "8.8.0.0/16", "10.0.0.0/8", "10.20.0.0/25", "172.32.0.0/16", "192.169.0.0/16", "10.020.0.0/20", "10.20.0.0/020", ""]);
     });
 
     it("isTailnetName: a tailnet or `-`, no spaces or slashes", () => {

@@ -83,9 +83,13 @@ export function isEmail(value: string): boolean {
     return at > 0 && /^[A-Za-z0-9._%+-]+$/.test(value.slice(0, at)) && isDomain(value.slice(at + 1).toLowerCase());
 }
 
-/** Parses an IPv4 CIDR; returns its network base and prefix, or undefined when malformed. */
+/**
+ * Parses an IPv4 CIDR; returns its network base and prefix, or undefined when malformed.
+ * Only the canonical form: a leading zero (`10.020.0.0/20`) is refused, since the value
+ * goes to DigitalOcean as written and inet_aton-style parsers read `020` as octal 16.
+ */
 export function parseCidr(value: string): { base: number; prefix: number } | undefined {
-    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+    const m = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\/(0|[1-9]\d?)$/.exec(value);
     if (!m) return undefined;
     const octets = m.slice(1, 5).map(Number);
     const prefix = Number(m[5]);
