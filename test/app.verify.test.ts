@@ -4,6 +4,7 @@ import * as http from "http";
 import { main } from "../tools/post-deploy-check";
 import { failureReason } from "../tools/lib/deploy";
 import { judge, planRequests, Probe, verify } from "../tools/lib/verify";
+import { FIXTURES } from "./helpers";
 
 const p = (path: string, got: number | string, expected = 200): Probe => ({ path, expected, got });
 
@@ -57,11 +58,11 @@ describe("post-deploy check: through a real HTTP server", function () {
         const out: string[] = [];
         const io = { out: (s: string) => { out.push(s); }, err: (s: string) => { out.push(s); } };
         pageStatus = 200;
-        assert.strictEqual(await main(["--stack", "staging", "--base-url", base, "--window", "1"], io), 0, out.join(""));
+        assert.strictEqual(await main(["--stack", "staging", "--work-dir", FIXTURES.sample, "--base-url", base, "--window", "1"], io), 0, out.join(""));
         assert.match(out.join(""), /post-deploy check passed: 1 smoke request\(s\), then \d+ requests with 0% errors/);
         out.length = 0;
         const json: string[] = [];
-        assert.strictEqual(await main(["--stack", "staging", "--base-url", `${base}/nothing-here`, "--json"], { out: (s) => { json.push(s); }, err: () => undefined }), 2);
+        assert.strictEqual(await main(["--stack", "staging", "--work-dir", FIXTURES.sample, "--base-url", `${base}/nothing-here`, "--json"], { out: (s) => { json.push(s); }, err: () => undefined }), 2);
         assert.strictEqual(JSON.parse(json.join("")).result, "error");
         assert.strictEqual(await main(["--stack", "no-such-stack"], io), 2);
         assert.match(out.join(""), /^error: unknown stack "no-such-stack"/m);

@@ -36,10 +36,20 @@ describe("network and project", () => {
             assert.strictEqual(rec.outputs.publicUrl, v("frontendHost") === "@" ? `https://${v("domain")}` : `https://${v("frontendHost")}.${v("domain")}`);
             assert.deepStrictEqual(rec.outputs.serverHostnames, Array.from({ length: count }, (_, i) => `prod-web-${i + 1}`));
             assert.strictEqual((rec.outputs.serverPublicIps as string[]).length, count);
-            const release = rec.outputs.release as Record<string, string>;
-            assert.strictEqual(release.tag, v("imageTag"));
-            assert.match(release.digest, /^sha256:[a-f0-9]{64}$/);
-            assert.strictEqual(release.image, `${v("imageRepository")}@${release.digest}`);
+            const release = rec.outputs.release as { services: Record<string, Record<string, string>> } & Record<string, string>;
+            const declared = v("services") as Record<string, { image: string; tag: string }> | undefined;
+            const expected = declared && Object.keys(declared).length > 0
+                ? Object.fromEntries(Object.entries(declared).map(([n, s]) => [n, { repository: s.image, tag: String(s.tag) }]))
+                : { app: { repository: String(v("imageRepository")), tag: String(v("imageTag")) } };
+            assert.deepStrictEqual(Object.keys(release.services), Object.keys(expected).sort());
+            for (const [name, want] of Object.entries(expected)) {
+                const got = release.services[name];
+                assert.strictEqual(got.tag, want.tag, name);
+                assert.match(got.digest, /^sha256:[a-f0-9]{64}$/);
+                assert.strictEqual(got.image, `${want.repository}@${got.digest}`);
+            }
+            // A one-image stack keeps the flat fields older readers use.
+            if (!declared || Object.keys(declared).length === 0) assert.deepStrictEqual([release.tag, release.digest], [expected.app.tag, release.services.app.digest]);
         });
     }
 });

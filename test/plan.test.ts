@@ -49,7 +49,7 @@ describe("offline plan", () => {
         const { code, out } = await plan(["--stack", "prod", "--json"]);
         assert.strictEqual(code, 0);
         const j = JSON.parse(out);
-        assert.deepStrictEqual(Object.keys(j), ["schemaVersion", "stack", "mode", "resources", "outputs", "cost", "policy"]);
+        assert.deepStrictEqual(Object.keys(j), ["schemaVersion", "stack", "mode", "resources", "outputs", "cost", "policy", "services"]);
         assert.strictEqual(j.schemaVersion, 1);
         assert.deepStrictEqual(Object.keys(j.resources[0]), ["type", "name", "parent", "properties", "protect", "retainOnDelete", "ignoreChanges"]);
         assert.deepStrictEqual(Object.keys(j.cost), ["pricesAsOf", "currency", "items", "totalUsdPerMonth", "unknownItems"]);

@@ -145,3 +145,27 @@ describe("services: a one-image stack", () => {
         assert.deepStrictEqual(all(after), all(before));
     });
 });
+
+describe("services: the offline plan shows them", () => {
+    it("lists each service's image, routes, health gate, migrations and workers", async () => {
+        const { plannedServices } = await import("../tools/plan");
+        const { FIXTURES } = await import("./helpers");
+        const planned = plannedServices("prod", FIXTURES.duo);
+        assert.deepStrictEqual(planned.map((s) => [s.name, s.routes, s.health, s.migrates, s.workers]), [
+            ["api", ["app.duo-store.example/api", "api.duo-store.example/"], "GET /api/v1/health = 200", true, ["worker"]],
+            ["web", ["app.duo-store.example/"], "any answer below 500", false, []],
+        ]);
+        assert.deepStrictEqual(plannedServices("prod", FIXTURES.sample).map((s) => [s.name, s.routes]), [["app", ["app.acme-shop.com/", "api.acme-shop.com/"]]]);
+    });
+});
+
+describe("services: the post-deploy check asks each service where it is routed", () => {
+    it("health on the API host, each smoke request on a host that reaches its service", async () => {
+        const { publicRequests } = await import("../tools/lib/verify");
+        const s = parseSettings(source("prod", {}, { team: "duo" }), "prod");
+        assert.deepStrictEqual(publicRequests(s), [
+            { origin: "https://api.duo-store.example", path: "/api/v1/health", status: 200 },
+            { origin: "https://app.duo-store.example", path: "/", status: 200 },
+        ]);
+    });
+});

@@ -11,7 +11,8 @@
 import { evaluate, RuleResult } from "../policy/rules";
 import { costReport, CostReport } from "./lib/cost";
 import { recordStack, RecordedStack } from "./lib/mockrun";
-import { readStackConfig, UnknownStackError } from "./lib/stacks";
+import { configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/stacks";
+import { parseSettings, ServiceSpec } from "../infra/config";
 import { describe as describeFinding } from "./lib/guard";
 import { compareStacks, ParityReport } from "./lib/parity";
 import { ChangeVerdict, describeStep, judgeChange } from "./lib/whatif";
@@ -83,9 +84,32 @@ export interface PlanResult {
     outputs: Record<string, unknown>;
     cost: CostReport;
     policy: { violations: number; results: RuleResult[] };
+    /** The app's services: what each runs, how it is gated, and the routes that reach it. */
+    services: PlannedService[];
     parity?: ParityReport;
     /** With --change: what the change would do, step by step, and what refuses it. */
     change?: { set: Record<string, string> } & ChangeVerdict;
+}
+
+export interface PlannedService {
+    name: string;
+    image: string;
+    health: string;
+    routes: string[];
+    workers: string[];
+    migrates: boolean;
+}
+
+/** The stack file's services, read by the program's own config check (secrets as placeholders). */
+export function plannedServices(stack: string, workDir?: string): PlannedService[] {
+    const cfg = readStackConfig(stack, workDir);
+    const offline = offlineSecrets(cfg.values);
+    const settings = parseSettings(configSource({ ...cfg.values, ...offline }, [...cfg.secretKeys, ...Object.keys(offline)]), stack);
+    const health = (s: ServiceSpec) => (s.health.kind === "http" ? `GET ${s.health.path} = 200` : s.health.kind === "docker" ? `docker healthcheck ${s.healthcheckCommand.join(" ")}` : "any answer below 500");
+    return settings.services.map((s) => ({
+        name: s.name, image: `${s.repository}:${s.tag}${s.digest ? `@${s.digest}` : ""}`, health: health(s),
+        routes: s.routes.map((r) => `${r.host}${r.path}`), workers: s.processes.map((p) => p.name), migrates: s.migrationCommand.length > 0,
+    }));
 }
 
 /** Secret inputs replaced by "[secret]" at the top level: the JSON never carries one. */
@@ -108,6 +132,7 @@ export async function plan(args: PlanArgs): Promise<{ result: PlanResult; rec: R
         outputs: rec.outputs,
         cost: costReport(rec.resources),
         policy: { violations: results.reduce((n, r) => n + r.violations.length, 0), results },
+        services: plannedServices(args.stack, args.workDir),
     };
     if (Object.keys(args.changes).length > 0) {
         const after = await recordStack(args.stack, { configDir: args.workDir, overrides: args.changes });
@@ -126,7 +151,13 @@ export function renderText(result: PlanResult, rec: RecordedStack, format: "tree
     const out: string[] = [];
     out.push(`Offline plan for stack ${result.stack}: ${rec.resources.filter((r) => r.custom).length} resources (mock runtime, the stack file's config, no cloud calls)`, "");
     out.push(format === "table" ? renderTable(rec) : renderTree(rec), "");
-    out.push("Outputs");
+    out.push("Services (each routed by host and path, cut over on its own, one server at a time)");
+    const nw = Math.max(...result.services.map((s) => s.name.length));
+    for (const s of result.services) {
+        const extra = [s.migrates ? "migrates" : "", s.workers.length ? `workers: ${s.workers.join(", ")}` : ""].filter(Boolean).join("; ");
+        out.push(`  ${s.name.padEnd(nw)}  ${s.image}`, `  ${"".padEnd(nw)}  routes ${s.routes.join(", ")}; health: ${s.health}${extra ? `; ${extra}` : ""}`);
+    }
+    out.push("", "Outputs");
     for (const [k, v] of Object.entries(result.outputs)) out.push(`  ${k} = ${typeof v === "string" ? v : JSON.stringify(v)}`);
     out.push("", `Estimated monthly cost (list prices as of ${result.cost.pricesAsOf}, USD, before tax and credits)`);
     const w = Math.max(...result.cost.items.map((i) => `${shortType(i.type)} ${i.resource}`.length), 10);

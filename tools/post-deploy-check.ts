@@ -10,17 +10,19 @@
 import * as fs from "fs";
 import { parseSettings } from "../infra/config";
 import { EXIT, ToolError } from "./lib/automation";
-import { Io, parseFlags, Reporter, runCli } from "./lib/cli";
+import { Io, parseFlags, Reporter, runCli, workDirOf } from "./lib/cli";
 import { configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/stacks";
 import { planRequests, publicRequests, verify } from "./lib/verify";
 
-const HELP = `Usage: npm run post-deploy-check -- --stack <name> [--base-url <url>] [--window <seconds>] [--json]
+const HELP = `Usage: npm run post-deploy-check -- --stack <name> [--base-url <url>] [--window <seconds>] [--work-dir <dir>] [--json]
 
 Checks a deployed stack through its public edge, as users see it.
-  --stack <name>      the stack whose config (healthPath, smokeRequests, verifyWindowSeconds,
-                      maxErrorPercent) and API URL to use
-  --base-url <url>    request this origin instead of the stack's API URL
+  --stack <name>      the stack whose config (healthPath, each service's smokeRequests and
+                      routes, verifyWindowSeconds, maxErrorPercent) to use: each service is
+                      asked on a public host that routes to it
+  --base-url <url>    send every request to this origin instead (a test edge)
   --window <seconds>  override verifyWindowSeconds
+  --work-dir <dir>    the project directory (default: this repository)
   --json              print the verdict as JSON on stdout (progress goes to stderr)
 
 With GITHUB_OUTPUT set, writes reason=<one line> there for the rollback step.
@@ -29,12 +31,12 @@ Exit codes: 0 passed, 1 failed (roll back), 2 could not start.`;
 export async function main(argv: string[], io: Io): Promise<number> {
     const r = new Reporter(io, "post-deploy-check");
     try {
-        const args = parseFlags(argv, ["--stack", "--base-url", "--window"], ["--json"]);
+        const args = parseFlags(argv, ["--stack", "--base-url", "--window", "--work-dir"], ["--json"]);
         if (args.help) { io.out(`${HELP}\n`); return EXIT.ok; }
         r.json = args.flags.has("json");
         if (!args.values.stack) throw new ToolError("--stack is required (see --help)");
         const stack = r.stack = args.values.stack;
-        const conf = readStackConfig(stack);
+        const conf = readStackConfig(stack, workDirOf(args.values));
         // Only plain settings are read; secrets get the offline placeholders the plan uses.
         const offline = offlineSecrets(conf.values);
         const cfg = parseSettings(configSource({ ...conf.values, ...offline }, [...conf.secretKeys, ...Object.keys(offline)]), stack);

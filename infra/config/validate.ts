@@ -231,3 +231,6 @@ export function smokeRequests(key: string, value: Record<string, unknown>): Smok
         return { path, status };
     });
 }
+
+/** Ports the edge proxy on each server listens on (HTTP, HTTPS, Caddy's admin API): no app may use them. */
+export const EDGE_PORTS: readonly number[] = [80, 443, 2019];

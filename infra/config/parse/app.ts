@@ -7,7 +7,7 @@
  */
 import { ParseContext, q, Reader } from "../reader";
 import { DEFAULT_DB_CLIENT_IMAGE, DEFAULT_PROXY_IMAGE, Key, KEYS } from "../schema";
-import { ConfigError, fail, isGithubName, isPinnedImage, oneOf, smokeRequests } from "../validate";
+import { ConfigError, EDGE_PORTS, fail, isGithubName, isPinnedImage, oneOf, smokeRequests } from "../validate";
 import { DnsSettings } from "./dns";
 import { checkAppSecrets, parseEnv, parseSecretNames } from "./env";
 import { parseImage } from "./image";
@@ -35,8 +35,6 @@ export interface AppParse {
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"];
 
-/** Ports the edge proxy on each server listens on (HTTP, HTTPS, Caddy's admin API). */
-export const EDGE_PORTS: readonly number[] = [80, 443, 2019];
 
 /** The one-image keys: with `services` set, each must stay at its default (it lives in a service). */
 export const ONE_IMAGE_KEYS = [

@@ -3,21 +3,21 @@
  * the names of its secrets (`appSecretNames`), whose values live only in `appSecrets`.
  */
 import { ParseContext, q, Reader, setSecretHint } from "../reader";
-import { Key } from "../schema";
 import { ConfigError, fail, isEnvName } from "../validate";
 
 /** Environment variables the platform sets itself; config may not override them. */
 export const RESERVED_ENV = ["DATABASE_URL", "ENVIRONMENT", "API_URL", "FRONTEND_URL", "PUBLIC_URL", "LOG_LEVEL", "PORT"] as const;
 
-function checkEnvName(key: Key, name: string): void {
-    if (!isEnvName(name)) fail(q(key), name, "expected an environment variable name (A-Z, 0-9, _)");
-    if ((RESERVED_ENV as readonly string[]).includes(name)) fail(q(key), name, `expected a name the platform does not set itself (it sets ${RESERVED_ENV.join(", ")})`);
+/** An env var name a service may set: a valid name the platform does not set itself. `key` names the config key in the error. */
+export function checkEnvName(key: string, name: string): void {
+    if (!isEnvName(name)) fail(key, name, "expected an environment variable name (A-Z, 0-9, _)");
+    if ((RESERVED_ENV as readonly string[]).includes(name)) fail(key, name, `expected a name the platform does not set itself (it sets ${RESERVED_ENV.join(", ")})`);
 }
 
 export function parseEnv(r: Reader, ctx: ParseContext): Record<string, string> {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(r.object("appEnv"))) {
-        checkEnvName("appEnv", k);
+        checkEnvName(q("appEnv"), k);
         if (typeof v !== "string") fail(q("appEnv"), { [k]: v }, "expected string values (quote numbers and booleans)");
         const why = secretLooking(k, v);
         if (why) {
@@ -32,7 +32,7 @@ export function parseEnv(r: Reader, ctx: ParseContext): Record<string, string> {
 /** `appSecretNames`, sorted, each name checked like an env name. */
 export function parseSecretNames(r: Reader): string[] {
     const names = r.strings("appSecretNames", { each: isEnvName, what: "an environment variable name (A-Z, 0-9, _)" }).slice().sort();
-    for (const n of names) checkEnvName("appSecretNames", n);
+    for (const n of names) checkEnvName(q("appSecretNames"), n);
     return names;
 }
 

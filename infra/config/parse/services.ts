@@ -4,8 +4,12 @@
  * mapping; a stack without it is read as one service, LEGACY_SERVICE, from the one-image
  * keys (imageRepository, imageTag, ...), routed on both public hosts.
  */
-import { ConfigError, fail, intInRange, isDigest, isEnvName, isImagePin, isImageRepository, isImageTag, isProcessName, isUrlPath, RESERVED_PROCESS_NAMES, show, SmokeRequest, smokeRequests } from "../validate";
-import { RESERVED_ENV, secretLooking } from "./env";
+import { ConfigError, EDGE_PORTS, fail, intInRange, isDigest, isImagePin, isImageRepository, isImageTag, isProcessName, isUrlPath, RESERVED_PROCESS_NAMES, show, SmokeRequest, smokeRequests } from "../validate";
+import { checkEnvName, secretLooking } from "./env";
+import { parseRoute, routeOf, routeText, ServiceRoute } from "./routes";
+
+export { parseRoute, routeOf, routeText } from "./routes";
+export type { ServiceRoute } from "./routes";
 
 /** The name a one-image stack's service has: its resources keep the names they had before services existed. */
 export const LEGACY_SERVICE = "app";
@@ -28,13 +32,6 @@ export interface ProcessSpec {
     name: string;
     command: string[];
     memoryMb: number;
-}
-
-export interface ServiceRoute {
-    /** A public host of the stack (fully qualified). */
-    host: string;
-    /** `/`, or a prefix such as `/api` (which also matches `/api/...`). */
-    path: string;
 }
 
 export interface ServiceSpec {
@@ -71,7 +68,6 @@ export interface ServicesContext {
 }
 
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,20}$/;
-const ROUTE_PATH = /^\/$|^(\/[A-Za-z0-9._~-]+)+$/;
 const FIELDS = ["image", "tag", "digest", "pin", "port", "memoryMb", "health", "env", "secrets", "database", "routes", "migrationCommand", "processes", "smokeRequests"] as const;
 
 export const SERVICES_KEY = "platform:services";
@@ -82,37 +78,9 @@ export function isServiceName(name: string): boolean {
     return SERVICE_NAME.test(name) && !(RESERVED_SERVICE_NAMES as readonly string[]).includes(name);
 }
 
-/** `host/path` or `host` (meaning `/`) as a route; undefined when it is not that shape. */
-export function parseRoute(route: string): ServiceRoute | undefined {
-    const slash = route.indexOf("/");
-    const host = slash < 0 ? route : route.slice(0, slash);
-    const path = slash < 0 ? "/" : route.slice(slash);
-    if (host === "" || !ROUTE_PATH.test(path)) return undefined;
-    return { host: host.toLowerCase(), path };
-}
-
-export const routeText = (r: ServiceRoute) => `${r.host}${r.path === "/" ? "/" : r.path}`;
-
-/** The service a request for `host` and `path` reaches: the route with the longest matching prefix. */
-export function routeOf(services: ServiceSpec[], host: string, path: string): ServiceSpec | undefined {
-    let best: { s: ServiceSpec; len: number } | undefined;
-    for (const s of services) {
-        for (const r of s.routes) {
-            const hit = r.host === host && (r.path === "/" || path === r.path || path.startsWith(`${r.path}/`) || path.startsWith(`${r.path}?`));
-            if (hit && (!best || r.path.length > best.len)) best = { s, len: r.path.length };
-        }
-    }
-    return best?.s;
-}
-
 function strings(key: string, v: unknown, what: string): string[] {
     if (!Array.isArray(v) || v.some((x) => typeof x !== "string" || x === "")) fail(key, v, `expected a list of ${what}`);
     return v as string[];
-}
-
-/** A port the app may listen on: not the edge proxy's own (80, 443, and 2019 for its admin API). */
-export function appPortAllowed(port: number): boolean {
-    return port !== 80 && port !== 443 && port !== 2019;
 }
 
 /** `processes`: NAME: {command, memoryMb}, sorted by name. */
@@ -181,7 +149,7 @@ export function parseService(name: string, raw: unknown, ctx: ServicesContext): 
     checkServicePin(name, tag, digest, pin, ctx.stack);
 
     const port = o.port === undefined ? 3000 : intInRange(at(name, "port"), numeric(o.port), 1, 65535);
-    if (!appPortAllowed(port)) fail(at(name, "port"), port, "expected a port other than 80, 443 and 2019 (the edge proxy's)");
+    if (EDGE_PORTS.includes(port)) fail(at(name, "port"), port, "expected a port other than 80, 443 and 2019 (the edge proxy's)");
     const memoryMb = o.memoryMb === undefined ? 512 : intInRange(at(name, "memoryMb"), numeric(o.memoryMb), 64, 65536);
     if (o.health === undefined) fail(at(name, "health"), undefined, "expected {path: /healthz}, {command: [...]} or none: how the cut-over knows a new release may take traffic");
     const { health, healthcheckCommand } = parseHealth(at(name, "health"), o.health);
@@ -227,11 +195,6 @@ export function parseService(name: string, raw: unknown, ctx: ServicesContext): 
         name, repository, tag, digest, pin, port, memoryMb, health, healthcheckCommand, env, secretNames, database, routes,
         migrationCommand, processes: parseProcesses(at(name, "processes"), o.processes ?? {}), smokeRequests: smokeRequests(at(name, "smokeRequests"), smoke),
     };
-}
-
-function checkEnvName(key: string, name: string): void {
-    if (!isEnvName(name)) fail(key, name, "expected an environment variable name (A-Z, 0-9, _)");
-    if ((RESERVED_ENV as readonly string[]).includes(name)) fail(key, name, `expected a name the platform does not set itself (it sets ${RESERVED_ENV.join(", ")})`);
 }
 
 /** Under a pin (tag@digest) for this digest, a different tag is refused: the old image would deploy. */
