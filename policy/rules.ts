@@ -6,6 +6,7 @@
  */
 import { PG_VERSIONS } from "../infra/config/catalog";
 import { tierOf } from "../infra/config/schema";
+import { credentialsIn, isSecretName } from "../infra/config/secrets";
 import { TYPES } from "../infra/lifecycle/types";
 
 export type Severity = "low" | "medium" | "high" | "critical";
@@ -68,20 +69,9 @@ export function coversPort(range: string | undefined, port: number): boolean {
     return port >= lo && port <= (hi ?? lo);
 }
 
-/** Long-lived credentials by their well-known shapes. Tailscale auth keys are one-time, so allowed. */
-export const SECRET_PATTERNS: { what: string; re: RegExp }[] = [
-    { what: "DigitalOcean token", re: /\bdo[opr]_v1_[a-f0-9]{20,}/ },
-    { what: "GitHub token", re: /\b(ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}/ },
-    { what: "Tailscale API key", re: /\btskey-api-[A-Za-z0-9-]{8,}/ },
-    { what: "Slack token or webhook", re: /\bxox[abpr]-[A-Za-z0-9-]{10,}|hooks\.slack\.com\/services\/[A-Z0-9]{6,}\/[A-Z0-9]{6,}\/[A-Za-z0-9]{12,}/ },
-    { what: "Stripe live key", re: /\b[sr]k_live_[A-Za-z0-9]{10,}/ },
-    { what: "AWS access key", re: /\bAKIA[0-9A-Z]{16}\b/ },
-    { what: "private key", re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/ },
-    { what: "database URL with a password", re: /\b(postgres(ql)?|mysql|redis):\/\/[^:\s/]+:[^@\s]+@/ },
-];
-
+/** Long-lived credentials by their well-known shapes (infra/config/secrets.ts). Tailscale auth keys are one-time, so allowed. */
 export function findSecrets(text: string): string[] {
-    return SECRET_PATTERNS.filter((p) => p.re.test(text)).map((p) => p.what);
+    return credentialsIn(text, true);
 }
 
 function labels(s: Subject): Record<string, string> {
@@ -140,7 +130,7 @@ export const RULES: Rule[] = [
         name: "digitalocean-droplet-disallow-secrets-in-userdata",
         description: "User data holds no long-lived credential (it is readable from the metadata service); one-time Tailscale auth keys are allowed.",
         severity: "critical", enforcementLevel: "mandatory",
-        validate: (s) => findSecrets(String(s.props.userData ?? "")).map((w) => `user data contains a ${w}`),
+        validate: (s) => findSecrets(String(s.props.userData ?? "")).map((w) => `user data contains ${w}`),
     }),
 
     // --- managed Postgres
@@ -267,8 +257,8 @@ export const RULES: Rule[] = [
                 const out: Violation[] = [];
                 const name = String(v.props.variableName);
                 if (secretNames.has(`${String(v.props.environment)}/${name}`)) out.push({ resource: v.name, message: `${name} is an environment secret and must not also be a variable` });
-                if (/(TOKEN|SECRET|PASSWORD|PASSWD|DSN|WEBHOOK|PRIVATE_KEY|API_KEY|DATABASE_URL)/.test(name)) out.push({ resource: v.name, message: `${name} looks like a secret; make it an environment secret` });
-                for (const w of findSecrets(String(v.props.value ?? ""))) out.push({ resource: v.name, message: `${name}'s value is a ${w}` });
+                if (isSecretName(name)) out.push({ resource: v.name, message: `${name} looks like a secret; make it an environment secret` });
+                for (const w of findSecrets(String(v.props.value ?? ""))) out.push({ resource: v.name, message: `${name}'s value is ${w}` });
                 if (v.secretProps?.includes("value")) out.push({ resource: v.name, message: `${name} is set from a secret value` });
                 return out;
             });
@@ -281,7 +271,7 @@ export const RULES: Rule[] = [
         severity: "critical", enforcementLevel: "mandatory",
         validateStack: (subjects) => subjects.flatMap((s) => Object.entries(s.props)
             .filter(([k]) => !(s.secretProps ?? []).includes(k) && !SECRET_FIELDS[s.type]?.includes(k))
-            .flatMap(([k, v]) => findSecrets(JSON.stringify(v) ?? "").map((w) => ({ resource: s.name, message: `${k} holds a ${w} in plain text` })))),
+            .flatMap(([k, v]) => findSecrets(JSON.stringify(v) ?? "").map((w) => ({ resource: s.name, message: `${k} holds ${w} in plain text` })))),
     },
 
     // --- containers

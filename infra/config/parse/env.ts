@@ -3,6 +3,7 @@
  * the names of its secrets (`appSecretNames`), whose values live only in `appSecrets`.
  */
 import { ParseContext, q, Reader, setSecretHint } from "../reader";
+import { credentialsIn, isSecretName } from "../secrets";
 import { ConfigError, fail, isEnvName } from "../validate";
 
 /** Environment variables the platform sets itself; config may not override them. */
@@ -54,28 +55,9 @@ export function checkAppSecrets(r: Reader, ctx: ParseContext, secretNames: reado
     if (extra) fail(q("appSecretNames"), secretNames, `expected it to list ${extra}, which appSecrets holds (or remove that secret)`);
 }
 
-/** Names that say "secret" (STRIPE_KEY, DB_PASSWORD, ...); PUBLIC_/PUBLISHABLE_ keys are meant to be public. */
-const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|DSN|WEBHOOK|PRIVATE|(^|_)(API|ACCESS|AUTH|SIGNING|ENCRYPTION|MASTER|LICENSE)?_?KEY$)/;
-const PUBLIC_NAME = /(^|_)(PUBLIC|PUBLISHABLE)(_|$)/;
-/** Well-known credential formats, by issuer. */
-const SECRET_VALUES: [RegExp, string][] = [
-    [/^(sk|rk)_(live|test)_[A-Za-z0-9]{8,}/, "a Stripe secret key"],
-    [/^whsec_[A-Za-z0-9]{8,}/, "a Stripe webhook secret"],
-    [/^(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|^github_pat_[A-Za-z0-9_]{20,}/, "a GitHub token"],
-    [/^xox[abposr]-[A-Za-z0-9-]{10,}/, "a Slack token"],
-    [/^https:\/\/hooks\.slack\.com\/services\//, "a Slack webhook URL"],
-    [/^(AKIA|ASIA)[A-Z0-9]{16}$/, "an AWS access key id"],
-    [/^dop_v1_[a-f0-9]{20,}|^do[or]_v1_[a-f0-9]{20,}/, "a DigitalOcean token"],
-    [/^tskey-[a-z]+-[A-Za-z0-9-]{10,}/, "a Tailscale key"],
-    [/^SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}$/, "a SendGrid key"],
-    [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "a private key"],
-    [/^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/, "a URL with a password in it"],
-    [/^eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\./, "a JSON Web Token"],
-];
-
 /** Why an env entry looks like a secret (its name or its value), or undefined. */
 export function secretLooking(name: string, value: string): string | undefined {
-    if (SECRET_NAME.test(name) && !PUBLIC_NAME.test(name)) return "its name";
-    const hit = SECRET_VALUES.find(([re]) => re.test(value));
-    return hit ? `its value is ${hit[1]}` : undefined;
+    if (isSecretName(name)) return "its name";
+    const hit = credentialsIn(value)[0];
+    return hit ? `its value is ${hit}` : undefined;
 }
