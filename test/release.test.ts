@@ -110,7 +110,7 @@ describe("release tools (fake pulumi CLI)", function () {
         const r = await run(l, releases, ["--stack", "staging"]);
         assert.strictEqual(r.code, 0, r.err);
         const lines = r.out.trim().split("\n");
-        assert.deepStrictEqual(lines.map((x) => x.slice(2).split(/\s+/)[1]), ["1.4.2", "1.4.1", "1.4.0", "1.3.9"]);
+        assert.deepStrictEqual(lines.map((x) => x.slice(2).split(/\s+/).slice(0, 3).filter((c) => !c.includes("T")).join(" ")), ["#5 1.4.2", "#3 1.4.1", "#2 1.4.0", "#1 1.3.9"]);
         assert.ok(lines[0].startsWith("* "));
         assert.match(lines[0], /deploy 1\.4\.2 \(Maria\)/);
         const json = JSON.parse((await run(l, releases, ["--stack", "staging", "--json"])).out);
@@ -125,7 +125,7 @@ describe("release tools (fake pulumi CLI)", function () {
         assert.match(r.out, /rolling back from 1\.4\.2 .* to 1\.4\.1/);
         assert.match(r.out, /target: 1\.4\.1 \(sha256:2222.*\), present in the registry/);
         assert.match(r.out, /\[\s+\d+\.\ds\] replace\s+staging-web-1-app/);
-        assert.match(r.out, /release: \{"repository":"ghcr.io\/acme-shop\/shop","tag":"1.4.1","digest":"sha256:2222/);
+        assert.match(r.out, /release: \{"services":\{"app":\{"repository":"ghcr.io\/acme-shop\/shop","tag":"1.4.1","digest":"sha256:2222/);
         const cfg = stackYaml(l, "staging");
         assert.strictEqual(cfg["platform:imageTag"], "1.4.1");
         assert.strictEqual(cfg["platform:imageDigest"], D(2));
@@ -146,7 +146,7 @@ describe("release tools (fake pulumi CLI)", function () {
         const ok = await run(l, rollback, ["--stack", "staging", "--to", "1.4.0", "--yes", "--json", "--registry-url", l.url]);
         const json = JSON.parse(ok.out);
         assert.strictEqual(ok.code, 0, ok.err);
-        assert.deepStrictEqual([json.action, json.result, json.to.tag, json.to.digest], ["rollback", "succeeded", "1.4.0", D(1)]);
+        assert.deepStrictEqual([json.action, json.result, json.to.app.tag, json.to.app.digest], ["rollback", "succeeded", "1.4.0", D(1)]);
         assert.strictEqual(json.changes.length, 3);
         assert.match(ok.err, /rolling back/, "progress goes to stderr in --json mode");
     });
@@ -235,7 +235,9 @@ describe("release tools (fake pulumi CLI)", function () {
         const l = await open();
         const first = await run(l, pin, ["--stack", "staging", "--registry-url", l.url, "--json"]);
         assert.strictEqual(first.code, 0, first.err);
-        assert.deepStrictEqual(JSON.parse(first.out), { stack: "staging", action: "pin", result: "succeeded", tag: "1.4.2", digest: D(3), changed: true });
+        assert.deepStrictEqual(JSON.parse(first.out), {
+            stack: "staging", action: "pin", result: "succeeded", tag: "1.4.2", digest: D(3), changed: true, services: { app: { tag: "1.4.2", digest: D(3), changed: true } },
+        });
         assert.strictEqual(stackYaml(l, "staging")["platform:imageDigest"], D(3));
         l.manifests.set("1.4.2", D(9)); // the tag moved in the registry
         const again = await run(l, pin, ["--stack", "staging", "--registry-url", l.url]);
@@ -259,13 +261,14 @@ describe("release history (pure)", () => {
     const hist = [entry(3, "1.4.2", D(3)), entry(2, "1.4.1", D(2), "failed"), entry(1, "1.4.0", D(1)), { ...entry(0, "1.3.0", D(4)), kind: "preview" }];
     it("keeps successful updates only, with tag, digest, time, message and author", () => {
         const r = releasesFromHistory(hist);
-        assert.deepStrictEqual(r.map((x) => [x.tag, x.digest, x.author]), [["1.4.2", D(3), "Maria"], ["1.4.0", D(1), "Maria"]]);
+        assert.deepStrictEqual(r.map((x) => [x.services.app.tag, x.services.app.digest, x.author]), [["1.4.2", D(3), "Maria"], ["1.4.0", D(1), "Maria"]]);
         assert.match(r[0].time, /^2026-11-13T/);
     });
     it("picks the previous release, or a named tag or digest", () => {
         const r = releasesFromHistory(hist);
-        assert.strictEqual(pickTarget(r, { tag: "1.4.2", digest: D(3) }).tag, "1.4.0");
-        assert.strictEqual(pickTarget(r, { tag: "1.4.2" }, D(1)).tag, "1.4.0");
+        assert.strictEqual(pickTarget(r, { app: { tag: "1.4.2", digest: D(3) } }).services.app.tag, "1.4.0");
+        assert.strictEqual(pickTarget(r, { app: { tag: "1.4.2" } }, D(1)).services.app.tag, "1.4.0");
+        assert.strictEqual(pickTarget(r, { app: { tag: "1.4.2" } }, "1").services.app.tag, "1.4.0", "a number is the update's version");
         assert.throws(() => pickTarget([], {}), /no release/);
     });
     it("separates container-side changes from everything else", () => {
