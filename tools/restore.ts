@@ -10,7 +10,8 @@
  */
 import { EXIT, currentRelease, fullHistory, openStack, requireKnownStack, ToolError, upProgress } from "./lib/automation";
 import { Args, Io, Reporter, runCli, runTool, workDirOf } from "./lib/cli";
-import { changesFromEvents, describeSet, releasesFromHistory } from "./lib/releases";
+import { previewChanges } from "./lib/deploy";
+import { describeSet, releasesFromHistory } from "./lib/releases";
 import { checkWindow, destructiveDataChanges, parseRestoreTime, releaseRestorePoint, RestoreError, restoredClusterName } from "./lib/restore";
 
 const HELP = `Usage: npm run restore -- --stack <name> (--to-release <tag|digest> | --to-time <time>) [--yes] [--json]
@@ -77,17 +78,7 @@ async function restore(args: Args, r: Reporter, now: () => Date): Promise<number
     await set("clusterName", clusterName);
     const undo = () => stack.removeConfig(KEY);
 
-    const events: unknown[] = [];
-    try {
-        await stack.preview({ onEvent: (e) => events.push(e) });
-    } catch (e) {
-        await undo();
-        throw e;
-    }
-    const changes = changesFromEvents(events);
-    const destructive = destructiveDataChanges(changes);
-    log(`preview: ${changes.length} change(s)`);
-    for (const c of changes) log(`  ${destructive.includes(c) ? "!" : " "} ${c.op.padEnd(8)} ${c.type} ${c.name}`);
+    const { changes, flagged: destructive } = await previewChanges(stack, undo, destructiveDataChanges, log);
     if (destructive.length > 0) {
         await undo();
         return refuse(r, `the preview would ${destructive.map((c) => `${c.op} ${c.name}`).join(", ")} (marked !): a restore only adds a cluster; nothing changed`, { changes });

@@ -124,6 +124,25 @@ async function writeImages(stack: Stack, images: StackImages, set: ReleaseSet): 
     };
 }
 
+/**
+ * Previews the stack as its config stands now and logs each change, marking with ! those
+ * `flag` picks. A failed preview undoes the config change first, then throws.
+ */
+export async function previewChanges(stack: Stack, undo: () => Promise<unknown>, flag: (changes: Change[]) => Change[], log: (line: string) => void): Promise<{ changes: Change[]; flagged: Change[] }> {
+    const events: unknown[] = [];
+    try {
+        await stack.preview({ onEvent: (e) => events.push(e) });
+    } catch (e) {
+        await undo();
+        throw e;
+    }
+    const changes = changesFromEvents(events);
+    const flagged = flag(changes);
+    log(`preview: ${changes.length} change(s)`);
+    for (const c of changes) log(`  ${flagged.includes(c) ? "!" : " "} ${c.op.padEnd(8)} ${c.type} ${c.name}`);
+    return { changes, flagged };
+}
+
 export async function deployRelease(stack: Stack, o: DeployOptions): Promise<DeployResult> {
     const before = await stack.getAllConfig();
     const images = stackImages(before);
@@ -143,17 +162,7 @@ export async function deployRelease(stack: Stack, o: DeployOptions): Promise<Dep
 
     const restore = await writeImages(stack, images, set);
 
-    const events: unknown[] = [];
-    try {
-        await stack.preview({ onEvent: (e) => events.push(e) });
-    } catch (e) {
-        await restore();
-        throw e;
-    }
-    const changes = changesFromEvents(events);
-    const outside = outsideContainers(changes);
-    o.log(`preview: ${changes.length} change(s)`);
-    for (const c of changes) o.log(`  ${outside.includes(c) ? "!" : " "} ${c.op.padEnd(8)} ${c.type} ${c.name}`);
+    const { changes, flagged: outside } = await previewChanges(stack, restore, outsideContainers, o.log);
 
     if (outside.length > 0 && !o.force) {
         await restore();
