@@ -490,6 +490,8 @@ describe("release history (pure)", () => {
         assert.strictEqual(pickTarget(r, now, "2.2.0", "web").version, 2);
         assert.throws(() => pickTarget(r, now, "2.2.0", "api"), /target 2\.2\.0 not found in the stack's release history of service api \(known tags: 1\.5\.0, 1\.4\.2\)/);
         assert.throws(() => pickTarget(r, now, "previous", "worker"), /no release of service worker/);
+        const numbered = releasesFromHistory([entry(3, "2", D(3)), entry(2, "1.0.1", D(2)), entry(1, "1.0.0", D(1))]);
+        assert.throws(() => pickTarget(numbered, numbered[0].services, "2"), /--to 2 names both update #2 and the release tagged 2 \(update #3\): give that release's digest instead/);
     });
     it("reads the release record: services, or an older flat record as the service app", () => {
         const flat = { repository: `ghcr.io/${REPO}`, tag: "1.4.2", digest: D(3), image: "x" };

@@ -1,7 +1,8 @@
 /**
- * Deploying a prior or promoted release: check the image still exists, point the stack's
- * config at it, preview and refuse anything beyond the containers, then `up` with progress.
- * Shared by `npm run rollback` and `npm run promote`.
+ * Deploying a prior or promoted release (a set of service images): check every image still
+ * exists, point each service's config at its image (only the services in the set), preview
+ * and refuse anything beyond the containers, then `up` with progress. Shared by
+ * `npm run rollback` and `npm run promote`; `npm run pin` reads the same keys.
  */
 import { Stack } from "@pulumi/pulumi/automation";
 import { EXIT, ToolError, upProgress } from "./automation";

@@ -1,5 +1,5 @@
 /**
- * Release history as data: which image each successful update of a stack ran, which
+ * Release history as data: which images (one per service) each successful update of a stack ran, which
  * release a rollback goes back to, and whether a preview touches anything but containers.
  * Pure functions over what the Automation API returns.
  */
@@ -179,9 +179,14 @@ export function pickTarget(releases: Release[], current: ReleaseSet, to = "previ
     }
     const images = (r: Release) => (service ? [r.services[service]] : Object.values(r.services));
     const byVersion = /^\d+$/.test(to) ? candidates.find((r) => r.version === Number(to)) : undefined;
-    const hit = byVersion ?? (isDigest(to)
+    const byImage = isDigest(to)
         ? candidates.find((r) => images(r).some((s) => s.digest === to))
-        : candidates.find((r) => images(r).some((s) => s.tag === to)));
+        : candidates.find((r) => images(r).some((s) => s.tag === to));
+    // A tag may be a bare number too: guessing which one was meant could deploy the wrong release.
+    if (byVersion && byImage && byVersion !== byImage) {
+        throw new TargetError(`--to ${to} names both update #${to} and the release tagged ${to} (update #${byImage.version ?? "?"}): give that release's digest instead`);
+    }
+    const hit = byVersion ?? byImage;
     if (!hit) {
         const known = [...new Set(candidates.flatMap((r) => (service ? [r.services[service].tag] : Object.entries(r.services).map(([n, s]) => (Object.keys(r.services).length === 1 ? s.tag : `${n} ${s.tag}`)))))];
         throw new TargetError(`target ${to} not found in the stack's release history${service ? ` of service ${service}` : ""} (known tags: ${known.slice(0, 8).join(", ")})`);
