@@ -13,7 +13,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { costReport } from "./lib/cost";
 import { CostDiff, costDiffMarkdown, diffCosts } from "./lib/costdiff";
-import { Io, parseFlags, runCli } from "./lib/cli";
+import { Io, runCli, runTool } from "./lib/cli";
 import { recordStack } from "./lib/mockrun";
 import { committedStacks, readStackConfig, ROOT } from "./lib/stacks";
 
@@ -64,46 +64,44 @@ export function baseOverrides(text: string, head: Record<string, string>): { ove
     return { overrides, unset: Object.keys(head).filter((k) => !(k in overrides)), secretKeys };
 }
 
-export async function main(argv: string[], io: Io): Promise<number> {
-    try {
-        const stacks: string[] = [];
-        const rest: string[] = [];
-        for (let i = 0; i < argv.length; i++) {
-            if (argv[i] === "--stack") {
-                if (!argv[i + 1] || argv[i + 1].startsWith("--")) throw new UsageError("--stack needs a value");
-                stacks.push(argv[++i]);
-            } else rest.push(argv[i]);
-        }
-        const args = parseFlags(rest, ["--base", "--base-dir"], ["--full", "--json"]);
-        if (args.help) { io.out(`${HELP}\n`); return 0; }
-        const { base, "base-dir": baseDir } = args.values;
-        if (!!base === !!baseDir) throw new UsageError("give exactly one of --base <git ref> and --base-dir <dir>");
-        const known = committedStacks();
-        const unknown = stacks.find((s) => !known.includes(s));
-        if (unknown) throw new UsageError(`unknown stack ${JSON.stringify(unknown)} (stacks: ${known.join(", ")})`);
-
-        const diffs: CostDiff[] = [];
-        for (const stack of stacks.length ? stacks : known) {
-            const after = costReport((await recordStack(stack)).resources);
-            const text = baseYaml(stack, base, baseDir);
-            let before;
-            if (text !== undefined) {
-                const b = baseOverrides(text, readStackConfig(stack).values);
-                try {
-                    before = costReport((await recordStack(stack, b)).resources);
-                } catch (e) {
-                    throw new UsageError(`${stack}: the base config does not run with this change's program: ${(e as Error).message.split("\n")[0]}`);
-                }
-            }
-            diffs.push(diffCosts(stack, before, after));
-        }
-        if (args.flags.has("json")) io.out(`${JSON.stringify({ base: base ?? baseDir, stacks: diffs }, null, 2)}\n`);
-        else io.out(costDiffMarkdown(diffs, { base: base ?? "base", full: args.flags.has("full") }));
-        return 0;
-    } catch (e) {
-        io.err(`error: ${(e as Error).message.split("\n")[0]}\n`);
-        return 2;
+export function main(argv: string[], io: Io): Promise<number> {
+    // --stack repeats; parseFlags keeps one value per option, so the stacks are taken out
+    // first (one left behind has no value, and parseFlags says so).
+    const stacks: string[] = [];
+    const rest: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+        if (argv[i] === "--stack" && argv[i + 1] && !argv[i + 1].startsWith("--")) stacks.push(argv[++i]);
+        else rest.push(argv[i]);
     }
+    return runTool({
+        name: "cost-diff", help: HELP, values: ["--base", "--base-dir", "--stack"], flags: ["--full", "--json"], userErrors: [UsageError],
+        run: async (args) => {
+            const { base, "base-dir": baseDir } = args.values;
+            if (!!base === !!baseDir) throw new UsageError("give exactly one of --base <git ref> and --base-dir <dir>");
+            const known = committedStacks();
+            const unknown = stacks.find((s) => !known.includes(s));
+            if (unknown) throw new UsageError(`unknown stack ${JSON.stringify(unknown)} (stacks: ${known.join(", ")})`);
+
+            const diffs: CostDiff[] = [];
+            for (const stack of stacks.length ? stacks : known) {
+                const after = costReport((await recordStack(stack)).resources);
+                const text = baseYaml(stack, base, baseDir);
+                let before;
+                if (text !== undefined) {
+                    const b = baseOverrides(text, readStackConfig(stack).values);
+                    try {
+                        before = costReport((await recordStack(stack, b)).resources);
+                    } catch (e) {
+                        throw new UsageError(`${stack}: the base config does not run with this change's program: ${(e as Error).message.split("\n")[0]}`);
+                    }
+                }
+                diffs.push(diffCosts(stack, before, after));
+            }
+            if (args.flags.has("json")) io.out(`${JSON.stringify({ base: base ?? baseDir, stacks: diffs }, null, 2)}\n`);
+            else io.out(costDiffMarkdown(diffs, { base: base ?? "base", full: args.flags.has("full") }));
+            return 0;
+        },
+    }, rest, io);
 }
 
 if (require.main === module) runCli(main);

@@ -8,7 +8,7 @@
  */
 import * as fs from "fs";
 import { EXIT, ToolError } from "./lib/automation";
-import { Io, parseFlags, runCli } from "./lib/cli";
+import { Io, runCli, runTool } from "./lib/cli";
 import { DriftStep, driftFromPreview, driftMarkdown, driftSlack } from "./lib/drift";
 
 const HELP = `Usage: npm run drift -- --preview <preview.json> --stack <name> [--format text|markdown|slack|json] [--run-url <url>]
@@ -38,27 +38,25 @@ export function readPreview(file: string): { steps?: DriftStep[]; diagnostics?: 
     return preview;
 }
 
-export async function main(argv: string[], io: Io): Promise<number> {
-    try {
-        const args = parseFlags(argv, ["--preview", "--stack", "--format", "--run-url"], []);
-        if (args.help) { io.out(`${HELP}\n`); return EXIT.ok; }
-        const file = args.values.preview;
-        const stack = args.values.stack;
-        if (!file || !stack) throw new ToolError("--preview <file> and --stack <name> are required");
-        const format = args.values.format ?? "text";
-        if (!FORMATS.includes(format)) throw new ToolError(`--format ${format} is not one of ${FORMATS.join(", ")}`);
-        const runUrl = args.values["run-url"] || undefined;
-        const items = driftFromPreview(readPreview(file));
-        if (format === "markdown") io.out(driftMarkdown(stack, items, runUrl));
-        else if (format === "slack") io.out(`${JSON.stringify(driftSlack(stack, items, runUrl))}\n`);
-        else if (format === "json") io.out(`${JSON.stringify({ stack, drift: items.length > 0, items }, null, 2)}\n`);
-        else if (items.length === 0) io.out(`${stack}: no drift\n`);
-        else for (const i of items) io.out(`${stack}: ${i.resource} ${i.property}: declared ${i.declared}, live ${i.live} (${i.op})\n`);
-        return items.length > 0 ? EXIT.failed : EXIT.ok;
-    } catch (e) {
-        io.err(`error: ${(e as Error).message.split("\n")[0]}\n`);
-        return EXIT.error;
-    }
+export function main(argv: string[], io: Io): Promise<number> {
+    return runTool({
+        name: "drift", help: HELP, values: ["--preview", "--stack", "--format", "--run-url"], flags: [],
+        run: async (args) => {
+            const file = args.values.preview;
+            const stack = args.values.stack;
+            if (!file || !stack) throw new ToolError("--preview <file> and --stack <name> are required");
+            const format = args.values.format ?? "text";
+            if (!FORMATS.includes(format)) throw new ToolError(`--format ${format} is not one of ${FORMATS.join(", ")}`);
+            const runUrl = args.values["run-url"] || undefined;
+            const items = driftFromPreview(readPreview(file));
+            if (format === "markdown") io.out(driftMarkdown(stack, items, runUrl));
+            else if (format === "slack") io.out(`${JSON.stringify(driftSlack(stack, items, runUrl))}\n`);
+            else if (format === "json") io.out(`${JSON.stringify({ stack, drift: items.length > 0, items }, null, 2)}\n`);
+            else if (items.length === 0) io.out(`${stack}: no drift\n`);
+            else for (const i of items) io.out(`${stack}: ${i.resource} ${i.property}: declared ${i.declared}, live ${i.live} (${i.op})\n`);
+            return items.length > 0 ? EXIT.failed : EXIT.ok;
+        },
+    }, argv, io);
 }
 
 if (require.main === module) runCli(main);

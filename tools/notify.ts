@@ -7,8 +7,10 @@
  * Exit codes: 0 printed, 2 usage error.
  */
 import * as fs from "fs";
-import { Io, parseFlags, runCli } from "./lib/cli";
+import { ToolError } from "./lib/automation";
+import { Io, runCli, runTool } from "./lib/cli";
 import { approversFrom, Notice, plainNotice, slackNotice } from "./lib/notify";
+import { LEGACY_SERVICE } from "./lib/releases";
 
 const HELP = `Usage: npm run notify -- --action <deploy|rollback|promote|restore> --stack <name> --result <success|failure|cancelled>
          --tag <tag> [--digest <sha256:...>] [--from-tag <tag> --from-digest <sha256:...>]
@@ -20,34 +22,33 @@ who started it, how long it took and the run's link; a rollback says why.`;
 
 const ACTIONS = ["deploy", "rollback", "promote", "restore"];
 
-export async function main(argv: string[], io: Io, now: () => number = () => Date.now()): Promise<number> {
-    try {
-        const a = parseFlags(argv, ["--action", "--stack", "--result", "--tag", "--digest", "--from-tag", "--from-digest", "--approvals", "--actor", "--started-at", "--run-url", "--reason", "--format"], []);
-        if (a.help) { io.out(`${HELP}\n`); return 0; }
-        const v = a.values;
-        if (!v.action || !ACTIONS.includes(v.action)) throw new Error(`--action must be one of ${ACTIONS.join(", ")}`);
-        if (!v.stack || !v.result) throw new Error("--stack and --result are required");
-        const format = v.format ?? "slack";
-        if (!["slack", "text"].includes(format)) throw new Error(`--format ${format} is not one of slack, text`);
-        let approvedBy: string[] | undefined;
-        if (v.approvals) {
-            try { approvedBy = approversFrom(JSON.parse(fs.readFileSync(v.approvals, "utf8")), v.stack); } catch { approvedBy = undefined; }
-        }
-        const started = v["started-at"] ? Number(v["started-at"]) : NaN;
-        const n: Notice = {
-            action: v.action as Notice["action"], stack: v.stack, result: v.result,
-            to: [{ name: "app", tag: v.tag || undefined, digest: v.digest || undefined }],
-            from: v["from-tag"] ? [{ name: "app", tag: v["from-tag"], digest: v["from-digest"] || undefined }] : undefined,
-            approvedBy, actor: v.actor || undefined,
-            durationSeconds: Number.isFinite(started) ? now() / 1000 - started : undefined,
-            runUrl: v["run-url"] || undefined, reason: v.reason || undefined,
-        };
-        io.out(format === "slack" ? `${JSON.stringify(slackNotice(n))}\n` : `${plainNotice(n)}\n`);
-        return 0;
-    } catch (e) {
-        io.err(`error: ${(e as Error).message.split("\n")[0]}\n`);
-        return 2;
-    }
+export function main(argv: string[], io: Io, now: () => number = () => Date.now()): Promise<number> {
+    return runTool({
+        name: "notify", help: HELP, flags: [],
+        values: ["--action", "--stack", "--result", "--tag", "--digest", "--from-tag", "--from-digest", "--approvals", "--actor", "--started-at", "--run-url", "--reason", "--format"],
+        run: async (a) => {
+            const v = a.values;
+            if (!v.action || !ACTIONS.includes(v.action)) throw new ToolError(`--action must be one of ${ACTIONS.join(", ")}`);
+            if (!v.stack || !v.result) throw new ToolError("--stack and --result are required");
+            const format = v.format ?? "slack";
+            if (!["slack", "text"].includes(format)) throw new ToolError(`--format ${format} is not one of slack, text`);
+            let approvedBy: string[] | undefined;
+            if (v.approvals) {
+                try { approvedBy = approversFrom(JSON.parse(fs.readFileSync(v.approvals, "utf8")), v.stack); } catch { approvedBy = undefined; }
+            }
+            const started = v["started-at"] ? Number(v["started-at"]) : NaN;
+            const n: Notice = {
+                action: v.action as Notice["action"], stack: v.stack, result: v.result,
+                to: [{ name: LEGACY_SERVICE, tag: v.tag || undefined, digest: v.digest || undefined }],
+                from: v["from-tag"] ? [{ name: LEGACY_SERVICE, tag: v["from-tag"], digest: v["from-digest"] || undefined }] : undefined,
+                approvedBy, actor: v.actor || undefined,
+                durationSeconds: Number.isFinite(started) ? now() / 1000 - started : undefined,
+                runUrl: v["run-url"] || undefined, reason: v.reason || undefined,
+            };
+            io.out(format === "slack" ? `${JSON.stringify(slackNotice(n))}\n` : `${plainNotice(n)}\n`);
+            return 0;
+        },
+    }, argv, io);
 }
 
 if (require.main === module) runCli(main);

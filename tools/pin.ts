@@ -1,54 +1,78 @@
 /**
- * `npm run pin -- --stack <name> [--registry-url <url>] [--json]`
+ * `npm run pin -- --stack <name> [--service <name>] [--registry-url <url>] [--json]`
  *
- * Resolves the stack's configured image tag to its digest in the registry and writes it to
- * `platform:imageDigest`, so the update about to run records the exact digest in the stack's
+ * Resolves each service's configured image tag to its digest in the registry and writes it
+ * to the service's digest key (`services.<name>.digest`, or `platform:imageDigest` on a
+ * one-image stack), so the update about to run records the exact digests in the stack's
  * history (what rollback and releases read). A digest already pinned is kept. The deploy
  * workflow runs this before every `up`.
  */
 import { pinnedTagOf } from "../infra/config";
-import { EXIT, explain, openStack, requireKnownStack, ToolError } from "./lib/automation";
-import { Io, parseFlags, Reporter, runCli, workDirOf } from "./lib/cli";
-import { verifyInRegistry } from "./lib/deploy";
+import { EXIT, openStack, requireKnownStack, ToolError } from "./lib/automation";
+import { Io, runCli, runTool, workDirOf } from "./lib/cli";
+import { imageKeys, serviceOf, stackImages, verifyInRegistry } from "./lib/deploy";
 
-const HELP = `Usage: npm run pin -- --stack <name> [--registry-url <url>] [--json] [--work-dir <dir>]
+const HELP = `Usage: npm run pin -- --stack <name> [--service <name>] [--registry-url <url>] [--json] [--work-dir <dir>]
 
-Pins the stack's imageTag to its current registry digest (platform:imageDigest), unless a
-digest is already pinned.`;
+Pins each service's image tag to its current registry digest (services.<name>.digest, or
+imageDigest on a stack without services), unless a digest is already pinned.
+  --service <name>   pin this service only
 
-export async function main(argv: string[], io: Io): Promise<number> {
-    const r = new Reporter(io, "pin");
-    try {
-        const args = parseFlags(argv, ["--stack", "--work-dir", "--registry-url"], ["--json"]);
-        if (args.help) { io.out(`${HELP}\n`); return EXIT.ok; }
-        r.json = args.flags.has("json");
-        const stackName = r.stack = requireKnownStack(args.values.stack, workDirOf(args.values));
-        const stack = await openStack(stackName, workDirOf(args.values));
-        const config = await stack.getAllConfig();
-        const tag = config["platform:imageTag"]?.value;
-        if (!tag) throw new ToolError(`${stackName} has no platform:imageTag`);
-        const pinned = config["platform:imageDigest"]?.value ?? "";
-        // The pair last pinned (tag@digest): the same digest under another tag is a hand edit.
-        const pinnedFor = pinnedTagOf(config["platform:imagePin"]?.value ?? "", pinned);
-        if (pinnedFor !== undefined && pinnedFor !== tag) {
-            throw new ToolError(`${stackName}: imageTag ${tag} is not the tag imageDigest was pinned for (${pinnedFor}); re-pin: pulumi config rm imageDigest --stack ${stackName} && pulumi config rm imagePin --stack ${stackName} && npm run pin -- --stack ${stackName}`);
-        }
-        const digest = await verifyInRegistry(config, { tag, digest: pinned || undefined }, args.values["registry-url"]);
-        if (pinned) {
-            // Tag and digest were set together by a writer that keeps no record (the deploy
-            // workflow's release selection): record the pair now, so a later hand edit is caught.
-            if (pinnedFor === undefined) await stack.setConfig("platform:imagePin", { value: `${tag}@${digest}`, secret: false });
-            r.log(`${stackName}: ${tag} stays pinned to ${digest}`);
-        } else {
-            await stack.setConfig("platform:imageDigest", { value: digest, secret: false });
-            // The pair pinned, so a later hand edit of imageTag is caught, not deployed as the old image.
-            await stack.setConfig("platform:imagePin", { value: `${tag}@${digest}`, secret: false });
-            r.log(`${stackName}: pinned ${tag} to ${digest}`);
-        }
-        return r.done({ result: "succeeded", tag, digest, changed: !pinned }, EXIT.ok);
-    } catch (e) {
-        return r.error(e instanceof ToolError ? e.message : explain(e, r.stack));
-    }
+Exit codes: 0 pinned, 2 could not (see the message).`;
+
+interface Pinned { tag: string; digest: string; changed: boolean }
+
+export function main(argv: string[], io: Io): Promise<number> {
+    return runTool({
+        name: "pin", help: HELP, values: ["--stack", "--service", "--work-dir", "--registry-url"], flags: ["--json"],
+        run: async (args, r) => {
+            const workDir = workDirOf(args.values);
+            const stackName = r.stack = requireKnownStack(args.values.stack, workDir);
+            const stack = await openStack(stackName, workDir);
+            const config = await stack.getAllConfig();
+            const images = stackImages(config);
+            const names = args.values.service ? [args.values.service] : Object.keys(images.services);
+            const legacy = images.kind === "legacy";
+
+            // Every image is resolved before anything is written: a missing one pins nothing.
+            const plan: { name: string; tag: string; digest: string; pinned: boolean; recorded: boolean; keys: ReturnType<typeof imageKeys> }[] = [];
+            for (const name of names) {
+                const s = serviceOf(images, name, stackName);
+                const keys = imageKeys(images.kind, name);
+                if (!s.tag) throw new ToolError(`${stackName} has no ${keys.tag}`);
+                const pinned = s.digest ?? "";
+                // The pair last pinned (tag@digest): the same digest under another tag is a hand edit.
+                const pinnedFor = pinnedTagOf(s.pin ?? "", pinned);
+                if (pinnedFor !== undefined && pinnedFor !== s.tag) {
+                    const [tagKey, digestKey, pinKey] = [keys.tag, keys.digest, keys.pin].map((k) => k.replace(/^platform:/, ""));
+                    const rm = (k: string) => `pulumi config rm${keys.path ? " --path" : ""} ${k} --stack ${stackName}`;
+                    throw new ToolError(`${stackName}: ${tagKey} ${s.tag} is not the tag ${digestKey} was pinned for (${pinnedFor}); re-pin: ${rm(digestKey)} && ${rm(pinKey)} && npm run pin -- --stack ${stackName}${legacy ? "" : ` --service ${name}`}`);
+                }
+                const digest = await verifyInRegistry(config, s.repository, { tag: s.tag, digest: pinned || undefined }, args.values["registry-url"]);
+                plan.push({ name, tag: s.tag, digest, pinned: !!pinned, recorded: pinnedFor !== undefined, keys });
+            }
+
+            const services: Record<string, Pinned> = {};
+            for (const p of plan) {
+                const label = legacy ? "" : `${p.name} `;
+                if (p.pinned) {
+                    // Tag and digest were set together by a writer that keeps no record (the deploy
+                    // workflow's release selection): record the pair now, so a later hand edit is caught.
+                    if (!p.recorded) await stack.setConfig(p.keys.pin, { value: `${p.tag}@${p.digest}`, secret: false }, p.keys.path);
+                    r.log(`${stackName}: ${label}${p.tag} stays pinned to ${p.digest}`);
+                } else {
+                    await stack.setConfig(p.keys.digest, { value: p.digest, secret: false }, p.keys.path);
+                    // The pair pinned, so a later hand edit of the tag is caught, not deployed as the old image.
+                    await stack.setConfig(p.keys.pin, { value: `${p.tag}@${p.digest}`, secret: false }, p.keys.path);
+                    r.log(`${stackName}: pinned ${label}${p.tag} to ${p.digest}`);
+                }
+                services[p.name] = { tag: p.tag, digest: p.digest, changed: !p.pinned };
+            }
+            // A one-image stack also reports its one service flat, as its release record does.
+            const flat = legacy ? services[plan[0].name] : {};
+            return r.done({ result: "succeeded", ...flat, services, changed: plan.some((p) => !p.pinned) }, EXIT.ok);
+        },
+    }, argv, io);
 }
 
 if (require.main === module) runCli(main);

@@ -1,54 +1,65 @@
 /**
- * `npm run promote -- --from staging --to prod [--digest <sha256:...> --tag <tag>] [--yes] [--force] [--json]`
+ * `npm run promote -- --from staging --to prod [--service <name>] [--digest <sha256:...> --tag <tag>] [--yes] [--force] [--json]`
  *
- * Sets the target stack to exactly the image digest the source stack runs (from its release
- * record), with the same registry check and preview guard as a rollback.
+ * Sets the target stack to exactly the release the source stack runs: every service's image
+ * digest from its release record (or one service's, with --service), with the same registry
+ * check and preview guard as a rollback.
  */
-import { EXIT, currentRelease, explain, openStack, requireKnownStack, ToolError } from "./lib/automation";
-import { Io, parseFlags, Reporter, runCli, workDirOf } from "./lib/cli";
-import { deployRelease, logOutcome } from "./lib/deploy";
+import { currentRelease, openStack, requireKnownStack, ToolError } from "./lib/automation";
+import { Io, runCli, runTool, workDirOf } from "./lib/cli";
+import { deployRelease, logOutcome, stackImages } from "./lib/deploy";
+import { describeSet, ReleaseSet, setOfRecord } from "./lib/releases";
 import { isDigest } from "../infra/config/validate";
 
-const HELP = `Usage: npm run promote -- --from <stack> --to <stack> [--digest <sha256:...> --tag <tag>] [--yes] [--force] [--json]
+const HELP = `Usage: npm run promote -- --from <stack> --to <stack> [--service <name>] [--digest <sha256:...> --tag <tag>] [--yes] [--force] [--json]
 
-Deploys to --to exactly the image digest --from runs (read from its release record), or the
---digest/--tag given (the merge workflow passes the digest staging just ran).
+Deploys to --to exactly the release --from runs: each service's image digest, read from its
+release record. The --to stack's services that --from does not run keep what they run.
+  --service <name>    promote this service only; the others keep what runs in --to
+  --digest, --tag     promote this image instead of --from's (the merge workflow passes the
+                      digest staging just ran): one service, --service or the stack's only one
   --yes, --force, --json, --work-dir, --registry-url: as for rollback
 
 Exit codes: 0 succeeded, 1 failed, 2 could not start (see the message), 3 refused.`;
 
-export async function main(argv: string[], io: Io): Promise<number> {
-    const r = new Reporter(io, "promote");
-    try {
-        const args = parseFlags(argv, ["--from", "--to", "--digest", "--tag", "--work-dir", "--registry-url"], ["--yes", "--force", "--json"]);
-        if (args.help) { io.out(`${HELP}\n`); return EXIT.ok; }
-        r.json = args.flags.has("json");
-        const log = r.log;
-        const workDir = workDirOf(args.values);
-        const from = requireKnownStack(args.values.from, workDir, "--from");
-        const to = r.stack = requireKnownStack(args.values.to, workDir, "--to");
-        if (from === to) throw new ToolError("--from and --to name the same stack");
-        if (args.values.digest && !isDigest(args.values.digest)) throw new ToolError(`--digest ${args.values.digest} is not a sha256 digest`);
-        if (!!args.values.digest !== !!args.values.tag) throw new ToolError("--digest and --tag go together (the tag is kept as the release's name)");
+export function main(argv: string[], io: Io): Promise<number> {
+    return runTool({
+        name: "promote", help: HELP,
+        values: ["--from", "--to", "--service", "--digest", "--tag", "--work-dir", "--registry-url"], flags: ["--yes", "--force", "--json"],
+        run: async (args, r) => {
+            const log = r.log;
+            const workDir = workDirOf(args.values);
+            const from = requireKnownStack(args.values.from, workDir, "--from");
+            const to = r.stack = requireKnownStack(args.values.to, workDir, "--to");
+            const { service, digest, tag } = args.values;
+            if (from === to) throw new ToolError("--from and --to name the same stack");
+            if (digest && !isDigest(digest)) throw new ToolError(`--digest ${digest} is not a sha256 digest`);
+            if (!!digest !== !!tag) throw new ToolError("--digest and --tag go together (the tag is kept as the release's name)");
 
-        let source = args.values.digest ? { tag: args.values.tag, digest: args.values.digest } : undefined;
-        if (!source) {
-            const rec = await currentRelease(await openStack(from, workDir));
-            if (!rec.tag || !rec.digest) throw new ToolError(`${from} exports no release record yet: deploy it first`);
-            source = { tag: rec.tag, digest: rec.digest };
-        }
-        const stack = await openStack(to, workDir);
-        const current = await currentRelease(stack);
-        log(`promoting ${source.tag} (${source.digest}) from ${from} to ${to} (now ${current.tag ?? "?"})`);
-        const res = await deployRelease(stack, {
-            stackName: to, target: { tag: source.tag!, digest: source.digest }, yes: args.flags.has("yes"), force: args.flags.has("force"),
-            registryUrl: args.values["registry-url"], log,
-        });
-        logOutcome(res, log);
-        return r.done({ result: res.result, from, source, previous: current, changes: res.changes, release: res.release, reason: res.reason }, res.code);
-    } catch (e) {
-        return r.error(e instanceof ToolError ? e.message : explain(e, r.stack));
-    }
+            const stack = await openStack(to, workDir);
+            let set: ReleaseSet;
+            if (digest) {
+                const names = Object.keys(stackImages(await stack.getAllConfig()).services);
+                if (!service && names.length !== 1) throw new ToolError(`--digest and --tag name one service's image, and ${to} runs ${names.join(", ")}: add --service <name>`);
+                set = { [service ?? names[0]]: { tag: tag!, digest } };
+            } else {
+                set = setOfRecord(await currentRelease(await openStack(from, workDir)));
+                const names = Object.keys(set);
+                if (names.length === 0) throw new ToolError(`${from} exports no release record yet: deploy it first`);
+                const undigested = names.filter((n) => !set[n].digest);
+                if (undigested.length > 0) throw new ToolError(`${from}'s release record has no digest for ${undigested.join(", ")}: re-deploy ${from} (npm run pin runs before every up) first`);
+                if (service) {
+                    if (!set[service]) throw new ToolError(`${from}'s release has no service ${service} (it runs ${names.join(", ")})`);
+                    set = { [service]: set[service] };
+                }
+            }
+            const current = setOfRecord(await currentRelease(stack));
+            log(`promoting ${describeSet(set, true)} from ${from} to ${to} (now ${Object.keys(current).length ? describeSet(current) : "?"})`);
+            const res = await deployRelease(stack, { stackName: to, set, yes: args.flags.has("yes"), force: args.flags.has("force"), registryUrl: args.values["registry-url"], log });
+            logOutcome(res, log);
+            return r.done({ result: res.result, from, source: set, previous: current, changes: res.changes, release: res.release, reason: res.reason }, res.code);
+        },
+    }, argv, io);
 }
 
 if (require.main === module) runCli(main);

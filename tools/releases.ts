@@ -5,17 +5,19 @@
  * stack from the same history, with commit times from git.
  */
 import { execFileSync } from "child_process";
-import { EXIT, currentRelease, explain, fullHistory, openStack, requireKnownStack, ToolError } from "./lib/automation";
-import { Io, parseFlags, runCli, workDirOf } from "./lib/cli";
+import { EXIT, currentRelease, fullHistory, openStack, requireKnownStack, ToolError } from "./lib/automation";
+import { Io, runCli, runTool, workDirOf } from "./lib/cli";
 import { doraMetrics, DoraReport, parseSince, renderDora } from "./lib/dora";
-import { ReleaseRecord, releasesFromHistory, restorePointOf } from "./lib/releases";
+import { shortDigest } from "./lib/notify";
+import { ReleaseSet, releasesFromHistory, restorePointOf, sameSet, setOfRecord } from "./lib/releases";
 import { committedStacksIn } from "./lib/stacks";
 
 const HELP = `Usage: npm run releases -- --stack <name> [--json] [--work-dir <dir>]
        npm run releases -- --dora [--stack <name>] [--since 90d] [--json] [--work-dir <dir>]
 
-Lists the releases (image tag, digest, time, message and author) the stack's successful
-updates deployed, newest first; * marks the one running now. Each release shows its restore
+Lists the releases the stack's successful updates deployed, newest first: the update's
+version (what rollback --to <n> takes), its time, each service's image tag and digest, its
+message and author; * marks the one running now. Each release shows its restore
 point: the database's clock just before its migration (db), or, when the release recorded
 none, the start of its update (~).
 
@@ -57,41 +59,50 @@ async function dora(stacks: string[], workDir: string, since: string, json: bool
     return EXIT.ok;
 }
 
-export async function main(argv: string[], io: Io): Promise<number> {
-    let stackName = "";
-    try {
-        const args = parseFlags(argv, ["--stack", "--work-dir", "--since"], ["--json", "--dora"]);
-        if (args.help) { io.out(`${HELP}\n`); return EXIT.ok; }
-        const workDir = workDirOf(args.values);
-        const json = args.flags.has("json");
-        if (args.flags.has("dora")) {
-            const since = args.values.since ?? "90d";
-            try { parseSince(since); } catch (e) { throw new ToolError((e as Error).message); }
-            const stacks = args.values.stack ? [stackName = requireKnownStack(args.values.stack, workDir)] : committedStacksIn(workDir);
-            return await dora(stacks, workDir, since, json, io);
-        }
-        if (args.values.since) throw new ToolError("--since applies to --dora only");
-        stackName = requireKnownStack(args.values.stack, workDir);
-        const stack = await openStack(stackName, workDir);
-        const releases = releasesFromHistory(await fullHistory(stack));
-        const current: ReleaseRecord = await currentRelease(stack);
-        // The record describes the newest update only; older releases fall back to their start.
-        const points = releases.map((r, i) => restorePointOf(r, i === 0 ? current : undefined));
-        if (json) {
-            io.out(`${JSON.stringify({ stack: stackName, current, releases: releases.map((r, i) => ({ ...r, restorePoint: points[i] })) }, null, 2)}\n`);
-            return EXIT.ok;
-        }
-        if (releases.length === 0) io.out(`${stackName}: no releases yet\n`);
-        releases.forEach((r, i) => {
-            const now = r.tag === current.tag && (!r.digest || r.digest === current.digest) ? "*" : " ";
-            const point = `${points[i].source === "database-clock" ? "db" : "~ "} ${points[i].time}`;
-            io.out(`${now} ${r.time}  ${r.tag.padEnd(14)} ${(r.digest ?? "(digest resolved at deploy time)").slice(0, 19).padEnd(19)}  restore point ${point}  ${r.message}${r.author ? ` (${r.author})` : ""}\n`);
-        });
-        return EXIT.ok;
-    } catch (e) {
-        io.err(`error: ${e instanceof ToolError ? e.message : explain(e, stackName)}\n`);
-        return EXIT.error;
+/** One service's image in a listing row: `1.4.2  sha256:3333333333333…` alone, `api 1.4.2 (333333333333)` among several. */
+function imageColumn(set: ReleaseSet): string {
+    const entries = Object.entries(set);
+    if (entries.length === 1) {
+        const s = entries[0][1];
+        return `${s.tag.padEnd(14)} ${(s.digest ?? "(digest resolved at deploy time)").slice(0, 19).padEnd(19)}`;
     }
+    return entries.map(([name, s]) => `${name} ${s.tag} (${shortDigest(s.digest) ?? "no digest"})`).join(", ");
+}
+
+export function main(argv: string[], io: Io): Promise<number> {
+    return runTool({
+        name: "releases", help: HELP, values: ["--stack", "--work-dir", "--since"], flags: ["--json", "--dora"],
+        run: async (args, r) => {
+            const workDir = workDirOf(args.values);
+            const json = args.flags.has("json");
+            if (args.flags.has("dora")) {
+                const since = args.values.since ?? "90d";
+                try { parseSince(since); } catch (e) { throw new ToolError((e as Error).message); }
+                const stacks = args.values.stack ? [r.stack = requireKnownStack(args.values.stack, workDir)] : committedStacksIn(workDir);
+                return await dora(stacks, workDir, since, json, io);
+            }
+            if (args.values.since) throw new ToolError("--since applies to --dora only");
+            const stackName = r.stack = requireKnownStack(args.values.stack, workDir);
+            const stack = await openStack(stackName, workDir);
+            const releases = releasesFromHistory(await fullHistory(stack));
+            const current = await currentRelease(stack);
+            const running = setOfRecord(current);
+            // The record describes the newest update only; older releases fall back to their start.
+            const points = releases.map((rel, i) => restorePointOf(rel, i === 0 ? current : undefined));
+            if (json) {
+                io.out(`${JSON.stringify({ stack: stackName, current, releases: releases.map((rel, i) => ({ ...rel, restorePoint: points[i] })) }, null, 2)}\n`);
+                return EXIT.ok;
+            }
+            if (releases.length === 0) io.out(`${stackName}: no releases yet\n`);
+            releases.forEach((rel, i) => {
+                const now = sameSet(rel.services, running) ? "*" : " ";
+                const point = `${points[i].source === "database-clock" ? "db" : "~ "} ${points[i].time}`;
+                const version = rel.version === undefined ? "" : `#${rel.version}`;
+                io.out(`${now} ${version.padEnd(5)} ${rel.time}  ${imageColumn(rel.services)}  restore point ${point}  ${rel.message}${rel.author ? ` (${rel.author})` : ""}\n`);
+            });
+            return EXIT.ok;
+        },
+    }, argv, io);
 }
 
 if (require.main === module) runCli(main);

@@ -8,9 +8,10 @@
  * Exit codes: 0 restored, 1 the update failed, 2 could not start, 3 refused (outside the
  * restore window, a restore already configured, a preview that would delete data, or no --yes).
  */
-import { EXIT, currentRelease, explain, fullHistory, openStack, requireKnownStack, ToolError, upProgress } from "./lib/automation";
-import { Io, parseFlags, Reporter, runCli, workDirOf } from "./lib/cli";
-import { changesFromEvents, releasesFromHistory } from "./lib/releases";
+import { EXIT, currentRelease, fullHistory, openStack, requireKnownStack, ToolError, upProgress } from "./lib/automation";
+import { Args, Io, Reporter, runCli, runTool, workDirOf } from "./lib/cli";
+import { previewChanges } from "./lib/deploy";
+import { describeSet, releasesFromHistory } from "./lib/releases";
 import { checkWindow, destructiveDataChanges, parseRestoreTime, releaseRestorePoint, RestoreError, restoredClusterName } from "./lib/restore";
 
 const HELP = `Usage: npm run restore -- --stack <name> (--to-release <tag|digest> | --to-time <time>) [--yes] [--json]
@@ -31,85 +32,74 @@ Exit codes: 0 restored, 1 the update failed, 2 could not start, 3 refused.`;
 
 const KEY = "platform:databaseRestore";
 
-export async function main(argv: string[], io: Io, now: () => Date = () => new Date()): Promise<number> {
-    const r = new Reporter(io, "restore");
-    try {
-        const args = parseFlags(argv, ["--stack", "--to-release", "--to-time", "--name", "--work-dir"], ["--yes", "--json"]);
-        if (args.help) { io.out(`${HELP}\n`); return EXIT.ok; }
-        r.json = args.flags.has("json");
-        const log = r.log;
-        const workDir = workDirOf(args.values);
-        const stackName = r.stack = requireKnownStack(args.values.stack, workDir);
-        const { "to-release": toRelease, "to-time": toTime } = args.values;
-        if (!!toRelease === !!toTime) throw new ToolError("give exactly one of --to-release <tag> and --to-time <time>");
-        const requested = toTime ? parseRestoreTime(toTime) : undefined;
+export function main(argv: string[], io: Io, now: () => Date = () => new Date()): Promise<number> {
+    return runTool({
+        name: "restore", help: HELP, values: ["--stack", "--to-release", "--to-time", "--name", "--work-dir"], flags: ["--yes", "--json"],
+        userErrors: [RestoreError], run: (args, r) => restore(args, r, now),
+    }, argv, io);
+}
 
-        const stack = await openStack(stackName, workDir);
-        const config = await stack.getAllConfig();
-        const existing = config[KEY]?.value;
-        if (existing && existing !== "{}") {
-            return refuse(r, `a restore is already configured in ${KEY} (${existing}): finish it first (docs/runbooks.md, "Restore the database to a point in time")`);
-        }
+async function restore(args: Args, r: Reporter, now: () => Date): Promise<number> {
+    const log = r.log;
+    const workDir = workDirOf(args.values);
+    const stackName = r.stack = requireKnownStack(args.values.stack, workDir);
+    const { "to-release": toRelease, "to-time": toTime } = args.values;
+    if (!!toRelease === !!toTime) throw new ToolError("give exactly one of --to-release <tag> and --to-time <time>");
+    const requested = toTime ? parseRestoreTime(toTime) : undefined;
 
-        let time: string;
-        let basis: string;
-        if (requested) {
-            time = requested;
-            basis = `the time asked for`;
-        } else {
-            const { release, point } = releaseRestorePoint(releasesFromHistory(await fullHistory(stack)), toRelease!, await currentRelease(stack));
-            time = point.time.replace(/\.000Z$/, "Z");
-            basis = point.source === "database-clock"
-                ? `release ${release.tag}'s restore point (database clock, just before its migration)`
-                : `the start of release ${release.tag}'s update (it recorded no database-clock restore point; this is earlier than its migration)`;
-        }
-        try { checkWindow(time, now()); } catch (e) { return refuse(r, (e as Error).message); }
-
-        const source = config["platform:dbClusterName"]?.value || `platform-${stackName}-pg`;
-        const clusterName = args.values.name ?? restoredClusterName(source, time);
-        log(`${stackName}: restoring ${source} to ${time} (${basis}) into a new cluster ${clusterName}`);
-
-        const set = async (field: string, value: string) => stack.setConfig(`${KEY}.${field}`, { value, secret: false }, true);
-        await set("sourceCluster", source);
-        await set("time", time);
-        await set("clusterName", clusterName);
-        const undo = () => stack.removeConfig(KEY);
-
-        const events: unknown[] = [];
-        try {
-            await stack.preview({ onEvent: (e) => events.push(e) });
-        } catch (e) {
-            await undo();
-            throw e;
-        }
-        const changes = changesFromEvents(events);
-        const destructive = destructiveDataChanges(changes);
-        log(`preview: ${changes.length} change(s)`);
-        for (const c of changes) log(`  ${destructive.includes(c) ? "!" : " "} ${c.op.padEnd(8)} ${c.type} ${c.name}`);
-        if (destructive.length > 0) {
-            await undo();
-            return refuse(r, `the preview would ${destructive.map((c) => `${c.op} ${c.name}`).join(", ")} (marked !): a restore only adds a cluster; nothing changed`, { changes });
-        }
-        if (!args.flags.has("yes")) {
-            await undo();
-            return refuse(r, "preview only: nothing changed; re-run with --yes to restore", { time, clusterName, changes });
-        }
-
-        let up;
-        try {
-            up = await stack.up({ onEvent: upProgress(log) });
-        } catch (e) {
-            if ((e as Error).name === "ConcurrentUpdateError") throw e;
-            const line = `${(e as Error).message}`.split("\n").map((l) => l.trim()).find((l) => l.startsWith("error:")) ?? "pulumi up failed";
-            const reason = `${line.replace(/^error:\s*/, "")} (${KEY} stays set, so re-running \`pulumi up --stack ${stackName}\` continues the restore)`;
-            log(`failed: ${reason}`);
-            return r.done({ result: "failed", time, clusterName, source, reason }, EXIT.failed);
-        }
-        log(`restored: the app now uses ${clusterName}; ${source} is kept (protected) until you retire it (docs/runbooks.md)`);
-        return r.done({ result: "succeeded", time, clusterName, source, release: up.outputs.release?.value }, EXIT.ok);
-    } catch (e) {
-        return r.error(e instanceof ToolError || e instanceof RestoreError ? e.message : explain(e, r.stack));
+    const stack = await openStack(stackName, workDir);
+    const config = await stack.getAllConfig();
+    const existing = config[KEY]?.value;
+    if (existing && existing !== "{}") {
+        return refuse(r, `a restore is already configured in ${KEY} (${existing}): finish it first (docs/runbooks.md, "Restore the database to a point in time")`);
     }
+
+    let time: string;
+    let basis: string;
+    if (requested) {
+        time = requested;
+        basis = `the time asked for`;
+    } else {
+        const { release, point } = releaseRestorePoint(releasesFromHistory(await fullHistory(stack)), toRelease!, await currentRelease(stack));
+        time = point.time.replace(/\.000Z$/, "Z");
+        basis = point.source === "database-clock"
+            ? `release ${describeSet(release.services)}'s restore point (database clock, just before its migration)`
+            : `the start of release ${describeSet(release.services)}'s update (it recorded no database-clock restore point; this is earlier than its migration)`;
+    }
+    try { checkWindow(time, now()); } catch (e) { return refuse(r, (e as Error).message); }
+
+    const source = config["platform:dbClusterName"]?.value || `platform-${stackName}-pg`;
+    const clusterName = args.values.name ?? restoredClusterName(source, time);
+    log(`${stackName}: restoring ${source} to ${time} (${basis}) into a new cluster ${clusterName}`);
+
+    const set = async (field: string, value: string) => stack.setConfig(`${KEY}.${field}`, { value, secret: false }, true);
+    await set("sourceCluster", source);
+    await set("time", time);
+    await set("clusterName", clusterName);
+    const undo = () => stack.removeConfig(KEY);
+
+    const { changes, flagged: destructive } = await previewChanges(stack, undo, destructiveDataChanges, log);
+    if (destructive.length > 0) {
+        await undo();
+        return refuse(r, `the preview would ${destructive.map((c) => `${c.op} ${c.name}`).join(", ")} (marked !): a restore only adds a cluster; nothing changed`, { changes });
+    }
+    if (!args.flags.has("yes")) {
+        await undo();
+        return refuse(r, "preview only: nothing changed; re-run with --yes to restore", { time, clusterName, changes });
+    }
+
+    let up;
+    try {
+        up = await stack.up({ onEvent: upProgress(log) });
+    } catch (e) {
+        if ((e as Error).name === "ConcurrentUpdateError") throw e;
+        const line = `${(e as Error).message}`.split("\n").map((l) => l.trim()).find((l) => l.startsWith("error:")) ?? "pulumi up failed";
+        const reason = `${line.replace(/^error:\s*/, "")} (${KEY} stays set, so re-running \`pulumi up --stack ${stackName}\` continues the restore)`;
+        log(`failed: ${reason}`);
+        return r.done({ result: "failed", time, clusterName, source, reason }, EXIT.failed);
+    }
+    log(`restored: the app now uses ${clusterName}; ${source} is kept (protected) until you retire it (docs/runbooks.md)`);
+    return r.done({ result: "succeeded", time, clusterName, source, release: up.outputs.release?.value }, EXIT.ok);
 }
 
 function refuse(r: Reporter, reason: string, extra: Record<string, unknown> = {}): number {

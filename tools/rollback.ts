@@ -1,24 +1,31 @@
 /**
- * `npm run rollback -- --stack <name> [--to <tag|digest|previous>] [--yes] [--force] [--json]`
+ * `npm run rollback -- --stack <name> [--service <name>] [--to <previous|n|tag|digest>] [--yes] [--force] [--json]`
  *
  * Re-deploys a prior release of a stack: reads the stack's release history through the
- * Automation API, picks the target (default: the release before the current one), checks
- * its image still exists in the registry, previews and refuses anything beyond the
- * containers, then sets the stack's image tag and digest in Pulumi.<stack>.yaml and runs
- * `up` with progress. Exit codes: 0 succeeded, 1 failed, 2 could not start, 3 refused.
+ * Automation API, picks the target set (default: the newest one that differs from what runs
+ * now), checks every image still exists in the registry, previews and refuses anything
+ * beyond the containers, then sets the images in Pulumi.<stack>.yaml and runs `up` with
+ * progress. `--service` moves one service only, and only to a combination of images the
+ * stack ran together before. Exit codes: 0 succeeded, 1 failed, 2 could not start, 3 refused.
  */
-import { EXIT, currentRelease, explain, fullHistory, openStack, requireKnownStack, ToolError } from "./lib/automation";
-import { Io, parseFlags, Reporter, runCli, workDirOf } from "./lib/cli";
+import { EXIT, currentRelease, fullHistory, openStack, requireKnownStack } from "./lib/automation";
+import { Io, runCli, runTool, workDirOf } from "./lib/cli";
 import { deployRelease, logOutcome } from "./lib/deploy";
-import { pickTarget, releasesFromHistory, TargetError } from "./lib/releases";
+import { deployedTogether, describeSet, pickTarget, ReleaseSet, releasesFromHistory, setOfRecord, TargetError } from "./lib/releases";
 
-const HELP = `Usage: npm run rollback -- --stack <name> [--to <tag|digest|previous>] [--reason <line>] [--yes] [--force] [--json]
+const HELP = `Usage: npm run rollback -- --stack <name> [--service <name>] [--to <target>] [--reason <line>] [--yes] [--force] [--json]
 
-Re-deploys a prior release (an image the stack ran before) and nothing else.
+Re-deploys a prior release (the images the stack's services ran before) and nothing else.
   --stack <name>      the stack to roll back
-  --to <target>       a tag or sha256 digest from the release history, or previous (default)
+  --to <target>       previous (default): the newest release that differs from what runs now;
+                      a number: that update's version (npm run releases shows it);
+                      a tag or sha256 digest from the release history
+  --service <name>    move this service only; the others keep what runs now. Refused when the
+                      resulting combination never ran together (frontend and backend versions
+                      must stay compatible), unless --force
   --yes               deploy without asking (required when not interactive)
-  --force             deploy even if the preview changes more than the containers
+  --force             deploy even if the preview changes more than the containers, or the
+                      services' combination never ran together
   --reason <line>     why (e.g. the post-deploy check's verdict); printed and kept in --json
   --json              print the result as JSON on stdout (progress goes to stderr)
   --work-dir <dir>    the project directory (default: this repository)
@@ -26,32 +33,45 @@ Re-deploys a prior release (an image the stack ran before) and nothing else.
 
 Exit codes: 0 succeeded, 1 failed, 2 could not start (see the message), 3 refused.`;
 
-export async function main(argv: string[], io: Io): Promise<number> {
-    const r = new Reporter(io, "rollback");
-    try {
-        const args = parseFlags(argv, ["--stack", "--to", "--work-dir", "--registry-url", "--reason"], ["--yes", "--force", "--json"]);
-        if (args.help) { io.out(`${HELP}\n`); return EXIT.ok; }
-        r.json = args.flags.has("json");
-        const log = r.log;
-        const workDir = workDirOf(args.values);
-        const stackName = r.stack = requireKnownStack(args.values.stack, workDir);
+export function main(argv: string[], io: Io): Promise<number> {
+    return runTool({
+        name: "rollback", help: HELP,
+        values: ["--stack", "--service", "--to", "--work-dir", "--registry-url", "--reason"], flags: ["--yes", "--force", "--json"],
+        userErrors: [TargetError],
+        run: async (args, r) => {
+            const log = r.log;
+            const workDir = workDirOf(args.values);
+            const stackName = r.stack = requireKnownStack(args.values.stack, workDir);
+            const service = args.values.service;
+            const force = args.flags.has("force");
 
-        const stack = await openStack(stackName, workDir);
-        const releases = releasesFromHistory(await fullHistory(stack));
-        const current = await currentRelease(stack);
-        const target = pickTarget(releases, current, args.values.to ?? "previous");
-        const reason = args.values.reason?.replace(/[\r\n]+/g, " ");
-        if (reason) log(`rolling back because: ${reason}`);
-        log(`${stackName}: rolling back from ${current.tag ?? "?"} (${current.digest ?? "?"}) to ${target.tag}${target.digest ? ` (${target.digest})` : ""}, released ${target.time}`);
+            const stack = await openStack(stackName, workDir);
+            const releases = releasesFromHistory(await fullHistory(stack));
+            const current = setOfRecord(await currentRelease(stack));
+            const target = pickTarget(releases, current, args.values.to ?? "previous", service);
+            // One service moves; the others keep what runs now.
+            const change: ReleaseSet = service ? { [service]: target.services[service] } : target.services;
+            const result: ReleaseSet = { ...current, ...change };
+            const kept = Object.keys(current).filter((n) => !(n in change));
+            if (!service && kept.length > 0) log(`note: ${kept.join(", ")} did not run in that release; ${kept.length === 1 ? "it keeps" : "they keep"} what runs now`);
+            const reason = args.values.reason?.replace(/[\r\n]+/g, " ");
+            if (reason) log(`rolling back because: ${reason}`);
+            log(`${stackName}: rolling back ${service ? `${service} ` : ""}from ${Object.keys(current).length ? describeSet(service ? { [service]: current[service] } : current, true) : "?"} to ${describeSet(change, true)}, released ${target.time}`);
 
-        const res = await deployRelease(stack, {
-            stackName, target, yes: args.flags.has("yes"), force: args.flags.has("force"), registryUrl: args.values["registry-url"], log,
-        });
-        logOutcome(res, log);
-        return r.done({ result: res.result, because: reason, from: current, to: { tag: target.tag, digest: res.digest }, changes: res.changes, release: res.release, reason: res.reason }, res.code);
-    } catch (e) {
-        return r.error(e instanceof TargetError || e instanceof ToolError ? e.message : explain(e, r.stack));
-    }
+            if (service && !deployedTogether(releases, result)) {
+                const why = `${describeSet(result)} never ran together in ${stackName}'s history: frontend and backend versions must stay compatible`;
+                if (!force) {
+                    log(`refused: ${why}; roll back the whole release (without --service), or re-run with --force to deploy this combination anyway`);
+                    return r.done({ result: "refused", because: reason, from: current, to: result, reason: `${why}; re-run with --force to deploy it anyway` }, EXIT.refused);
+                }
+                log(`note: ${why} (deploying anyway: --force)`);
+            }
+
+            const res = await deployRelease(stack, { stackName, set: change, yes: args.flags.has("yes"), force, registryUrl: args.values["registry-url"], log });
+            logOutcome(res, log);
+            return r.done({ result: res.result, because: reason, from: current, to: { ...current, ...res.set }, changes: res.changes, release: res.release, reason: res.reason }, res.code);
+        },
+    }, argv, io);
 }
 
 if (require.main === module) runCli(main);

@@ -4,7 +4,7 @@
  */
 import * as path from "path";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { HistoryEntry } from "./releases";
+import { HistoryEntry, ReleaseRecord } from "./releases";
 import { committedStacksIn } from "./stacks";
 
 /** Exit codes shared by rollback, promote and releases. */
@@ -63,11 +63,10 @@ export async function fullHistory(stack: Stack, pageSize = 50, maxPages = 40): P
     return all;
 }
 
-/** The release record (tag, digest) the stack exports now. */
-export async function currentRelease(stack: Stack): Promise<{ tag?: string; digest?: string; repository?: string }> {
+/** The release record the stack exports now (see setOfRecord for the set it names). */
+export async function currentRelease(stack: Stack): Promise<ReleaseRecord> {
     const outputs = await stack.outputs();
-    const r = outputs.release?.value as { tag?: string; digest?: string; repository?: string } | undefined;
-    return r ?? {};
+    return (outputs.release?.value as ReleaseRecord | undefined) ?? {};
 }
 
 /**

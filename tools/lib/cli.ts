@@ -1,9 +1,11 @@
 /** Shared plumbing of the release tools: flags, output, the JSON report. */
 import * as path from "path";
-import { EXIT, ToolError } from "./automation";
+import { EXIT, explain, ToolError } from "./automation";
 
-export function parseFlags(argv: string[], values: string[], flags: string[]): { values: Record<string, string>; flags: Set<string>; help: boolean } {
-    const out = { values: {} as Record<string, string>, flags: new Set<string>(), help: false };
+export interface Args { values: Record<string, string>; flags: Set<string>; help: boolean }
+
+export function parseFlags(argv: string[], values: string[], flags: string[]): Args {
+    const out: Args = { values: {}, flags: new Set<string>(), help: false };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "-h" || a === "--help") out.help = true;
@@ -57,5 +59,49 @@ export class Reporter {
     error(message: string): number {
         if (!this.json) this.io.err(`error: ${message}\n`);
         return this.done({ result: "error", error: message }, EXIT.error);
+    }
+}
+
+export interface ToolSpec {
+    /** The action named in the --json report (`rollback`, `pin`, ...). */
+    name: string;
+    help: string;
+    /** Options that take a value, e.g. `--stack`. */
+    values: string[];
+    /** Options without a value; a tool with `--json` lists it here. */
+    flags: string[];
+    /**
+     * The tool's work, after the arguments parsed and `--help` was answered. Set `r.stack`
+     * as soon as the stack is known (errors name it); return the exit code (`r.done(...)`).
+     */
+    run: (args: Args, r: Reporter) => Promise<number>;
+    /**
+     * The one line for an error `run` threw. Default: the message of a ToolError (its
+     * message is the whole story), else what the Automation API's failure means (`explain`).
+     */
+    explain?: (e: unknown, stack: string) => string;
+    /** Further error classes whose message is the whole story (as a ToolError's is). */
+    userErrors?: (abstract new (...args: never[]) => Error)[];
+}
+
+/**
+ * The start and end every tool shares: parse the arguments, answer --help, run, and turn any
+ * error into one line and exit 2. With --json the error is a JSON report on stdout, even when
+ * the arguments themselves were wrong, so a machine reading stdout always gets JSON.
+ */
+export async function runTool(spec: ToolSpec, argv: string[], io: Io): Promise<number> {
+    const r = new Reporter(io, spec.name);
+    // Decided before parsing, so a bad argument is reported as JSON too.
+    r.json = spec.flags.includes("--json") && argv.includes("--json");
+    try {
+        const args = parseFlags(argv, spec.values, spec.flags);
+        if (args.help) {
+            io.out(`${spec.help}\n`);
+            return EXIT.ok;
+        }
+        return await spec.run(args, r);
+    } catch (e) {
+        if (spec.userErrors?.some((c) => e instanceof c)) return r.error((e as Error).message);
+        return r.error((spec.explain ?? explain)(e, r.stack));
     }
 }

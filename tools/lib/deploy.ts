@@ -1,18 +1,18 @@
 /**
- * Deploying a prior or promoted release: check the image still exists, point the stack's
- * config at it, preview and refuse anything beyond the containers, then `up` with progress.
- * Shared by `npm run rollback` and `npm run promote`.
+ * Deploying a prior or promoted release (a set of service images): check every image still
+ * exists, point each service's config at its image (only the services in the set), preview
+ * and refuse anything beyond the containers, then `up` with progress. Shared by
+ * `npm run rollback` and `npm run promote`; `npm run pin` reads the same keys.
  */
 import { Stack } from "@pulumi/pulumi/automation";
 import { EXIT, ToolError, upProgress } from "./automation";
 import { manifestDigest } from "./registry";
-import { Change, changesFromEvents, outsideContainers } from "./releases";
-
-export interface Target { tag: string; digest?: string }
+import { Change, changesFromEvents, LEGACY_SERVICE, outsideContainers, ReleaseRecord, ReleaseSet, ServiceImage } from "./releases";
 
 export interface DeployOptions {
     stackName: string;
-    target: Target;
+    /** The services to change and the image each gets; the stack's other services keep theirs. */
+    set: ReleaseSet;
     yes: boolean;
     force: boolean;
     registryUrl?: string;
@@ -23,58 +23,155 @@ export interface DeployOptions {
 export interface DeployResult {
     result: "succeeded" | "refused" | "failed";
     code: number;
-    digest: string;
+    /** The set deployed, each digest as the registry resolved it. */
+    set: ReleaseSet;
     changes: Change[];
-    release?: Record<string, unknown>;
+    release?: ReleaseRecord;
     reason?: string;
 }
 
-/** imagePin records the tag@digest pair set here, so a later hand edit of imageTag is refused (infra/config checkDigestPin). */
-const KEY = { tag: "platform:imageTag", digest: "platform:imageDigest", pin: "platform:imagePin" };
-
 type ConfigMap = Awaited<ReturnType<Stack["getAllConfig"]>>;
 
-/** Resolves and verifies the target's digest in the registry, before anything changes. */
-export async function verifyInRegistry(config: ConfigMap, target: Target, registryUrl?: string): Promise<string> {
-    const repository = config["platform:imageRepository"]?.value;
-    if (!repository) throw new ToolError("the stack has no platform:imageRepository in its config");
-    const creds = { registryUrl, username: config["platform:ghcrUsername"]?.value || undefined, password: config["platform:ghcrToken"]?.value || undefined };
+/** One service's image as the stack's config names it. */
+export interface ConfiguredImage { repository?: string; tag?: string; digest?: string; pin?: string }
+
+/**
+ * How a stack's config names its images: `platform:services` (one entry per service), or,
+ * without it, the legacy one-image keys read as the one service `app`.
+ */
+export interface StackImages {
+    kind: "services" | "legacy";
+    services: Record<string, ConfiguredImage>;
+}
+
+const str = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : undefined);
+
+export function stackImages(config: ConfigMap, project = "platform"): StackImages {
+    const entry = config[`${project}:services`] as (ConfigMap[string] & { objectValue?: unknown }) | undefined;
+    if (entry) {
+        let map = entry.objectValue;
+        if (map === undefined) {
+            try { map = JSON.parse(entry.value); } catch { throw new ToolError(`${project}:services is not a mapping of services (pulumi config get ${project}:services)`); }
+        }
+        if (!map || typeof map !== "object" || Array.isArray(map)) throw new ToolError(`${project}:services is not a mapping of services (pulumi config get ${project}:services)`);
+        const services: Record<string, ConfiguredImage> = {};
+        for (const [name, raw] of Object.entries(map as Record<string, Record<string, unknown> | null>)) {
+            services[name] = { repository: str(raw?.image), tag: str(raw?.tag), digest: str(raw?.digest), pin: str(raw?.pin) };
+        }
+        return { kind: "services", services };
+    }
+    const v = (key: string) => config[`${project}:${key}`]?.value || undefined;
+    return { kind: "legacy", services: { [LEGACY_SERVICE]: { repository: v("imageRepository"), tag: v("imageTag"), digest: v("imageDigest"), pin: v("imagePin") } } };
+}
+
+/**
+ * The config keys of one service's image, as `stack.setConfig` takes them. The pin records
+ * the tag@digest pair set here, so a later hand edit of the tag is refused (infra/config).
+ */
+export function imageKeys(kind: StackImages["kind"], service: string, project = "platform"): { repository: string; tag: string; digest: string; pin: string; path: boolean } {
+    if (kind === "legacy") {
+        return { repository: `${project}:imageRepository`, tag: `${project}:imageTag`, digest: `${project}:imageDigest`, pin: `${project}:imagePin`, path: false };
+    }
+    const at = `${project}:services.${service}`;
+    return { repository: `${at}.image`, tag: `${at}.tag`, digest: `${at}.digest`, pin: `${at}.pin`, path: true };
+}
+
+/** The stack's configured service for `name`, or a one-line error listing the ones it has. */
+export function serviceOf(images: StackImages, name: string, stackName: string): ConfiguredImage {
+    const s = images.services[name];
+    if (!s) {
+        const known = Object.keys(images.services).join(", ");
+        const hint = images.kind === "legacy" ? ` (a stack without platform:services runs one service, ${LEGACY_SERVICE})` : "";
+        throw new ToolError(`${stackName} has no service ${name}: its services are ${known}${hint}`);
+    }
+    return s;
+}
+
+/** Registry credentials from the stack's config. */
+const credsOf = (config: ConfigMap, registryUrl?: string) => ({
+    registryUrl, username: config["platform:ghcrUsername"]?.value || undefined, password: config["platform:ghcrToken"]?.value || undefined,
+});
+
+/** Resolves and verifies one image's digest in the registry, before anything changes. */
+export async function verifyInRegistry(config: ConfigMap, repository: string | undefined, target: Pick<ServiceImage, "tag" | "digest">, registryUrl?: string): Promise<string> {
+    if (!repository) throw new ToolError("the stack names no image repository for this service (platform:imageRepository, or services.<name>.image)");
     const ref = target.digest ?? target.tag;
-    const digest = await manifestDigest(repository, ref, creds);
+    const digest = await manifestDigest(repository, ref, credsOf(config, registryUrl));
     if (!digest) throw new ToolError(`${repository}@${ref} (tag ${target.tag}) no longer exists in the registry: it cannot be deployed again`);
     if (target.digest && digest !== target.digest) throw new ToolError(`registry returned ${digest} for ${target.digest}`);
     return digest;
 }
 
+/**
+ * Writes each service's tag, digest and pin, and returns how to put back what was there
+ * (a key that was absent is removed again). Only the services in `set` are touched.
+ */
+async function writeImages(stack: Stack, images: StackImages, set: ReleaseSet): Promise<() => Promise<void>> {
+    const undo: { key: string; path: boolean; value?: string }[] = [];
+    for (const [name, s] of Object.entries(set)) {
+        const keys = imageKeys(images.kind, name);
+        const before = images.services[name];
+        const writes: [string, string, string | undefined][] = [[keys.tag, s.tag, before.tag], [keys.digest, s.digest!, before.digest], [keys.pin, `${s.tag}@${s.digest}`, before.pin]];
+        for (const [key, value, prior] of writes) {
+            undo.push({ key, path: keys.path, value: prior });
+            await stack.setConfig(key, { value, secret: false }, keys.path);
+        }
+    }
+    return async () => {
+        for (const u of undo.reverse()) {
+            if (u.value === undefined) await stack.removeConfig(u.key, u.path);
+            else await stack.setConfig(u.key, { value: u.value, secret: false }, u.path);
+        }
+    };
+}
+
+/**
+ * Previews the stack as its config stands now and logs each change, marking with ! those
+ * `flag` picks. A failed preview undoes the config change first, then throws.
+ */
+export async function previewChanges(stack: Stack, undo: () => Promise<unknown>, flag: (changes: Change[]) => Change[], log: (line: string) => void): Promise<{ changes: Change[]; flagged: Change[] }> {
+    const events: unknown[] = [];
+    try {
+        await stack.preview({ onEvent: (e) => events.push(e) });
+    } catch (e) {
+        await undo();
+        throw e;
+    }
+    const changes = changesFromEvents(events);
+    const flagged = flag(changes);
+    log(`preview: ${changes.length} change(s)`);
+    for (const c of changes) log(`  ${flagged.includes(c) ? "!" : " "} ${c.op.padEnd(8)} ${c.type} ${c.name}`);
+    return { changes, flagged };
+}
+
 export async function deployRelease(stack: Stack, o: DeployOptions): Promise<DeployResult> {
     const before = await stack.getAllConfig();
-    const digest = await verifyInRegistry(before, o.target, o.registryUrl);
-    o.log(`target: ${o.target.tag} (${digest}), present in the registry`);
-    if (!o.target.digest) o.log(`note: that release recorded no digest; ${o.target.tag} was resolved in the registry just now`);
+    const images = stackImages(before);
+    const names = Object.keys(o.set);
+    if (names.length === 0) throw new ToolError("the release names no service: nothing to deploy");
+    // Every image is checked before any config changes, so a missing one changes nothing.
+    const set: ReleaseSet = {};
+    for (const name of names) {
+        const target = o.set[name];
+        const repository = serviceOf(images, name, o.stackName).repository;
+        const digest = await verifyInRegistry(before, repository, target, o.registryUrl);
+        set[name] = { tag: target.tag, digest, repository };
+        const label = images.kind === "services" ? `${name} ` : "";
+        o.log(`target: ${label}${target.tag} (${digest}), present in the registry`);
+        if (!target.digest) o.log(`note: that release recorded no digest for ${label}${target.tag}; it was resolved in the registry just now`);
+    }
 
-    const restore = async () => {
-        await stack.setConfig(KEY.tag, { value: before[KEY.tag]?.value ?? "", secret: false });
-        await stack.setConfig(KEY.digest, { value: before[KEY.digest]?.value ?? "", secret: false });
-        await stack.setConfig(KEY.pin, { value: before[KEY.pin]?.value ?? "", secret: false });
-    };
-    await stack.setConfig(KEY.tag, { value: o.target.tag, secret: false });
-    await stack.setConfig(KEY.digest, { value: digest, secret: false });
-    await stack.setConfig(KEY.pin, { value: `${o.target.tag}@${digest}`, secret: false });
+    const restore = await writeImages(stack, images, set);
 
-    const events: unknown[] = [];
-    await stack.preview({ onEvent: (e) => events.push(e) });
-    const changes = changesFromEvents(events);
-    const outside = outsideContainers(changes);
-    o.log(`preview: ${changes.length} change(s)`);
-    for (const c of changes) o.log(`  ${outside.includes(c) ? "!" : " "} ${c.op.padEnd(8)} ${c.type} ${c.name}`);
+    const { changes, flagged: outside } = await previewChanges(stack, restore, outsideContainers, o.log);
 
     if (outside.length > 0 && !o.force) {
         await restore();
-        return { result: "refused", code: EXIT.refused, digest, changes, reason: `${outside.length} change(s) outside the containers (marked !): a release must touch only containers; re-run with --force if this is intended` };
+        return { result: "refused", code: EXIT.refused, set, changes, reason: `${outside.length} change(s) outside the containers (marked !): a release must touch only containers; re-run with --force if this is intended` };
     }
     if (!o.yes) {
         await restore();
-        return { result: "refused", code: EXIT.refused, digest, changes, reason: "nothing changed: re-run with --yes to deploy" };
+        return { result: "refused", code: EXIT.refused, set, changes, reason: "nothing changed: re-run with --yes to deploy" };
     }
 
     let up;
@@ -83,9 +180,14 @@ export async function deployRelease(stack: Stack, o: DeployOptions): Promise<Dep
     } catch (e) {
         // A lock held by another update is an environment problem, reported like the others.
         if ((e as Error).name === "ConcurrentUpdateError") throw e;
-        return { result: "failed", code: EXIT.failed, digest, changes, reason: `${failureReason(`${(e as Error).message}`)} (the stack's config now names ${o.target.tag}; fix and re-run, or roll back)` };
+        return { result: "failed", code: EXIT.failed, set, changes, reason: `${failureReason(`${(e as Error).message}`)} (the stack's config now names ${describeTargets(images.kind, set)}; fix and re-run, or roll back)` };
     }
-    return { result: "succeeded", code: EXIT.ok, digest, changes, release: up.outputs.release?.value as Record<string, unknown> };
+    return { result: "succeeded", code: EXIT.ok, set, changes, release: up.outputs.release?.value as ReleaseRecord | undefined };
+}
+
+/** `1.4.1` on a legacy stack; `api 1.4.1, web 2.3.0` on a services stack. */
+function describeTargets(kind: StackImages["kind"], set: ReleaseSet): string {
+    return Object.entries(set).map(([name, s]) => (kind === "legacy" ? s.tag : `${name} ${s.tag}`)).join(", ");
 }
 
 /** One line on how it ended; the release record when it succeeded. */

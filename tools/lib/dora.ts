@@ -4,7 +4,8 @@
  * `pulumi stack history --json`, commit times from a lookup the caller supplies (git).
  *
  * What counts, and why:
- * - A deployment is a successful update that changed the running release (tag or digest).
+ * - A deployment is a successful update that changed the running release (the set of every
+ *   service's tag and digest).
  *   Re-running the same release (a config change, a re-deploy) is not a deployment.
  * - A rollback is a successful update back to a release that ran before the one live now:
  *   the release it replaced counts as failed, and the rollback is when service was restored.
@@ -13,11 +14,12 @@
  * - A failed `pulumi up` never went live (the proxy only routes to healthy containers), so it
  *   is not a deployment; it is reported separately as `failedUpdates`.
  */
-import { HistoryEntry, Release, releasesFromHistory } from "./releases";
+import { describeSet, HistoryEntry, Release, ReleaseSet, releasesFromHistory, sameSet } from "./releases";
 
 export interface Deployment {
+    /** The release's name: its one tag, or `api 1.4.2, web 2.3.0` for several services. */
     tag: string;
-    digest?: string;
+    services: ReleaseSet;
     /** When it went live (the update's end). */
     live: string;
     commit?: string;
@@ -48,7 +50,7 @@ export interface DoraReport {
 
 const HOUR = 3600_000;
 const hours = (ms: number) => Math.round((ms / HOUR) * 100) / 100;
-const sameRelease = (a: Release, b: Release) => a.tag === b.tag && (!a.digest || !b.digest || a.digest === b.digest);
+const sameRelease = (a: Release, b: Release) => sameSet(a.services, b.services);
 
 /** The nearest-rank percentile of a non-empty list; null when the list is empty. */
 export function percentile(values: number[], p: number): number | null {
@@ -92,7 +94,8 @@ export function deploymentsFromHistory(history: HistoryEntry[], project = "platf
             }
             live = { release: r };
         } else {
-            const d: Deployment = { tag: r.tag, digest: r.digest, live: r.time, commit: r.commit ?? (SHA.test(r.tag) ? r.tag : undefined), failed: false };
+            const shaTag = Object.values(r.services).map((s) => s.tag).find((t) => SHA.test(t));
+            const d: Deployment = { tag: describeSet(r.services), services: r.services, live: r.time, commit: r.commit ?? shaTag, failed: false };
             deployments.push(d);
             live = { release: r, deployment: d };
         }

@@ -1,8 +1,9 @@
 /**
- * Release history as data: which image each successful update of a stack ran, which
+ * Release history as data: which images (one per service) each successful update of a stack ran, which
  * release a rollback goes back to, and whether a preview touches anything but containers.
  * Pure functions over what the Automation API returns.
  */
+import { LEGACY_SERVICE } from "../../infra/config/parse/services";
 import { isDigest } from "../../infra/config/validate";
 import { TYPES } from "../../infra/lifecycle/types";
 
@@ -17,10 +18,23 @@ export interface HistoryEntry {
     result: string;
 }
 
-export interface Release {
+/** The service a stack without `platform:services` runs: its one image, under the legacy keys. */
+export { LEGACY_SERVICE };
+
+/** One service's image in a release. */
+export interface ServiceImage {
     tag: string;
     /** Pinned digest, when the update recorded one (promotions and rollbacks always do). */
     digest?: string;
+    /** The image repository (no tag) the service ran from. */
+    repository?: string;
+}
+
+/** A release: what every service of the stack ran, by service name. */
+export type ReleaseSet = Record<string, ServiceImage>;
+
+export interface Release {
+    services: ReleaseSet;
     /** When the update finished: the release went live then. */
     time: string;
     /** When the update started: before its migration ran (the approximate restore point). */
@@ -32,20 +46,81 @@ export interface Release {
     commit?: string;
 }
 
+/** One service in the release record. */
+export interface ServiceRecord { repository?: string; tag?: string; digest?: string; image?: string }
+
+/**
+ * The release record a stack exports (`release` output), the one declaration the tools
+ * share. `services` names every service's image; one-service (legacy) stacks also keep the
+ * flat fields of their one service, and records older than `services` have only those.
+ */
+export interface ReleaseRecord extends ServiceRecord {
+    services?: Record<string, ServiceRecord>;
+    /** The database's clock just before this release's migration (see RestorePoint). */
+    restorePoint?: string;
+}
+
+/** The services a release record names; a flat (older) record is its one service `app`. */
+export function recordServices(record?: ReleaseRecord): Record<string, ServiceRecord> {
+    if (record?.services && typeof record.services === "object") return record.services;
+    if (!record?.tag) return {};
+    const { repository, tag, digest, image } = record;
+    return { [LEGACY_SERVICE]: { repository, tag, digest, image } };
+}
+
+/** The set a release record describes: each service with a tag, its digest when it is one. */
+export function setOfRecord(record?: ReleaseRecord): ReleaseSet {
+    const out: ReleaseSet = {};
+    for (const [name, s] of Object.entries(recordServices(record))) {
+        if (!s?.tag) continue;
+        out[name] = { tag: s.tag, digest: s.digest && isDigest(s.digest) ? s.digest : undefined, repository: s.repository };
+    }
+    return out;
+}
+
+type ConfigEntry = { value?: string; secret?: boolean; objectValue?: unknown };
+
+/**
+ * The set an update's recorded config names: `<project>:services` (a JSON string in the
+ * history, an object in `pulumi config --json`), or the legacy imageTag/imageDigest as the
+ * one service `app`. Undefined when the config names no image.
+ */
+export function setFromConfig(config: Record<string, ConfigEntry> | undefined, project = "platform"): ReleaseSet | undefined {
+    const services = config?.[`${project}:services`];
+    if (services) {
+        let map: unknown = services.objectValue;
+        if (map === undefined && services.value !== undefined) {
+            try { map = JSON.parse(services.value); } catch { return undefined; }
+        }
+        if (!map || typeof map !== "object" || Array.isArray(map)) return undefined;
+        const out: ReleaseSet = {};
+        for (const [name, raw] of Object.entries(map as Record<string, Record<string, unknown>>)) {
+            const tag = typeof raw?.tag === "string" || typeof raw?.tag === "number" ? String(raw.tag) : undefined;
+            if (!tag) continue;
+            const digest = typeof raw.digest === "string" && isDigest(raw.digest) ? raw.digest : undefined;
+            out[name] = { tag, digest, repository: typeof raw.image === "string" ? raw.image : undefined };
+        }
+        return Object.keys(out).length > 0 ? out : undefined;
+    }
+    const tag = config?.[`${project}:imageTag`]?.value;
+    if (!tag) return undefined;
+    const digest = config?.[`${project}:imageDigest`]?.value;
+    const repository = config?.[`${project}:imageRepository`]?.value || undefined;
+    return { [LEGACY_SERVICE]: { tag, digest: digest && isDigest(digest) ? digest : undefined, repository } };
+}
+
 const iso = (t: Date | string | undefined) => (t instanceof Date ? t.toISOString() : String(t ?? ""));
 
-/** Successful updates that recorded an image tag, newest first (the CLI's order). */
+/** Successful updates that recorded an image, newest first (the CLI's order), each as the set of its services. */
 export function releasesFromHistory(history: HistoryEntry[], project = "platform"): Release[] {
     return history
         .filter((h) => h.kind === "update" && h.result === "succeeded")
-        .map((h) => ({ h, tag: h.config?.[`${project}:imageTag`]?.value }))
-        .filter((x): x is { h: HistoryEntry; tag: string } => !!x.tag)
-        .map(({ h, tag }) => {
-            const digest = h.config?.[`${project}:imageDigest`]?.value;
+        .map((h) => ({ h, services: setFromConfig(h.config, project) }))
+        .filter((x): x is { h: HistoryEntry; services: ReleaseSet } => !!x.services)
+        .map(({ h, services }) => {
             const env = h.environment ?? {};
             return {
-                tag,
-                digest: digest && isDigest(digest) ? digest : undefined,
+                services,
                 time: iso(h.endTime ?? h.startTime),
                 started: iso(h.startTime),
                 message: h.message,
@@ -56,27 +131,66 @@ export function releasesFromHistory(history: HistoryEntry[], project = "platform
         });
 }
 
+/** The same image: the tag matches, and the digest too when both are known. */
+export function sameImage(a: ServiceImage | undefined, b: ServiceImage | undefined): boolean {
+    if (!a || !b) return a === b;
+    return a.tag === b.tag && (!a.digest || !b.digest || a.digest === b.digest);
+}
+
+/** The same release: the same services, each with the same image. */
+export function sameSet(a: ReleaseSet, b: ReleaseSet): boolean {
+    const names = Object.keys(a);
+    return names.length === Object.keys(b).length && names.every((n) => sameImage(a[n], b[n]));
+}
+
+/** `1.4.2` for one service; `api 1.4.2, web 2.3.0` for several. */
+export function describeSet(set: ReleaseSet, digests = false): string {
+    const entries = Object.entries(set);
+    const one = (s: ServiceImage) => `${s.tag}${digests && s.digest ? ` (${s.digest})` : ""}`;
+    if (entries.length === 1) return one(entries[0][1]);
+    return entries.map(([name, s]) => `${name} ${one(s)}`).join(", ");
+}
+
+/** Whether some successful update ran exactly this set (these images of all services together). */
+export function deployedTogether(releases: Release[], set: ReleaseSet): Release | undefined {
+    return releases.find((r) => sameSet(r.services, set));
+}
+
 export class TargetError extends Error {}
-
-export interface Current { tag?: string; digest?: string }
-
-const same = (r: Release, c: Current) => r.tag === c.tag && (!r.digest || !c.digest || r.digest === c.digest);
 
 /**
  * The release to go back to: `previous` (default) is the newest release that differs from
- * what runs now; a tag or a digest names one from the history.
+ * what runs now; a number is an update's version (`npm run releases` shows it); a tag or a
+ * digest names the newest release with a service running it. With `service`, only that
+ * service's image is compared and matched.
  */
-export function pickTarget(releases: Release[], current: Current, to = "previous"): Release {
-    if (releases.length === 0) throw new TargetError("no release in this stack's history: nothing to roll back to");
+export function pickTarget(releases: Release[], current: ReleaseSet, to = "previous", service?: string): Release {
+    const candidates = service ? releases.filter((r) => r.services[service]) : releases;
+    if (candidates.length === 0) {
+        throw new TargetError(service ? `no release of service ${service} in this stack's history: nothing to roll back to` : "no release in this stack's history: nothing to roll back to");
+    }
     if (to === "previous") {
-        const prior = releases.find((r) => !same(r, current));
-        if (!prior) throw new TargetError(`no earlier release: every release in the history is the current one (${current.tag ?? "?"})`);
+        const differs = (r: Release) => (service ? !sameImage(r.services[service], current[service]) : !sameSet(r.services, current));
+        const prior = candidates.find(differs);
+        if (!prior) {
+            const now = service ? (current[service]?.tag ?? "?") : (Object.keys(current).length ? describeSet(current) : "?");
+            throw new TargetError(`no earlier release: every release in the history is the current one (${service ? `${service} ` : ""}${now})`);
+        }
         return prior;
     }
-    const hit = isDigest(to) ? releases.find((r) => r.digest === to) : releases.find((r) => r.tag === to);
+    const images = (r: Release) => (service ? [r.services[service]] : Object.values(r.services));
+    const byVersion = /^\d+$/.test(to) ? candidates.find((r) => r.version === Number(to)) : undefined;
+    const byImage = isDigest(to)
+        ? candidates.find((r) => images(r).some((s) => s.digest === to))
+        : candidates.find((r) => images(r).some((s) => s.tag === to));
+    // A tag may be a bare number too: guessing which one was meant could deploy the wrong release.
+    if (byVersion && byImage && byVersion !== byImage) {
+        throw new TargetError(`--to ${to} names both update #${to} and the release tagged ${to} (update #${byImage.version ?? "?"}): give that release's digest instead`);
+    }
+    const hit = byVersion ?? byImage;
     if (!hit) {
-        const known = [...new Set(releases.map((r) => r.tag))].slice(0, 8).join(", ");
-        throw new TargetError(`target ${to} not found in the stack's release history (known tags: ${known})`);
+        const known = [...new Set(candidates.flatMap((r) => (service ? [r.services[service].tag] : Object.entries(r.services).map(([n, s]) => (Object.keys(r.services).length === 1 ? s.tag : `${n} ${s.tag}`)))))];
+        throw new TargetError(`target ${to} not found in the stack's release history${service ? ` of service ${service}` : ""} (known tags: ${known.slice(0, 8).join(", ")})`);
     }
     return hit;
 }
@@ -121,15 +235,11 @@ export interface RestorePoint {
     source: "database-clock" | "update-start";
 }
 
-/** The release record a stack exports (`release` output). */
-export interface ReleaseRecord { tag?: string; digest?: string; repository?: string; restorePoint?: string }
-
 /**
  * Where to restore to get "the data as it was just before this release": the database-clock
  * time when the release record carries one for this release, else the update's start.
  */
 export function restorePointOf(release: Release, record?: ReleaseRecord): RestorePoint {
-    const recorded = record?.restorePoint && record.tag === release.tag && (!record.digest || !release.digest || record.digest === release.digest)
-        ? record.restorePoint : undefined;
+    const recorded = record?.restorePoint && sameSet(setOfRecord(record), release.services) ? record.restorePoint : undefined;
     return recorded ? { time: recorded, source: "database-clock" } : { time: release.started, source: "update-start" };
 }

@@ -39,11 +39,11 @@ export function checkWindow(time: string, now: Date, days = PITR_WINDOW_DAYS): v
     if (t < oldest.getTime()) throw new RestoreError(`${time} is outside the restore window; ${window}. Older data exists only in a logical dump, if the team keeps one`);
 }
 
-/** The release a `--to-release` names (tag or digest, newest match) and its restore point. */
+/** The release a `--to-release` names (a tag or digest of any of its services, newest match) and its restore point. */
 export function releaseRestorePoint(releases: Release[], target: string, record?: ReleaseRecord): { release: Release; point: RestorePoint } {
-    const i = releases.findIndex((r) => r.tag === target || r.digest === target);
+    const i = releases.findIndex((r) => Object.values(r.services).some((s) => s.tag === target || s.digest === target));
     if (i < 0) {
-        const known = [...new Set(releases.map((r) => r.tag))].slice(0, 8).join(", ");
+        const known = [...new Set(releases.flatMap((r) => Object.values(r.services).map((s) => s.tag)))].slice(0, 8).join(", ");
         throw new RestoreError(`release ${target} not found in the stack's history (known tags: ${known || "none"})`);
     }
     // The record describes the newest update only (see tools/releases.ts).
