@@ -205,11 +205,16 @@ export interface Change { op: string; type: string; urn: string; name: string }
 /** Non-`same` logical steps from a preview's engine events. */
 export function changesFromEvents(events: unknown[]): Change[] {
     const out: Change[] = [];
+    const seen = new Set<string>();
     for (const e of events as { resourcePreEvent?: { metadata?: { op: string; type: string; urn: string } } }[]) {
         const m = e.resourcePreEvent?.metadata;
         if (!m || m.op === "same" || m.op === "read" || m.type === "pulumi:pulumi:Stack") continue;
         // Replacements show as create-replacement/replace/delete-replaced: keep the logical one.
         if (m.op === "create-replacement" || m.op === "delete-replaced") continue;
+        // One logical step per resource: an event delivered twice (the event log is tailed
+        // while it is written) must not count, or be refused, twice.
+        if (seen.has(`${m.op}::${m.urn}`)) continue;
+        seen.add(`${m.op}::${m.urn}`);
         out.push({ op: m.op, type: m.type, urn: m.urn, name: m.urn.split("::").pop() ?? m.urn });
     }
     return out;
