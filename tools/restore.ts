@@ -13,6 +13,7 @@ import { Args, Io, Reporter, runCli, runTool, workDirOf } from "./lib/cli";
 import { previewChanges } from "./lib/deploy";
 import { describeSet, releasesFromHistory } from "./lib/releases";
 import { checkWindow, destructiveDataChanges, parseRestoreTime, releaseRestorePoint, RestoreError, restoredClusterName } from "./lib/restore";
+import { configKey } from "../infra/config/schema";
 
 const HELP = `Usage: npm run restore -- --stack <name> (--to-release <tag|digest> | --to-time <time>) [--yes] [--json]
 
@@ -30,7 +31,7 @@ normal pulumi up. The old cluster is kept, protected, until you retire it.
 
 Exit codes: 0 restored, 1 the update failed, 2 could not start, 3 refused.`;
 
-const KEY = "platform:databaseRestore";
+const KEY = configKey("databaseRestore");
 
 export function main(argv: string[], io: Io, now: () => Date = () => new Date()): Promise<number> {
     return runTool({
@@ -68,7 +69,7 @@ async function restore(args: Args, r: Reporter, now: () => Date): Promise<number
     }
     try { checkWindow(time, now()); } catch (e) { return refuse(r, (e as Error).message); }
 
-    const source = config["platform:dbClusterName"]?.value || `platform-${stackName}-pg`;
+    const source = config[configKey("dbClusterName")]?.value || `platform-${stackName}-pg`;
     const clusterName = args.values.name ?? restoredClusterName(source, time);
     log(`${stackName}: restoring ${source} to ${time} (${basis}) into a new cluster ${clusterName}`);
 

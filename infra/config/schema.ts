@@ -144,6 +144,11 @@ export const KEYS = {
 
 export type Key = keyof typeof KEYS;
 
+/** A key as the CLI and the stack files spell it: `platform:<key>`. */
+export function configKey(key: Key): string {
+    return `${PROJECT}:${key}`;
+}
+
 /** Stacks the program knows how to build. Anything else is refused with a clear error. */
 export const STACKS = ["dev", "staging", "prod"] as const;
 export type StackName = (typeof STACKS)[number];

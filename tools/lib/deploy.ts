@@ -8,6 +8,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { EXIT, ToolError, upProgress } from "./automation";
 import { manifestDigest } from "./registry";
 import { Change, changesFromEvents, LEGACY_SERVICE, outsideContainers, ReleaseRecord, ReleaseSet, ServiceImage } from "./releases";
+import { configKey } from "../../infra/config/schema";
 
 export interface DeployOptions {
     stackName: string;
@@ -89,7 +90,7 @@ export function serviceOf(images: StackImages, name: string, stackName: string):
 
 /** Registry credentials from the stack's config. */
 const credsOf = (config: ConfigMap, registryUrl?: string) => ({
-    registryUrl, username: config["platform:ghcrUsername"]?.value || undefined, password: config["platform:ghcrToken"]?.value || undefined,
+    registryUrl, username: config[configKey("ghcrUsername")]?.value || undefined, password: config[configKey("ghcrToken")]?.value || undefined,
 });
 
 /** Resolves and verifies one image's digest in the registry, before anything changes. */
