@@ -403,6 +403,17 @@ describe("workflows", () => {
         });
         const text = (JSON.parse(payload.out) as { text: string }).text;
         for (const part of ["prod", "1.5.0 (aaaaaaaaaaaa)", "1.4.2 (bbbbbbbbbbbb)", "maria", "GET / answered 500", "https://run/1"]) assert.ok(text.includes(part), `${part} in ${text}`);
+        // A services stack: each service's tag and short digest, after and before.
+        const services = runStep(w, w.jobs.deploy, slack, { curl: "cat" }, {
+            SLACK_WEBHOOK_URL: "https://hooks.example/x", STARTED_AT: "0", MODE: "up", STACK: "prod", RESULT: "success", TAG: "", DIGEST: "",
+            SERVICES_TO: `api=1.5.0@${d("a")} web=2.4.1@${d("c")}`, SERVICES_FROM: `api=1.4.2@${d("b")} web=2.4.1@${d("c")}`, GITHUB_ACTOR: "maria", RUN_URL: "https://run/1",
+        });
+        assert.strictEqual(services.status, 0, services.out);
+        const first = (JSON.parse(services.out) as { text: string }).text.split("\n").slice(0, 2);
+        assert.deepStrictEqual(first, [
+            ":white_check_mark: *deploy prod succeeded: api 1.5.0 (aaaaaaaaaaaa), web 2.4.1 (cccccccccccc)* — <https://run/1|run>",
+            "> from: api 1.4.2 (bbbbbbbbbbbb), web 2.4.1 (cccccccccccc)",
+        ]);
     });
 
     describe("services stacks: a deploy names one service or several", () => {
