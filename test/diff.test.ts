@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { main } from "../tools/diff";
-import { tmpdir } from "./helpers";
+import { compareServices, main } from "../tools/diff";
+import { FIXTURES, tmpdir } from "./helpers";
 
 const FIXTURE = path.join(__dirname, "fixtures", "lifecycle", "Pulumi.prod.yaml");
 
@@ -40,6 +40,62 @@ describe("offline preview diff for pull requests", function () {
         const json = JSON.parse(r.out) as { refused: boolean; guard: { what: string; op: string; blocking: boolean }[] };
         assert.ok(json.refused);
         assert.strictEqual(json.guard.filter((f) => f.what === "server" && f.op === "replace" && f.blocking).length, 3);
+    });
+
+    describe("which services change, and from which tag and digest to which", () => {
+        const D = (c: string) => `sha256:${c.repeat(64)}`;
+        /** Records `stack` of a fixture team as the base, then writes the head's stack file edited by `edit`. */
+        async function baseAndHead(team: string, stack: string, edit: (text: string) => string) {
+            const dir = tmpdir("diff-services-");
+            const base = path.join(dir, "base.json");
+            const r = await run(["--stack", stack, "--work-dir", team, "--record", base]);
+            assert.strictEqual(r.code, 0, r.err);
+            fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), edit(fs.readFileSync(path.join(team, `Pulumi.${stack}.yaml`), "utf8")));
+            return { dir, base };
+        }
+
+        it("a services team: the bumped service from its tag to the new one, a newly pinned digest, and the rest unchanged", async () => {
+            const { dir, base } = await baseAndHead(FIXTURES.duo, "staging", (t) => t.replace("      tag: 1.4.2\n", "      tag: 1.5.0\n"));
+            const md = await run(["--stack", "staging", "--work-dir", dir, "--base", base, "--markdown"]);
+            assert.strictEqual(md.code, 0, md.out + md.err);
+            assert.match(md.out, /^\| api \| changed \| 1\.4\.2 \| 1\.5\.0 \|$/m);
+            assert.match(md.out, /^\| web \| unchanged \| 2\.3\.0 \| 2\.3\.0 \|$/m);
+
+            fs.writeFileSync(path.join(dir, "Pulumi.staging.yaml"), fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8")
+                .replace("      tag: 2.3.0\n", `      tag: 2.3.0\n      digest: ${D("e")}\n      pin: 2.3.0@${D("e")}\n`));
+            const json = JSON.parse((await run(["--stack", "staging", "--work-dir", dir, "--base", base, "--json"])).out) as { services: unknown };
+            assert.deepStrictEqual(json.services, [
+                { name: "api", change: "changed", base: { tag: "1.4.2" }, head: { tag: "1.5.0" } },
+                { name: "web", change: "changed", base: { tag: "2.3.0" }, head: { tag: "2.3.0", digest: D("e") } },
+            ]);
+            const text = (await run(["--stack", "staging", "--work-dir", dir, "--base", base])).out;
+            assert.match(text, /^ {2}service web: 2\.3\.0 -> 2\.3\.0 @ sha256:eeeeeeeeeeee$/m);
+        });
+
+        it("a one-image team: its one service, app", async () => {
+            const { dir, base } = await baseAndHead(FIXTURES.sample, "staging", (t) => t.replace(/^ {2}platform:imageTag: .*$/m, "  platform:imageTag: 9.9.9"));
+            const r = await run(["--stack", "staging", "--work-dir", dir, "--base", base]);
+            assert.strictEqual(r.code, 0, r.out + r.err);
+            assert.match(r.out, /^ {2}service app: \S+ -> 9\.9\.9$/m);
+            assert.strictEqual((r.out.match(/^ {2}service /gm) ?? []).length, 1);
+        });
+
+        it("a base recorded before recordings named their services: tags from its release output, no placeholder digest", async () => {
+            const { dir, base } = await baseAndHead(FIXTURES.duo, "staging", (t) => t);
+            const old = JSON.parse(fs.readFileSync(base, "utf8")) as Record<string, unknown>;
+            delete old.services;
+            fs.writeFileSync(base, JSON.stringify(old));
+            const json = JSON.parse((await run(["--stack", "staging", "--work-dir", dir, "--base", base, "--json"])).out) as { services: { name: string; change: string }[] };
+            assert.deepStrictEqual(json.services.map((s) => `${s.name} ${s.change}`), ["api unchanged", "web unchanged"]);
+        });
+
+        it("new and removed services", () => {
+            assert.deepStrictEqual(compareServices({ api: { tag: "1" }, old: { tag: "2" } }, { api: { tag: "1" }, web: { tag: "3", digest: D("a") } }), [
+                { name: "api", change: "unchanged", base: { tag: "1" }, head: { tag: "1" } },
+                { name: "old", change: "removed", base: { tag: "2" } },
+                { name: "web", change: "new", head: { tag: "3", digest: D("a") } },
+            ]);
+        });
     });
 
     it("one line for a missing or foreign base file", async () => {

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { main as notify } from "../tools/notify";
-import { approversFrom, formatDuration, Notice, plainNotice, releaseLine, shortDigest, slackEscape, slackNotice } from "../tools/lib/notify";
+import { approversFrom, formatDuration, Notice, parseReleaseSet, plainNotice, releaseLine, shortDigest, slackEscape, slackNotice } from "../tools/lib/notify";
 
 const D = (c: string) => `sha256:${c.repeat(64).slice(0, 64)}`;
 const RUN = "https://github.com/example/app/actions/runs/42";
@@ -49,6 +49,18 @@ describe("notifications (pure)", () => {
             "app 1.0 (bbbbbbbbbbbb), proxy 2.10-alpine (cccccccccccc)");
     });
 
+    it("a services stack names every service, even when it runs only one; a one-image stack's app reads as before", () => {
+        assert.strictEqual(releaseLine([{ name: "api", tag: "1.5.0", digest: D("a") }]), "api 1.5.0 (aaaaaaaaaaaa)");
+        assert.strictEqual(releaseLine([{ name: "app", tag: "1.5.0", digest: D("a") }]), "1.5.0 (aaaaaaaaaaaa)");
+    });
+
+    it("reads a release set as the workflow passes it, and names a bad entry", () => {
+        assert.deepStrictEqual(parseReleaseSet(`api=1.5.0@${D("a")}, web=2.4.1`), [{ name: "api", tag: "1.5.0", digest: D("a") }, { name: "web", tag: "2.4.1", digest: undefined }]);
+        assert.deepStrictEqual(parseReleaseSet("  "), []);
+        assert.throws(() => parseReleaseSet("api=1.5.0@sha256:abc"), /^Error: "api=1\.5\.0@sha256:abc" is not <service>=<tag>/);
+        assert.throws(() => parseReleaseSet("api=1 api=2"), /api is named twice/);
+    });
+
     it("escapes Slack's control characters in every fact", () => {
         const t = slackNotice({ ...deploy, action: "rollback", reason: "<!channel> & friends" }).text;
         assert.ok(t.includes("&lt;!channel&gt; &amp; friends"));
@@ -90,6 +102,22 @@ describe("npm run notify", () => {
             `:white_check_mark: *rollback prod succeeded: 1.4.1 (a1a1a1a1a1a1)* — <${RUN}|run>`,
             "> from: 1.4.2 (3f3f3f3f3f3f)", "> why: health check failed", "> approved by: maria", "> started by: ana", "> took: 1m 30s",
         ].join("\n"));
+    });
+
+    it("a services stack's deploy names each service's tag and short digest, and what each ran before", async () => {
+        const r = await run(["--action", "deploy", "--stack", "staging", "--result", "success",
+            "--services", `api=1.5.0@${D("a1")} web=2.4.1@${D("b2")}`, "--from-services", `api=1.4.2@${D("3f")} web=2.4.1@${D("b2")}`, "--format", "text"]);
+        assert.strictEqual(r.code, 0, r.err);
+        assert.strictEqual(r.out, "deploy staging succeeded: api 1.5.0 (a1a1a1a1a1a1), web 2.4.1 (b2b2b2b2b2b2) — from: api 1.4.2 (3f3f3f3f3f3f), web 2.4.1 (b2b2b2b2b2b2)\n");
+    });
+
+    it("refuses a malformed release set, or one given with --tag, in one line, exit 2", async () => {
+        const bad = await run(["--action", "deploy", "--stack", "staging", "--result", "success", "--services", "api"]);
+        assert.strictEqual(bad.code, 2);
+        assert.strictEqual(bad.err, 'error: --services: "api" is not <service>=<tag> or <service>=<tag>@sha256:<64 hex>\n');
+        const both = await run(["--action", "deploy", "--stack", "staging", "--result", "success", "--services", "api=1", "--tag", "1"]);
+        assert.strictEqual(both.code, 2);
+        assert.match(both.err, /not both/);
     });
 
     it("refuses a bad action in one line, exit 2", async () => {

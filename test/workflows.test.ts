@@ -403,5 +403,219 @@ describe("workflows", () => {
         });
         const text = (JSON.parse(payload.out) as { text: string }).text;
         for (const part of ["prod", "1.5.0 (aaaaaaaaaaaa)", "1.4.2 (bbbbbbbbbbbb)", "maria", "GET / answered 500", "https://run/1"]) assert.ok(text.includes(part), `${part} in ${text}`);
+        // A services stack: each service's tag and short digest, after and before.
+        const services = runStep(w, w.jobs.deploy, slack, { curl: "cat" }, {
+            SLACK_WEBHOOK_URL: "https://hooks.example/x", STARTED_AT: "0", MODE: "up", STACK: "prod", RESULT: "success", TAG: "", DIGEST: "",
+            SERVICES_TO: `api=1.5.0@${d("a")} web=2.4.1@${d("c")}`, SERVICES_FROM: `api=1.4.2@${d("b")} web=2.4.1@${d("c")}`, GITHUB_ACTOR: "maria", RUN_URL: "https://run/1",
+        });
+        assert.strictEqual(services.status, 0, services.out);
+        const first = (JSON.parse(services.out) as { text: string }).text.split("\n").slice(0, 2);
+        assert.deepStrictEqual(first, [
+            ":white_check_mark: *deploy prod succeeded: api 1.5.0 (aaaaaaaaaaaa), web 2.4.1 (cccccccccccc)* — <https://run/1|run>",
+            "> from: api 1.4.2 (bbbbbbbbbbbb), web 2.4.1 (cccccccccccc)",
+        ]);
+    });
+
+    describe("services stacks: a deploy names one service or several", () => {
+        const D = (c: string) => `sha256:${c.repeat(64)}`;
+        /**
+         * A stand-in Pulumi CLI for a stack that declares `declared` (null: a one-image stack, no
+         * platform:services). `committed` and `then` are each service's tag in the stack file now
+         * and at the commit the stack runs (`--config-file`); `config set` calls are logged one a
+         * line, arguments joined by `|`, so an empty value shows.
+         */
+        function fakePulumi(o: { declared: string[] | null; outputs?: unknown; committed?: Record<string, string>; then?: Record<string, string> }) {
+            const log = path.join(tmpdir("pulumi-"), "calls");
+            const tags = (m: Record<string, string> = {}) => Object.entries(m).map(([n, t]) => `platform:services.${n}.tag) echo ${t} ;;`).join(" ");
+            const body = [
+                `if [[ "$1 $2" == "stack output" ]]; then echo '${JSON.stringify(o.outputs ?? {})}'; exit 0; fi`,
+                `if [[ "$1 $2" == "config set" ]]; then shift 2; printf '%s|' "$@" >> ${log}; echo >> ${log}; exit 0; fi`,
+                `[[ "$1 $2" == "config get" ]] || exit 9`,
+                `key="\${*: -1}"`,
+                `if [[ "$key" == platform:services ]]; then ${o.declared ? "echo '{}'; exit 0" : "exit 255"}; fi`,
+                `if [[ "$key" =~ ^platform:services\\.([a-z0-9-]+)\\.image$ ]]; then [[ " ${(o.declared ?? []).join(" ")} " == *" \${BASH_REMATCH[1]} "* ]] && exit 0; exit 255; fi`,
+                `if [[ "$*" == *--config-file* ]]; then case "$key" in ${tags(o.then)} *) exit 255 ;; esac; exit 0; fi`,
+                `case "$key" in ${tags(o.committed)} *) exit 255 ;; esac`,
+            ].join("\n");
+            const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== "") : []);
+            return { body, calls };
+        }
+
+        describe("the input check", () => {
+            const w = wf("_deploy.yml");
+            const check = stepNamed(w.jobs.deploy, "Check the inputs");
+            const run = (env: Record<string, string>) => runStep(w, w.jobs.deploy, check, {}, { MODE: "up", COMMIT: "a".repeat(40), IMAGE_TAG: "", IMAGE_DIGEST: "", REQUIRE_RELEASE: "false", SERVICES: "", ...env });
+            const errors = (out: string) => out.split("\n").filter((l) => l.startsWith("::error::"));
+
+            it("takes tags by service, separated by spaces or commas, pinned or not", () => {
+                for (const SERVICES of ["api=1.5.0 web=2.4.1", "web=2.4.1", "api=1.5.0,web=2.4.1", `api=1.5.0@${D("a")}  web=v2_0`]) {
+                    const r = run({ SERVICES });
+                    assert.strictEqual(r.status, 0, `${SERVICES}: ${r.out}`);
+                }
+            });
+
+            it("refuses a malformed entry, a name given twice, a stray character and image-tag with services, each in one ::error:: line", () => {
+                const cases: [string, Record<string, string>, RegExp][] = [
+                    ["a bad tag", { SERVICES: "api=-1.5.0" }, /'api=-1\.5\.0' is not <service>=<tag>/],
+                    ["no tag", { SERVICES: "api web=2.4.1" }, /'api' is not <service>=<tag>/],
+                    ["an uppercase name", { SERVICES: "API=1.5.0" }, /'API=1\.5\.0' is not <service>=<tag>/],
+                    ["a short digest", { SERVICES: "api=1.5.0@sha256:abc" }, /is not <service>=<tag>/],
+                    ["twice", { SERVICES: "api=1.5.0 api=1.5.1" }, /api is named twice/],
+                    ["a newline", { SERVICES: "api=1.5.0\n::warning::web=2" }, /has a character that is not in a service name/],
+                    ["a shell word", { SERVICES: "api=$(id)" }, /has a character/],
+                    ["both", { SERVICES: "api=1.5.0", IMAGE_TAG: "1.5.0" }, /image-tag .* or services .*, not both/],
+                ];
+                for (const [what, env, message] of cases) {
+                    const r = run(env);
+                    assert.strictEqual(r.status, 1, `${what}: ${r.out}`);
+                    assert.strictEqual(errors(r.out).length, 1, `${what}: ${r.out}`);
+                    assert.match(errors(r.out)[0], message, what);
+                    assert.doesNotMatch(r.out, /^::warning::/m, `${what}: nothing of the value starts a workflow command`);
+                }
+            });
+
+            it("a promotion of a services stack needs every service's digest; the set staging ran passes", () => {
+                const promote = { REQUIRE_RELEASE: "true" };
+                assert.strictEqual(run({ ...promote, SERVICES: `api=1.5.0@${D("a")} web=2.4.1@${D("b")}` }).status, 0);
+                const missing = run({ ...promote, SERVICES: `api=1.5.0@${D("a")} web=2.4.1` });
+                assert.strictEqual(missing.status, 1);
+                assert.match(errors(missing.out)[0], /promotion needs the digest staging ran for each service; got 'web=2\.4\.1'/);
+                assert.notStrictEqual(run({ ...promote, SERVICES: "" }).status, 0, "an empty staging output fails the promotion");
+            });
+
+            it("a rollback's service must be a service name", () => {
+                assert.strictEqual(run({ MODE: "rollback", ROLLBACK_SERVICE: "api" }).status, 0);
+                assert.match(errors(run({ MODE: "rollback", ROLLBACK_SERVICE: "api;rm" }).out)[0] ?? "", /service 'api;rm' is not a service name/);
+            });
+        });
+
+        describe("selecting the release", () => {
+            const w = wf("_deploy.yml");
+            const select = stepNamed(w.jobs.deploy, "Select the release");
+            const run = (pulumi: string, SERVICES: string) => runStep(w, w.jobs.deploy, select, { pulumi }, { STACK: "staging", IMAGE_TAG: "", IMAGE_DIGEST: "", SERVICES });
+
+            it("runs for a services input too, never when the older commit is skipped", () => {
+                assert.strictEqual(select.if, "inputs.mode == 'up' && (inputs.image-tag != '' || inputs.services != '') && steps.order.outputs.skip != 'true'");
+            });
+
+            it("sets each named service's tag with --path and clears its digest and pin, so the tag is resolved again", () => {
+                const p = fakePulumi({ declared: ["api", "web"] });
+                const r = run(p.body, "api=1.5.0");
+                assert.strictEqual(r.status, 0, r.out);
+                assert.deepStrictEqual(p.calls(), [
+                    "--stack|staging|--path|platform:services.api.tag|1.5.0|",
+                    "--stack|staging|--path|platform:services.api.digest||",
+                    "--stack|staging|--path|platform:services.api.pin||",
+                ]);
+            });
+
+            it("pins tag@digest exactly, for every service of a promoted set", () => {
+                const p = fakePulumi({ declared: ["api", "web"] });
+                const r = run(p.body, `api=1.5.0@${D("a")} web=2.4.1@${D("b")}`);
+                assert.strictEqual(r.status, 0, r.out);
+                assert.deepStrictEqual(p.calls().filter((c) => c.includes(".pin|")), [
+                    `--stack|staging|--path|platform:services.api.pin|1.5.0@${D("a")}|`,
+                    `--stack|staging|--path|platform:services.web.pin|2.4.1@${D("b")}|`,
+                ]);
+                assert.strictEqual(p.calls().length, 6);
+            });
+
+            it("refuses a service the stack does not declare, in one ::error:: line, before setting anything", () => {
+                const p = fakePulumi({ declared: ["api", "web"] });
+                const r = run(p.body, "api=1.5.0 worker=1.5.0");
+                assert.strictEqual(r.status, 1, r.out);
+                assert.deepStrictEqual(r.out.split("\n").filter((l) => l.startsWith("::error::")), [
+                    "::error::services: worker is not a service of staging (no platform:services.worker in Pulumi.staging.yaml at this commit)",
+                ]);
+                assert.deepStrictEqual(p.calls(), [], "api is not half-applied");
+            });
+
+            it("a one-image stack's only service is app: set through imageTag, imageDigest and imagePin; any other name is refused", () => {
+                const p = fakePulumi({ declared: null });
+                assert.strictEqual(run(p.body, `app=1.5.0@${D("c")}`).status, 0);
+                assert.deepStrictEqual(p.calls(), [
+                    "--stack|staging|platform:imageTag|1.5.0|", `--stack|staging|platform:imageDigest|${D("c")}|`, `--stack|staging|platform:imagePin|1.5.0@${D("c")}|`,
+                ]);
+                const refused = run(fakePulumi({ declared: null }).body, "api=1.5.0");
+                assert.strictEqual(refused.status, 1);
+                assert.match(refused.out, /^::error::services: staging has no platform:services, so its one service is app, not api/m);
+            });
+        });
+
+        describe("keeping the running release set", () => {
+            const w = wf("_deploy.yml");
+            const keep = stepNamed(w.jobs.deploy, "Keep the running release");
+            const outputs = { release: { services: { api: { tag: "1.4.2", digest: D("a") }, web: { tag: "2.3.0", digest: D("b") }, old: { tag: "0.9.0", digest: D("c") } } } };
+            const git = "[[ \"$1\" == show ]] && { echo 'config: {}'; exit 0; }; exit 1";
+
+            it("keeps each declared service's tag and digest from the release record, and skips one no longer declared", () => {
+                const p = fakePulumi({ declared: ["api", "web"], outputs, committed: { api: "1.0.0", web: "2.0.0" } });
+                const r = runStep(w, w.jobs.deploy, keep, { pulumi: p.body, git }, { STACK: "staging", RUNNING: "", RUNNER_TEMP: tmpdir("keep-") });
+                assert.strictEqual(r.status, 0, r.out);
+                assert.deepStrictEqual(p.calls(), [
+                    "--stack|staging|--path|platform:services.api.tag|1.4.2|", `--stack|staging|--path|platform:services.api.digest|${D("a")}|`, `--stack|staging|--path|platform:services.api.pin|1.4.2@${D("a")}|`,
+                    "--stack|staging|--path|platform:services.web.tag|2.3.0|", `--stack|staging|--path|platform:services.web.digest|${D("b")}|`, `--stack|staging|--path|platform:services.web.pin|2.3.0@${D("b")}|`,
+                ]);
+                assert.match(r.out, /old is no longer a service of staging/);
+            });
+
+            it("a merge that changes a service's committed tag deploys that tag; the others keep what they run", () => {
+                const p = fakePulumi({ declared: ["api", "web"], outputs, committed: { api: "1.5.0", web: "2.0.0" }, then: { api: "1.4.2", web: "2.0.0" } });
+                const r = runStep(w, w.jobs.deploy, keep, { pulumi: p.body, git }, { STACK: "staging", RUNNING: "b".repeat(40), RUNNER_TEMP: tmpdir("keep-") });
+                assert.strictEqual(r.status, 0, r.out);
+                assert.deepStrictEqual(p.calls().map((c) => c.split("|")[3]), ["platform:services.web.tag", "platform:services.web.digest", "platform:services.web.pin"]);
+                assert.match(r.out, /api: this merge changes its committed tag from 1\.4\.2 to 1\.5\.0/);
+            });
+
+            it("a services stack with no release yet deploys its committed tags", () => {
+                const p = fakePulumi({ declared: ["api", "web"], outputs: { release: { services: {} } } });
+                const r = runStep(w, w.jobs.deploy, keep, { pulumi: p.body, git }, { STACK: "staging", RUNNING: "", RUNNER_TEMP: tmpdir("keep-") });
+                assert.strictEqual(r.status, 0, r.out);
+                assert.deepStrictEqual(p.calls(), []);
+            });
+        });
+
+        it("staging publishes its release set and prod deploys exactly it", () => {
+            const w = wf("_deploy.yml");
+            assert.strictEqual(w.on.workflow_call.outputs.services.value, "${{ jobs.deploy.outputs.services }}");
+            assert.strictEqual(w.jobs.deploy.outputs!.services, "${{ steps.release.outputs.services }}");
+            assert.strictEqual(wf("deploy.yml").jobs.prod.with!.services, "${{ needs.staging.outputs.services }}");
+            const read = stepNamed(w.jobs.deploy, "release");
+            const release = { services: { api: { tag: "1.5.0", digest: D("a") }, web: { tag: "2.4.1", digest: D("b") } } };
+            const set = runStep(w, w.jobs.deploy, read, { pulumi: `echo '${JSON.stringify(release)}'` }, { STACK: "staging" });
+            assert.match(set.ghOutput, new RegExp(`^services=api=1\\.5\\.0@${D("a")} web=2\\.4\\.1@${D("b")}$`, "m"));
+            assert.match(set.ghOutput, /^tag=$/m);
+            // A one-image stack still hands on its flat tag and digest, and no set.
+            const flat = runStep(w, w.jobs.deploy, read, { pulumi: `echo '${JSON.stringify({ services: { app: { tag: "1.5.0", digest: D("a") } }, tag: "1.5.0", digest: D("a") })}'` }, { STACK: "staging" });
+            assert.match(flat.ghOutput, /^services=$/m);
+            assert.match(flat.ghOutput, /^tag=1\.5\.0$/m);
+        });
+
+        it("a dispatch passes the services the app repository's CI built, and refuses neither or both", () => {
+            const w = wf("deploy-on-demand.yml");
+            const pick = stepNamed(w.jobs.resolve, "pick");
+            assert.strictEqual(pick.env!.INPUT_SERVICES, "${{ inputs.services || github.event.client_payload.services }}");
+            assert.strictEqual(w.jobs.deploy.with!.services, "${{ needs.resolve.outputs.services }}");
+            const run = (env: Record<string, string>) => runStep(w, w.jobs.resolve, pick, {}, { INPUT_STACK: "staging", INPUT_TAG: "", INPUT_SERVICES: "", ...env });
+            const ok = run({ INPUT_SERVICES: "web=2.4.1" });
+            assert.strictEqual(ok.status, 0, ok.out);
+            assert.match(ok.ghOutput, /^services=web=2\.4\.1$/m);
+            assert.strictEqual(run({}).status, 1);
+            assert.strictEqual(run({ INPUT_TAG: "1.5.0", INPUT_SERVICES: "web=2.4.1" }).status, 1);
+            assert.strictEqual(run({ INPUT_SERVICES: "web=2.4.1\nstack=prod" }).status, 1, "no second output line smuggled in");
+            assert.strictEqual(run({ INPUT_TAG: "1.5.0" }).status, 0);
+        });
+
+        it("a rollback of one service passes --service to the rollback tool", () => {
+            assert.strictEqual(wf("rollback.yml").jobs.rollback.with!.service, "${{ inputs.service }}");
+            const w = wf("_deploy.yml");
+            const step = stepNamed(w.jobs.deploy, "Roll back on request");
+            const dir = tmpdir("rb-");
+            const npm = `printf '%s|' "$@" > ${dir}/args`;
+            assert.strictEqual(runStep(w, w.jobs.deploy, step, { npm }, { STACK: "prod", TARGET: "1.4.2", ROLLBACK_SERVICE: "api" }).status, 0);
+            assert.strictEqual(fs.readFileSync(path.join(dir, "args"), "utf8"), "run|-s|rollback|--|--stack|prod|--to|1.4.2|--yes|--service|api|");
+            assert.strictEqual(runStep(w, w.jobs.deploy, step, { npm }, { STACK: "prod", TARGET: "", ROLLBACK_SERVICE: "" }).status, 0);
+            assert.strictEqual(fs.readFileSync(path.join(dir, "args"), "utf8"), "run|-s|rollback|--|--stack|prod|--to|previous|--yes|", "the whole set when no service is named");
+        });
     });
 });

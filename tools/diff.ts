@@ -7,15 +7,18 @@
  * (`--base`): each resource updated, restarted, replaced or deleted as the real providers
  * apply it (infra/lifecycle/semantics.ts), and what the replacement guard would refuse.
  * A real preview needs the stack's secrets, which a pull request's code must never see;
- * the real one runs in the deploy job. Exit codes: 0 nothing refused, 1 the guard or the
- * API would refuse the change, 2 usage or config errors.
+ * the real one runs in the deploy job. It also says which services change and from which
+ * tag and digest to which, as the stack files commit them (a digest only where one is
+ * pinned; otherwise the deploy resolves the tag). Exit codes: 0 nothing refused, 1 the
+ * guard or the API would refuse the change, 2 usage or config errors.
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
+import { parseSettings } from "../infra/config";
 import { describe as describeFinding } from "./lib/guard";
 import { Io, parseFlags, runCli } from "./lib/cli";
 import { recordStack, RecordedStack } from "./lib/mockrun";
-import { UnknownStackError } from "./lib/stacks";
+import { configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/stacks";
 import { describeStep, judgeChange } from "./lib/whatif";
 
 const HELP = `Usage: npm run diff -- --stack <name> (--record <file> | --base <file>) [--markdown] [--json]
@@ -27,7 +30,67 @@ Offline preview diff for pull requests: no credentials, no network.
   --work-dir <dir>  read Pulumi.<stack>.yaml from this folder instead of the repository
   --markdown        print the comparison as Markdown (for a PR comment or job summary)
   --json            print the comparison as JSON
+Both list the services (a one-image stack's one service is app): new, removed, unchanged,
+or base tag/digest -> head tag/digest, as committed (a digest only where one is pinned).
 Exit codes: 0 nothing refused, 1 the guard or the API would refuse it, 2 usage/config error.`;
+
+/** What a service runs as the stack file commits it: its tag, and its digest if one is pinned. */
+export interface ServiceRef { tag: string; digest?: string }
+
+/** A recording as `--record` writes it: the offline run, and the release set the stack file commits. */
+export interface Recording extends RecordedStack {
+    services?: Record<string, ServiceRef>;
+}
+
+export interface ServiceChange {
+    name: string;
+    change: "new" | "removed" | "unchanged" | "changed";
+    base?: ServiceRef;
+    head?: ServiceRef;
+}
+
+/** The release set the stack file commits, read as the program reads it (offline placeholders for secrets). */
+export function committedServices(stack: string, configDir?: string): Record<string, ServiceRef> {
+    const cfg = readStackConfig(stack, configDir);
+    const values = { ...cfg.values, ...offlineSecrets(cfg.values) };
+    const settings = parseSettings(configSource(values, [...cfg.secretKeys, ...Object.keys(offlineSecrets(cfg.values))]), stack);
+    return Object.fromEntries(settings.services.map((s) => [s.name, s.digest ? { tag: s.tag, digest: s.digest } : { tag: s.tag }]));
+}
+
+/**
+ * A base recorded before recordings carried `services`: its tags from the `release` output.
+ * The offline run's digests are placeholders, so none is taken.
+ */
+function servicesOfOldRecording(rec: RecordedStack): Record<string, ServiceRef> {
+    const release = (rec.outputs?.release ?? {}) as { services?: Record<string, { tag?: unknown }>; tag?: unknown };
+    if (release.services && typeof release.services === "object") {
+        return Object.fromEntries(Object.entries(release.services).filter(([, v]) => typeof v?.tag === "string").map(([k, v]) => [k, { tag: v.tag as string }]));
+    }
+    return typeof release.tag === "string" ? { app: { tag: release.tag } } : {};
+}
+
+/** Per service, base -> head: the base's order, then services the head adds. */
+export function compareServices(base: Record<string, ServiceRef>, head: Record<string, ServiceRef>): ServiceChange[] {
+    const names = [...Object.keys(base), ...Object.keys(head).filter((n) => !(n in base))];
+    return names.map((name) => {
+        const b = base[name];
+        const h = head[name];
+        if (!b) return { name, change: "new", head: h };
+        if (!h) return { name, change: "removed", base: b };
+        return { name, change: b.tag === h.tag && b.digest === h.digest ? "unchanged" : "changed", base: b, head: h };
+    });
+}
+
+const short = (digest: string) => digest.replace(/^sha256:([a-f0-9]{12})[a-f0-9]*$/, "sha256:$1");
+/** `1.5.0 @ sha256:3f2a9c1b7d0e`, or `1.5.0` (digest resolved at deploy). */
+export const refText = (r: ServiceRef) => `${r.tag}${r.digest ? ` @ ${short(r.digest)}` : ""}`;
+
+function serviceLine(c: ServiceChange): string {
+    if (c.change === "new") return `new: ${refText(c.head!)}`;
+    if (c.change === "removed") return `removed (was ${refText(c.base!)})`;
+    if (c.change === "unchanged") return `unchanged (${refText(c.head!)})`;
+    return `${refText(c.base!)} -> ${refText(c.head!)}`;
+}
 
 /**
  * A recording without secret values. The offline run only ever holds placeholders for
@@ -55,9 +118,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (args.help) { io.out(`${HELP}\n`); return 0; }
     const { stack, record, base } = args.values;
     if (!stack || (!record === !base)) { io.err(`error: --stack and one of --record or --base are required\n${HELP}\n`); return 2; }
-    let head: RecordedStack;
+    let head: Recording;
     try {
         head = redacted(await recordStack(stack, { configDir: args.values["work-dir"] }));
+        head.services = committedServices(stack, args.values["work-dir"]);
     } catch (e) {
         const err = e as Error;
         if (err instanceof UnknownStackError || err.name === "ConfigError") { io.err(`error: ${err.message}\n`); return 2; }
@@ -68,9 +132,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         io.err(`recorded ${stack}: ${head.resources.filter((r) => r.custom).length} resources -> ${record}\n`);
         return 0;
     }
-    let before: RecordedStack;
+    let before: Recording;
     try {
-        before = JSON.parse(fs.readFileSync(base!, "utf8")) as RecordedStack;
+        before = JSON.parse(fs.readFileSync(base!, "utf8")) as Recording;
         if (!Array.isArray(before.resources)) throw new Error("not a recording made with --record");
     } catch (e) {
         io.err(`error: cannot read ${base}: ${(e as Error).message}\n`);
@@ -78,10 +142,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     const { steps, guard: findings, nameClashes: clashes, serversDownTogether, refused } = judgeChange(stack, before, head);
     const together = serversDownTogether.map(([a, b]) => `${a} and ${b} would be down at the same time`);
+    const services = compareServices(before.services ?? servicesOfOldRecording(before), head.services ?? {});
     if (args.flags.has("json")) {
-        io.out(`${JSON.stringify({ stack, refused, steps, guard: findings, nameClashes: clashes, serversDownTogether: together }, null, 2)}\n`);
+        io.out(`${JSON.stringify({ stack, refused, services, steps, guard: findings, nameClashes: clashes, serversDownTogether: together }, null, 2)}\n`);
     } else if (args.flags.has("markdown")) {
         const lines = [`### ${stack}: ${steps.length === 0 ? "no change" : `${steps.length} change(s)`}${refused ? " — **refused**" : ""}`];
+        if (services.length > 0) lines.push("", "Services (as committed; without a pinned digest the deploy resolves the tag):", "", "| service | change | base | head |", "|---|---|---|---|");
+        for (const c of services) lines.push(`| ${c.name} | ${c.change} | ${c.base ? refText(c.base) : "—"} | ${c.head ? refText(c.head) : "—"} |`);
         if (steps.length > 0) {
             lines.push("", "| what | resource | why |", "|---|---|---|");
             for (const s of steps) lines.push(`| ${s.op}${s.op === "replace" ? (s.deleteBeforeReplace ? " (old first)" : " (new first)") : ""} | ${s.what} \`${s.name}\` | ${s.changed.join(", ")} |`);
@@ -91,6 +158,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         io.out(`${lines.join("\n")}\n`);
     } else {
         io.out(`${stack}: ${steps.length === 0 ? "no change" : `${steps.length} change(s)`}\n`);
+        for (const c of services) io.out(`  service ${c.name}: ${serviceLine(c)}\n`);
         for (const s of steps) io.out(`  ${describeStep(s)}\n`);
         for (const f of findings) io.out(`  ${f.blocking ? "REFUSED" : "note"}: ${describeFinding(f)}\n`);
         for (const c of [...clashes, ...together]) io.out(`  REFUSED: ${c}\n`);

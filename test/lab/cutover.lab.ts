@@ -9,6 +9,7 @@ import * as assert from "assert";
 import * as http from "http";
 import { parseRestorePoint } from "../../infra/database/restore";
 import { DockerLab, Running, ScriptRun } from "../../tools/lib/dockerlab";
+import { lab as sharedLab } from "./hooks";
 import { LoopResult, requestLoop } from "../../tools/lib/proxylab";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -16,15 +17,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe("cut-over on a real Docker engine", function () {
     let lab: DockerLab;
     let proxyIp: string;
-
-    before(async function () {
-        this.timeout(300_000);
-        lab = await DockerLab.start();
-    });
-    after(async function () {
-        this.timeout(60_000);
-        await lab?.stop();
-    });
+    before(() => { lab = sharedLab(); });
 
     /** A server whose proxy serves release v1, as a previous deploy left it. */
     beforeEach(async function () {

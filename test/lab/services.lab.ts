@@ -8,6 +8,7 @@
 import * as assert from "assert";
 import * as http from "http";
 import { DockerLab, ScriptRun } from "../../tools/lib/dockerlab";
+import { lab as sharedLab } from "./hooks";
 import { LoopResult, requestLoop } from "../../tools/lib/proxylab";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,15 +29,7 @@ const PROBES = [
 describe("several services on a real Docker engine", function () {
     let lab: DockerLab;
     let proxyIp: string;
-
-    before(async function () {
-        this.timeout(300_000);
-        lab = await DockerLab.start();
-    });
-    after(async function () {
-        this.timeout(60_000);
-        await lab?.stop();
-    });
+    before(() => { lab = sharedLab(); });
     afterEach(() => { if (lab) lab.routes = [{ path: "/", service: "app" }]; });
 
     const why = (r: ScriptRun) => `${r.stdout}${r.stderr}`;

@@ -55,10 +55,29 @@ const release = (r: ServiceRelease) => {
     return `${r.tag ?? "unknown"}${d ? ` (${d})` : ""}`;
 };
 
-/** `app 1.4.2 (3f2a9c1b7d0e), worker 1.4.2 (3f2a9c1b7d0e)`; one service reads as its release alone. */
+/**
+ * `api 1.5.0 (3f2a9c1b7d0e), web 2.4.1 (a1a1a1a1a1a1)`; a one-image stack's only service
+ * (`app`) reads as its release alone, as before services existed.
+ */
 export function releaseLine(services: ServiceRelease[]): string {
-    if (services.length === 1) return release(services[0]);
+    if (services.length === 1 && services[0].name === "app") return release(services[0]);
     return services.map((s) => `${s.name} ${release(s)}`).join(", ");
+}
+
+/**
+ * A release set as the deploy workflow passes it: `name=tag` or `name=tag@sha256:<64 hex>`
+ * per service, separated by spaces or commas (the `services` input, and the set a services
+ * stack's release record holds). Throws, naming the entry, on anything else.
+ */
+export function parseReleaseSet(text: string): ServiceRelease[] {
+    const out: ServiceRelease[] = [];
+    for (const entry of text.split(/[\s,]+/).filter((e) => e !== "")) {
+        const m = /^([a-z][a-z0-9-]{0,20})=([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(?:@(sha256:[a-f0-9]{64}))?$/.exec(entry);
+        if (!m) throw new Error(`${JSON.stringify(entry)} is not <service>=<tag> or <service>=<tag>@sha256:<64 hex>`);
+        if (out.some((s) => s.name === m[1])) throw new Error(`${m[1]} is named twice`);
+        out.push({ name: m[1], tag: m[2], digest: m[3] });
+    }
+    return out;
 }
 
 const OUTCOME: Record<string, string> = { success: "succeeded", failure: "FAILED", cancelled: "was cancelled" };
