@@ -165,6 +165,7 @@ export function renderText(result: PlanResult, rec: RecordedStack, format: "tree
         out.push(`  ${`${shortType(i.type)} ${i.resource}`.padEnd(w)}  ${i.item.padEnd(36)} ${usd(i.usdPerMonth).padStart(9)}${i.note ? `  (${i.note})` : ""}`);
     }
     out.push(`  ${"Total".padEnd(w)}  ${"".padEnd(36)} ${usd(result.cost.totalUsdPerMonth).padStart(9)}${result.cost.unknownItems ? `  + ${result.cost.unknownItems} item(s) of unknown price` : ""}`);
+    out.push(`  The services (${result.services.map((x) => x.name).join(", ")}) and their workers run on these droplets: containers add no line item.`);
     out.push("", `Policy: ${result.policy.results.length} rules, ${result.policy.violations} violation(s)`);
     for (const r of result.policy.results) {
         if (r.violations.length === 0) out.push(`  ok    ${r.rule}`);
