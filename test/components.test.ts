@@ -4,6 +4,7 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { App, AppService } from "../infra/app";
 import { certificateName, Edge } from "../infra/edge";
 import { Firewall } from "../infra/firewall";
 import { TYPES } from "../infra/lifecycle/types";
@@ -63,5 +64,26 @@ describe("components from hand-made args", () => {
         const slacks = (made: Made[]) => ofType(made, TYPES.alert).map((a) => ((a.inputs.alerts as { slacks: unknown[] }).slacks ?? []).length);
         assert.ok(slacks(withSlack).every((n) => n === 1));
         assert.ok(slacks(without).every((n) => n === 0));
+    });
+
+    it("App, two services on one server: each its own containers and cut-over, one proxy, migrations only where declared", async () => {
+        const digest = `sha256:${"ab".repeat(32)}`;
+        const svc = (name: string, over: Partial<AppService> = {}): AppService => ({
+            name, repository: `ghcr.io/t/${name}`, tag: "1", digest, port: 8080, memoryMb: 128, health: { kind: "none" }, healthcheckCommand: [],
+            env: ["PORT=8080"], secretEnv: [], migrationCommand: [], processes: [], smokeRequests: [], ...over,
+        });
+        const made = await build(() => new App("t", {
+            servers: [{ key: "web-1", tailnetHostname: "t-web-1", dropletId: 11 }], deployUser: "deploy",
+            services: [svc("api", { health: { kind: "http", path: "/up" }, migrationCommand: ["migrate"], processes: [{ name: "worker", command: ["w"], memoryMb: 64 }] }), svc("web")],
+            routes: [{ host: "www.example.com", path: "/", service: "web" }, { host: "www.example.com", path: "/api", service: "api" }],
+            proxyImage: `caddy:2@${digest}`, proxyMode: { kind: "tls" }, migrationDatabaseUrl: "postgres://x", dbClientImage: `postgres:17@${digest}`,
+            healthcheck: { intervalSeconds: 5, retries: 3 }, deployTimeoutSeconds: 60, bootTimeoutSeconds: 60,
+        }));
+        const names = (type: string) => ofType(made, type).map((m) => m.name).sort();
+        assert.deepStrictEqual(names(TYPES.container), ["t-web-1-api-app", "t-web-1-api-worker", "t-web-1-proxy", "t-web-1-web-app"]);
+        assert.deepStrictEqual(names(TYPES.command), ["t-web-1-api-cutover", "t-web-1-api-migrate", "t-web-1-api-workers-check", "t-web-1-proxy-config", "t-web-1-ready", "t-web-1-web-cutover"]);
+        const env = (name: string) => ofType(made, TYPES.command).find((m) => m.name === name)!.inputs.environment as Record<string, string>;
+        assert.deepStrictEqual([env("t-web-1-api-cutover").VERIFY_URL, env("t-web-1-web-cutover").VERIFY_URL], ["http://127.0.0.1:2080", "http://127.0.0.1:2081"]);
+        assert.strictEqual(env("t-web-1-proxy-config").CHECKS, "api|http://127.0.0.1:2080/up|200 web|http://127.0.0.1:2081/|any");
     });
 });
