@@ -15,6 +15,7 @@ import { main as releases } from "../tools/releases";
 import { main as rollback } from "../tools/rollback";
 import { changesFromEvents, outsideContainers, pickTarget, releasesFromHistory } from "../tools/lib/releases";
 import { parseChallenge } from "../tools/lib/registry";
+import "./fixtures/fake-pulumi/inprocess"; // the fake CLI runs in this process: no Node start per call
 
 const ROOT = path.join(__dirname, "..");
 const FAKE_BIN = path.join(__dirname, "fixtures", "fake-pulumi");
