@@ -52,6 +52,16 @@ export function record(stack: string, opts: RecordOptions = {}): Promise<Recorde
     return cache.get(key)!;
 }
 
+/**
+ * A suite that runs only in its own tier, `npm run test:sweep` (SWEEP=1; CI runs it after
+ * `npm test`): the lifecycle sweep, a program run for every config key, is most of the
+ * mocks' time. Elsewhere its tests are listed as pending, never as passed.
+ */
+export function describeSweep(title: string, fn: (this: Mocha.Suite) => void): Mocha.Suite | void {
+    // `describe` is looked up per call: under mocha --parallel each file gets its own.
+    return process.env.SWEEP === "1" ? describe(title, fn) : describe.skip(title, fn);
+}
+
 /** Resource type tokens (one home: infra/lifecycle/types.ts). */
 export const T = TYPES;
 
