@@ -43,6 +43,11 @@ const cache = new Map<string, Promise<RecordedStack>>();
 /** Records a stack once per distinct options; recordings are read-only. Defaults to the sample fixture team. */
 export function record(stack: string, opts: RecordOptions = {}): Promise<RecordedStack> {
     opts = { ...opts, configDir: opts.configDir ?? FIXTURES.sample };
+    // Empty overrides, unset or secret keys ask for the same run as none.
+    for (const k of ["overrides", "unset", "secretKeys"] as const) {
+        const v = opts[k];
+        if (v !== undefined && Object.keys(v).length === 0) delete opts[k];
+    }
     const key = JSON.stringify([stack, opts]);
     if (!cache.has(key)) {
         // Recordings share the runtime, so they run one after another.
