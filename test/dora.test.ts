@@ -21,6 +21,7 @@ import * as path from "path";
 import { main as releases } from "../tools/releases";
 import { deploymentsFromHistory, doraMetrics, parseSince, percentile } from "../tools/lib/dora";
 import { HistoryEntry } from "../tools/lib/releases";
+import "./fixtures/fake-pulumi/inprocess"; // the fake CLI runs in this process: no Node start per call
 
 const ROOT = path.join(__dirname, "..");
 const FAKE_BIN = path.join(__dirname, "fixtures", "fake-pulumi");

@@ -45,6 +45,11 @@ const cache = new Map<string, Promise<RecordedStack>>();
 /** Records a stack once per distinct options; recordings are read-only. Defaults to the sample fixture team. */
 export function record(stack: string, opts: RecordOptions = {}): Promise<RecordedStack> {
     opts = { ...opts, configDir: opts.configDir ?? FIXTURES.sample };
+    // Empty overrides, unset or secret keys ask for the same run as none.
+    for (const k of ["overrides", "unset", "secretKeys"] as const) {
+        const v = opts[k];
+        if (v !== undefined && Object.keys(v).length === 0) delete opts[k];
+    }
     const key = JSON.stringify([stack, opts]);
     if (!cache.has(key)) {
         // Recordings share the runtime, so they run one after another.
@@ -52,6 +57,16 @@ export function record(stack: string, opts: RecordOptions = {}): Promise<Recorde
         cache.set(key, previous.catch(() => undefined).then(() => recordStack(stack, opts)));
     }
     return cache.get(key)!;
+}
+
+/**
+ * A suite that runs only in its own tier, `npm run test:sweep` (SWEEP=1; CI runs it after
+ * `npm test`): the lifecycle sweep, a program run for every config key, is most of the
+ * mocks' time. Elsewhere its tests are listed as pending, never as passed.
+ */
+export function describeSweep(title: string, fn: (this: Mocha.Suite) => void): Mocha.Suite | void {
+    // `describe` is looked up per call: under mocha --parallel each file gets its own.
+    return process.env.SWEEP === "1" ? describe(title, fn) : describe.skip(title, fn);
 }
 
 /** Resource type tokens (one home: infra/lifecycle/types.ts). */

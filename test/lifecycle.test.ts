@@ -15,7 +15,7 @@ import { findDestructiveChanges } from "../tools/lib/guard";
 import { RecordedStack } from "../tools/lib/mockrun";
 import { asPreview, concurrentServerOutages, dataLosses, nameClashes, PlannedStep, planChange } from "../tools/lib/whatif";
 import { inServiceScript } from "../infra/servers";
-import { named, ofType, record, shellcheck, T, tmpdir } from "./helpers";
+import { describeSweep, named, ofType, record, shellcheck, T, tmpdir } from "./helpers";
 
 const FIXTURE = (stack: string) => path.join(__dirname, "fixtures", "lifecycle", `Pulumi.${stack}.yaml`);
 const fixture = (stack: string, overrides: Record<string, string> = {}, secretKeys: string[] = []) =>
@@ -131,7 +131,7 @@ async function plan(stack: string, key: Key, value: string, secret = false, also
 
 const summary = (steps: PlannedStep[]) => steps.map((s) => `${s.op} ${s.name}`);
 
-describe("lifecycle: every config change, as the real providers would apply it", function () {
+describeSweep("lifecycle: every config change, as the real providers would apply it (npm run test:sweep)", function () {
     // One program run per key.
     this.timeout(240_000);
 

@@ -17,6 +17,7 @@ import { main as postDeployCheck } from "../tools/post-deploy-check";
 import { main as restore } from "../tools/restore";
 import { changesFromEvents, deployedTogether, HistoryEntry, outsideContainers, pickTarget, ReleaseSet, releasesFromHistory, sameSet, setOfRecord } from "../tools/lib/releases";
 import { parseChallenge } from "../tools/lib/registry";
+import "./fixtures/fake-pulumi/inprocess"; // the fake CLI runs in this process: no Node start per call
 
 const ROOT = path.join(__dirname, "..");
 const FAKE_BIN = path.join(__dirname, "fixtures", "fake-pulumi");

@@ -12,6 +12,7 @@ import { main as releases } from "../tools/releases";
 import { main as restore } from "../tools/restore";
 import { checkWindow, destructiveDataChanges, parseRestoreTime, releaseRestorePoint, restoredClusterName } from "../tools/lib/restore";
 import { parseRestorePoint, releasesFromHistory } from "../tools/lib/releases";
+import "./fixtures/fake-pulumi/inprocess"; // the fake CLI runs in this process: no Node start per call
 
 const ROOT = path.join(__dirname, "..");
 const FAKE_BIN = path.join(__dirname, "fixtures", "fake-pulumi");

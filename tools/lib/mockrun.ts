@@ -5,6 +5,7 @@
  * dependsOn). Shared by the offline plan and the test suite. No CLI, no credentials, no
  * network.
  */
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseSettings } from "../../infra/config";
@@ -105,6 +106,17 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
     // registration the runtime would report as an unhandled error.
     parseSettings(configSource(values, secretKeys), stack);
 
+    // Traces off is most of a run's speed (see recordOnce); a failed run is repeated with
+    // them on, so its error shows where in the program it came from.
+    try {
+        return await recordOnce(stack, values, secretKeys, false);
+    } catch (fast) {
+        await recordOnce(stack, values, secretKeys, true);
+        throw fast;
+    }
+}
+
+async function recordOnce(stack: string, values: Record<string, string>, secretKeys: string[], traces: boolean): Promise<RecordedStack> {
     const registered = new Map<string, RecordedResource>();
     const registrationOrder: string[] = [];
     pulumi.runtime.setAllConfig(values, secretKeys);
@@ -137,20 +149,68 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
     }, PROJECT, stack, false);
 
     // Only the program's own modules are reloaded: a second copy of @pulumi/pulumi would
-    // silently bypass the mocks.
+    // silently bypass the mocks. The previous run's modules are also dropped from their
+    // parents' `children`, where Node keeps them (and everything they built) alive.
+    const inProgram = (file: string) => file.startsWith(path.join(ROOT, "infra") + path.sep);
     for (const k of Object.keys(require.cache)) {
-        if (k.startsWith(path.join(ROOT, "infra") + path.sep)) delete require.cache[k];
+        if (inProgram(k)) delete require.cache[k];
+    }
+    for (const m of Object.values(require.cache)) {
+        if (m && m.children.some((c) => inProgram(c.id))) m.children = m.children.filter((c) => !inProgram(c.id));
     }
 
-    // The SDK captures a stack trace for every resource it registers; with ts-node's
-    // source-map support installed, mapping those traces is most of a run's time. They are
-    // never shown here, so plain V8 traces are used while the program runs.
-    const savedPrepare = Error.prepareStackTrace;
-    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+    // The SDK captures a stack trace for every promise it makes and every resource it
+    // registers (for leak reports and source positions, which the mocks ignore); capturing
+    // them, and formatting them through ts-node's source-map support, was most of a run's
+    // time. Unless `traces`, no frame is captured while the program runs, and the SDK's own
+    // message-less traces (it asks for all frames of those) are not formatted.
+    const saved = { prepare: Error.prepareStackTrace, limit: Error.stackTraceLimit };
+    if (!traces) {
+        Error.stackTraceLimit = 0;
+        Error.prepareStackTrace = (err, frames) => (err.message === "" && err.constructor === Error ? "Error" : [String(err), ...frames.map((f) => `    at ${f}`)].join("\n"));
+    }
     try {
         return { ...(await runProgram(stack, registered)), registrationOrder };
     } finally {
-        Error.prepareStackTrace = savedPrepare;
+        Error.prepareStackTrace = saved.prepare;
+        Error.stackTraceLimit = saved.limit;
+    }
+}
+
+/** Each program file as ts-node transpiled it, by path, with the file's mtime then. */
+const transpiled = new Map<string, { mtimeMs: number; code: string }>();
+
+type Loader = (m: NodeJS.Module & { _compile(code: string, file: string): unknown }, file: string) => void;
+
+/**
+ * Runs `load` (a require) with TypeScript files transpiled at most once per process: each
+ * run requires the program afresh, and ts-node would transpile every file again. The code
+ * is what ts-node made of the same unchanged file (its source map still applies); without
+ * ts-node's loader (compiled code) this does nothing.
+ */
+function withTranspiledOnce<T>(load: () => T): T {
+    const extensions = require.extensions as unknown as Record<string, Loader | undefined>;
+    const tsLoader = extensions[".ts"];
+    if (!tsLoader) return load();
+    extensions[".ts"] = (m, file) => {
+        const { mtimeMs } = fs.statSync(file);
+        const hit = transpiled.get(file);
+        if (hit && hit.mtimeMs === mtimeMs) {
+            m._compile(hit.code, file);
+            return;
+        }
+        // ts-node's loader hands its output to the module's _compile: keep it on the way.
+        const compile = m._compile;
+        m._compile = function (code: string, fileName: string) {
+            transpiled.set(file, { mtimeMs, code });
+            return compile.call(this, code, fileName);
+        };
+        tsLoader(m, file);
+    };
+    try {
+        return load();
+    } finally {
+        extensions[".ts"] = tsLoader;
     }
 }
 
@@ -177,7 +237,7 @@ async function runProgram(stack: string, registered: Map<string, RecordedResourc
         });
         // A fresh require per run: the program reads config at module scope.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require(PROGRAM);
+        return withTranspiledOnce(() => require(PROGRAM));
     });
     const rt = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
     await rt.waitForRPCs?.();
