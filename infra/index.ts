@@ -7,7 +7,7 @@ import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import * as tailscale from "@pulumi/tailscale";
 import { App, plainEnv } from "./app";
-import { loadConfig } from "./config";
+import { loadConfig } from "./config/load";
 import { LEGACY_SERVICE, ServiceSpec } from "./config/parse/services";
 import { Database } from "./database";
 import { DumpBucket } from "./database/dump";

@@ -6,7 +6,8 @@
 import * as assert from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { checkDigestPin, checkKnownKeys, parseSettings, pinnedTagOf, pulumiSource, secretLooking } from "../infra/config";
+import { checkDigestPin, checkKnownKeys, parseSettings, pinnedTagOf, secretLooking } from "../infra/config";
+import { pulumiSource } from "../infra/config/load";
 import { ENCRYPTED, offlineSecrets, parseStackFile, ROOT } from "../tools/lib/stacks";
 import { fixture } from "./helpers";
 

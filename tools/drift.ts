@@ -7,7 +7,7 @@
  * Exit codes: 0 no drift, 1 drift found, 2 the preview could not be read (see the message).
  */
 import * as fs from "fs";
-import { EXIT, ToolError } from "./lib/automation";
+import { EXIT, ToolError } from "./lib/errors";
 import { Io, runCli, runTool } from "./lib/cli";
 import { DriftStep, driftFromPreview, driftMarkdown, driftSlack } from "./lib/drift";
 

@@ -8,7 +8,7 @@
  * Exit codes: 0 printed, 2 usage error.
  */
 import * as fs from "fs";
-import { ToolError } from "./lib/automation";
+import { ToolError } from "./lib/errors";
 import { Io, runCli, runTool } from "./lib/cli";
 import { approversFrom, Notice, parseReleaseSet, plainNotice, slackNotice } from "./lib/notify";
 import { LEGACY_SERVICE } from "./lib/releases";

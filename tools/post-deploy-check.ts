@@ -9,7 +9,7 @@
  */
 import * as fs from "fs";
 import { parseSettings } from "../infra/config";
-import { EXIT, ToolError } from "./lib/automation";
+import { EXIT, ToolError } from "./lib/errors";
 import { Io, runCli, runTool, workDirOf } from "./lib/cli";
 import { configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/stacks";
 import { planRequests, publicRequests, verify } from "./lib/verify";

@@ -3,9 +3,10 @@
  * strings (as the Pulumi CLI hands them to the program) and returns a typed, validated
  * object, or throws a one-line ConfigError before any resource is registered. It reads as
  * a table of contents: one parse step per concern, in the order errors are reported.
- * `loadConfig` adds the secrets, read as secrets, and is what `infra/index.ts` calls.
+ * `loadConfig` (load.ts) adds the secrets, read as secrets, and is what `infra/index.ts`
+ * calls; this module loads no more of the Pulumi SDK than its errors, so the tools read
+ * config quickly.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { parseApp } from "./parse/app";
 import { parseDatabase } from "./parse/database";
 import { parseDns } from "./parse/dns";
@@ -15,9 +16,9 @@ import { parseMonitoring } from "./parse/monitoring";
 import { parseNetwork } from "./parse/network";
 import { parseServers } from "./parse/servers";
 import { parseTailnet } from "./parse/tailnet";
-import { checkKnownKeys, ConfigSource, ParseContext, q, Reader } from "./reader";
+import { checkKnownKeys, ConfigSource, ParseContext, Reader } from "./reader";
 import { PROJECT, STACKS, StackName } from "./schema";
-import { PlatformConfig, Settings } from "./types";
+import { Settings } from "./types";
 import { ConfigError, show } from "./validate";
 
 export type { PlatformConfig, Secrets, Settings } from "./types";
@@ -59,43 +60,5 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
         project: PROJECT, stack, prefix: ctx.prefix, stackTag: `${PROJECT}-${stack}`, serverTag: `${PROJECT}-${stack}-app`,
         protectData: r.bool("protectData"),
         ...network, servers, tailnet, database, dns, ...edge, monitoring, hasSlackWebhook, app, services, check, github,
-    };
-}
-
-/** ConfigSource over the running program's config. */
-export function pulumiSource(): ConfigSource {
-    const all = pulumi.runtime.allConfig();
-    // isConfigSecret is exported by the runtime but marked internal in its typings. It knows
-    // which keys are secret only when the language host passed PULUMI_CONFIG_SECRET_KEYS;
-    // without that (no key reported secret, while Pulumi.yaml makes tailscaleApiKey a
-    // declared secret) plain-text detection is skipped rather than refusing real secrets.
-    const rt = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
-    const informed = rt.isConfigSecret !== undefined && Object.keys(all).some((k) => rt.isConfigSecret!(k));
-    return {
-        get: (key) => all[q(key)],
-        isSecret: (key) => (informed ? rt.isConfigSecret!(q(key)) : true),
-        keys: () => Object.keys(all).filter((k) => k.startsWith(`${PROJECT}:`)).map((k) => k.slice(PROJECT.length + 1)),
-    };
-}
-
-export function loadConfig(): PlatformConfig {
-    const settings = parseSettings(pulumiSource(), pulumi.getStack());
-    const cfg = new pulumi.Config(PROJECT);
-    const appSecretsObj = settings.app.secretNames.length > 0 ? cfg.requireSecretObject<Record<string, string>>("appSecrets") : undefined;
-    const appSecrets: Record<string, pulumi.Output<string>> = {};
-    for (const name of settings.app.secretNames) {
-        appSecrets[name] = pulumi.secret(appSecretsObj!.apply((o) => o[name]));
-    }
-    return {
-        ...settings,
-        secrets: {
-            tailscaleApiKey: cfg.requireSecret("tailscaleApiKey"),
-            spaces: settings.database.dump
-                ? { accessKeyId: cfg.requireSecret("spacesAccessKeyId"), secretKey: cfg.requireSecret("spacesSecretKey") }
-                : undefined,
-            slackWebhookUrl: settings.hasSlackWebhook ? cfg.requireSecret("slackWebhookUrl") : undefined,
-            ghcrToken: settings.app.hasRegistryToken ? cfg.requireSecret("ghcrToken") : undefined,
-            appSecrets,
-        },
     };
 }

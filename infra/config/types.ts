@@ -1,5 +1,5 @@
 /** The typed, validated config the program and the tools read: one section per parse step. */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { AppSharedSettings } from "./parse/app";
 import type { ServiceSpec } from "./parse/services";
 import type { DatabaseSettings } from "./parse/database";

@@ -2,13 +2,14 @@
  * Pure validators for stack config. Each returns nothing or throws a ConfigError whose
  * message is one line: the key, the bad value, and what is allowed.
  */
-import * as pulumi from "@pulumi/pulumi";
+// The errors module alone: the tools read config without loading the whole SDK.
+import { RunError } from "@pulumi/pulumi/errors";
 
 /**
  * A config mistake. Extends RunError so the Pulumi CLI prints the message alone, without
  * the program's stack trace.
  */
-export class ConfigError extends pulumi.RunError {
+export class ConfigError extends RunError {
     constructor(readonly key: string, message: string) {
         super(message);
         this.name = "ConfigError";

@@ -7,7 +7,7 @@
  */
 import * as assert from "assert";
 import * as http from "http";
-import { parseRestorePoint } from "../../infra/database/restore";
+import { parseRestorePoint } from "../../infra/database/restorepoint";
 import { DockerLab, Running, ScriptRun } from "../../tools/lib/dockerlab";
 import { lab as sharedLab } from "./hooks";
 import { LoopResult, requestLoop } from "../../tools/lib/proxylab";

@@ -1,6 +1,6 @@
 /** Shared plumbing of the release tools: flags, output, the JSON report. */
 import * as path from "path";
-import { EXIT, explain, ToolError } from "./automation";
+import { EXIT, explain, ToolError } from "./errors";
 
 export interface Args { values: Record<string, string>; flags: Set<string>; help: boolean }
 

@@ -226,7 +226,7 @@ export function outsideContainers(changes: Change[]): Change[] {
 }
 
 // The migration step's restore-point line is parsed where the program reads it too.
-export { parseRestorePoint, RESTORE_POINT_MARK } from "../../infra/database/restore";
+export { parseRestorePoint, RESTORE_POINT_MARK } from "../../infra/database/restorepoint";
 
 export interface RestorePoint {
     time: string;

@@ -3,7 +3,7 @@
  * DigitalOcean can still restore to it, what the new cluster is called, and whether a
  * preview does anything a restore must never do.
  */
-import { PITR_WINDOW_DAYS } from "../../infra/database/restore";
+import { PITR_WINDOW_DAYS } from "../../infra/database/restorepoint";
 import { Change, Release, ReleaseRecord, restorePointOf, RestorePoint } from "./releases";
 import { TYPES } from "../../infra/lifecycle/types";
 
