@@ -5,6 +5,7 @@
  * dependsOn). Shared by the offline plan and the test suite. No CLI, no credentials, no
  * network.
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -106,14 +107,66 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
     // registration the runtime would report as an unhandled error.
     parseSettings(configSource(values, secretKeys), stack);
 
+    const cached = readCache(stack, values, secretKeys);
+    if (cached?.rec) return cached.rec;
     // Traces off is most of a run's speed (see recordOnce); a failed run is repeated with
     // them on, so its error shows where in the program it came from.
+    let rec: RecordedStack;
     try {
-        return await recordOnce(stack, values, secretKeys, false);
+        rec = await recordOnce(stack, values, secretKeys, false);
     } catch (fast) {
         await recordOnce(stack, values, secretKeys, true);
         throw fast;
     }
+    return writeCache(cached?.file, rec);
+}
+
+/**
+ * Recordings kept between test runs, like tsc's incremental build: a run's result is a
+ * pure function of the stack, its config values and secret keys, the program's sources
+ * (infra/), this recorder and its fake provider, and the installed packages
+ * (package-lock.json), so it is stored under a hash of all of them and reused until one
+ * changes. Every recording, new or reused, is the same JSON round trip, so a test sees no
+ * difference between the two. Off with PLATFORM_MOCKRUN_CACHE=0 (CI starts without it).
+ */
+const CACHE_DIR = path.join(ROOT, "node_modules", ".cache", "mockruns");
+let sourcesDigest: string | undefined;
+
+function digestOfSources(): string {
+    if (sourcesDigest) return sourcesDigest;
+    const h = crypto.createHash("sha256");
+    const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]);
+    const files = [...walk(path.join(ROOT, "infra")), ...["mockrun.ts", "mockstate.ts", "stacks.ts"].map((f) => path.join(__dirname, f)), path.join(ROOT, "package-lock.json")].sort();
+    for (const f of files) h.update(f).update("\0").update(fs.readFileSync(f)).update("\0");
+    h.update(process.version);
+    sourcesDigest = h.digest("hex");
+    return sourcesDigest;
+}
+
+function readCache(stack: string, values: Record<string, string>, secretKeys: string[]): { file: string; rec?: RecordedStack } | undefined {
+    if (process.env.PLATFORM_MOCKRUN_CACHE === "0") return undefined;
+    const key = crypto.createHash("sha256").update(JSON.stringify([digestOfSources(), stack, Object.entries(values).sort(), [...secretKeys].sort()])).digest("hex");
+    const file = path.join(CACHE_DIR, `${key}.json`);
+    try {
+        return { file, rec: JSON.parse(fs.readFileSync(file, "utf8")) as RecordedStack };
+    } catch {
+        return { file };
+    }
+}
+
+function writeCache(file: string | undefined, rec: RecordedStack): RecordedStack {
+    const json = JSON.stringify(rec);
+    if (file) {
+        try {
+            fs.mkdirSync(CACHE_DIR, { recursive: true });
+            // Written whole, then renamed: a parallel worker reads the old file or the new one.
+            const tmp = `${file}.${process.pid}.tmp`;
+            fs.writeFileSync(tmp, json);
+            fs.renameSync(tmp, file);
+        } catch { /* a cache that cannot be written only costs time */ }
+    }
+    return JSON.parse(json) as RecordedStack;
 }
 
 async function recordOnce(stack: string, values: Record<string, string>, secretKeys: string[], traces: boolean): Promise<RecordedStack> {
