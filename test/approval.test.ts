@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { tmpdir } from "./helpers";
+import { FAST_TS, tmpdir } from "./helpers";
 import { approvalGate, decideApproval, eligibleApprovers, IssueComment } from "../infra/github/approval";
 
 const at = (min: number) => `2026-11-23T10:${String(min).padStart(2, "0")}:00Z`;
@@ -47,7 +47,7 @@ describe("approval: who may approve", () => {
 describe("approval: the workflow's CLI", () => {
     const CLI = path.join(__dirname, "..", ".github", "scripts", "approve.ts");
     const run = (args: string[], env: Record<string, string> = {}) => new Promise<{ code: number; out: string }>((resolve) => {
-        const p = spawn(process.execPath, ["-r", "ts-node/register", CLI, ...args], { cwd: path.join(__dirname, ".."), env: { ...process.env, ...env } });
+        const p = spawn(process.execPath, ["-r", FAST_TS, CLI, ...args], { cwd: path.join(__dirname, ".."), env: { ...process.env, ...env } });
         let out = "";
         p.stdout.on("data", (d) => { out += String(d); });
         p.stderr.on("data", (d) => { out += String(d); });

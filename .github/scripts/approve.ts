@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { parseSettings, PROJECT } from "../../infra/config";
-import { ToolError } from "../../tools/lib/automation";
+import { ToolError } from "../../tools/lib/errors";
 import { parseFlags, runCli, Io, workDirOf } from "../../tools/lib/cli";
 import { configSource, offlineSecrets } from "../../tools/lib/stacks";
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The fast tier (`npm test`): type-check, lint and mocha under mocks. The type-check and the
+# lint run beside mocha rather than before it (each keeps its cache under
+# node_modules/.cache); the tier fails if any of the three fails, and says which.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
+bin=node_modules/.bin
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+"$bin/tsc" -b tsconfig.test.json > "$out/tsc" 2>&1 &
+tsc_pid=$!
+"$bin/eslint" --cache --cache-location node_modules/.cache/eslint/ infra tools policy test bench > "$out/eslint" 2>&1 &
+lint_pid=$!
+"$bin/mocha" 'test/**/*.test.ts'
+mocha_status=$?
+failed=()
+wait "$tsc_pid" || failed+=(types)
+wait "$lint_pid" || failed+=(lint)
+# What the type-check and the lint found, after mocha's report.
+cat "$out/tsc" "$out/eslint"
+((mocha_status == 0)) || failed+=(mocha)
+if ((${#failed[@]} > 0)); then
+    echo "fast tier failed: ${failed[*]}" >&2
+    exit 1
+fi
