@@ -25,6 +25,8 @@ export interface OnServer {
     /** `<app>-<server key>`: the prefix of the server's resource names. */
     name: string;
     server: AppServer;
+    /** The droplet id as docker labels and image triggers take it (see DROPLET_LABEL). */
+    dropletId: pulumi.Output<string>;
     /** `ssh://deploy@<tailnet name>`. */
     dockerHost: string;
     parent: pulumi.Resource;
@@ -61,7 +63,7 @@ export function onServer(
     const dropletId = pulumi.output(server.dropletId).apply(String);
     const labels: Labels = (role, extra = []) => [{ label: DROPLET_LABEL, value: dropletId }, { label: "platform.role", value: role }, ...extra];
     const network = new docker.Network(`${name}-network`, { name: dropletId.apply(networkName), driver: "bridge", labels: labels("network") }, { parent, provider });
-    return { name, server, dockerHost, parent, provider, network, labels };
+    return { name, server, dropletId, dockerHost, parent, provider, network, labels };
 }
 
 /**
@@ -79,8 +81,7 @@ export function edgeProxy(
     previousProxy: pulumi.Resource[],
 ): command.local.Command {
     const on = { parent: s.parent, provider: s.provider };
-    const dropletId = pulumi.output(s.server.dropletId).apply(String);
-    const proxyPull = new docker.RemoteImage(`${s.name}-proxy-image`, { name: o.proxyImage, keepLocally: true, triggers: { dropletId } }, on);
+    const proxyPull = new docker.RemoteImage(`${s.name}-proxy-image`, { name: o.proxyImage, keepLocally: true, triggers: { dropletId: s.dropletId } }, on);
     const proxyData = new docker.Volume(`${s.name}-proxy-data`, { name: "edge-proxy-data", labels: s.labels("proxy-data") }, { ...on, retainOnDelete: true });
     const proxyConfigVolume = new docker.Volume(`${s.name}-proxy-config`, { name: "edge-proxy-config", labels: s.labels("proxy-config") }, { ...on, retainOnDelete: true });
     const proxy = new docker.Container(`${s.name}-proxy`, {

@@ -86,8 +86,7 @@ export function deployService(
 ): ServiceSteps {
     const base = serviceBase(s.name, svc.name);
     const on = { parent: s.parent, provider: s.provider };
-    const dropletId = pulumi.output(s.server.dropletId).apply(String);
-    const image = new docker.RemoteImage(`${base}-image`, { name: o.image, keepLocally: true, triggers: { dropletId } }, on);
+    const image = new docker.RemoteImage(`${base}-image`, { name: o.image, keepLocally: true, triggers: { dropletId: s.dropletId } }, on);
 
     const beforeApp: pulumi.Resource[] = [image, ...o.previous];
     let migrate: command.local.Command | undefined;

@@ -125,15 +125,17 @@ export function offlineSecrets(values: Record<string, string>): Record<string, s
 function stringsIn(raw: string | undefined): string[] {
     let v: unknown = [];
     try { v = JSON.parse(raw ?? "[]"); } catch { v = []; }
-    return Array.isArray(v) ? v.filter((n): n is string => typeof n === "string") : [];
+    return stringsOf(v);
 }
+
+const stringsOf = (v: unknown): string[] => (Array.isArray(v) ? v.filter((n): n is string => typeof n === "string") : []);
 
 /** The secret names the services ask for (`services.<name>.secrets`); nothing when malformed. */
 export function serviceSecretNames(raw: string | undefined): string[] {
     let v: unknown = {};
     try { v = JSON.parse(raw ?? "{}"); } catch { v = {}; }
     if (typeof v !== "object" || v === null || Array.isArray(v)) return [];
-    return Object.values(v).flatMap((svc) => (typeof svc === "object" && svc !== null ? stringsIn(JSON.stringify((svc as { secrets?: unknown }).secrets ?? [])) : []));
+    return Object.values(v).flatMap((svc) => (typeof svc === "object" && svc !== null ? stringsOf((svc as { secrets?: unknown }).secrets) : []));
 }
 
 /** A ConfigSource over `platform:key` values, as the CLI would hand them to the program. */

@@ -6,6 +6,7 @@
  */
 import { ConfigError, EDGE_PORTS, fail, intInRange, isDigest, isImagePin, isImageRepository, isImageTag, isProcessName, isUrlPath, RESERVED_PROCESS_NAMES, show, SmokeRequest, smokeRequests } from "../validate";
 import { checkEnvName, secretLooking } from "./env";
+import { pinnedTagOf } from "./image";
 import { parseRoute, routeOf, routeText, ServiceRoute } from "./routes";
 
 export { parseRoute, routeOf, routeText } from "./routes";
@@ -199,10 +200,8 @@ export function parseService(name: string, raw: unknown, ctx: ServicesContext): 
 
 /** Under a pin (tag@digest) for this digest, a different tag is refused: the old image would deploy. */
 export function checkServicePin(name: string, tag: string, digest: string, pin: string, stack: string): void {
-    const at_ = pin.indexOf("@");
-    if (digest === "" || at_ <= 0 || pin.slice(at_ + 1) !== digest) return;
-    const pinnedTag = pin.slice(0, at_);
-    if (pinnedTag === tag) return;
+    const pinnedTag = pinnedTagOf(pin, digest);
+    if (pinnedTag === undefined || pinnedTag === tag) return;
     throw new ConfigError(at(name, "tag"), `${at(name, "tag")}: ${show(tag)} is not the tag its digest was pinned for (${show(pinnedTag)}), so ${pinnedTag}'s image would deploy; expected them to match — re-pin: pulumi config rm --path 'services.${name}.digest' --stack ${stack} && pulumi config rm --path 'services.${name}.pin' --stack ${stack} && npm run pin -- --stack ${stack} --service ${name} (or set the tag back to ${pinnedTag})`);
 }
 
