@@ -56,6 +56,11 @@ export type Rule = ResourceRule | StackRule;
 
 export { TYPES };
 
+/** The root resource's type: in a stack rule its props are the stack's outputs. */
+export const STACK_TYPE = "pulumi:pulumi:Stack";
+/** Stack outputs that carry a credential (infra/index.ts exports each as a secret). */
+export const STACK_SECRET_OUTPUTS = ["databaseUrl"];
+
 const PUBLIC = ["0.0.0.0/0", "::/0"];
 /** Stacks whose data and servers count as production-grade. */
 
@@ -329,9 +334,16 @@ export const RULES: Rule[] = [
     }),
 ];
 
-/** Fields that legitimately carry secrets (the pack cannot see secretness; the plan can). */
-const SECRET_FIELDS: Record<string, string[]> = {
-    [TYPES.envSecret]: ["plaintextValue", "encryptedValue", "value"],
+/**
+ * Fields that legitimately carry secrets. The pack cannot see secretness: @pulumi/policy 1.21
+ * deserializes a resource's properties for validation with secrets unwrapped
+ * (node_modules/@pulumi/policy/server.js:255 and :351, `deserializeProperties(..., false)`),
+ * so a field the provider itself stores as a secret must be named here or every `up` after the
+ * first fails on the values it read back. The offline plan does see secretness (`secretProps`).
+ */
+export const SECRET_FIELDS: Record<string, string[]> = {
+    // @pulumi/github 6.15.0 actionsEnvironmentSecret.js:180.
+    [TYPES.envSecret]: ["encryptedValue", "plaintextValue", "value", "valueEncrypted"],
     [TYPES.droplet]: ["userData"],
     [TYPES.container]: ["envs"],
     "command:local:Command": ["environment"],
@@ -340,6 +352,18 @@ const SECRET_FIELDS: Record<string, string[]> = {
     "pulumi:providers:github": ["token"],
     "digitalocean:index/monitorAlert:MonitorAlert": ["alerts"],
     "digitalocean:index/uptimeAlert:UptimeAlert": ["notifications"],
+    // Outputs each provider marks secret (its SDK's `additionalSecretOutputs`), read back into
+    // state after the first `up`: @pulumi/digitalocean 4.80.1 databaseCluster.js:274,
+    // databaseConnectionPool.js:139, databaseUser.js:186, certificate.js:168; @pulumi/tailscale
+    // 0.29.1 tailnetKey.js:119. test/policy.test.ts checks this list against the installed SDKs.
+    [TYPES.cluster]: ["password", "privateUri", "uiPassword", "uiUri", "uri"],
+    [TYPES.pool]: ["password", "privateUri", "uri"],
+    [TYPES.dbUser]: ["accessCert", "accessKey", "password"],
+    [TYPES.cert]: ["privateKey"],
+    [TYPES.tailnetKey]: ["key"],
+    // The stack's own outputs (infra/index.ts) that hold a credential; each is exported as a
+    // secret, which test/policy.test.ts checks against a run of the program.
+    [STACK_TYPE]: STACK_SECRET_OUTPUTS,
 };
 
 export interface RuleResult {

@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { coversPort, evaluate, Rule, RULES, stackOfUrn, Subject, TYPES } from "../policy/rules";
+import { coversPort, evaluate, Rule, RULES, SECRET_FIELDS, STACK_SECRET_OUTPUTS, STACK_TYPE, stackOfUrn, Subject, TYPES } from "../policy/rules";
 import { subjectsOf } from "../tools/lib/subjects";
 import { record } from "./helpers";
 
@@ -143,6 +143,41 @@ describe("policy rules", () => {
         });
     }
 
+    // What the engine hands the pack after an `up`: every value unwrapped (the pack cannot
+    // tell a secret from plain text) and each resource's outputs read back from the provider.
+    for (const stack of ["staging", "prod"]) {
+        it(`${stack}: after an up, the pack's view (secrets unwrapped, outputs read back) passes every mandatory rule`, async () => {
+            const rec = await record(stack);
+            const credential = "postgresql://doadmin:AVNS_s3cretpassw0rd@private-db.example:25060/defaultdb?sslmode=require";
+            const readBack = (type: string): Record<string, unknown> =>
+                Object.fromEntries(sdkSecretOutputs(type).map((k) => [k, credential]));
+            const subjects: Subject[] = subjectsOf(rec).map((r) => ({ ...r, secretProps: undefined, props: { ...r.props, ...readBack(r.type) } }));
+            assert.ok(subjects.some((r) => r.type === TYPES.cluster && JSON.stringify(r.props).includes("AVNS_")), "the cluster's uri is read back");
+            const outputs = Object.fromEntries(Object.entries(rec.outputs).map(([k, v]) => [k, rec.secretOutputs.includes(k) ? credential : v]));
+            subjects.push({ type: STACK_TYPE, name: `platform-${stack}`, stack, props: outputs, protect: false });
+            const failed = evaluate(subjects, stack).filter((r) => r.enforcementLevel === "mandatory" && r.violations.length > 0);
+            assert.deepStrictEqual(failed, []);
+        });
+    }
+
+    it("knows every field the providers store as a secret, and every secret stack output", async () => {
+        const types = Object.values(TYPES).filter((t) => sdkSecretOutputs(t).length > 0);
+        assert.ok(types.includes(TYPES.cluster) && types.includes(TYPES.envSecret), "the SDKs were read");
+        for (const t of types) {
+            const missing = sdkSecretOutputs(t).filter((k) => !(SECRET_FIELDS[t] ?? []).includes(k));
+            assert.deepStrictEqual(missing, [], `${t}: provider-secret fields the pack does not know`);
+        }
+        const rec = await record("prod");
+        assert.ok(rec.secretOutputs.length > 0);
+        assert.deepStrictEqual([...rec.secretOutputs].sort(), [...STACK_SECRET_OUTPUTS].sort());
+    });
+
+    it("still flags a credential in a stack output the program does not export as a secret", () => {
+        const stackView = s(STACK_TYPE, { databaseUrl: "postgresql://app:hunter2@db:5432/app", apiUrl: "postgresql://app:hunter2@db:5432/app" }, { name: "platform-prod" });
+        const v = violationsOf(RULES.find((r) => r.name === "platform-resource-disallow-secret-literals")!, [stackView]);
+        assert.deepStrictEqual(v.map((x) => x.message.split(" ")[0]), ["apiUrl"]);
+    });
+
     it("catches a regression in the program: prod without protection fails the pack", async () => {
         const rec = await record("prod", { overrides: { protectData: "false" } });
         const failed = evaluate(subjectsOf(rec), "prod").filter((r) => r.violations.length > 0).map((r) => r.rule);
@@ -160,3 +195,17 @@ describe("policy rules", () => {
         assert.match(fs.readFileSync(path.join(__dirname, "..", "policy", "PulumiPolicy.yaml"), "utf8"), /^runtime: nodejs$/m);
     });
 });
+
+/**
+ * The outputs a provider's own SDK marks secret (`additionalSecretOutputs` in the generated
+ * resource class), read from the installed package: `pkg:index/mod:Type` lives in
+ * node_modules/@pulumi/pkg/mod.js.
+ */
+function sdkSecretOutputs(type: string): string[] {
+    const m = /^([a-z]+):index\/([A-Za-z]+):/.exec(type);
+    if (!m) return [];
+    const file = path.join(__dirname, "..", "node_modules", "@pulumi", m[1], `${m[2]}.js`);
+    if (!fs.existsSync(file)) return [];
+    const list = /additionalSecretOutputs: \[([^\]]*)\]/.exec(fs.readFileSync(file, "utf8"))?.[1] ?? "";
+    return [...list.matchAll(/"([^"]+)"/g)].map((x) => x[1]);
+}
