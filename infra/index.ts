@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tailscale from "@pulumi/tailscale";
 import { App, plainEnv } from "./app";
 import { loadConfig } from "./config/load";
+import { DEPLOY_BRANCH } from "./config/schema";
 import { LEGACY_SERVICE, ServiceSpec } from "./config/parse/services";
 import { Database } from "./database";
 import { DumpBucket } from "./database/dump";
@@ -143,7 +144,7 @@ const app = new App(name, {
 new GithubEnvironment(name, {
     repository: cfg.github.repository, environment: cfg.stack, approvalMode: cfg.github.approvalMode, reviewers: cfg.github.reviewers,
     reviewerTeams: cfg.github.reviewerTeams, waitTimerMinutes: cfg.github.waitTimerMinutes,
-    branchPatterns: cfg.github.branchPatterns, tagPatterns: cfg.github.tagPatterns,
+    deployBranch: DEPLOY_BRANCH,
     secrets: { DATABASE_URL: database.poolUrl, ...cfg.secrets.appSecrets },
     // Plain values only: everything here is visible to anyone who can read the repository.
     variables: { ENVIRONMENT: cfg.stack, API_URL: cfg.urls.api, FRONTEND_URL: cfg.urls.frontend, LOG_LEVEL: cfg.app.logLevel, PUBLIC_URL: cfg.urls.public },

@@ -5,7 +5,7 @@
  * rules directly.
  */
 import { PG_VERSIONS } from "../infra/config/catalog";
-import { tierOf } from "../infra/config/schema";
+import { DEPLOY_BRANCH, tierOf } from "../infra/config/schema";
 import { credentialsIn, isSecretName } from "../infra/config/secrets";
 import { TYPES } from "../infra/lifecycle/types";
 
@@ -239,17 +239,22 @@ export const RULES: Rule[] = [
     }),
     {
         kind: "stack",
-        name: "github-environment-require-branch-policy-in-prod",
-        description: "Prod's environment only accepts deployments from listed branches or tags, with at least one pattern.",
-        severity: "high", enforcementLevel: "mandatory",
-        validateStack: (subjects) => subjects.filter((s) => s.type === TYPES.environment && !!tierOf(String(s.props.environment))?.approvals)
-            .flatMap((env) => {
-                const policy = env.props.deploymentBranchPolicy as { customBranchPolicies?: boolean; protectedBranches?: boolean } | undefined;
-                const patterns = subjects.filter((p) => p.type === TYPES.envPolicy && p.props.environment === env.props.environment);
-                if (!policy || (!policy.customBranchPolicies && !policy.protectedBranches)) return [{ resource: env.name, message: "prod environment has no deployment branch policy: every branch may deploy" }];
-                if (policy.customBranchPolicies && patterns.length === 0) return [{ resource: env.name, message: "prod environment has custom branch policies but no pattern" }];
-                return [];
-            }),
+        name: "github-environment-require-deploy-branch-only",
+        description: `Each stack's environment admits only the ${DEPLOY_BRANCH} branch, the one its workflows deploy from: no tag and no other branch can reach the stack's secrets, whatever workflow it carries.`,
+        severity: "critical", enforcementLevel: "mandatory",
+        validateStack: (subjects) => subjects.filter((s) => s.type === TYPES.environment).flatMap((env) => {
+            const policy = env.props.deploymentBranchPolicy as { customBranchPolicies?: boolean; protectedBranches?: boolean } | undefined;
+            if (policy?.customBranchPolicies !== true || policy.protectedBranches === true) {
+                return [{ resource: env.name, message: `environment ${String(env.props.environment)} has no custom deployment branch policy: more than ${DEPLOY_BRANCH} may deploy` }];
+            }
+            // Matched by the environment's name, or (in a preview, where that name is not known
+            // yet) by the policy's dependency on the environment resource.
+            const patterns = subjects.filter((p) => p.type === TYPES.envPolicy
+                && (p.props.environment === env.props.environment || (p.propertyDependencies?.environment ?? []).includes(env.name)));
+            const admitted = patterns.map((p) => (p.props.tagPattern ? `tag ${String(p.props.tagPattern)}` : `branch ${String(p.props.branchPattern)}`));
+            return admitted.length === 1 && admitted[0] === `branch ${DEPLOY_BRANCH}` ? []
+                : [{ resource: env.name, message: `environment ${String(env.props.environment)} admits ${admitted.join(", ") || "no ref"}; expected only branch ${DEPLOY_BRANCH}` }];
+        }),
     },
     {
         kind: "stack",

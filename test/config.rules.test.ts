@@ -107,15 +107,14 @@ describe("config rules: cross-key checks", () => {
 
     const github = (over: Partial<GithubSettings> = {}): GithubSettings => ({
         owner: "acme", repository: "shop", approvalMode: "environment", reviewers: ["maria"], reviewerTeams: [], waitTimerMinutes: 0,
-        branchPatterns: ["main"], tagPatterns: [], ...over,
+        ...over,
     });
 
-    it("checkGithubTier: prod needs a reviewer, staging and prod a branch policy; dev needs neither", () => {
+    it("checkGithubTier: prod needs a reviewer; dev and staging do not", () => {
         assert.doesNotThrow(() => checkGithubTier("prod", github()));
         assert.doesNotThrow(() => checkGithubTier("prod", github({ reviewers: [], reviewerTeams: ["ops"] })));
-        assert.doesNotThrow(() => checkGithubTier("dev", github({ reviewers: [], branchPatterns: [] })));
+        assert.doesNotThrow(() => checkGithubTier("dev", github({ reviewers: [] })));
         refuses(() => checkGithubTier("prod", github({ reviewers: [] })), "platform:githubReviewers", /expected at least one reviewer/);
-        refuses(() => checkGithubTier("staging", github({ branchPatterns: [] })), "platform:githubBranchPatterns", /in staging \(an empty policy lets every branch deploy\)/);
     });
 
     it("checkGithubTier applies the approval mode's rules too", () => {

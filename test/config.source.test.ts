@@ -37,6 +37,14 @@ describe("config: the runtime source", () => {
             && e.message === "platform:serverSise: is not a key this program reads; expected a declared key — did you mean serverSize? Rename it in Pulumi.staging.yaml (or run: pulumi config rm serverSise --stack staging)");
     });
 
+    it("refuses a retired key with what replaced it, not as a typo", () => {
+        const cfg = fixture("prod");
+        const ph = offlineSecrets(cfg.values);
+        pulumi.runtime.setAllConfig({ ...cfg.values, ...ph, "platform:githubTagPatterns": "[\"v*\"]" }, [...cfg.secretKeys, ...Object.keys(ph)]);
+        assert.throws(() => parseSettings(pulumiSource(), "prod"), (e: Error) => e.name === "ConfigError"
+            && /^platform:githubTagPatterns: was retired: no workflow deploys from a tag, so no environment admits one .*; remove it \(pulumi config rm githubTagPatterns --stack prod\)$/.test(e.message));
+    });
+
     it("the program itself refuses an unknown key before registering anything", async () => {
         let registered = 0;
         await pulumi.runtime.setMocks({ newResource: (a) => { registered++; return { id: "x", state: a.inputs }; }, call: (a) => a.inputs }, "platform", "staging", false);

@@ -136,8 +136,6 @@ const GARBAGE: Record<Key, Case[]> = {
     githubReviewers: [{ value: "[\"bad name\"]" }, { stack: "prod", value: "[]", expect: /at least one reviewer/ }, { stack: "prod", value: "[\"a1\",\"a2\",\"a3\",\"a4\",\"a5\",\"a6\",\"a7\"]", expect: /at most 6 reviewers/ }],
     githubReviewerTeams: [{ value: "[\"Team X\"]" }],
     githubWaitTimerMinutes: [{ value: "-1" }, { value: "50000" }],
-    githubBranchPatterns: [{ stack: "staging", value: "[]", expect: /every branch deploy/ }, { value: "[\"\"]" }],
-    githubTagPatterns: [{ value: "[\"\"]" }],
 };
 
 /** Ways an error may show a bad value: as given, parsed, or the offending entry or name. */

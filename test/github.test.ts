@@ -1,9 +1,9 @@
 import * as assert from "assert";
-import { policyEntries, protectionRules } from "../infra/github";
+import { protectionRules } from "../infra/github";
 import { fixtureValue, named, ofType, record, T } from "./helpers";
 
 describe("github environments", () => {
-    it("prod: required reviewers, no self-review, no admin bypass, a wait timer, main and release tags only", async () => {
+    it("prod: required reviewers, no self-review, no admin bypass, a wait timer, the main branch only", async () => {
         const rec = await record("prod");
         const env = named(rec, T.environment, "prod-environment");
         assert.strictEqual(env.inputs.environment, "prod");
@@ -16,19 +16,20 @@ describe("github environments", () => {
         assert.strictEqual(env.inputs.waitTimer, Number(fixtureValue("prod", "githubWaitTimerMinutes")));
         assert.deepStrictEqual(env.inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true });
         const policies = ofType(rec, T.envPolicy).map((p) => p.inputs.branchPattern ?? `tag:${String(p.inputs.tagPattern)}`);
-        assert.deepStrictEqual(policies, ["main", "tag:v*"]);
+        assert.deepStrictEqual(policies, ["main"], "no tag pattern: a pushed tag must not reach prod's secrets");
         assert.strictEqual(env.opts.provider, "github");
         assert.strictEqual(named(rec, "pulumi:providers:github", "github").inputs.owner, fixtureValue("prod", "githubOwner"));
     });
 
-    it("prod in workflow approval mode: no required reviewers, self-review rule or wait timer (private repositories below Enterprise refuse them), still main and release tags only", async () => {
+    it("prod in workflow approval mode: no required reviewers, self-review rule or wait timer (private repositories below Enterprise refuse them), still the main branch only", async () => {
         const rec = await record("prod", { overrides: { githubApprovalMode: "workflow", githubWaitTimerMinutes: "0", githubReviewers: "[\"alice-ops\",\"bob-ops\"]" } });
         const env = named(rec, T.environment, "prod-environment");
         assert.deepStrictEqual(env.inputs.reviewers, []);
         assert.strictEqual(env.inputs.preventSelfReview, false);
         assert.ok(!env.inputs.waitTimer, "a wait timer of 0 is not sent to the API");
         assert.deepStrictEqual(env.inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true });
-        assert.ok(ofType(rec, T.envPolicy).length > 0, "the branch policy keeps branch pushes away from prod's secrets");
+        assert.deepStrictEqual(ofType(rec, T.envPolicy).map((p) => [p.name, p.inputs.branchPattern, p.inputs.tagPattern]), [["prod-branch-main", "main", undefined]],
+            "in workflow mode the branch policy is all that keeps other refs away from prod's secrets");
     });
 
     it("protection rules per approval mode", () => {
@@ -43,11 +44,11 @@ describe("github environments", () => {
         assert.deepStrictEqual(ofType(rec, T.envPolicy).map((p) => p.inputs.branchPattern), ["main"]);
     });
 
-    it("dev: as its config says (any branch)", async () => {
+    it("dev: the main branch only too, since its environment holds dev's DATABASE_URL", async () => {
         const rec = await record("dev");
         const env = named(rec, T.environment, "dev-environment");
-        assert.strictEqual(env.inputs.deploymentBranchPolicy, undefined);
-        assert.strictEqual(ofType(rec, T.envPolicy).length, 0);
+        assert.deepStrictEqual(env.inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true });
+        assert.deepStrictEqual(ofType(rec, T.envPolicy).map((p) => p.inputs.branchPattern), ["main"]);
     });
 
     for (const stack of ["dev", "staging", "prod"]) {
@@ -75,8 +76,4 @@ describe("github environments", () => {
             }
         });
     }
-
-    it("names deployment policy resources by stable keys", () => {
-        assert.deepStrictEqual(policyEntries(["main", "release/*"], ["v*"]).map((p) => p.key), ["branch-main", "branch-release-star", "tag-vstar"]);
-    });
 });

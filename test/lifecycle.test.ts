@@ -118,8 +118,6 @@ const CHANGES: Record<Key, Change> = {
     githubReviewers: { value: "[\"other-dev\"]", refused: false },
     githubReviewerTeams: { value: "[\"leads\"]", refused: false },
     githubWaitTimerMinutes: { value: "10", refused: false },
-    githubBranchPatterns: { value: "[\"release\"]", refused: false },
-    githubTagPatterns: { value: "[\"v*\"]", refused: false },
     githubApprovalMode: { value: "workflow", refused: false, also: { githubReviewers: "[\"lead-dev\",\"other-dev\"]" } },
 };
 

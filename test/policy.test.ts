@@ -68,8 +68,12 @@ const CASES: Record<string, { pass: Subject[]; fail: Subject[] }> = {
         pass: [s(TYPES.environment, { environment: "prod", canAdminsBypass: false })],
         fail: [s(TYPES.environment, { environment: "prod" })],
     },
-    "github-environment-require-branch-policy-in-prod": {
-        pass: [s(TYPES.environment, { environment: "prod", deploymentBranchPolicy: { customBranchPolicies: true, protectedBranches: false } }), s(TYPES.envPolicy, { environment: "prod", branchPattern: "main" })],
+    "github-environment-require-deploy-branch-only": {
+        pass: [
+            s(TYPES.environment, { environment: "prod", deploymentBranchPolicy: { customBranchPolicies: true, protectedBranches: false } }, { name: "prod-environment" }),
+            // In a preview the policy's environment is not known yet: its dependency says which.
+            s(TYPES.envPolicy, { branchPattern: "main" }, { name: "prod-branch-main", propertyDependencies: { environment: ["prod-environment"] } }),
+        ],
         fail: [s(TYPES.environment, { environment: "prod", deploymentBranchPolicy: { customBranchPolicies: false, protectedBranches: false } })],
     },
     "github-variable-disallow-secret-values": {
@@ -176,6 +180,24 @@ describe("policy rules", () => {
         const stackView = s(STACK_TYPE, { databaseUrl: "postgresql://app:hunter2@db:5432/app", apiUrl: "postgresql://app:hunter2@db:5432/app" }, { name: "platform-prod" });
         const v = violationsOf(RULES.find((r) => r.name === "platform-resource-disallow-secret-literals")!, [stackView]);
         assert.deepStrictEqual(v.map((x) => x.message.split(" ")[0]), ["apiUrl"]);
+    });
+
+    it("refuses an environment that admits a tag, another branch or every protected branch", () => {
+        const rule = RULES.find((r) => r.name === "github-environment-require-deploy-branch-only")!;
+        const env = (policy: Record<string, boolean>) => s(TYPES.environment, { environment: "staging", deploymentBranchPolicy: policy }, { name: "staging-environment" });
+        const custom = { customBranchPolicies: true, protectedBranches: false };
+        const pol = (props: Record<string, unknown>) => s(TYPES.envPolicy, { environment: "staging", ...props });
+        const cases: [string, Subject[], RegExp][] = [
+            ["a v* tag beside main", [env(custom), pol({ branchPattern: "main" }), pol({ tagPattern: "v*" })], /admits branch main, tag v\*; expected only branch main/],
+            ["a release branch", [env(custom), pol({ branchPattern: "release/*" })], /admits branch release\/\*/],
+            ["protected branches", [env({ customBranchPolicies: false, protectedBranches: true })], /no custom deployment branch policy/],
+            ["no policy at all", [env(custom)], /admits no ref/],
+        ];
+        for (const [what, subjects, expected] of cases) {
+            const v = violationsOf(rule, subjects);
+            assert.strictEqual(v.length, 1, what);
+            assert.match(v[0].message, expected, what);
+        }
     });
 
     it("catches a regression in the program: prod without protection fails the pack", async () => {

@@ -144,9 +144,9 @@ const HEADER: Record<string, string> = {
 
 /** Per-stack defaults for a stack file that does not exist yet. */
 const FRESH: Record<string, Record<string, unknown>> = {
-    dev: { serverCount: 1, serverSize: "s-1vcpu-1gb", serverBackups: false, protectData: false, dbSize: "db-s-1vcpu-1gb", dbNodeCount: 1, githubBranchPatterns: [] },
-    staging: { serverCount: 2, serverSize: "s-1vcpu-2gb", serverBackups: true, protectData: false, dbSize: "db-s-1vcpu-2gb", dbNodeCount: 1, githubBranchPatterns: ["main"] },
-    prod: { serverCount: 2, serverSize: "s-2vcpu-4gb", serverBackups: true, protectData: true, dbSize: "db-s-2vcpu-4gb", dbNodeCount: 2, githubBranchPatterns: ["main"], githubTagPatterns: ["v*"] },
+    dev: { serverCount: 1, serverSize: "s-1vcpu-1gb", serverBackups: false, protectData: false, dbSize: "db-s-1vcpu-1gb", dbNodeCount: 1 },
+    staging: { serverCount: 2, serverSize: "s-1vcpu-2gb", serverBackups: true, protectData: false, dbSize: "db-s-1vcpu-2gb", dbNodeCount: 1 },
+    prod: { serverCount: 2, serverSize: "s-2vcpu-4gb", serverBackups: true, protectData: true, dbSize: "db-s-2vcpu-4gb", dbNodeCount: 2 },
 };
 
 /** The current value of a key in a stack file's config, decoded; undefined when unset. */

@@ -3,7 +3,7 @@
  * table; a value of the wrong shape fails here with one line naming the key. What a value
  * means (a region, a CIDR, a rule across keys) is the parse steps' business, not this file's.
  */
-import { KEYS, Key, KeyDef, PROJECT, StackName } from "./schema";
+import { KEYS, Key, KeyDef, PROJECT, RETIRED_KEYS, StackName } from "./schema";
 import { closest, ConfigError, fail, intInRange } from "./validate";
 
 /** Raw config as the CLI passes it: every value a string (lists and objects as JSON). */
@@ -164,6 +164,9 @@ export function checkKnownKeys(keys: readonly string[], stack: string): void {
     const known = Object.keys(KEYS);
     for (const k of keys) {
         if (known.includes(k)) continue;
+        if (RETIRED_KEYS[k]) {
+            throw new ConfigError(`${PROJECT}:${k}`, `${PROJECT}:${k}: was retired: ${RETIRED_KEYS[k]}; remove it (pulumi config rm ${k} --stack ${stack})`);
+        }
         const near = closest(k, known, 1)[0];
         throw new ConfigError(`${PROJECT}:${k}`, `${PROJECT}:${k}: is not a key this program reads; expected a declared key — did you mean ${near}? Rename it in Pulumi.${stack}.yaml (or run: pulumi config rm ${k} --stack ${stack})`);
     }

@@ -138,8 +138,6 @@ export const KEYS = {
     githubReviewers: { type: "array", default: [], knob: "protection", description: "GitHub usernames who must approve deployments (prod needs at least one reviewer or team; in workflow approval mode at least two users, so someone other than the merger can approve)." },
     githubReviewerTeams: { type: "array", default: [], knob: "protection", description: "GitHub team slugs (in githubOwner) who may approve deployments." },
     githubWaitTimerMinutes: { type: "integer", default: 0, knob: "protection", description: "Minutes to wait before a deployment to this environment may proceed (0 to 43200)." },
-    githubBranchPatterns: { type: "array", default: ["main"], knob: "protection", description: "Branch patterns allowed to deploy to this environment; empty with no tag patterns allows every branch." },
-    githubTagPatterns: { type: "array", default: [], knob: "protection", description: "Tag patterns allowed to deploy to this environment (e.g. v*)." },
 } as const satisfies Record<string, KeyDef>;
 
 export type Key = keyof typeof KEYS;
@@ -155,21 +153,37 @@ export type StackName = (typeof STACKS)[number];
 
 /**
  * What each stack must have, in one table the config check and the policy pack both read:
- * server backups, a database standby, protected data, approvals for deployments, and a
- * deployment branch policy.
+ * server backups, a database standby, protected data, and approvals for deployments.
  */
 export interface StackTier {
     backups: boolean;
     standby: boolean;
     protectedData: boolean;
     approvals: boolean;
-    branchPolicy: boolean;
 }
 
 export const STACK_TIERS: Readonly<Record<StackName, StackTier>> = {
-    dev: { backups: false, standby: false, protectedData: false, approvals: false, branchPolicy: false },
-    staging: { backups: true, standby: false, protectedData: false, approvals: false, branchPolicy: true },
-    prod: { backups: true, standby: true, protectedData: true, approvals: true, branchPolicy: true },
+    dev: { backups: false, standby: false, protectedData: false, approvals: false },
+    staging: { backups: true, standby: false, protectedData: false, approvals: false },
+    prod: { backups: true, standby: true, protectedData: true, approvals: true },
+};
+
+/**
+ * The one ref any stack deploys from: .github/workflows/deploy.yml deploys on a push to it,
+ * and every other deploying workflow (deploy-on-demand, rollback) is dispatched on it. Each
+ * stack's GitHub environment admits this branch and nothing else, so neither a tag nor another
+ * branch, whatever workflow it carries, can reach the stack's credentials
+ * (test/workflows.test.ts checks that the workflows agree).
+ */
+export const DEPLOY_BRANCH = "main";
+
+/**
+ * Keys this program no longer reads, each with what replaces it: set in a stack file, one is
+ * refused with this line rather than as an unknown key.
+ */
+export const RETIRED_KEYS: Readonly<Record<string, string>> = {
+    githubBranchPatterns: `every stack's environment admits only the ${DEPLOY_BRANCH} branch, the one its workflows deploy from`,
+    githubTagPatterns: `no workflow deploys from a tag, so no environment admits one (a tag pattern let anyone who can push a tag reach the stack's credentials)`,
 };
 
 /** The tier of a stack by name; a name the program does not know gets no requirement. */

@@ -23,10 +23,12 @@ export interface GithubEnvironmentArgs {
     readonly reviewerTeams: string[];
     /** Minutes a deployment waits before it may proceed. @default 0 */
     readonly waitTimerMinutes: number;
-    /** Branch patterns allowed to deploy. Empty together with tagPatterns: every branch may deploy. */
-    readonly branchPatterns: string[];
-    /** Tag patterns allowed to deploy. @example ["v*"] */
-    readonly tagPatterns: string[];
+    /**
+     * The only branch whose workflow runs may use this environment (and so its secrets): the
+     * one the stack deploys from. No tag is ever admitted.
+     * @example "main"
+     */
+    readonly deployBranch: string;
     /** Environment secrets: name → secret value. Never variables. */
     readonly secrets: Record<string, pulumi.Input<string>>;
     /** Environment variables: name → plain value. */
@@ -34,14 +36,6 @@ export interface GithubEnvironmentArgs {
     readonly provider: pulumi.ProviderResource;
 }
 
-/** Deployment policy entries as stable keys (`branch-main`, `tag-v*`) for resource names. */
-export function policyEntries(branches: string[], tags: string[]): { key: string; branchPattern?: string; tagPattern?: string }[] {
-    const slug = (p: string) => p.replace(/[^A-Za-z0-9-]/g, (c) => (c === "*" ? "star" : "-"));
-    return [
-        ...branches.map((b) => ({ key: `branch-${slug(b)}`, branchPattern: b })),
-        ...tags.map((t) => ({ key: `tag-${slug(t)}`, tagPattern: t })),
-    ];
-}
 
 /**
  * The environment's own protection rules for an approval mode. In `workflow` mode none are
@@ -56,13 +50,13 @@ export function protectionRules(mode: ApprovalMode, reviewers: string[], reviewe
 }
 
 /**
- * The stack's GitHub environment: who approves, which refs may deploy, and the per-stack
- * secrets and variables the workflows and the app repository use.
+ * The stack's GitHub environment: who approves, the one branch that may deploy, and the
+ * per-stack secrets and variables the workflows use.
  *
  * GitHub limits users hit (docs.github.com, "Deployments and environments"): private
  * repositories get environments at all only on Pro, Team or Enterprise, and required reviewers
  * or wait timers only on Enterprise; "protected branches only" with no branch protection
- * rules lets every branch deploy, so this program uses custom branch/tag policies instead.
+ * rules lets every branch deploy, so this program uses a custom branch policy instead.
  */
 export class GithubEnvironment extends pulumi.ComponentResource {
     readonly environment: github.RepositoryEnvironment;
@@ -73,7 +67,6 @@ export class GithubEnvironment extends pulumi.ComponentResource {
         const rules = protectionRules(args.approvalMode, args.reviewers, args.reviewerTeams, args.waitTimerMinutes);
         const users = rules.reviewers.map((username) => github.getUserOutput({ username }, on).id.apply(Number));
         const teams = rules.reviewerTeams.map((slug) => github.getTeamOutput({ slug }, on).id.apply(Number));
-        const policies = policyEntries(args.branchPatterns, args.tagPatterns);
 
         this.environment = new github.RepositoryEnvironment(`${name}-environment`, {
             repository: args.repository,
@@ -82,14 +75,13 @@ export class GithubEnvironment extends pulumi.ComponentResource {
             preventSelfReview: users.length + teams.length > 0,
             canAdminsBypass: false,
             waitTimer: rules.waitTimerMinutes,
-            deploymentBranchPolicy: policies.length > 0 ? { protectedBranches: false, customBranchPolicies: true } : undefined,
+            // Custom policies, not "protected branches": with that, every protected branch
+            // (and, without protection rules, every branch) may deploy.
+            deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
         }, on);
         const env = { repository: args.repository, environment: this.environment.environment };
-        for (const p of policies) {
-            new github.RepositoryEnvironmentDeploymentPolicy(`${name}-${p.key}`, {
-                ...env, branchPattern: p.branchPattern, tagPattern: p.tagPattern,
-            }, on);
-        }
+        // Named `branch-<branch>` as before, so the staging and prod policies stay in place.
+        new github.RepositoryEnvironmentDeploymentPolicy(`${name}-branch-${args.deployBranch}`, { ...env, branchPattern: args.deployBranch }, on);
         for (const [secretName, value] of Object.entries(args.secrets)) {
             new github.ActionsEnvironmentSecret(`${name}-secret-${secretName}`, {
                 // `value`: `plaintext_value` is deprecated ("Use `value`",

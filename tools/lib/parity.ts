@@ -34,8 +34,6 @@ const COUNT_KNOBS: { type: RegExp; name?: RegExp; key: Key }[] = [
     { type: /^tailscale:index\/tailnetKey:TailnetKey$/, key: "serverCount" },
     { type: /^(docker:|pulumi:providers:docker$|command:local:Command$)/, name: /-web-\d+-/, key: "serverCount" },
     { type: /^docker:index\/container:Container$/, key: "processes" },
-    { type: /^github:index\/repositoryEnvironmentDeploymentPolicy:/, name: /-tag-/, key: "githubTagPatterns" },
-    { type: /^github:index\/repositoryEnvironmentDeploymentPolicy:/, name: /-branch-/, key: "githubBranchPatterns" },
 ];
 
 /** Which config key explains a property, by resource type and top-level input name. */
@@ -53,7 +51,7 @@ const PROPERTY_KNOBS: Record<string, Record<string, Key>> = {
     [TYPES.tailnetKey]: { tags: "tailscaleTags", description: "tailscaleTags" },
     [TYPES.container]: { memory: "appMemoryMb" },
     [TYPES.environment]: {
-        reviewers: "githubReviewers", preventSelfReview: "githubReviewers", waitTimer: "githubWaitTimerMinutes", deploymentBranchPolicy: "githubBranchPatterns",
+        reviewers: "githubReviewers", preventSelfReview: "githubReviewers", waitTimer: "githubWaitTimerMinutes",
     },
 };
 

@@ -5,7 +5,6 @@ import { fail, isGithubName, isGithubRepositoryName, isTeamSlug, oneOf } from ".
 
 export interface GithubSettings {
     owner: string; repository: string; approvalMode: ApprovalMode; reviewers: string[]; reviewerTeams: string[]; waitTimerMinutes: number;
-    branchPatterns: string[]; tagPatterns: string[];
 }
 
 export function parseGithub(r: Reader, ctx: ParseContext): GithubSettings {
@@ -19,25 +18,17 @@ export function parseGithub(r: Reader, ctx: ParseContext): GithubSettings {
         reviewers: r.strings("githubReviewers", { each: isGithubName, what: "a GitHub username" }),
         reviewerTeams: r.strings("githubReviewerTeams", { each: isTeamSlug, what: "a team slug" }),
         waitTimerMinutes: r.int("githubWaitTimerMinutes", 0, 43200),
-        branchPatterns: r.strings("githubBranchPatterns", { each: (s) => s !== "", what: "a branch pattern" }),
-        tagPatterns: r.strings("githubTagPatterns", { each: (s) => s !== "", what: "a tag pattern" }),
     };
     checkGithubTier(ctx.stack, github);
     return github;
 }
 
-/**
- * What the stack's tier asks of its deployments: reviewers where approvals are required
- * (prod), and a branch policy where one is (staging, prod).
- */
+/** What the stack's tier asks of its deployments: reviewers where approvals are required (prod). */
 export function checkGithubTier(stack: StackName, github: GithubSettings): void {
     if (STACK_TIERS[stack].approvals && github.reviewers.length + github.reviewerTeams.length === 0) {
         fail(q("githubReviewers"), [], "expected at least one reviewer (or githubReviewerTeams) in prod: deployments to prod need an approval");
     }
     checkApprovalRules(stack, github);
-    if (STACK_TIERS[stack].branchPolicy && github.branchPatterns.length === 0) {
-        fail(q("githubBranchPatterns"), [], `expected at least one branch pattern in ${stack} (an empty policy lets every branch deploy)`);
-    }
 }
 
 /** GitHub accepts at most six users or teams as an environment's required reviewers. */
