@@ -76,6 +76,14 @@ describe("workflows", () => {
         assert.deepStrictEqual(FILES, ["_deploy.yml", "deploy-on-demand.yml", "deploy.yml", "drift.yml", "pull-request.yml", "rollback.yml"]);
     });
 
+    it("Dependabot watches the actions every workflow pins and the npm dependencies", () => {
+        const cfg = parse(fs.readFileSync(path.join(ROOT, ".github", "dependabot.yml"), "utf8")) as { updates: { "package-ecosystem": string; directory: string }[] };
+        const watched = cfg.updates.map((u) => `${u["package-ecosystem"]}:${u.directory}`);
+        assert.ok(FILES.some((f) => /uses: [\w-]+\/[\w-]+@[0-9a-f]{40}/.test(raw(f))), "some workflow pins an action");
+        assert.ok(watched.includes("github-actions:/"), "pinned actions get update pull requests");
+        assert.ok(fs.existsSync(path.join(ROOT, "package-lock.json")) && watched.includes("npm:/"), "the lockfile gets update pull requests");
+    });
+
     it("pass a current actionlint (only the documented `queue` gap is ignored)", () => {
         const bin = tool("actionlint", ".ci/run builds v1.7.12 into bin/ (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)");
         const version = execFileSync(bin, ["-version"], { encoding: "utf8" }).split("\n")[0];
