@@ -2,14 +2,15 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { compareServices, main } from "../tools/diff";
+import { GitHubReader } from "../tools/lib/github";
 import { FIXTURES, tmpdir } from "./helpers";
 
 const FIXTURE = path.join(__dirname, "fixtures", "lifecycle", "Pulumi.prod.yaml");
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+async function run(argv: string[], github?: GitHubReader): Promise<{ code: number; out: string; err: string }> {
     let out = "";
     let err = "";
-    const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
+    const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } }, github);
     return { code, out, err };
 }
 
@@ -40,6 +41,30 @@ describe("offline preview diff for pull requests", function () {
         const json = JSON.parse(r.out) as { refused: boolean; guard: { what: string; op: string; blocking: boolean }[] };
         assert.ok(json.refused);
         assert.strictEqual(json.guard.filter((f) => f.what === "server" && f.op === "replace" && f.blocking).length, 3);
+    });
+
+    it("against a stack never deployed, refuses nothing and says the first deploy creates it all; once deployed, refuses", async () => {
+        const dir = tmpdir("diff-");
+        await run(["--stack", "prod", "--work-dir", path.dirname(FIXTURE), "--record", path.join(dir, "base.json")]);
+        // A team adapting the sample: another region moves every server, the database and the VPC.
+        fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), fs.readFileSync(FIXTURE, "utf8").replace(/platform:region: \S+/, "platform:region: ams3"));
+        const deployments = (list: unknown[]) => {
+            const asked: string[] = [];
+            return { asked, get: (p: string) => { asked.push(p); return Promise.resolve(list); } };
+        };
+        const argv = ["--stack", "prod", "--work-dir", dir, "--base", path.join(dir, "base.json"), "--repo", "team/platform"];
+        const never = deployments([]);
+        const first = await run(argv, never);
+        assert.deepStrictEqual(never.asked, ["repos/team/platform/deployments?environment=prod&per_page=1"]);
+        assert.strictEqual(first.code, 0, first.out + first.err);
+        assert.match(first.out, /prod was never deployed by a workflow .*: the first deploy creates all \d+ resources/);
+        assert.doesNotMatch(first.out, /REFUSED|^  (replace|delete)/m);
+        const later = await run(argv, deployments([{ id: 1, environment: "prod" }]));
+        assert.strictEqual(later.code, 1, later.out);
+        assert.match(later.out, /REFUSED/);
+        const down = await run(argv, { get: () => Promise.reject(new Error("GitHub answered 403 for GET /repos/team/platform/deployments")) });
+        assert.strictEqual(down.code, 2);
+        assert.match(down.err, /cannot tell whether prod was ever deployed: GitHub answered 403/);
     });
 
     describe("which services change, and from which tag and digest to which", () => {

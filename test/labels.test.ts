@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { GitHubReader, lastLabeller, replacementLabelVerdict } from "../tools/lib/labels";
+import { GitHubReader } from "../tools/lib/github";
+import { lastLabeller, replacementLabelVerdict } from "../tools/lib/labels";
 import { main } from "../tools/replacement-label";
 
 const SHA = "a".repeat(40);

@@ -9,14 +9,18 @@
  * A real preview needs the stack's secrets, which a pull request's code must never see;
  * the real one runs in the deploy job. It also says which services change and from which
  * tag and digest to which, as the stack files commit them (a digest only where one is
- * pinned; otherwise the deploy resolves the tag). Exit codes: 0 nothing refused, 1 the
- * guard or the API would refuse the change, 2 usage or config errors.
+ * pinned; otherwise the deploy resolves the tag). With --repo it first asks GitHub whether
+ * the stack's environment was ever deployed to: where it never was, nothing exists to
+ * replace or delete, so nothing is refused (a team's first pull requests after adapting the
+ * sample would otherwise be refused for replacing what was never created). Exit codes: 0
+ * nothing refused, 1 the guard or the API would refuse the change, 2 usage or config errors.
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
 import { parseSettings } from "../infra/config";
 import { describe as describeFinding } from "./lib/guard";
 import { Io, parseFlags, runCli } from "./lib/cli";
+import { everDeployed, GitHubReader, restReader } from "./lib/github";
 import { recordStack, RecordedStack } from "./lib/mockrun";
 import { configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/stacks";
 import { describeStep, judgeChange } from "./lib/whatif";
@@ -28,6 +32,8 @@ Offline preview diff for pull requests: no credentials, no network.
   --base <file>     compare this checkout with a recording: what each resource would do
                     (update, restart, replace, delete) and what the guard would refuse
   --work-dir <dir>  read Pulumi.<stack>.yaml from this folder instead of the repository
+  --repo <o/r>      with --base: ask GitHub (GH_TOKEN, deployments: read) whether the
+                    stack's environment was ever deployed to; if never, nothing is refused
   --markdown        print the comparison as Markdown (for a PR comment or job summary)
   --json            print the comparison as JSON
 Both list the services (a one-image stack's one service is app): new, removed, unchanged,
@@ -107,10 +113,10 @@ function redacted(rec: RecordedStack): RecordedStack {
     };
 }
 
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(argv: string[], io: Io, github?: GitHubReader): Promise<number> {
     let args;
     try {
-        args = parseFlags(argv, ["--stack", "--record", "--base", "--work-dir"], ["--markdown", "--json"]);
+        args = parseFlags(argv, ["--stack", "--record", "--base", "--work-dir", "--repo"], ["--markdown", "--json"]);
     } catch (e) {
         io.err(`error: ${(e as Error).message}\n${HELP}\n`);
         return 2;
@@ -140,11 +146,26 @@ export async function main(argv: string[], io: Io): Promise<number> {
         io.err(`error: cannot read ${base}: ${(e as Error).message}\n`);
         return 2;
     }
-    const { steps, guard: findings, nameClashes: clashes, serversDownTogether, refused } = judgeChange(stack, before, head);
+    const repo = args.values.repo;
+    let deployed = true;
+    if (repo) {
+        try {
+            deployed = await everDeployed(github ?? restReader(process.env.GH_TOKEN ?? ""), repo, stack);
+        } catch (e) {
+            io.err(`error: cannot tell whether ${stack} was ever deployed: ${(e as Error).message}\n`);
+            return 2;
+        }
+    }
+    // Against a stack that was never deployed, what the base would replace or delete does not
+    // exist: only the services and what the first deploy creates are worth saying.
+    const judged = deployed ? judgeChange(stack, before, head) : { steps: [], guard: [], nameClashes: [], serversDownTogether: [], refused: false };
+    const { steps, guard: findings, nameClashes: clashes, serversDownTogether, refused } = judged;
+    const creates = head.resources.filter((r) => r.custom).length;
+    const neverDeployed = deployed ? [] : [`${stack} was never deployed by a workflow (its GitHub environment has no deployment), so nothing exists to replace or delete: the first deploy creates all ${creates} resources. If it was deployed by hand, the deploy job's guard still checks the real state.`];
     const together = serversDownTogether.map(([a, b]) => `${a} and ${b} would be down at the same time`);
     const services = compareServices(before.services ?? servicesOfOldRecording(before), head.services ?? {});
     if (args.flags.has("json")) {
-        io.out(`${JSON.stringify({ stack, refused, services, steps, guard: findings, nameClashes: clashes, serversDownTogether: together }, null, 2)}\n`);
+        io.out(`${JSON.stringify({ stack, deployed, refused, services, steps, guard: findings, nameClashes: clashes, serversDownTogether: together }, null, 2)}\n`);
     } else if (args.flags.has("markdown")) {
         const lines = [`### ${stack}: ${steps.length === 0 ? "no change" : `${steps.length} change(s)`}${refused ? " — **refused**" : ""}`];
         if (services.length > 0) lines.push("", "Services (as committed; without a pinned digest the deploy resolves the tag):", "", "| service | change | base | head |", "|---|---|---|---|");
@@ -153,6 +174,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             lines.push("", "| what | resource | why |", "|---|---|---|");
             for (const s of steps) lines.push(`| ${s.op}${s.op === "replace" ? (s.deleteBeforeReplace ? " (old first)" : " (new first)") : ""} | ${s.what} \`${s.name}\` | ${s.changed.join(", ")} |`);
         }
+        for (const n of neverDeployed) lines.push("", `- note: ${n}`);
         for (const f of findings) lines.push("", `- ${f.blocking ? "**refused by the replacement guard**" : "note"}: ${describeFinding(f)}`);
         for (const c of [...clashes, ...together]) lines.push("", `- **refused**: ${c}`);
         io.out(`${lines.join("\n")}\n`);
@@ -160,6 +182,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         io.out(`${stack}: ${steps.length === 0 ? "no change" : `${steps.length} change(s)`}\n`);
         for (const c of services) io.out(`  service ${c.name}: ${serviceLine(c)}\n`);
         for (const s of steps) io.out(`  ${describeStep(s)}\n`);
+        for (const n of neverDeployed) io.out(`  note: ${n}\n`);
         for (const f of findings) io.out(`  ${f.blocking ? "REFUSED" : "note"}: ${describeFinding(f)}\n`);
         for (const c of [...clashes, ...together]) io.out(`  REFUSED: ${c}\n`);
     }

@@ -9,7 +9,8 @@
  */
 import { Io, runCli, runTool } from "./lib/cli";
 import { ToolError } from "./lib/errors";
-import { GitHubReader, replacementLabelVerdict, restReader } from "./lib/labels";
+import { GitHubReader, restReader } from "./lib/github";
+import { replacementLabelVerdict } from "./lib/labels";
 
 const HELP = `Usage: npm run --silent replacement-label -- --repo OWNER/REPO --sha <commit> [--json]
 

@@ -3,17 +3,12 @@
  * last added it may maintain the repository. Anyone with triage access can label a pull
  * request, and the label lets a deploy replace or delete servers, the database or DNS.
  */
+import { allPages, GitHubReader } from "./github";
 
 export const REPLACEMENT_LABEL = "allow-replacement";
 
 /** Repository roles whose label counts (GitHub's `role_name` of a collaborator's permission). */
 export const MAINTAINER_ROLES = ["admin", "maintain"];
-
-/** The GitHub REST reads this decision needs; the tool passes one over `fetch`, tests a fake. */
-export interface GitHubReader {
-    /** GET a REST path (`repos/OWNER/REPO/...`) and return the parsed JSON body. */
-    get(path: string): Promise<unknown>;
-}
 
 export interface LabelVerdict {
     allow: boolean;
@@ -52,28 +47,4 @@ export async function replacementLabelVerdict(gh: GitHubReader, repo: string, sh
     return MAINTAINER_ROLES.includes(role)
         ? { allow: true, reason: `#${pr.number} was labelled ${REPLACEMENT_LABEL} by ${who} (${role})` }
         : { allow: false, reason: `#${pr.number} was labelled ${REPLACEMENT_LABEL} by ${who}, whose role is ${role}: only ${MAINTAINER_ROLES.join(" or ")} may allow a replacement` };
-}
-
-/** Every item of a paged list (100 a page; GitHub's issue events can exceed one page). */
-async function allPages(gh: GitHubReader, path: string): Promise<unknown[]> {
-    const out: unknown[] = [];
-    for (let page = 1; page <= 50; page++) {
-        const items = (await gh.get(`${path}?per_page=100&page=${page}`)) as unknown[];
-        out.push(...items);
-        if (items.length < 100) break;
-    }
-    return out;
-}
-
-/** A reader over GitHub's REST API with a token (the workflow's GITHUB_TOKEN). */
-export function restReader(token: string, api = "https://api.github.com"): GitHubReader {
-    return {
-        async get(path) {
-            const res = await fetch(`${api}/${path}`, {
-                headers: { accept: "application/vnd.github+json", authorization: `Bearer ${token}`, "x-github-api-version": "2022-11-28" },
-            });
-            if (!res.ok) throw new Error(`GitHub answered ${res.status} for GET /${path.split("?")[0]}`);
-            return res.json();
-        },
-    };
 }
