@@ -72,8 +72,8 @@ function tool(name: string, hint: string): string {
 }
 
 describe("workflows", () => {
-    it("has the pull request, merge, on-demand, rollback and reusable deploy workflows", () => {
-        assert.deepStrictEqual(FILES, ["_deploy.yml", "deploy-on-demand.yml", "deploy.yml", "drift.yml", "pull-request.yml", "rollback.yml"]);
+    it("has the pull request, its comment, merge, on-demand, rollback and reusable deploy workflows", () => {
+        assert.deepStrictEqual(FILES, ["_deploy.yml", "deploy-on-demand.yml", "deploy.yml", "drift.yml", "pr-comment.yml", "pull-request.yml", "rollback.yml"]);
     });
 
     it("Dependabot watches the actions every workflow pins and the npm dependencies", () => {
@@ -201,6 +201,23 @@ describe("workflows", () => {
                 assert.ok(job.permissions && Object.keys(job.permissions).length > 0, name);
                 for (const [scope, level] of Object.entries(job.permissions)) assert.strictEqual(level, "read", `${name}: ${scope}`);
             }
+        });
+
+        it("the pull request comment runs main's code only, reads the run's output as data and can write nothing but the comment", () => {
+            const w = wf("pr-comment.yml");
+            assert.deepStrictEqual(w.on.workflow_run.workflows, [wf("pull-request.yml").name], "follows the pull request workflow by its name");
+            assert.doesNotMatch(raw("pr-comment.yml"), /secrets\.|environment:|head_branch|pull_request\.head|ref:/);
+            const job = w.jobs.comment;
+            assert.deepStrictEqual(job.permissions, { contents: "read", actions: "read", "pull-requests": "write" });
+            const checkout = job.steps!.find((st) => st.uses?.startsWith("actions/checkout@"))!;
+            assert.strictEqual(checkout.with!.ref, undefined, "the default branch, never the pull request's commit");
+            const download = job.steps!.findIndex((st) => st.uses?.startsWith("actions/download-artifact@"));
+            const install = job.steps!.findIndex((st) => /^npm ci\b/.test(st.run ?? ""));
+            assert.ok(install >= 0 && install < download, "nothing the artifact holds is on disk while dependencies install");
+            assert.match(job.steps![install].run!, /--ignore-scripts/);
+            assert.match(stepNamed(job, "Comment").run!, /^npm run --silent pr-comment -- /);
+            const upload = wf("pull-request.yml").jobs.test.steps!.find((st) => st.uses?.startsWith("actions/upload-artifact@"))!;
+            assert.strictEqual(upload.with!.name, job.steps![download].with!.name);
         });
 
         it("only the deploy and drift jobs join the tailnet, each as a node tagged for its own stack, with the action's cache off", () => {

@@ -8,13 +8,13 @@ export interface GitHubReader {
     get(path: string): Promise<unknown>;
 }
 
+const headersFor = (token: string) => ({ accept: "application/vnd.github+json", authorization: `Bearer ${token}`, "x-github-api-version": "2022-11-28" });
+
 /** A reader over GitHub's REST API with a token (the workflow's GITHUB_TOKEN). */
 export function restReader(token: string, api = "https://api.github.com"): GitHubReader {
     return {
         async get(path) {
-            const res = await fetch(`${api}/${path}`, {
-                headers: { accept: "application/vnd.github+json", authorization: `Bearer ${token}`, "x-github-api-version": "2022-11-28" },
-            });
+            const res = await fetch(`${api}/${path}`, { headers: headersFor(token) });
             if (!res.ok) throw new Error(`GitHub answered ${res.status} for GET /${path.split("?")[0]}`);
             return res.json();
         },
@@ -40,4 +40,22 @@ export async function allPages(gh: GitHubReader, path: string): Promise<unknown[
 export async function everDeployed(gh: GitHubReader, repo: string, environment: string): Promise<boolean> {
     const list = (await gh.get(`repos/${repo}/deployments?environment=${encodeURIComponent(environment)}&per_page=1`)) as unknown[];
     return list.length > 0;
+}
+
+/** The writes a tool makes, beside the reads. */
+export interface GitHubWriter extends GitHubReader {
+    /** POST or PATCH a REST path with a JSON body; returns the parsed answer. */
+    send(method: "POST" | "PATCH", path: string, body: unknown): Promise<unknown>;
+}
+
+/** A reader and writer over GitHub's REST API with a token. */
+export function restWriter(token: string, api = "https://api.github.com"): GitHubWriter {
+    return {
+        ...restReader(token, api),
+        async send(method, path, body) {
+            const res = await fetch(`${api}/${path}`, { method, headers: { ...headersFor(token), "content-type": "application/json" }, body: JSON.stringify(body) });
+            if (!res.ok) throw new Error(`GitHub answered ${res.status} for ${method} /${path}`);
+            return res.json();
+        },
+    };
 }
