@@ -55,7 +55,7 @@ const code = (v: unknown) => {
 };
 
 function renderKey(key: string, d: KeyDef): string {
-    const facts = [d.type];
+    const facts: string[] = [d.type];
     if (d.required) facts.push("required in every stack file");
     else if (d.default !== undefined) facts.push(`default ${code(d.default)}`);
     else facts.push("optional");
