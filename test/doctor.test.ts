@@ -111,7 +111,7 @@ async function runDoctor(dir: string, world: World, urls: string[], extra: strin
     }
 }
 
-const ALL = ["config", "secrets", "pulumi-cli", "do-token", "do-scopes", "do-domain", "do-ssh-keys", "do-alert-emails", "tailscale-key", "tailscale-tags", "tailscale-ci-access", "tailscale-ci-oauth", "github-token", "github-plan", "registry-image", "state-backend"];
+const ALL = ["config", "vpc", "secrets", "pulumi-cli", "do-token", "do-scopes", "do-domain", "do-ssh-keys", "do-alert-emails", "tailscale-key", "tailscale-tags", "tailscale-ci-access", "tailscale-ci-oauth", "github-token", "github-plan", "registry-image", "state-backend"];
 
 describe("doctor (local stand-ins of every API)", function () {
     this.timeout(60_000);
@@ -173,7 +173,17 @@ describe("doctor (local stand-ins of every API)", function () {
         const dead = ["http://127.0.0.1:9", "http://127.0.0.1:9", "http://127.0.0.1:9", "http://127.0.0.1:9"];
         const r = await runDoctor(project(), world, dead, ["--offline", "--json"]);
         assert.strictEqual(r.code, 0, r.out);
-        assert.deepStrictEqual((JSON.parse(r.out) as { checks: Check[] }).checks.map((c) => c.id), ["config", "secrets", "pulumi-cli"]);
+        assert.deepStrictEqual((JSON.parse(r.out) as { checks: Check[] }).checks.map((c) => c.id), ["config", "vpc", "secrets", "pulumi-cli"]);
+    });
+
+    it("fails when the stack's VPC range overlaps another stack's, naming both and the fix", async () => {
+        const dir = project();
+        const prodRange = /platform:vpcIpRange: (\S+)/.exec(fs.readFileSync(path.join(dir, "Pulumi.prod.yaml"), "utf8"))![1];
+        const file = path.join(dir, "Pulumi.staging.yaml");
+        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/platform:vpcIpRange: \S+/, `platform:vpcIpRange: ${prodRange}`));
+        const r = await runDoctor(dir, world, apis.urls, ["--offline"]);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.out, new RegExp(`^FAIL\\s+vpc\\s+vpcIpRange ${prodRange.replace(/[./]/g, "\\$&")} overlaps prod's ${prodRange.replace(/[./]/g, "\\$&")} — fix: give staging a range of its own`, "m"));
     });
 
     it("reports a config mistake on its line and skips the online checks; bad usage exits 2", async () => {

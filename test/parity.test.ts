@@ -5,7 +5,8 @@
  */
 import * as assert from "assert";
 import { KEYS } from "../infra/config/schema";
-import { compareStacks, serviceShape } from "../tools/lib/parity";
+import { cidrsOverlap } from "../infra/config/validate";
+import { compareStacks, parityCauses, serviceShape } from "../tools/lib/parity";
 import { fixture, ofType, recordTeam, T, TEAMS } from "./helpers";
 
 describe("parity: staging mirrors prod", () => {
@@ -45,8 +46,23 @@ describe("parity: staging mirrors prod", () => {
         const prod = await recordTeam("other", "prod");
         const ttl = compareStacks(await recordTeam("other", "staging", { overrides: { dnsTtl: "300" } }), fixture("staging", "other"), prod, fixture("prod", "other"));
         assert.ok(ttl.diffs.some((d) => !d.expected && d.property === "ttl"));
-        const one = compareStacks(await recordTeam("other", "staging", { overrides: { serverCount: "1" } }), fixture("staging", "other"), prod, fixture("prod", "other"));
+        const oneServer = { ...fixture("staging", "other"), values: { ...fixture("staging", "other").values, "platform:serverCount": "1" } };
+        const one = compareStacks(await recordTeam("other", "staging", { overrides: { serverCount: "1" } }), oneServer, prod, fixture("prod", "other"));
         assert.ok(one.diffs.some((d) => d.property === "edgeKind" && !d.expected));
+        assert.deepStrictEqual(one.causes.map((c) => c.key), ["serverCount"], "the report names the key behind the edge's difference");
+        assert.match(one.causes[0].message, /^serverCount is 1 in staging and 3 in prod: one server gets a reserved IP .* give both 2 or more servers/);
+    });
+
+    it("refuses VPC ranges that overlap, even when everything else mirrors", () => {
+        const cfg = (stack: string, range: string) => ({ ...fixture(stack, "other"), values: { ...fixture(stack, "other").values, "platform:vpcIpRange": range } });
+        assert.deepStrictEqual(parityCauses("staging", cfg("staging", "10.30.0.0/20"), "prod", cfg("prod", "10.30.0.0/20")).map((c) => [c.key, c.blocking]), [["vpcIpRange", true]]);
+        assert.deepStrictEqual(parityCauses("staging", cfg("staging", "10.30.0.0/16"), "prod", cfg("prod", "10.30.8.0/24")).map((c) => c.key), ["vpcIpRange"], "one inside the other");
+        assert.deepStrictEqual(parityCauses("staging", cfg("staging", "10.20.0.0/20"), "prod", cfg("prod", "10.20.16.0/20")), [], "neighbours do not overlap");
+    });
+
+    it("cidrsOverlap: containment either way, equal ranges, neighbours apart", () => {
+        assert.ok(cidrsOverlap("10.0.0.0/16", "10.0.255.0/24") && cidrsOverlap("10.0.255.0/24", "10.0.0.0/16") && cidrsOverlap("192.168.1.0/24", "192.168.1.0/24"));
+        assert.ok(!cidrsOverlap("10.0.0.0/20", "10.0.16.0/20") && !cidrsOverlap("10.0.0.0/16", "10.1.0.0/16") && !cidrsOverlap("bogus", "10.0.0.0/16"));
     });
 
     for (const team of TEAMS) {

@@ -13,7 +13,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { KEYS, KeyDef, PROJECT, STACK_TIERS } from "../infra/config/schema";
+import { DEPLOY_BRANCH, KEYS, KeyDef, PROJECT, STACK_TIERS } from "../infra/config/schema";
 import { DO_TOKEN_SCOPES } from "./doctor";
 
 const ROOT = path.join(__dirname, "..");
@@ -73,7 +73,7 @@ export function renderConfigDocs(source = fs.readFileSync(path.join(ROOT, SCHEMA
     }
     const defs = KEYS as Record<string, KeyDef>;
     const tierRows = Object.entries(STACK_TIERS).map(([stack, t]) =>
-        `| ${stack} | ${[t.backups, t.standby, t.protectedData, t.approvals, t.branchPolicy].map((b) => (b ? "yes" : "no")).join(" | ")} |`);
+        `| ${stack} | ${[t.backups, t.standby, t.protectedData, t.approvals].map((b) => (b ? "yes" : "no")).join(" | ")} |`);
     const out = [
         "# Configuration reference",
         "",
@@ -93,9 +93,11 @@ export function renderConfigDocs(source = fs.readFileSync(path.join(ROOT, SCHEMA
         "",
         "What each stack must have, checked by the config check and the policy pack:",
         "",
-        "| stack | server backups | database standby | protected data | approvals | branch policy |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| stack | server backups | database standby | protected data | approvals |",
+        "| --- | --- | --- | --- | --- |",
         ...tierRows,
+        "",
+        `Every stack's GitHub environment admits only the \`${DEPLOY_BRANCH}\` branch, the one its workflows deploy from.`,
         "",
         "## DigitalOcean token scopes",
         "",

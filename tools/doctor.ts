@@ -18,6 +18,8 @@ import { LEGACY_SERVICE, parseSettings, Settings, STACKS } from "../infra/config
 import { secretsLeft } from "./init";
 import { committedStacks, configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/stacks";
 import { manifestDigest } from "./lib/registry";
+import { PROJECT } from "../infra/config/schema";
+import { cidrsOverlap } from "../infra/config/validate";
 
 export const HELP = `Usage: npm run doctor -- --stack <name> [--offline] [--json] [--work-dir <dir>]
                         [--do-api <url>] [--tailscale-api <url>] [--github-api <url>] [--registry-url <url>]
@@ -132,6 +134,7 @@ export function offlineChecks(stack: string, dir: string): { checks: Check[]; se
         const msg = (e as Error).message;
         checks.push(failed("config", `Pulumi.${stack}.yaml: ${msg.split(" — ")[0]}`, msg.includes(" — ") ? msg.split(" — ").slice(1).join(" — ") : "correct the value named above in the stack file (npm run init can rewrite it)"));
     }
+    if (settings) checks.push(...vpcChecks(stack, settings.network.vpcIpRange, dir));
     const left = secretsLeft(stack, fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8"));
     checks.push(left.length === 0
         ? pass("secrets", `Pulumi.${stack}.yaml holds every secret the program needs, encrypted`)
@@ -141,6 +144,17 @@ export function offlineChecks(stack: string, dir: string): { checks: Check[]; se
         ? pass("pulumi-cli", `pulumi CLI ${v.stdout.trim()} on PATH`)
         : failed("pulumi-cli", "the pulumi CLI is not installed or not on PATH", "curl -fsSL https://get.pulumi.com | sh (or brew install pulumi/tap/pulumi)"));
     return { checks, settings };
+}
+
+/** The stack's VPC range against every other committed stack's: each VPC needs its own. */
+function vpcChecks(stack: string, range: string, dir: string): Check[] {
+    const clashes = committedStacks(dir).filter((other) => other !== stack).flatMap((other) => {
+        const theirs = readStackConfig(other, dir).values[`${PROJECT}:vpcIpRange`];
+        return theirs && cidrsOverlap(range, theirs) ? [`${other}'s ${theirs}`] : [];
+    });
+    return clashes.length === 0
+        ? [pass("vpc", `vpcIpRange ${range} overlaps no other stack's`)]
+        : [failed("vpc", `vpcIpRange ${range} overlaps ${clashes.join(" and ")}`, `give ${stack} a range of its own: pulumi config set vpcIpRange <cidr> --stack ${stack}`)];
 }
 
 // ---------------------------------------------------------------- DigitalOcean

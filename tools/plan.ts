@@ -189,6 +189,7 @@ export function renderChange(c: NonNullable<PlanResult["change"]>): string {
 
 export function renderParity(p: ParityReport): string {
     const out = [`Parity ${p.a} vs ${p.b}: ${p.unexpected === 0 ? "mirrors (only declared knobs differ)" : `${p.unexpected} unexpected difference(s)`}`];
+    for (const c of p.causes) out.push(`  ${c.blocking ? "REFUSED   " : "CAUSE     "}  ${c.message}`);
     for (const o of p.onlyIn) out.push(`  ${o.expected ? "knob      " : "UNEXPECTED"}  only in ${o.stack}: ${o.resource}${o.knob ? `  (${o.knob.kind} knob ${o.knob.key})` : ""}`);
     for (const d of p.diffs) {
         const show = (v: unknown) => { const s = JSON.stringify(v) ?? "undefined"; return s.length > 60 ? `${s.slice(0, 57)}...` : s; };

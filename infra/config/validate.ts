@@ -101,6 +101,16 @@ export function parseCidr(value: string): { base: number; prefix: number } | und
     return { base, prefix };
 }
 
+/** True when two IPv4 networks share an address (one contains the other). Malformed: false. */
+export function cidrsOverlap(a: string, b: string): boolean {
+    const x = parseCidr(a);
+    const y = parseCidr(b);
+    if (!x || !y) return false;
+    const prefix = Math.min(x.prefix, y.prefix);
+    const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+    return ((x.base & mask) >>> 0) === ((y.base & mask) >>> 0);
+}
+
 /** True when `value` lies inside an RFC 1918 private range. */
 export function isPrivateCidr(c: { base: number; prefix: number }): boolean {
     const inRange = (b: number, p: number) => c.prefix >= p && (c.base >>> (32 - p)) === (b >>> (32 - p));

@@ -4,6 +4,7 @@
  * knob (a config key marked with a knob in infra/config/schema.ts) or as unexpected.
  */
 import { KEYS, Key, KeyDef, Knob, PROJECT } from "../../infra/config/schema";
+import { cidrsOverlap } from "../../infra/config/validate";
 import { RecordedResource, RecordedStack } from "./mockrun";
 import { StackConfig } from "./stacks";
 import { TYPES } from "../../infra/lifecycle/types";
@@ -25,6 +26,11 @@ export interface ParityReport {
     /** Resources present in one stack only. */
     onlyIn: { stack: string; resource: string; knob?: { key: string; kind: Knob }; expected: boolean }[];
     diffs: ParityDiff[];
+    /**
+     * What the differences come from, said once and naming the key: a one-server stack
+     * facing a multi-server one (another edge), or VPC ranges that overlap.
+     */
+    causes: { key: string; message: string; blocking: boolean }[];
     unexpected: number;
 }
 
@@ -187,7 +193,7 @@ export function compareStacks(a: RecordedStack, aCfg: StackConfig, b: RecordedSt
     const bPairs = [...idValues(b), ...stackValues(b.stack, bCfg)].sort((x, y) => y[0].length - x[0].length);
     const aMap = new Map(a.resources.map((r) => [logicalKey(r, a.stack), r]));
     const bMap = new Map(b.resources.map((r) => [logicalKey(r, b.stack), r]));
-    const report: ParityReport = { a: a.stack, b: b.stack, onlyIn: [], diffs: [], unexpected: 0 };
+    const report: ParityReport = { a: a.stack, b: b.stack, onlyIn: [], diffs: [], causes: parityCauses(a.stack, aCfg, b.stack, bCfg), unexpected: 0 };
 
     for (const [side, mine, other] of [[a.stack, aMap, bMap], [b.stack, bMap, aMap]] as const) {
         for (const [key, r] of mine) {
@@ -225,6 +231,42 @@ export function compareStacks(a: RecordedStack, aCfg: StackConfig, b: RecordedSt
             resource: "stack", property: "edgeKind", a: a.outputs.edgeKind, b: b.outputs.edgeKind, expected: false,
         });
     }
-    report.unexpected = report.onlyIn.filter((o) => !o.expected).length + report.diffs.filter((d) => !d.expected).length;
+    report.unexpected = report.onlyIn.filter((o) => !o.expected).length + report.diffs.filter((d) => !d.expected).length
+        + report.causes.filter((c) => c.blocking).length;
     return report;
+}
+
+/**
+ * Differences whose cause is one key, said in one line each. A stack with one server gets a
+ * reserved IP and Caddy's own TLS, one with more a load balancer (infra/edge): a count that
+ * crosses one changes the topology, which no knob allows, and the resource-by-resource
+ * report alone does not name serverCount. VPC ranges of two stacks must not overlap
+ * (vpcIpRange): a mirror that reuses prod's range would collide with it.
+ */
+export function parityCauses(a: string, aCfg: StackConfig, b: string, bCfg: StackConfig): ParityReport["causes"] {
+    const get = (cfg: StackConfig, k: Key) => cfg.values[`${PROJECT}:${k}`];
+    const causes: ParityReport["causes"] = [];
+    const count = (cfg: StackConfig) => Number(get(cfg, "serverCount") ?? (KEYS.serverCount as KeyDef).default);
+    const [ca, cb] = [count(aCfg), count(bCfg)];
+    if ((ca === 1) !== (cb === 1)) {
+        causes.push({
+            key: "serverCount", blocking: false,
+            message: `serverCount is ${ca} in ${a} and ${cb} in ${b}: one server gets a reserved IP with Caddy's own TLS, two or more a load balancer, so ${a} cannot mirror ${b}'s edge; give both 2 or more servers (or both 1)`,
+        });
+    }
+    const [va, vb] = [get(aCfg, "vpcIpRange"), get(bCfg, "vpcIpRange")];
+    if (va && vb && cidrsOverlap(va, vb)) {
+        causes.push({
+            key: "vpcIpRange", blocking: true,
+            message: `vpcIpRange ${va} in ${a} overlaps ${vb} in ${b}: each stack's VPC needs its own range; pick another for ${a}, e.g. ${suggestRange(vb)}`,
+        });
+    }
+    return causes;
+}
+
+/** A /20 next to `range` that does not overlap it, for the fix. */
+function suggestRange(range: string): string {
+    const m = /^10\.(\d+)\./.exec(range);
+    const second = m ? (Number(m[1]) + 10) % 256 : 40;
+    return `10.${second}.0.0/20`;
 }
