@@ -116,6 +116,8 @@ describe("offline plan", () => {
                 /^error: platform:appSecrets: is stored in plain text but must be a secret — run: pulumi config set --secret/],
             ["a string where a list belongs", "staging", (t) => t.replace(/  platform:appSecretNames:\n(    - .*\n)+/, "  platform:appSecretNames: X\n"),
                 /^error: platform:appSecretNames: "X" is not valid; expected a YAML list/],
+            ["an encrypted value on a plain key", "staging", (t) => t.replace(/platform:region: \S+/, "platform:region:\n    secure: v1:abcdefABCDEF0123456789"),
+                /^error: platform:region: is stored encrypted, but it is not a secret and is read as plain text; expected a plain value — run: pulumi config set region <value> --stack staging \(without --secret\)$/m],
             ["a misspelt key", "staging", (t) => t.replace("platform:serverSize:", "platform:serverSise:"),
                 /^error: platform:serverSise: is not a key this program reads; expected a declared key — did you mean serverSize\?/],
             ["a secret-looking env entry", "staging", (t) => t.replace('FEATURE_CHECKOUT_V2: "true"', "STRIPE_KEY: sk_live_4eC39HqLyjWDarjtT1zdp7dc"),

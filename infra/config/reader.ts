@@ -42,6 +42,11 @@ export class Reader {
 
     private raw(key: Key): string | undefined {
         const v = this.src.get(key);
+        // An encrypted value on a key that is not a secret would otherwise be judged by its
+        // ciphertext (or its offline placeholder): "not a valid region".
+        if (v !== undefined && !def(key).secret && this.src.isSecret(key)) {
+            throw new ConfigError(q(key), `${q(key)}: is stored encrypted, but it is not a secret and is read as plain text; expected a plain value — run: pulumi config set ${key} <value> --stack ${this.stack} (without --secret)`);
+        }
         if (v === undefined && def(key).required && !def(key).secret) {
             throw new ConfigError(q(key), `${q(key)}: is not set; it is required (${KEYS[key].description}) — run: pulumi config set ${key} <value> --stack ${this.stack}`);
         }
