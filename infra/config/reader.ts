@@ -3,7 +3,7 @@
  * table; a value of the wrong shape fails here with one line naming the key. What a value
  * means (a region, a CIDR, a rule across keys) is the parse steps' business, not this file's.
  */
-import { KEYS, Key, KeyDef, PROJECT, StackName } from "./schema";
+import { KEYS, Key, KeyDef, PROJECT, RETIRED_KEYS, StackName } from "./schema";
 import { closest, ConfigError, fail, intInRange } from "./validate";
 
 /** Raw config as the CLI passes it: every value a string (lists and objects as JSON). */
@@ -37,14 +37,20 @@ export function setSecretHint(key: Key, stack: string): string {
 
 const def = (key: Key): KeyDef => KEYS[key];
 
+/** A required key that is not set (or empty, for a mapping): one line with the fix. */
+export function missing(key: Key, stack: string): never {
+    const fix = def(key).fix?.replace("<stack>", stack);
+    throw new ConfigError(q(key), fix
+        ? `${q(key)}: is not set; it is required — ${fix}`
+        : `${q(key)}: is not set; it is required (${KEYS[key].description}) — run: pulumi config set ${key} <value> --stack ${stack}`);
+}
+
 export class Reader {
     constructor(private readonly src: ConfigSource, private readonly stack: string) {}
 
     private raw(key: Key): string | undefined {
         const v = this.src.get(key);
-        if (v === undefined && def(key).required && !def(key).secret) {
-            throw new ConfigError(q(key), `${q(key)}: is not set; it is required (${KEYS[key].description}) — run: pulumi config set ${key} <value> --stack ${this.stack}`);
-        }
+        if (v === undefined && def(key).required && !def(key).secret) missing(key, this.stack);
         return v;
     }
 
@@ -164,6 +170,9 @@ export function checkKnownKeys(keys: readonly string[], stack: string): void {
     const known = Object.keys(KEYS);
     for (const k of keys) {
         if (known.includes(k)) continue;
+        if (Object.hasOwn(RETIRED_KEYS, k)) {
+            throw new ConfigError(`${PROJECT}:${k}`, `${PROJECT}:${k} was retired: declare ${RETIRED_KEYS[k]} (platform:services) instead, then run: pulumi config rm ${k} --stack ${stack}`);
+        }
         const near = closest(k, known, 1)[0];
         throw new ConfigError(`${PROJECT}:${k}`, `${PROJECT}:${k}: is not a key this program reads; expected a declared key — did you mean ${near}? Rename it in Pulumi.${stack}.yaml (or run: pulumi config rm ${k} --stack ${stack})`);
     }

@@ -33,7 +33,7 @@ const COUNT_KNOBS: { type: RegExp; name?: RegExp; key: Key }[] = [
     { type: /^digitalocean:index\/droplet:Droplet$/, key: "serverCount" },
     { type: /^tailscale:index\/tailnetKey:TailnetKey$/, key: "serverCount" },
     { type: /^(docker:|pulumi:providers:docker$|command:local:Command$)/, name: /-web-\d+-/, key: "serverCount" },
-    { type: /^docker:index\/container:Container$/, key: "processes" },
+    { type: /^docker:index\/container:Container$/, key: "services" },
     { type: /^github:index\/repositoryEnvironmentDeploymentPolicy:/, name: /-tag-/, key: "githubTagPatterns" },
     { type: /^github:index\/repositoryEnvironmentDeploymentPolicy:/, name: /-branch-/, key: "githubBranchPatterns" },
 ];
@@ -51,7 +51,7 @@ const PROPERTY_KNOBS: Record<string, Record<string, Key>> = {
     [TYPES.firewall]: { outboundRules: "vpcIpRange" },
     // The description carries a fingerprint of the server's hostname and tags.
     [TYPES.tailnetKey]: { tags: "tailscaleTags", description: "tailscaleTags" },
-    [TYPES.container]: { memory: "appMemoryMb" },
+    [TYPES.container]: { memory: "services" },
     [TYPES.environment]: {
         reviewers: "githubReviewers", preventSelfReview: "githubReviewers", waitTimer: "githubWaitTimerMinutes", deploymentBranchPolicy: "githubBranchPatterns",
     },
