@@ -41,7 +41,7 @@ const def = (key: Key): KeyDef => KEYS[key];
 export function missing(key: Key, stack: string): never {
     const fix = def(key).fix?.replace("<stack>", stack);
     throw new ConfigError(q(key), fix
-        ? `${q(key)}: is not set; it is required — ${fix}`
+        ? `${q(key)}: is not set; expected ${fix}`
         : `${q(key)}: is not set; it is required (${KEYS[key].description}) — run: pulumi config set ${key} <value> --stack ${stack}`);
 }
 

@@ -27,7 +27,7 @@ export interface KeyDef {
     /** Required: no default, must be set in every stack file. */
     required?: boolean;
     knob?: Knob;
-    /** For a required key: how to set it, when the generic `pulumi config set <key> <value>` says too little. */
+    /** For a required key: what is expected and how to set it, when the generic `pulumi config set <key> <value>` says too little. */
     fix?: string;
 }
 
@@ -107,7 +107,7 @@ export const KEYS = {
     services: {
         type: "object", required: true, knob: "release",
         description: "The app's services, NAME: {image, tag, digest, pin, port, health ({path} | {command} | none), memoryMb, env, secrets, database, routes [host/path], migrationCommand, processes, smokeRequests}; each routed by host and path prefix and cut over on its own. A one-service app declares one entry.",
-        fix: "declare the app's services in Pulumi.<stack>.yaml, one entry per image, e.g. platform:services: {app: {image: ghcr.io/acme/shop, tag: 1.4.2, port: 3000, health: {path: /healthz}, routes: [app.example.com/]}} (npm run init writes one)",
+        fix: "the app's services, one entry per image — declare them in Pulumi.<stack>.yaml, e.g. platform:services: {app: {image: ghcr.io/acme/shop, tag: 1.4.2, port: 3000, health: {path: /healthz}, routes: [app.example.com/]}} (npm run init writes one)",
     },
     proxyImage: { type: "string", default: DEFAULT_PROXY_IMAGE, description: "Edge proxy image as repository:tag@sha256:digest; changing it upgrades the proxy on every server, one at a time." },
     dbDump: { type: "object", default: {}, knob: "name", description: "Optional logical dump (pg_dump) before each migration, to a Spaces bucket the program creates: {bucket, region, retentionDays}. Empty: off. A failed dump stops the deploy before anything changes." },
