@@ -30,7 +30,7 @@ const RESTORE_CHANGES = [
 function entry(version: number, tag: string, digest: string, start: string) {
     return {
         version, kind: "update", startTime: start, message: `deploy ${tag}`, environment: { "exec.kind": "cli" },
-        config: { "platform:imageTag": { value: tag, secret: false }, "platform:imageDigest": { value: digest, secret: false } },
+        config: { "platform:services": { value: JSON.stringify({ app: { tag, digest } }), secret: false } },
         result: "succeeded", endTime: new Date(Date.parse(start) + 300_000).toISOString(), resourceChanges: { same: 60 },
     };
 }
@@ -218,10 +218,10 @@ describe("restore decisions (pure)", () => {
     });
     it("restore points: the record's only for the newest release, else the update's start", () => {
         const rel = releasesFromHistory([entry(2, "2.0.0", D(2), "2026-11-20T14:00:00.000Z"), entry(1, "2.0.0", D(2), "2026-11-19T10:00:00.000Z")]);
-        const record = { tag: "2.0.0", digest: D(2), restorePoint: "2026-11-20T14:01:00.000Z" };
+        const record = { services: { app: { tag: "2.0.0", digest: D(2) } }, restorePoint: "2026-11-20T14:01:00.000Z" };
         assert.deepStrictEqual(releaseRestorePoint(rel, "2.0.0", record).point, { time: "2026-11-20T14:01:00.000Z", source: "database-clock" });
         assert.deepStrictEqual(releaseRestorePoint(rel.slice(1), "2.0.0").point, { time: "2026-11-19T10:00:00.000Z", source: "update-start" });
-        assert.deepStrictEqual(releaseRestorePoint(rel, D(2), { ...record, tag: "other" }).point.source, "update-start");
+        assert.deepStrictEqual(releaseRestorePoint(rel, D(2), { ...record, services: { app: { tag: "other" } } }).point.source, "update-start");
     });
     it("parses the migration step's restore-point line (the last one wins), in UTC", () => {
         const out = "running migrations on web-1\nplatform.restore-point=2026-11-20 14:03:11.123456+00\nmigrations finished\n";

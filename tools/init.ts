@@ -252,8 +252,9 @@ export function applyAnswers(texts: Record<string, string | undefined>, answers:
         set("ghcrUsername", a.registryUser);
         set("healthPath", a.healthPath);
         const declared = cur ? current(cur, "services") : undefined;
-        if (answers.image === undefined && declared && typeof declared === "object" && Object.keys(declared).length > 0) {
-            // The stack declares its services: they stay, with their routes moved to the new
+        const names = declared && typeof declared === "object" ? Object.keys(declared) : [];
+        if (answers.image === undefined && names.length > 0 && !(names.length === 1 && names[0] === INIT_SERVICE)) {
+            // The stack declares several services: they stay, with their routes moved to the new
             // host names. Their images, ports and commands are edited in the file itself.
             const now = parseStackFile(doc.toString());
             const moved: Record<string, string> = { [fqdnOf(cur!, "frontendHost")]: fqdnOf(now, "frontendHost"), [fqdnOf(cur!, "apiHost")]: fqdnOf(now, "apiHost") };
