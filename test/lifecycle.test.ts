@@ -45,6 +45,7 @@ const APP = {
     processes: { jobs: { command: ["bin/jobs"], memoryMb: 256 } },
 };
 const DIGEST = `sha256:${"c".repeat(64)}`;
+const appWith = (over: Record<string, unknown>) => JSON.stringify({ app: { ...APP, ...over } });
 
 /** One changed field of the service per run: none may reach beyond the containers. */
 const SERVICE_CHANGES: Record<string, Record<string, unknown>> = {
@@ -87,9 +88,10 @@ const CHANGES: Record<Key, Change> = {
     dbPoolMode: { value: "session", refused: false },
     dbMaintenanceDay: { value: "monday", refused: false },
     dbMaintenanceHour: { value: "05:00", refused: false },
-    domain: { value: "other-team.example", refused: true },
-    frontendHost: { value: "web", refused: false },
-    apiHost: { value: "api", refused: false },
+    // A host change moves the service's routes with it, as the team edits both.
+    domain: { value: "other-team.example", refused: true, along: { services: appWith({ routes: ["www.other-team.example/", "backend.other-team.example/"] }) } },
+    frontendHost: { value: "web", refused: false, along: { services: appWith({ routes: ["web.fixture-team.example/", "backend.fixture-team.example/"] }) } },
+    apiHost: { value: "api", refused: false, along: { services: appWith({ routes: ["www.fixture-team.example/", "api.fixture-team.example/"] }) } },
     dnsTtl: { value: "300", refused: false },
     healthPath: { value: "/up", refused: false },
     acmeEmail: { value: "tls@fixture-team.example", refused: false },
@@ -100,7 +102,7 @@ const CHANGES: Record<Key, Change> = {
     memoryAlertPercent: { value: "80", refused: false },
     diskAlertPercent: { value: "75", refused: false },
     // A release: the one service's new tag (SERVICE_CHANGES has a change per field).
-    services: { value: JSON.stringify({ app: { ...APP, tag: "v8" } }), refused: false },
+    services: { value: appWith({ tag: "v8" }), refused: false },
     proxyImage: { value: `caddy:2.11-alpine@sha256:${"d".repeat(64)}`, refused: false },
     dbDump: { value: "{\"bucket\":\"fixture-db-dumps\",\"region\":\"fra1\",\"retentionDays\":14}", refused: false },
     spacesAccessKeyId: { value: "DO00ROTATED", refused: false, secret: true, also: { dbDump: "{\"bucket\":\"fixture-db-dumps\",\"region\":\"fra1\",\"retentionDays\":14}" } },
@@ -142,7 +144,7 @@ describeSweep("lifecycle: every config change, as the real providers would apply
         assert.deepStrictEqual(Object.keys(KEYS).filter((k) => !(k in CHANGES)), []);
     });
 
-    const serviceRuns = Object.entries(SERVICE_CHANGES).map(([field, over]): [string, Key, Change] => [`services.app.${field}`, "services", { value: JSON.stringify({ app: { ...APP, ...over } }), refused: false }]);
+    const serviceRuns = Object.entries(SERVICE_CHANGES).map(([field, over]): [string, Key, Change] => [`services.app.${field}`, "services", { value: appWith(over), refused: false }]);
     for (const [label, key, change] of [...(Object.entries(CHANGES) as [Key, Change][]).map(([k, c]): [string, Key, Change] => [k, k, c]), ...serviceRuns]) {
         it(`${label}: no name clash, one server down at a time, data kept unless refused`, async () => {
             const stack = change.stack ?? "prod";
@@ -183,7 +185,7 @@ describe("lifecycle: the changes teams make in their first weeks", function () {
     });
 
     it("new hostnames get a new certificate under a new name, which the load balancer switches to", async () => {
-        const { before, after, steps } = await plan("prod", "frontendHost", "web");
+        const { before, after, steps } = await plan("prod", "frontendHost", "web", false, {}, CHANGES.frontendHost.along);
         assert.deepStrictEqual(steps.filter((s) => s.type === T.cert).map((s) => s.op), ["replace"]);
         assert.notStrictEqual(named(before, T.cert, "prod-cert").inputs.name, named(after, T.cert, "prod-cert").inputs.name);
         const rules = named(after, T.lb, "prod-lb").inputs.forwardingRules as { certificateName?: string }[];

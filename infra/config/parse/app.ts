@@ -3,9 +3,9 @@
  * client images, the registry login, log level, release timing), and its services, declared
  * in `services` (parse/services.ts). A one-service app declares one entry.
  */
-import { missing, ParseContext, q, Reader } from "../reader";
+import { missing, ParseContext, q, Reader, setSecretHint } from "../reader";
 import { DEFAULT_DB_CLIENT_IMAGE, DEFAULT_PROXY_IMAGE } from "../schema";
-import { fail, isGithubName, isPinnedImage, oneOf } from "../validate";
+import { ConfigError, fail, isGithubName, isPinnedImage, oneOf } from "../validate";
 import { DnsSettings } from "./dns";
 import { parseServices, routeOf, ServiceSpec } from "./services";
 
@@ -35,7 +35,7 @@ export const LOG_LEVELS = ["debug", "info", "warn", "error"];
 export function parseApp(r: Reader, ctx: ParseContext, dns: DnsSettings, healthPath: string): AppParse {
     const raw = r.object("services");
     if (Object.keys(raw).length === 0) missing("services", ctx.stack);
-    const secretNames = r.secretPresent("appSecrets") ? (r.secretEntryNames("appSecrets") ?? []).slice().sort() : [];
+    const secretNames = appSecretNames(r, ctx);
     const services = parseServices(raw, { stack: ctx.stack, hosts: [dns.frontendFqdn, dns.apiFqdn], secretsHeld: secretNames });
     const checked = routeOf(services, dns.apiFqdn, healthPath);
     if (!checked) {
@@ -47,6 +47,16 @@ export function parseApp(r: Reader, ctx: ParseContext, dns: DnsSettings, healthP
         services,
         check: { host: dns.apiFqdn, path: healthPath, service: checked.name },
     };
+}
+
+/** The names `appSecrets` holds a value for, sorted; its values stay inside secret Outputs (see loadConfig). */
+function appSecretNames(r: Reader, ctx: ParseContext): string[] {
+    if (!r.secretPresent("appSecrets")) return [];
+    const names = r.secretEntryNames("appSecrets");
+    if (names === undefined) {
+        throw new ConfigError(q("appSecrets"), `${q("appSecrets")}: [secret] is not valid; expected a mapping of NAME: value — run: ${setSecretHint("appSecrets", ctx.stack)}`);
+    }
+    return names.slice().sort();
 }
 
 export function parseAppShared(r: Reader): Omit<AppSharedSettings, "secretNames" | "registryHost"> {
