@@ -111,13 +111,15 @@ describe("npm run notify", () => {
         assert.strictEqual(r.out, "deploy staging succeeded: api 1.5.0 (a1a1a1a1a1a1), web 2.4.1 (b2b2b2b2b2b2) — from: api 1.4.2 (3f3f3f3f3f3f), web 2.4.1 (b2b2b2b2b2b2)\n");
     });
 
-    it("refuses a malformed or missing release set, and the retired --tag, in one line, exit 2", async () => {
+    it("refuses a malformed or missing release set, and the retired --tag, in one line, exit 2; an unknown one still notifies", async () => {
         const bad = await run(["--action", "deploy", "--stack", "staging", "--result", "success", "--services", "api"]);
         assert.strictEqual(bad.code, 2);
         assert.strictEqual(bad.err, 'error: --services: "api" is not <service>=<tag> or <service>=<tag>@sha256:<64 hex>\n');
         const none = await run(["--action", "deploy", "--stack", "staging", "--result", "success"]);
         assert.strictEqual(none.code, 2);
-        assert.match(none.err, /^error: --services names no service: give the release set/);
+        assert.match(none.err, /^error: --services is required: the release set/);
+        const unknown = await run(["--action", "deploy", "--stack", "staging", "--result", "failure", "--services", "", "--format", "text"]);
+        assert.deepStrictEqual([unknown.code, unknown.out], [0, "deploy staging FAILED: release unknown\n"], "a run whose release could not be read still notifies");
         const tag = await run(["--action", "deploy", "--stack", "staging", "--result", "success", "--services", "api=1", "--tag", "1"]);
         assert.strictEqual(tag.code, 2);
         assert.strictEqual(tag.err.trim().split("\n").length, 1, tag.err);

@@ -41,8 +41,9 @@ export function main(argv: string[], io: Io, now: () => number = () => Date.now(
             const set = (flag: string, text: string) => {
                 try { return parseReleaseSet(text); } catch (e) { throw new ToolError(`--${flag}: ${(e as Error).message}`); }
             };
-            const to = set("services", v.services ?? "");
-            if (to.length === 0) throw new ToolError("--services names no service: give the release set, e.g. --services \"api=1.5.0 web=2.4.1\"");
+            // Empty when the release could not be read (a failed run): the line says so.
+            if (v.services === undefined) throw new ToolError("--services is required: the release set, e.g. --services \"api=1.5.0 web=2.4.1\" (\"\" when unknown)");
+            const to = set("services", v.services);
             const fromSet = v["from-services"] ? set("from-services", v["from-services"]) : undefined;
             const started = v["started-at"] ? Number(v["started-at"]) : NaN;
             const n: Notice = {
