@@ -80,7 +80,7 @@ describe("config: a stack file read as the CLI reads it", () => {
 
     it("does not fill a placeholder over a secret the file holds in plain text (the check must see it)", () => {
         assert.deepStrictEqual(Object.keys(offlineSecrets({ "platform:tailscaleApiKey": "tskey-api-plain" })), []);
-        assert.deepStrictEqual(Object.keys(offlineSecrets({ "platform:appSecretNames": "X" })), ["platform:tailscaleApiKey"]);
+        assert.deepStrictEqual(Object.keys(offlineSecrets({ "platform:services": "X" })), ["platform:tailscaleApiKey"], "a malformed services value is the config check's to report");
     });
 });
 
