@@ -92,12 +92,12 @@ describe("config: rules shared by the program and the plan", () => {
 
     it("names where a retired one-image key's setting lives now, in one line", () => {
         assert.throws(() => checkKnownKeys(["healthPath", "imageTag"], "staging"),
-            (e: Error) => e.name === "ConfigError" && e.message === "platform:imageTag was retired: declare services.<name>.tag (platform:services) instead, then run: pulumi config rm imageTag --stack staging");
+            (e: Error) => e.name === "ConfigError" && e.message === "platform:imageTag: was retired: declare services.<name>.tag instead; remove it (pulumi config rm imageTag --stack staging)");
         // As the stack file hands it over: every key the file sets is checked before any is read.
         const cfg = fixture("dev");
         const values = { ...cfg.values, ...offlineSecrets(cfg.values), "platform:appSecretNames": "[\"X\"]" };
         const src = configSource(values, [...cfg.secretKeys, ...Object.keys(offlineSecrets(cfg.values))]);
-        assert.throws(() => parseSettings(src, "dev"), /^ConfigError: platform:appSecretNames was retired: declare services\.<name>\.secrets /);
+        assert.throws(() => parseSettings(src, "dev"), /^ConfigError: platform:appSecretNames: was retired: declare services\.<name>\.secrets instead; /);
     });
 
     it("calls env entries secret-looking by name or by a known credential format, and lets public keys through", () => {

@@ -123,7 +123,7 @@ describe("offline plan", () => {
             ["a tag moved under a pinned digest", "staging", (t) => t.replace("      tag: 1.4.2\n", `      tag: 1.5.0\n      digest: sha256:${"b".repeat(64)}\n      pin: 1.4.2@sha256:${"b".repeat(64)}\n`),
                 /^error: platform:services\.app\.tag: "1\.5\.0" is not the tag its digest was pinned for \("1\.4\.2"\).*re-pin: .*npm run pin -- --stack staging --service app/],
             ["a retired one-image key", "staging", (t) => `${t}  platform:imageTag: 1.5.0\n`,
-                /^error: platform:imageTag was retired: declare services\.<name>\.tag \(platform:services\) instead, then run: pulumi config rm imageTag --stack staging\n$/],
+                /^error: platform:imageTag: was retired: declare services\.<name>\.tag instead; remove it \(pulumi config rm imageTag --stack staging\)\n$/],
         ];
         for (const [what, stack, edit, expect] of cases) {
             it(what, async () => {

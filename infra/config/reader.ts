@@ -170,8 +170,8 @@ export function checkKnownKeys(keys: readonly string[], stack: string): void {
     const known = Object.keys(KEYS);
     for (const k of keys) {
         if (known.includes(k)) continue;
-        if (Object.hasOwn(RETIRED_KEYS, k)) {
-            throw new ConfigError(`${PROJECT}:${k}`, `${PROJECT}:${k} was retired: declare ${RETIRED_KEYS[k]} (platform:services) instead, then run: pulumi config rm ${k} --stack ${stack}`);
+        if (RETIRED_KEYS[k]) {
+            throw new ConfigError(`${PROJECT}:${k}`, `${PROJECT}:${k}: was retired: ${RETIRED_KEYS[k]}; remove it (pulumi config rm ${k} --stack ${stack})`);
         }
         const near = closest(k, known, 1)[0];
         throw new ConfigError(`${PROJECT}:${k}`, `${PROJECT}:${k}: is not a key this program reads; expected a declared key — did you mean ${near}? Rename it in Pulumi.${stack}.yaml (or run: pulumi config rm ${k} --stack ${stack})`);

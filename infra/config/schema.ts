@@ -139,23 +139,23 @@ export const KEYS = {
 export type Key = keyof typeof KEYS;
 
 /**
- * Keys this program no longer reads, each with where its setting lives now. One app shape
- * remains: the one-image keys became fields of a service (a one-service app declares one
- * entry in `services`). A stack file that still sets one gets this line, not "unknown key".
+ * Keys this program no longer reads, each with what replaces it: set in a stack file, one is
+ * refused with this line rather than as an unknown key. One app shape remains: the one-image
+ * keys became fields of a service (a one-service app declares one entry in `services`).
  */
 export const RETIRED_KEYS: Readonly<Record<string, string>> = {
-    imageRepository: "services.<name>.image",
-    imageTag: "services.<name>.tag",
-    imageDigest: "services.<name>.digest",
-    imagePin: "services.<name>.pin",
-    appPort: "services.<name>.port",
-    appMemoryMb: "services.<name>.memoryMb",
-    appEnv: "services.<name>.env",
-    appSecretNames: "services.<name>.secrets",
-    migrationCommand: "services.<name>.migrationCommand",
-    processes: "services.<name>.processes",
-    healthcheckCommand: "services.<name>.health: {command: [...]}",
-    smokeRequests: "services.<name>.smokeRequests",
+    imageRepository: "declare services.<name>.image instead",
+    imageTag: "declare services.<name>.tag instead",
+    imageDigest: "declare services.<name>.digest instead",
+    imagePin: "declare services.<name>.pin instead",
+    appPort: "declare services.<name>.port instead",
+    appMemoryMb: "declare services.<name>.memoryMb instead",
+    appEnv: "declare services.<name>.env instead",
+    appSecretNames: "declare services.<name>.secrets instead",
+    migrationCommand: "declare services.<name>.migrationCommand instead",
+    processes: "declare services.<name>.processes instead",
+    healthcheckCommand: "declare services.<name>.health: {command: [...]} instead",
+    smokeRequests: "declare services.<name>.smokeRequests instead",
 };
 
 /** A key as the CLI and the stack files spell it: `platform:<key>`. */
