@@ -138,26 +138,6 @@ export const KEYS = {
 
 export type Key = keyof typeof KEYS;
 
-/**
- * Keys this program no longer reads, each with what replaces it: set in a stack file, one is
- * refused with this line rather than as an unknown key. One app shape remains: the one-image
- * keys became fields of a service (a one-service app declares one entry in `services`).
- */
-export const RETIRED_KEYS: Readonly<Record<string, string>> = {
-    imageRepository: "declare services.<name>.image instead",
-    imageTag: "declare services.<name>.tag instead",
-    imageDigest: "declare services.<name>.digest instead",
-    imagePin: "declare services.<name>.pin instead",
-    appPort: "declare services.<name>.port instead",
-    appMemoryMb: "declare services.<name>.memoryMb instead",
-    appEnv: "declare services.<name>.env instead",
-    appSecretNames: "declare services.<name>.secrets instead",
-    migrationCommand: "declare services.<name>.migrationCommand instead",
-    processes: "declare services.<name>.processes instead",
-    healthcheckCommand: "declare services.<name>.health: {command: [...]} instead",
-    smokeRequests: "declare services.<name>.smokeRequests instead",
-};
-
 /** A key as the CLI and the stack files spell it: `platform:<key>`. */
 export function configKey(key: Key): string {
     return `${PROJECT}:${key}`;
@@ -184,6 +164,26 @@ export const STACK_TIERS: Readonly<Record<StackName, StackTier>> = {
     dev: { backups: false, standby: false, protectedData: false, approvals: false, branchPolicy: false },
     staging: { backups: true, standby: false, protectedData: false, approvals: false, branchPolicy: true },
     prod: { backups: true, standby: true, protectedData: true, approvals: true, branchPolicy: true },
+};
+
+/**
+ * Keys this program no longer reads, each with what replaces it: set in a stack file, one is
+ * refused with this line rather than as an unknown key.
+ */
+export const RETIRED_KEYS: Readonly<Record<string, string>> = {
+    // One app shape: the one-image keys became fields of a service (a one-service app declares one entry).
+    imageRepository: "declare services.<name>.image instead",
+    imageTag: "declare services.<name>.tag instead",
+    imageDigest: "declare services.<name>.digest instead",
+    imagePin: "declare services.<name>.pin instead",
+    appPort: "declare services.<name>.port instead",
+    appMemoryMb: "declare services.<name>.memoryMb instead",
+    appEnv: "declare services.<name>.env instead",
+    appSecretNames: "declare services.<name>.secrets instead",
+    migrationCommand: "declare services.<name>.migrationCommand instead",
+    processes: "declare services.<name>.processes instead",
+    healthcheckCommand: "declare services.<name>.health: {command: [...]} instead",
+    smokeRequests: "declare services.<name>.smokeRequests instead",
 };
 
 /** The tier of a stack by name; a name the program does not know gets no requirement. */
