@@ -9,7 +9,7 @@ import * as tailscale from "@pulumi/tailscale";
 import { App, plainEnv } from "./app";
 import { loadConfig } from "./config/load";
 import { DEPLOY_BRANCH } from "./config/schema";
-import { LEGACY_SERVICE, ServiceSpec } from "./config/parse/services";
+import { ServiceSpec } from "./config/parse/services";
 import { Database } from "./database";
 import { DumpBucket } from "./database/dump";
 import { parseRestorePoint, RestoredDatabase } from "./database/restore";
@@ -164,17 +164,11 @@ export const databasePrivateHost = database.privateHost;
 export const databasePort = database.port;
 /** Secret. */
 export const databaseUrl = database.poolUrl;
-/**
- * The release record the release tools read: the set of what each service runs, by tag and
- * digest. A one-image stack also keeps its service's fields at the top, as before services.
- */
-const releaseServices = Object.fromEntries(cfg.services.map((svc) => [svc.name, {
-    repository: svc.repository, tag: svc.tag, digest: app.digests[svc.name], image: app.images[svc.name],
-}]));
-const legacy = cfg.services.length === 1 && cfg.services[0].name === LEGACY_SERVICE ? releaseServices[LEGACY_SERVICE] : {};
+/** The release record the release tools read: the set of what each service runs, by tag and digest. */
 export const release = {
-    services: releaseServices,
-    ...legacy,
+    services: Object.fromEntries(cfg.services.map((svc) => [svc.name, {
+        repository: svc.repository, tag: svc.tag, digest: app.digests[svc.name], image: app.images[svc.name],
+    }])),
     /**
      * The database's clock (UTC) just before this release's migration ran: the point to
      * restore to for the data as it was before this release (`npm run restore --to-release`).

@@ -8,7 +8,7 @@ import { BOOTSTRAP_PROXY_CONFIG, fillUpstreams, upstreamsPlaceholder } from "../
 import { shellJoin, shellQuote } from "../infra/shell";
 import { RecordedStack } from "../tools/lib/mockrun";
 import { fakeDigest } from "../tools/lib/mockstate";
-import { named, ofType, record, shellcheck, T, tmpdir } from "./helpers";
+import { named, ofType, record, serviceOverride, shellcheck, T, tmpdir } from "./helpers";
 
 const DIGEST = /^ghcr\.io\/acme-shop\/shop@sha256:[a-f0-9]{64}$/;
 const byRole = (rec: RecordedStack, role: string) => ofType(rec, T.container).filter((c) =>
@@ -25,7 +25,7 @@ describe("app: containers", () => {
             assert.ok(containers.length >= 3);
             for (const c of containers) assert.match(String(c.inputs.image), /@sha256:[a-f0-9]{64}$/, c.name);
             for (const app of byRole(rec, "app")) assert.match(String(app.inputs.image), DIGEST);
-            assert.strictEqual((rec.outputs.release as { image: string }).image, byRole(rec, "app")[0].inputs.image);
+            assert.strictEqual((rec.outputs.release as { services: Record<string, { image: string }> }).services.app.image, byRole(rec, "app")[0].inputs.image);
         });
 
         it(`${stack}: app containers start on the proxy's network, need nothing inside the image, and are replaced create-before-delete`, async () => {
@@ -39,7 +39,7 @@ describe("app: containers", () => {
                 assert.strictEqual(a.inputs.wait, false);
                 assert.strictEqual(a.opts.deleteBeforeReplace, false);
                 assert.strictEqual(a.inputs.name, undefined, "auto-named, so old and new can run side by side");
-                const server = a.name.replace(/-app$/, "");
+                const server = a.name.replace(/-app-app$/, "");
                 const network = named(rec, T.dockerNetwork, `${server}-network`);
                 assert.strictEqual(network.inputs.name, `platform-${named(rec, T.droplet, server).id}`, "per droplet: no name clash while it is replaced");
                 assert.deepStrictEqual(a.inputs.networksAdvanced, [{ name: network.inputs.name }]);
@@ -47,8 +47,8 @@ describe("app: containers", () => {
             }
         });
 
-        it(`${stack}: a configured healthcheckCommand runs in exec form and is waited for`, async () => {
-            const rec = await record(stack, { overrides: { healthcheckCommand: "[\"/app/healthcheck\",\"--quick\"]" } });
+        it(`${stack}: a configured health command runs in exec form and is waited for`, async () => {
+            const rec = await record(stack, { overrides: serviceOverride(stack, { health: { command: ["/app/healthcheck", "--quick"] } }) });
             for (const a of byRole(rec, "app")) {
                 const hc = a.inputs.healthcheck as { tests: string[]; interval: string; retries: number };
                 assert.deepStrictEqual(hc.tests, ["CMD", "/app/healthcheck", "--quick"]);
@@ -78,7 +78,7 @@ describe("app: containers", () => {
         it(`${stack}: migrations run once, on the first server, before any app or worker starts`, async () => {
             const rec = await record(stack);
             const migrations = ofType(rec, T.command).filter((c) => c.name.endsWith("-migrate"));
-            assert.deepStrictEqual(migrations.map((m) => m.name), [`${stack}-web-1-migrate`]);
+            assert.deepStrictEqual(migrations.map((m) => m.name), [`${stack}-web-1-app-migrate`]);
             assert.ok(migrations[0].secretInputs.includes("environment"), "DATABASE_URL stays secret");
             const env = migrations[0].inputs.environment as Record<string, string>;
             assert.strictEqual(env.MIGRATE_ARGS, "npm run db:migrate");
@@ -87,25 +87,25 @@ describe("app: containers", () => {
             // The restore point is read with a client image pinned by digest, like every image.
             assert.ok(isPinnedImage(env.PG_CLIENT_IMAGE), env.PG_CLIENT_IMAGE);
             for (const c of ofType(rec, T.container).filter((x) => x.name.startsWith(`${stack}-web-1-`) && !x.name.endsWith("-proxy"))) {
-                assert.ok(c.opts.dependsOn.includes(`${stack}-web-1-migrate`), c.name);
+                assert.ok(c.opts.dependsOn.includes(`${stack}-web-1-app-migrate`), c.name);
             }
         });
 
         it(`${stack}: rolls across servers one at a time`, async () => {
             const rec = await record(stack);
-            const app2 = named(rec, T.container, `${stack}-web-2-app`);
-            assert.ok(app2.opts.dependsOn.includes(`${stack}-web-1-cutover`));
-            const worker2 = named(rec, T.container, `${stack}-web-2-worker`);
-            assert.ok(worker2.opts.dependsOn.includes(`${stack}-web-1-cutover`));
-            const cut1 = named(rec, T.command, `${stack}-web-1-cutover`);
+            const app2 = named(rec, T.container, `${stack}-web-2-app-app`);
+            assert.ok(app2.opts.dependsOn.includes(`${stack}-web-1-app-cutover`));
+            const worker2 = named(rec, T.container, `${stack}-web-2-app-worker`);
+            assert.ok(worker2.opts.dependsOn.includes(`${stack}-web-1-app-cutover`));
+            const cut1 = named(rec, T.command, `${stack}-web-1-app-cutover`);
             // Workers are gated before any traffic moves.
             assert.deepStrictEqual([...cut1.opts.dependsOn].sort(),
-                [`${stack}-web-1-app`, `${stack}-web-1-network`, `${stack}-web-1-proxy-config`, `${stack}-web-1-workers-check`]);
-            assert.deepStrictEqual(cut1.inputs.triggers, [named(rec, T.container, `${stack}-web-1-app`).id]);
-            const gate = named(rec, T.command, `${stack}-web-1-workers-check`);
-            assert.deepStrictEqual(gate.opts.dependsOn, [`${stack}-web-1-worker`]);
-            assert.strictEqual((gate.inputs.environment as Record<string, string>).WORKERS, named(rec, T.container, `${stack}-web-1-worker`).inputs.name ?? (gate.inputs.environment as Record<string, string>).WORKERS);
-            assert.deepStrictEqual(gate.inputs.triggers, [named(rec, T.container, `${stack}-web-1-worker`).id]);
+                [`${stack}-web-1-app-app`, `${stack}-web-1-app-workers-check`, `${stack}-web-1-network`, `${stack}-web-1-proxy-config`]);
+            assert.deepStrictEqual(cut1.inputs.triggers, [named(rec, T.container, `${stack}-web-1-app-app`).id]);
+            const gate = named(rec, T.command, `${stack}-web-1-app-workers-check`);
+            assert.deepStrictEqual(gate.opts.dependsOn, [`${stack}-web-1-app-worker`]);
+            assert.strictEqual((gate.inputs.environment as Record<string, string>).WORKERS, named(rec, T.container, `${stack}-web-1-app-worker`).inputs.name ?? (gate.inputs.environment as Record<string, string>).WORKERS);
+            assert.deepStrictEqual(gate.inputs.triggers, [named(rec, T.container, `${stack}-web-1-app-worker`).id]);
             const env = cut1.inputs.environment as Record<string, string>;
             assert.strictEqual(env.APP_PORT, "3000");
             assert.strictEqual(env.HEALTH, "http");
@@ -131,7 +131,7 @@ describe("app: containers", () => {
 
     it("gives app processes the platform environment, with DATABASE_URL and app secrets only as secrets", async () => {
         const rec = await record("prod");
-        const app = named(rec, T.container, "prod-web-1-app");
+        const app = named(rec, T.container, "prod-web-1-app-app");
         assert.ok(app.secretInputs.includes("envs"));
         const envs = app.inputs.envs as string[];
         for (const line of ["ENVIRONMENT=prod", "API_URL=https://api.acme-shop.com", "FRONTEND_URL=https://app.acme-shop.com", "LOG_LEVEL=info", "FEATURE_CHECKOUT_V2=true"]) {
@@ -139,7 +139,7 @@ describe("app: containers", () => {
         }
         assert.ok(envs.some((e) => /^DATABASE_URL=postgresql:\/\/app:.*@private-pool-.*:25061\/[a-z0-9_-]+\?sslmode=require$/.test(e)));
         assert.ok(envs.some((e) => e.startsWith("SESSION_SECRET=")) && envs.some((e) => e.startsWith("STRIPE_API_KEY=")));
-        const worker = named(rec, T.container, "prod-web-1-worker");
+        const worker = named(rec, T.container, "prod-web-1-app-worker");
         assert.deepStrictEqual(worker.inputs.command, ["node", "dist/worker.js"]);
         assert.strictEqual(worker.inputs.memory, 512);
         assert.strictEqual(worker.inputs.healthcheck, undefined);
@@ -147,14 +147,14 @@ describe("app: containers", () => {
 
     it("pins a promoted or rolled-back digest instead of resolving the tag", async () => {
         const pinned = `sha256:${"ab".repeat(32)}`;
-        const rec = await record("staging", { overrides: { imageDigest: pinned } });
+        const rec = await record("staging", { overrides: serviceOverride("staging", { digest: pinned }) });
         for (const a of byRole(rec, "app")) assert.strictEqual(a.inputs.image, `ghcr.io/acme-shop/shop@${pinned}`);
-        assert.strictEqual((rec.outputs.release as { digest: string }).digest, pinned);
+        assert.strictEqual((rec.outputs.release as { services: Record<string, { digest: string }> }).services.app.digest, pinned);
     });
 
     it("resolves the configured tag to its registry digest", async () => {
         const rec = await record("staging");
-        assert.strictEqual((rec.outputs.release as { digest: string }).digest, fakeDigest("ghcr.io/acme-shop/shop:1.4.2"));
+        assert.strictEqual((rec.outputs.release as { services: Record<string, { digest: string }> }).services.app.digest, fakeDigest("ghcr.io/acme-shop/shop:1.4.2"));
     });
 });
 
@@ -167,7 +167,7 @@ describe("app: the edge proxy", () => {
         const cfg = JSON.parse(proxyConfigOf(rec, "prod"));
         const server = cfg.apps.http.servers.edge;
         assert.deepStrictEqual(server.listen, [":80"]);
-        // The one-image stack's service answers both hosts; the load balancer's check reaches it on any host.
+        // The one service answers both hosts; the load balancer's check reaches it on any host.
         assert.deepStrictEqual(server.routes.map((r: { match?: unknown }) => r.match), [
             [{ host: ["api.acme-shop.com"] }], [{ host: ["app.acme-shop.com"] }], [{ path: ["/api/v1/health"] }], undefined,
         ]);
@@ -181,7 +181,7 @@ describe("app: the edge proxy", () => {
         assert.deepStrictEqual(rp.trusted_proxies, ["10.30.0.0/20"]);
         assert.deepStrictEqual(cfg.apps.http.servers["verify-app"].listen, ["127.0.0.1:2080"]);
         // The scripts verify through exactly the listener the config declares.
-        const cut = named(rec, T.command, "prod-web-1-cutover").inputs.environment as Record<string, string>;
+        const cut = named(rec, T.command, "prod-web-1-app-cutover").inputs.environment as Record<string, string>;
         assert.strictEqual(cut.VERIFY_URL, `http://${cfg.apps.http.servers["verify-app"].listen[0]}`);
         const reload = named(rec, T.command, "prod-web-1-proxy-config").inputs.environment as Record<string, string>;
         assert.strictEqual(reload.CHECKS, `app|http://${cfg.apps.http.servers["verify-app"].listen[0]}/api/v1/health|200`);
@@ -205,12 +205,12 @@ describe("app: the edge proxy", () => {
         }
         // One server at a time: web-2's proxy waits until web-1's serves again.
         const deps = named(upgraded, T.container, "prod-web-2-proxy").opts.dependsOn;
-        assert.ok(deps.includes("prod-web-1-proxy-config") && deps.includes("prod-web-1-cutover"), deps.join(", "));
+        assert.ok(deps.includes("prod-web-1-proxy-config") && deps.includes("prod-web-1-app-cutover"), deps.join(", "));
     });
 
     it("a routine deploy never touches the proxy", async () => {
         const a = await record("prod");
-        const b = await record("prod", { overrides: { imageTag: "1.4.1" } });
+        const b = await record("prod", { overrides: serviceOverride("prod", { tag: "1.4.1" }) });
         for (const n of [1, 2]) {
             for (const [type, role] of [[T.container, "proxy"], [T.command, "proxy-config"]] as const) {
                 const before = named(a, type, `prod-web-${n}-${role}`);
@@ -272,9 +272,9 @@ describe("app: a rollback is just a deploy", () => {
     };
 
     for (const stack of ["staging", "prod"]) {
-        it(`${stack}: changing only imageTag changes only container-side resources`, async () => {
+        it(`${stack}: changing only a service's tag changes only container-side resources`, async () => {
             const a = await record(stack);
-            const b = await record(stack, { overrides: { imageTag: "1.4.1" } });
+            const b = await record(stack, { overrides: serviceOverride(stack, { tag: "1.4.1" }) });
             assert.strictEqual(a.resources.length, b.resources.length);
             const diff = changed(a, b);
             assert.ok(diff.length > 0);
@@ -282,16 +282,16 @@ describe("app: a rollback is just a deploy", () => {
             assert.deepStrictEqual(outside, [], "droplets, database, firewall, DNS, Tailscale and GitHub stay as they are");
             assert.ok(!diff.some((k) => k.endsWith("-ready")), "no server readiness re-check");
             for (const n of [1, 2]) {
-                for (const part of ["image", "app", "worker", "cutover"]) assert.ok(diff.includes(`${part === "cutover" ? T.command : part === "image" ? T.remoteImage : T.container}::${stack}-web-${n}-${part}`), `${part} on web-${n}`);
+                for (const part of ["image", "app", "worker", "cutover"]) assert.ok(diff.includes(`${part === "cutover" ? T.command : part === "image" ? T.remoteImage : T.container}::${stack}-web-${n}-app-${part}`), `${part} on web-${n}`);
             }
-            assert.ok(diff.includes(`${T.command}::${stack}-web-1-migrate`));
+            assert.ok(diff.includes(`${T.command}::${stack}-web-1-app-migrate`));
             assert.ok(!diff.some((k) => /-proxy(-config|-image)?$/.test(k)), "the edge proxy keeps running with the same config");
         });
     }
 
     it("deploying the same tag again changes nothing", async () => {
         const a = await record("staging");
-        const b = await record("staging", { overrides: { imageTag: "1.4.2" } });
+        const b = await record("staging", { overrides: serviceOverride("staging", { tag: "1.4.2" }) });
         assert.deepStrictEqual(changed(a, b), []);
     });
 });

@@ -109,9 +109,12 @@ describe("init rewrote a copy of the stack files with another team's values", ()
         for (const stack of committedStacks(rewritten)) {
             const text = fs.readFileSync(path.join(rewritten, `Pulumi.${stack}.yaml`), "utf8").replace(/^#.*$/gm, "");
             const { values } = readStackConfig(stack, rewritten);
-            assert.strictEqual(values["platform:appPort"], "8080");
-            assert.strictEqual(values["platform:imageTag"], "2.10");
-            for (const sample of readStackConfig(stack, ROOT).values["platform:domain"] === "northwind-rentals.io" ? [] : [readStackConfig(stack, ROOT).values["platform:domain"], readStackConfig(stack, ROOT).values["platform:imageRepository"]]) {
+            const services = JSON.parse(values["platform:services"]) as Record<string, { port: number; tag: string }>;
+            assert.deepStrictEqual(Object.keys(services), ["app"], "one service, from init's answers");
+            assert.deepStrictEqual([services.app.port, services.app.tag], [8080, "2.10"]);
+            const root = readStackConfig(stack, ROOT).values;
+            const sampleImages = Object.values(JSON.parse(root["platform:services"]) as Record<string, { image: string }>).map((svc) => svc.image);
+            for (const sample of root["platform:domain"] === "northwind-rentals.io" ? [] : [root["platform:domain"], ...sampleImages]) {
                 assert.ok(!text.includes(sample), `${stack} still holds ${sample}`);
             }
         }

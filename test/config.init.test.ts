@@ -20,6 +20,8 @@ async function run(argv: string[], input?: string) {
     return { code, out, err };
 }
 
+interface Service { image: string; port: number; health: unknown; secrets: string[]; routes: string[]; migrationCommand: string[]; processes: Record<string, { command: string[] }> }
+const serviceOf = (values: Record<string, string>) => JSON.parse(values["platform:services"]) as Record<string, Service>;
 const read = (dir: string) => Object.fromEntries(["dev", "staging", "prod"].map((s) => [s, fs.readFileSync(path.join(dir, `Pulumi.${s}.yaml`), "utf8")]));
 
 describe("init", () => {
@@ -32,10 +34,15 @@ describe("init", () => {
         for (const stack of ["dev", "staging", "prod"]) {
             const v = readStackConfig(stack, dir).values;
             assert.strictEqual(v["platform:domain"], "example.org");
-            assert.strictEqual(v["platform:appPort"], "8000");
             assert.strictEqual(v["platform:healthPath"], "/up");
-            assert.deepStrictEqual(JSON.parse(v["platform:migrationCommand"]), ["./manage.py", "migrate", "--noinput"]);
-            assert.deepStrictEqual(JSON.parse(v["platform:processes"]).celery.command, ["celery", "-A", "proj", "worker"]);
+            // A one-service app: one entry in services, routed on both hosts, checked on the health path.
+            const { app, ...others } = serviceOf(v);
+            assert.deepStrictEqual(others, {});
+            assert.deepStrictEqual([app.image, app.port, app.health], ["ghcr.io/example/api", 8000, { path: "/up" }]);
+            assert.deepStrictEqual(app.migrationCommand, ["./manage.py", "migrate", "--noinput"]);
+            assert.deepStrictEqual(app.processes.celery.command, ["celery", "-A", "proj", "worker"]);
+            assert.deepStrictEqual(app.secrets, ["DJANGO_SECRET_KEY"]);
+            assert.strictEqual(app.routes.length, 2);
             assert.strictEqual(v["platform:githubOwner"], "example");
             assert.match(fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8"), /^# Test fixture/, "the file's comments stay");
             // No secret value on the command line (shell history, process list): the CLI prompts.
@@ -66,9 +73,9 @@ describe("init", () => {
         assert.strictEqual(r.code, 0, r.err);
         assert.match(r.out, new RegExp(`DNS zone \\(a DigitalOcean domain\\) \\[${before["platform:domain"].replace(/\./g, "\\.")}\\]: `));
         const v = readStackConfig("prod", dir).values;
-        assert.deepStrictEqual([v["platform:domain"], v["platform:appPort"], v["platform:healthPath"], v["platform:ghcrUsername"]], ["example.net", "9000", "/status", ""]);
-        assert.strictEqual(v["platform:imageRepository"], before["platform:imageRepository"]);
-        assert.strictEqual(v["platform:migrationCommand"], before["platform:migrationCommand"]);
+        assert.deepStrictEqual([v["platform:domain"], serviceOf(v).app.port, v["platform:healthPath"], v["platform:ghcrUsername"]], ["example.net", 9000, "/status", ""]);
+        assert.strictEqual(serviceOf(v).app.image, serviceOf(before).app.image);
+        assert.deepStrictEqual(serviceOf(v).app.migrationCommand, serviceOf(before).app.migrationCommand);
     });
 
     it("writes nothing when the result would not pass the config check, and says which key and why", async () => {
@@ -76,9 +83,9 @@ describe("init", () => {
         const before = read(dir);
         for (const [args, expect] of [
             [["--domain", "localhost"], /^error: platform:domain: "localhost" is not valid; expected a domain name/],
-            [["--port", "80"], /^error: platform:appPort: 80 is not valid; expected a port other than 80/],
+            [["--port", "80"], /^error: platform:services\.app\.port: 80 is not valid; expected a port other than 80/],
             [["--servers", "staging=1"], /^error: platform:serverCount: staging has 1 and prod \d+; expected the same edge kind/],
-            [["--secrets", "DATABASE_URL"], /^error: platform:appSecretNames: "DATABASE_URL" is not valid/],
+            [["--secrets", "DATABASE_URL"], /^error: platform:services\.app\.secrets: "DATABASE_URL" is not valid/],
             [["--github", "nope"], /^error: --github nope: expected <owner>\/<repository>/],
             [["--servers", "qa=2"], /^error: --servers qa=2: expected <stack>=<value>/],
         ] as [string[], RegExp][]) {

@@ -1,14 +1,16 @@
 /**
  * Reading config the way the Pulumi CLI hands it to the program: the runtime source (secret
  * detection, every key of the namespace), the stack file reader of the offline plan, and
- * the checks that apply to both (unknown keys, secret-looking env, a tag moved under a pin).
+ * the checks that apply to both (unknown and retired keys, secret-looking env, a tag moved
+ * under a pin).
  */
 import * as assert from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { checkDigestPin, checkKnownKeys, parseSettings, pinnedTagOf, secretLooking } from "../infra/config";
+import { checkKnownKeys, parseSettings, pinnedTagOf, secretLooking } from "../infra/config";
+import { checkServicePin } from "../infra/config/parse/services";
 import { pulumiSource } from "../infra/config/load";
-import { ENCRYPTED, offlineSecrets, parseStackFile, ROOT } from "../tools/lib/stacks";
+import { configSource, ENCRYPTED, offlineSecrets, parseStackFile, ROOT } from "../tools/lib/stacks";
 import { fixture } from "./helpers";
 
 describe("config: the runtime source", () => {
@@ -50,10 +52,10 @@ describe("config: the runtime source", () => {
         await pulumi.runtime.setMocks({ newResource: (a) => { registered++; return { id: "x", state: a.inputs }; }, call: (a) => a.inputs }, "platform", "staging", false);
         const cfg = fixture("staging");
         const ph = offlineSecrets(cfg.values);
-        pulumi.runtime.setAllConfig({ ...cfg.values, ...ph, "platform:imageTagg": "1.5.0" }, Object.keys(ph));
+        pulumi.runtime.setAllConfig({ ...cfg.values, ...ph, "platform:healthPathh": "/up" }, Object.keys(ph));
         for (const k of Object.keys(require.cache)) if (k.startsWith(path.join(ROOT, "infra"))) delete require.cache[k];
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        assert.throws(() => require(path.join(ROOT, "infra", "index.ts")), /platform:imageTagg: is not a key this program reads; expected a declared key — did you mean imageTag\?/);
+        assert.throws(() => require(path.join(ROOT, "infra", "index.ts")), /platform:healthPathh: is not a key this program reads; expected a declared key — did you mean healthPath\?/);
         assert.strictEqual(registered, 0);
     });
 });
@@ -62,8 +64,8 @@ describe("config: a stack file read as the CLI reads it", () => {
     const read = (body: string) => parseStackFile(`config:\n${body}`);
 
     it("keeps scalars as written: 1.10, 0123456 and 3e12345 stay those strings", () => {
-        const { values } = read("  platform:imageTag: 1.10\n  platform:a: 0123456\n  platform:b: 3e12345\n  platform:c: yes\n  platform:d: \"quoted: 1.0\"\n  platform:e: true\n");
-        assert.deepStrictEqual(values, { "platform:imageTag": "1.10", "platform:a": "0123456", "platform:b": "3e12345", "platform:c": "yes", "platform:d": "quoted: 1.0", "platform:e": "true" });
+        const { values } = read("  platform:dbVersion: 1.10\n  platform:a: 0123456\n  platform:b: 3e12345\n  platform:c: yes\n  platform:d: \"quoted: 1.0\"\n  platform:e: true\n");
+        assert.deepStrictEqual(values, { "platform:dbVersion": "1.10", "platform:a": "0123456", "platform:b": "3e12345", "platform:c": "yes", "platform:d": "quoted: 1.0", "platform:e": "true" });
     });
 
     it("gives null and empty values as empty strings, and qualifies bare keys with the project", () => {
@@ -86,14 +88,24 @@ describe("config: a stack file read as the CLI reads it", () => {
 
     it("does not fill a placeholder over a secret the file holds in plain text (the check must see it)", () => {
         assert.deepStrictEqual(Object.keys(offlineSecrets({ "platform:tailscaleApiKey": "tskey-api-plain" })), []);
-        assert.deepStrictEqual(Object.keys(offlineSecrets({ "platform:appSecretNames": "X" })), ["platform:tailscaleApiKey"]);
+        assert.deepStrictEqual(Object.keys(offlineSecrets({ "platform:services": "X" })), ["platform:tailscaleApiKey"], "a malformed services value is the config check's to report");
     });
 });
 
 describe("config: rules shared by the program and the plan", () => {
     it("suggests the closest declared key", () => {
         assert.throws(() => checkKnownKeys(["healthpath"], "dev"), /did you mean healthPath\?/);
-        assert.doesNotThrow(() => checkKnownKeys(["healthPath", "imagePin"], "dev"));
+        assert.doesNotThrow(() => checkKnownKeys(["healthPath", "services"], "dev"));
+    });
+
+    it("names where a retired one-image key's setting lives now, in one line", () => {
+        assert.throws(() => checkKnownKeys(["healthPath", "imageTag"], "staging"),
+            (e: Error) => e.name === "ConfigError" && e.message === "platform:imageTag: was retired: declare services.<name>.tag instead; remove it (pulumi config rm imageTag --stack staging)");
+        // As the stack file hands it over: every key the file sets is checked before any is read.
+        const cfg = fixture("dev");
+        const values = { ...cfg.values, ...offlineSecrets(cfg.values), "platform:appSecretNames": "[\"X\"]" };
+        const src = configSource(values, [...cfg.secretKeys, ...Object.keys(offlineSecrets(cfg.values))]);
+        assert.throws(() => parseSettings(src, "dev"), /^ConfigError: platform:appSecretNames: was retired: declare services\.<name>\.secrets instead; /);
     });
 
     it("calls env entries secret-looking by name or by a known credential format, and lets public keys through", () => {
@@ -109,11 +121,11 @@ describe("config: rules shared by the program and the plan", () => {
     it("refuses a tag changed under the digest it was pinned with, and only that", () => {
         const d = `sha256:${"a".repeat(64)}`;
         const other = `sha256:${"b".repeat(64)}`;
-        assert.doesNotThrow(() => checkDigestPin("1.4.2", d, `1.4.2@${d}`, "prod"), "the pair as pinned");
-        assert.doesNotThrow(() => checkDigestPin("1.4.2", d, "", "prod"), "nothing recorded");
-        assert.doesNotThrow(() => checkDigestPin("1.4.2", "", `1.4.1@${d}`, "prod"), "no digest pinned: the tag resolves");
-        assert.doesNotThrow(() => checkDigestPin("1.5.0", other, `1.4.2@${d}`, "prod"), "tag and digest set together by a writer that did not record: a stale record");
+        assert.doesNotThrow(() => checkServicePin("web", "1.4.2", d, `1.4.2@${d}`, "prod"), "the pair as pinned");
+        assert.doesNotThrow(() => checkServicePin("web", "1.4.2", d, "", "prod"), "nothing recorded");
+        assert.doesNotThrow(() => checkServicePin("web", "1.4.2", "", `1.4.1@${d}`, "prod"), "no digest pinned: the tag resolves");
+        assert.doesNotThrow(() => checkServicePin("web", "1.5.0", other, `1.4.2@${d}`, "prod"), "tag and digest set together by a writer that did not record: a stale record");
         assert.deepStrictEqual([pinnedTagOf(`1.4.2@${d}`, d), pinnedTagOf(`1.4.2@${d}`, other), pinnedTagOf("", d)], ["1.4.2", undefined, undefined], "what pin reads too");
-        assert.throws(() => checkDigestPin("1.5.0", d, `1.4.2@${d}`, "prod"), /^ConfigError: platform:imageTag: "1\.5\.0" is not the tag imageDigest was pinned for \("1\.4\.2"\)/);
+        assert.throws(() => checkServicePin("web", "1.5.0", d, `1.4.2@${d}`, "prod"), /^ConfigError: platform:services\.web\.tag: "1\.5\.0" is not the tag its digest was pinned for \("1\.4\.2"\)/);
     });
 });

@@ -16,10 +16,6 @@ const DUMP = JSON.stringify({ bucket: "acme-dumps", region: "nyc3", retentionDay
 
 interface Case { stack?: string; value?: string; also?: Partial<Record<Key, string>>; alsoSecret?: Key[]; plain?: boolean; unset?: boolean; expect?: RegExp }
 
-/** The fixture's one-image keys at their defaults, so a `services` value is read on its own. */
-const NO_ONE_IMAGE: Partial<Record<Key, string>> = {
-    imageRepository: "", imageTag: "", appMemoryMb: "512", appEnv: "{}", appSecretNames: "[]", migrationCommand: "[]", processes: "{}",
-};
 const svc = (over: Record<string, unknown> = {}) => ({
     image: "ghcr.io/acme-shop/shop-web", tag: "2.3.0", port: 8080, health: "none", routes: ["staging.acme-shop.com/"], ...over,
 });
@@ -27,10 +23,26 @@ const api = (over: Record<string, unknown> = {}) => svc({
     image: "ghcr.io/acme-shop/shop", port: 3000, health: { path: "/api/v1/health" }, secrets: ["SESSION_SECRET", "STRIPE_API_KEY"],
     routes: ["staging.acme-shop.com/api", "api.staging.acme-shop.com/"], ...over,
 });
-const services = (s: Record<string, unknown>): Case => ({ value: JSON.stringify(s), also: NO_ONE_IMAGE });
+const services = (s: Record<string, unknown>): Case => ({ value: JSON.stringify(s) });
+/** Web with one field set to a bad value, beside a valid api; the error names that field. */
+const web = (field: string, bad: unknown, expect: RegExp = new RegExp(`^platform:services\\.web\\.${field}: `)): Case => ({ ...services({ web: svc({ [field]: bad }), api: api() }), expect });
 const SERVICE_GARBAGE: Case[] = [
     { value: "[]" },
-    { value: "{\"web\":{\"image\":\"ghcr.io/a/w\"}}", expect: /^platform:imageRepository: is set, but this stack declares services; expected it inside each service .*pulumi config rm imageRepository --stack staging$/ },
+    { value: "{}", expect: /^platform:services: is not set; expected the app's services, one entry per image — declare them in Pulumi\.staging\.yaml, e\.g\. platform:services: \{app: \{image: / },
+    { unset: true, expect: /^platform:services: is not set; expected the app's services, one entry per image — declare them in Pulumi\.staging\.yaml/ },
+    web("image", "ghcr.io/Acme/Shop"), web("image", "shop"), web("image", "ghcr.io/acme/shop:1.0"),
+    web("tag", "a b"), web("tag", "x".repeat(129)),
+    web("digest", "sha256:abc"), web("digest", `md5:${"a".repeat(32)}`),
+    web("pin", "1.4.2"), web("pin", "1.4.2@sha256:abc"),
+    web("port", 0), web("port", 70000), web("memoryMb", 10),
+    web("env", []), web("env", { lower: "x" }), web("env", { API_TOKEN: "x" }), web("env", { DATABASE_URL: "x" }), web("env", { N: 5 }, /^platform:services\.web\.env: .*expected string values/),
+    web("env", { PAYMENTS: "sk_live_4eC39HqLyjWDarjtT1zdp7dc" }, /its value is a Stripe secret key/),
+    web("env", { CALLBACK: "postgres://app:hunter2@db:5432/app" }, /a URL with a password/),
+    web("secrets", ["lower"]), web("secrets", ["PORT"]),
+    web("migrationCommand", "npm run migrate"), web("migrationCommand", [1]),
+    web("processes", { worker: { command: [] } }), web("processes", { worker: { command: ["x"], memoryMb: 1 } }, /^platform:services\.web\.processes\.worker\.memoryMb: /), web("processes", []),
+    web("health", { command: "curl" }, /^platform:services\.web\.health\.command: /), web("health", { command: [""] }, /^platform:services\.web\.health\.command: /),
+    web("smokeRequests", { "/": "ok" }), web("smokeRequests", { "/": 99 }), web("smokeRequests", { "no-slash": 200 }), web("smokeRequests", { "/a=b": 200 }, /no spaces or =/), web("smokeRequests", []),
     { ...services({ Web: svc(), api: api() }), expect: /^platform:services: "Web" is not valid; expected a service name/ },
     { ...services({ proxy: svc(), api: api() }), expect: /other than proxy, edge/ },
     { ...services({ web: svc({ colour: "blue" }), api: api() }), expect: /^platform:services.web: "colour" is not valid; expected only image, tag/ },
@@ -92,10 +104,6 @@ const GARBAGE: Record<Key, Case[]> = {
     memoryAlertPercent: [{ value: "0" }, { value: "101" }],
     diskAlertPercent: [{ value: "0" }, { value: "101" }],
     services: SERVICE_GARBAGE,
-    imageRepository: [{ value: "ghcr.io/Acme/Shop" }, { value: "shop" }, { value: "ghcr.io/acme/shop:1.0" }],
-    imageTag: [{ value: "", expect: /^platform:imageTag: is not set; it is required .* unless the stack declares services/ }, { value: "-bad" }, { value: "a b" }, { value: "x".repeat(129) }],
-    imageDigest: [{ value: "sha256:abc" }, { value: `md5:${"a".repeat(32)}` }],
-    imagePin: [{ value: "1.4.2" }, { value: "1.4.2@sha256:abc" }, { value: `1.4.1@sha256:${"a".repeat(64)}`, also: { imageDigest: `sha256:${"a".repeat(64)}`, imageTag: "1.5.0" }, expect: /imageDigest was pinned for \("1\.4\.1"\).*re-pin: pulumi config rm imageDigest --stack staging && pulumi config rm imagePin --stack staging && npm run pin -- --stack staging/ }],
     proxyImage: [{ value: "caddy" }, { value: "caddy:" }, { value: "caddy:2.10-alpine" }, { value: `caddy@sha256:${"a".repeat(64)}` }, { value: `caddy:2.10@sha256:${"A".repeat(64)}` }],
     dbClientImage: [{ value: "postgres:17-alpine" }, { value: `postgres@sha256:${"a".repeat(64)}` }],
     dbDump: [{ value: "[]" }, { value: "{\"bucket\":\"UPPER\",\"region\":\"nyc3\",\"retentionDays\":7}" }, { value: "{\"bucket\":\"acme-dumps\",\"region\":\"mars1\",\"retentionDays\":7}" }, { value: "{\"bucket\":\"acme-dumps\",\"region\":\"nyc3\",\"retentionDays\":0}" }, { value: "{\"bucket\":\"acme-dumps\",\"region\":\"nyc3\",\"retentionDays\":7,\"extra\":1}" }],
@@ -109,19 +117,11 @@ const GARBAGE: Record<Key, Case[]> = {
     ],
     ghcrUsername: [{ value: "-bad-" }, { stack: "prod", value: "", expect: /registry user that owns ghcrToken/, also: {} }],
     ghcrToken: [{ stack: "prod", plain: true, value: "ghp_plain" }],
-    appPort: [{ value: "0" }, { value: "80" }, { value: "70000" }],
-    appMemoryMb: [{ value: "10" }],
     logLevel: [{ value: "verbose" }],
-    appEnv: [{ value: "[]" }, { value: "{\"lower\":\"x\"}" }, { value: "{\"API_TOKEN\":\"x\"}" }, { value: "{\"STRIPE_KEY\":\"x\"}", expect: /STRIPE_KEY looks like a secret \(its name\).*pulumi config set --secret --path 'appSecrets.STRIPE_KEY'/ }, { value: "{\"PAYMENTS\":\"sk_live_4eC39HqLyjWDarjtT1zdp7dc\"}", expect: /its value is a Stripe secret key/ }, { value: "{\"CALLBACK\":\"postgres://app:hunter2@db:5432/app\"}", expect: /a URL with a password/ }, { value: "{\"DATABASE_URL\":\"x\"}" }, { value: "{\"N\":5}" }, { value: "{oops" }],
-    appSecretNames: [{ value: "X" }, { value: "[\"lower\"]" }, { value: "[\"PORT\"]" }, { value: "[\"SESSION_SECRET\",\"NEW_ONE\"]", expect: /NEW_ONE is listed in appSecretNames but has no value/ }],
-    appSecrets: [{ stack: "prod", plain: true, value: "{\"SESSION_SECRET\":\"x\",\"STRIPE_API_KEY\":\"y\"}" }, { stack: "prod", value: "{\"SESSION_SECRET\":\"x\"}", expect: /STRIPE_API_KEY is listed/ }],
-    migrationCommand: [{ value: "\"npm run migrate\"" }, { value: "[1]" }],
-    processes: [{ value: "{\"app\":{\"command\":[\"x\"]}}" }, { value: "{\"worker\":{\"command\":[]}}" }, { value: "{\"worker\":{\"command\":[\"x\"],\"memoryMb\":1}}" }, { value: "[]" }],
+    appSecrets: [{ stack: "prod", plain: true, value: "{\"SESSION_SECRET\":\"x\",\"STRIPE_API_KEY\":\"y\"}" }, { stack: "prod", value: "{\"SESSION_SECRET\":\"x\"}", expect: /STRIPE_API_KEY has no value in appSecrets/ }],
     healthcheckIntervalSeconds: [{ value: "0" }],
     healthcheckRetries: [{ value: "0" }],
     deployTimeoutSeconds: [{ value: "5" }],
-    healthcheckCommand: [{ value: "\"curl\"" }, { value: "[\"\"]" }],
-    smokeRequests: [{ value: "{\"/\": \"ok\"}" }, { value: "{\"/\": 99}" }, { value: "{\"no-slash\": 200}" }, { value: "{\"/a=b\": 200}", expect: /no spaces or =/ }, { value: "[]" }],
     verifyWindowSeconds: [{ value: "-1" }, { value: "601" }],
     maxErrorPercent: [{ value: "101" }, { value: "x" }],
     bootTimeoutSeconds: [{ value: "10" }],
@@ -235,10 +235,6 @@ describe("config: the fixture teams' stacks", () => {
         for (const count of ["1", "2", "3"]) {
             assert.strictEqual(parseSettings(source("staging", { serverCount: count }), "staging").edge, count === "1" ? "reserved-ip" : "load-balancer");
         }
-    });
-
-    it("keeps scalars as the CLI passes them: team B's unquoted `imageTag: 2.10` is the tag 2.10", () => {
-        assert.strictEqual(parseSettings(source("prod", {}, { team: "other" }), "prod").services[0].tag, "2.10");
     });
 
     it("uses the declared defaults when a key is unset", () => {

@@ -9,7 +9,7 @@ describe("database dumps before migrating (dbDump)", () => {
     it("off by default: no bucket, no dump in the migration step", async () => {
         const rec = await record("prod", { configDir: DIR });
         assert.deepStrictEqual(ofType(rec, T.spacesBucket), []);
-        const env = named(rec, T.command, "prod-web-1-migrate").inputs.environment as Record<string, string>;
+        const env = named(rec, T.command, "prod-web-1-app-migrate").inputs.environment as Record<string, string>;
         assert.strictEqual(env.DUMP_URL, undefined);
     });
 
@@ -23,7 +23,7 @@ describe("database dumps before migrating (dbDump)", () => {
         // Spaces keys, not the API token, manage the bucket; prod keeps it if it leaves the program.
         assert.ok(bucket.opts.provider, "a provider with the Spaces keys");
         assert.ok(bucket.opts.protect && bucket.opts.retainOnDelete);
-        const migrate = named(rec, T.command, "prod-web-1-migrate");
+        const migrate = named(rec, T.command, "prod-web-1-app-migrate");
         assert.ok(migrate.secretInputs.includes("environment"), "the Spaces keys stay secret");
         const env = migrate.inputs.environment as Record<string, string>;
         assert.strictEqual(env.DUMP_URL, "https://fra1.digitaloceanspaces.com/fixture-db-dumps");

@@ -32,10 +32,10 @@ describe("database restore (second cluster)", () => {
         const pool = named(rec, T.pool, "prod-restored-pool");
         assert.strictEqual(pool.inputs.name, restoredPoolName({ dbName: "app", user: "app", mode: String(fixtureValue("prod", "dbPoolMode")), size: Number(fixtureValue("prod", "dbPoolSize")) }));
         assert.strictEqual(pool.inputs.clusterId, named(rec, T.cluster, "prod-restored-cluster").id);
-        const envs = named(rec, T.container, "prod-web-1-app").inputs.envs as string[];
+        const envs = named(rec, T.container, "prod-web-1-app-app").inputs.envs as string[];
         const url = envs.find((e) => e.startsWith("DATABASE_URL="))!;
         assert.match(url, new RegExp(`^DATABASE_URL=postgresql://app:mock-restored-user-password@private-pool-${pool.id}\\.db\\.ondigitalocean\\.com:25061/${String(pool.inputs.name)}\\?sslmode=require$`));
-        const migrate = named(rec, T.command, "prod-web-1-migrate");
+        const migrate = named(rec, T.command, "prod-web-1-app-migrate");
         assert.match((migrate.inputs.environment as Record<string, string>).DATABASE_URL, /@private-src-pg-r20261120t1403\.db\.ondigitalocean\.com:25060\/app\?/);
         const ghSecret = ofType(rec, T.envSecret).find((r) => r.inputs.secretName === "DATABASE_URL")!;
         assert.ok(String(ghSecret.inputs.value).includes(`/${String(pool.inputs.name)}?`));

@@ -27,7 +27,7 @@ describe("offline preview diff for pull requests", function () {
         const r = await run(["--stack", "prod", "--work-dir", dir, "--base", path.join(dir, "base.json"), "--markdown"]);
         assert.strictEqual(r.code, 0, r.out + r.err);
         assert.match(r.out, /\| replace \(new first\) \| connection pool `prod-pool` \| name, size \|/);
-        assert.match(r.out, /\| replace \(new first\) \| container `prod-web-1-app` \| envs \|/);
+        assert.match(r.out, /\| replace \(new first\) \| container `prod-web-1-app-app` \| envs \|/);
         assert.doesNotMatch(r.out, /refused/);
     });
 
@@ -97,8 +97,8 @@ describe("offline preview diff for pull requests", function () {
             assert.match(text, /^ {2}service web: 2\.3\.0 -> 2\.3\.0 @ sha256:eeeeeeeeeeee$/m);
         });
 
-        it("a one-image team: its one service, app", async () => {
-            const { dir, base } = await baseAndHead(FIXTURES.sample, "staging", (t) => t.replace(/^ {2}platform:imageTag: .*$/m, "  platform:imageTag: 9.9.9"));
+        it("a one-service team: its one service, app", async () => {
+            const { dir, base } = await baseAndHead(FIXTURES.sample, "staging", (t) => t.replace(/^ {6}tag: .*$/m, "      tag: 9.9.9"));
             const r = await run(["--stack", "staging", "--work-dir", dir, "--base", base]);
             assert.strictEqual(r.code, 0, r.out + r.err);
             assert.match(r.out, /^ {2}service app: \S+ -> 9\.9\.9$/m);

@@ -77,7 +77,7 @@ describe("DORA metrics (pure, recorded history)", () => {
 
     it("uses an image tag that is a commit SHA when the update recorded no git.head", () => {
         const sha = "0123456789abcdef0123456789abcdef01234567";
-        const h = HISTORY.filter((x) => x.version === 11).map((x) => ({ ...x, environment: {}, config: { ...x.config, "platform:imageTag": { value: sha, secret: false } } }));
+        const h = HISTORY.filter((x) => x.version === 11).map((x) => ({ ...x, environment: {}, config: { ...x.config, "platform:services": { value: JSON.stringify({ app: { tag: sha } }), secret: false } } }));
         assert.strictEqual(deploymentsFromHistory(h).deployments[0].commit, sha);
     });
 

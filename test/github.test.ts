@@ -55,7 +55,7 @@ describe("github environments", () => {
         it(`${stack}: DATABASE_URL and app secrets are environment secrets; plain settings are variables`, async () => {
             const rec = await record(stack);
             const secrets = ofType(rec, T.envSecret);
-            assert.deepStrictEqual(secrets.map((s) => s.inputs.secretName), ["DATABASE_URL", ...(fixtureValue(stack, "appSecretNames") as string[])]);
+            assert.deepStrictEqual(secrets.map((s) => s.inputs.secretName), ["DATABASE_URL", ...Object.values(fixtureValue(stack, "services") as Record<string, { secrets?: string[] }>).flatMap((svc) => svc.secrets ?? [])]);
             for (const s of secrets) {
                 assert.strictEqual(s.inputs.environment, stack);
                 assert.ok(s.secretInputs.includes("value"), `${String(s.inputs.secretName)} stays secret`);

@@ -3,8 +3,8 @@
  *
  * Every recording and config source reads the stack files under test/fixtures/stacks (the
  * tests' own), never the repository's Pulumi.<stack>.yaml: a team that makes those its own
- * (npm run init) keeps a green suite. Three fixture teams exist: `sample` (team A, equal to
- * the sample values the repository shipped with) and `other` (team B: another domain,
+ * (npm run init) keeps a green suite. Three fixture teams exist: `sample` (team A, the
+ * sample values the repository shipped with, as one service `app`) and `other` (team B: another domain,
  * registry, port, health path, migration, workers, secret names, three servers in prod);
  * `duo` (team C) declares two services, web and api, routed by host and path.
  * Tests of a behaviour should read expected values from `fixture(...)`, not spell them out.
@@ -38,6 +38,17 @@ export function fixtureValue(stack: string, key: Key, team: Team = "sample"): un
     const raw = fixture(stack, team).values[`${PROJECT}:${key}`];
     if (raw === undefined) return (KEYS[key] as { default?: unknown }).default;
     return KEYS[key].type === "string" ? raw : JSON.parse(raw);
+}
+
+/**
+ * An override of `services` that changes fields of one service of a fixture stack (the
+ * sample team's only service, `app`, by default), as a team edits it in its stack file.
+ */
+export function serviceOverride(stack: string, fields: Record<string, unknown>, opts: { team?: Team; service?: string } = {}): { services: string } {
+    const services = fixtureValue(stack, "services", opts.team) as Record<string, Record<string, unknown>>;
+    const name = opts.service ?? "app";
+    if (!services[name]) throw new Error(`fixture ${opts.team ?? "sample"}/${stack} has no service ${name}`);
+    return { services: JSON.stringify({ ...services, [name]: { ...services[name], ...fields } }) };
 }
 
 const cache = new Map<string, Promise<RecordedStack>>();

@@ -38,6 +38,30 @@ interface Change {
     along?: Record<string, string>;
 }
 
+/** The prod fixture's one service, as Pulumi.prod.yaml declares it. */
+const APP = {
+    image: "ghcr.io/fixture-team/app", tag: "v7", port: 8080, health: { path: "/healthz" }, database: true, secrets: ["SECRET_KEY_BASE"],
+    routes: ["www.fixture-team.example/", "backend.fixture-team.example/"], migrationCommand: ["bin/migrate"],
+    processes: { jobs: { command: ["bin/jobs"], memoryMb: 256 } },
+};
+const DIGEST = `sha256:${"c".repeat(64)}`;
+const appWith = (over: Record<string, unknown>) => JSON.stringify({ app: { ...APP, ...over } });
+
+/** One changed field of the service per run: none may reach beyond the containers. */
+const SERVICE_CHANGES: Record<string, Record<string, unknown>> = {
+    image: { image: "ghcr.io/fixture-team/app2" },
+    digest: { digest: DIGEST },
+    pin: { digest: DIGEST, pin: `v7@${DIGEST}` },
+    port: { port: 8081 },
+    memoryMb: { memoryMb: 768 },
+    env: { env: { FEATURE_X: "on" } },
+    secrets: { secrets: ["SECRET_KEY_BASE", "MAILER_DSN"] },
+    migrationCommand: { migrationCommand: ["bin/migrate", "--verbose"] },
+    processes: { processes: { jobs: { command: ["bin/jobs"], memoryMb: 256 }, mailer: { command: ["bin/mailer"] } } },
+    health: { health: { command: ["/app/healthcheck"] } },
+    smokeRequests: { smokeRequests: { "/": 200 } },
+};
+
 const CHANGES: Record<Key, Change> = {
     region: { value: "ams3", refused: true },
     vpcIpRange: { value: "10.44.0.0/20", refused: true },
@@ -64,9 +88,10 @@ const CHANGES: Record<Key, Change> = {
     dbPoolMode: { value: "session", refused: false },
     dbMaintenanceDay: { value: "monday", refused: false },
     dbMaintenanceHour: { value: "05:00", refused: false },
-    domain: { value: "other-team.example", refused: true },
-    frontendHost: { value: "web", refused: false },
-    apiHost: { value: "api", refused: false },
+    // A host change moves the service's routes with it, as the team edits both.
+    domain: { value: "other-team.example", refused: true, along: { services: appWith({ routes: ["www.other-team.example/", "backend.other-team.example/"] }) } },
+    frontendHost: { value: "web", refused: false, along: { services: appWith({ routes: ["web.fixture-team.example/", "backend.fixture-team.example/"] }) } },
+    apiHost: { value: "api", refused: false, along: { services: appWith({ routes: ["www.fixture-team.example/", "api.fixture-team.example/"] }) } },
     dnsTtl: { value: "300", refused: false },
     healthPath: { value: "/up", refused: false },
     acmeEmail: { value: "tls@fixture-team.example", refused: false },
@@ -76,20 +101,8 @@ const CHANGES: Record<Key, Change> = {
     cpuAlertPercent: { value: "70", refused: false },
     memoryAlertPercent: { value: "80", refused: false },
     diskAlertPercent: { value: "75", refused: false },
-    // The fixture's one image, moved into `services` as the service `app`: nothing but containers may change.
-    services: {
-        value: JSON.stringify({ app: {
-            image: "ghcr.io/fixture-team/app", tag: "v7", port: 8080, health: { path: "/healthz" }, database: true, secrets: ["SECRET_KEY_BASE"],
-            routes: ["www.fixture-team.example/", "backend.fixture-team.example/"], migrationCommand: ["bin/migrate"],
-            processes: { jobs: { command: ["bin/jobs"], memoryMb: 256 } },
-        } }),
-        refused: false,
-        along: { imageRepository: "", imageTag: "", appPort: "3000", appSecretNames: "[]", migrationCommand: "[]", processes: "{}" },
-    },
-    imageRepository: { value: "ghcr.io/fixture-team/app2", refused: false },
-    imageTag: { value: "v8", refused: false },
-    imageDigest: { value: `sha256:${"c".repeat(64)}`, refused: false },
-    imagePin: { value: `v7@sha256:${"c".repeat(64)}`, refused: false, also: { imageDigest: `sha256:${"c".repeat(64)}` } },
+    // A release: the one service's new tag (SERVICE_CHANGES has a change per field).
+    services: { value: appWith({ tag: "v8" }), refused: false },
     proxyImage: { value: `caddy:2.11-alpine@sha256:${"d".repeat(64)}`, refused: false },
     dbDump: { value: "{\"bucket\":\"fixture-db-dumps\",\"region\":\"fra1\",\"retentionDays\":14}", refused: false },
     spacesAccessKeyId: { value: "DO00ROTATED", refused: false, secret: true, also: { dbDump: "{\"bucket\":\"fixture-db-dumps\",\"region\":\"fra1\",\"retentionDays\":14}" } },
@@ -97,16 +110,8 @@ const CHANGES: Record<Key, Change> = {
     dbClientImage: { value: `postgres:16-alpine@sha256:${"e".repeat(64)}`, refused: false },
     ghcrUsername: { value: "fixture-bot", refused: false },
     ghcrToken: { value: "ghp_rotated", refused: false, secret: true, also: { ghcrUsername: "fixture-bot" } },
-    appPort: { value: "8081", refused: false },
-    appMemoryMb: { value: "768", refused: false },
     logLevel: { value: "debug", refused: false },
-    appEnv: { value: "{\"FEATURE_X\":\"on\"}", refused: false },
-    appSecretNames: { value: "[\"SECRET_KEY_BASE\",\"MAILER_DSN\"]", refused: false },
     appSecrets: { value: "{\"SECRET_KEY_BASE\":\"rotated\"}", refused: false, secret: true },
-    migrationCommand: { value: "[\"bin/migrate\",\"--verbose\"]", refused: false },
-    processes: { value: "{\"jobs\":{\"command\":[\"bin/jobs\"],\"memoryMb\":256},\"mailer\":{\"command\":[\"bin/mailer\"]}}", refused: false },
-    healthcheckCommand: { value: "[\"/app/healthcheck\"]", refused: false },
-    smokeRequests: { value: "{\"/\":200}", refused: false },
     verifyWindowSeconds: { value: "60", refused: false },
     maxErrorPercent: { value: "5", refused: false },
     healthcheckIntervalSeconds: { value: "10", refused: false },
@@ -137,8 +142,9 @@ describeSweep("lifecycle: every config change, as the real providers would apply
         assert.deepStrictEqual(Object.keys(KEYS).filter((k) => !(k in CHANGES)), []);
     });
 
-    for (const [key, change] of Object.entries(CHANGES) as [Key, (typeof CHANGES)[Key]][]) {
-        it(`${key}: no name clash, one server down at a time, data kept unless refused`, async () => {
+    const serviceRuns = Object.entries(SERVICE_CHANGES).map(([field, over]): [string, Key, Change] => [`services.app.${field}`, "services", { value: appWith(over), refused: false }]);
+    for (const [label, key, change] of [...(Object.entries(CHANGES) as [Key, Change][]).map(([k, c]): [string, Key, Change] => [k, k, c]), ...serviceRuns]) {
+        it(`${label}: no name clash, one server down at a time, data kept unless refused`, async () => {
             const stack = change.stack ?? "prod";
             const { before, after, steps } = await plan(stack, key, change.value, change.secret, change.also, change.along);
             const blocking = findDestructiveChanges(asPreview(stack, steps)).filter((f) => f.blocking);
@@ -177,7 +183,7 @@ describe("lifecycle: the changes teams make in their first weeks", function () {
     });
 
     it("new hostnames get a new certificate under a new name, which the load balancer switches to", async () => {
-        const { before, after, steps } = await plan("prod", "frontendHost", "web");
+        const { before, after, steps } = await plan("prod", "frontendHost", "web", false, {}, CHANGES.frontendHost.along);
         assert.deepStrictEqual(steps.filter((s) => s.type === T.cert).map((s) => s.op), ["replace"]);
         assert.notStrictEqual(named(before, T.cert, "prod-cert").inputs.name, named(after, T.cert, "prod-cert").inputs.name);
         const rules = named(after, T.lb, "prod-lb").inputs.forwardingRules as { certificateName?: string }[];

@@ -18,20 +18,20 @@ describe("notifications (pure)", () => {
 
     it("a deploy names the release, what it replaced, approvers, who, how long, and links the run", () => {
         assert.deepStrictEqual(slackNotice(deploy).text.split("\n"), [
-            `:white_check_mark: *deploy prod succeeded: 1.4.2 (3f3f3f3f3f3f)* — <${RUN}|run>`,
-            "> from: 1.4.1 (a1a1a1a1a1a1)",
+            `:white_check_mark: *deploy prod succeeded: app 1.4.2 (3f3f3f3f3f3f)* — <${RUN}|run>`,
+            "> from: app 1.4.1 (a1a1a1a1a1a1)",
             "> approved by: maria, joao",
             "> started by: ana",
             "> took: 4m 12s",
         ]);
-        assert.strictEqual(plainNotice(deploy), `deploy prod succeeded: 1.4.2 (3f3f3f3f3f3f) — from: 1.4.1 (a1a1a1a1a1a1) — approved by: maria, joao — started by: ana — took: 4m 12s — run: ${RUN}`);
+        assert.strictEqual(plainNotice(deploy), `deploy prod succeeded: app 1.4.2 (3f3f3f3f3f3f) — from: app 1.4.1 (a1a1a1a1a1a1) — approved by: maria, joao — started by: ana — took: 4m 12s — run: ${RUN}`);
     });
 
     it("a rollback says why, and says so when nobody gave a reason", () => {
         const rb: Notice = { ...deploy, action: "rollback", result: "success", to: deploy.from!, from: deploy.to, reason: "health check failed: https://api.example.com/health returned 502" };
         const lines = slackNotice(rb).text.split("\n");
-        assert.strictEqual(lines[0], `:white_check_mark: *rollback prod succeeded: 1.4.1 (a1a1a1a1a1a1)* — <${RUN}|run>`);
-        assert.strictEqual(lines[1], "> from: 1.4.2 (3f3f3f3f3f3f)");
+        assert.strictEqual(lines[0], `:white_check_mark: *rollback prod succeeded: app 1.4.1 (a1a1a1a1a1a1)* — <${RUN}|run>`);
+        assert.strictEqual(lines[1], "> from: app 1.4.2 (3f3f3f3f3f3f)");
         assert.strictEqual(lines[2], "> why: health check failed: https://api.example.com/health returned 502");
         assert.ok(noReason().includes("> why: no reason given"));
         function noReason() { return slackNotice({ ...rb, reason: "  " }).text; }
@@ -39,7 +39,7 @@ describe("notifications (pure)", () => {
 
     it("a failure is loud; facts that are unknown are left out, not invented", () => {
         const text = slackNotice({ action: "deploy", stack: "staging", result: "failure", to: [{ name: "app", tag: "2.0.0" }] }).text;
-        assert.strictEqual(text, ":x: *deploy staging FAILED: 2.0.0*");
+        assert.strictEqual(text, ":x: *deploy staging FAILED: app 2.0.0*");
         assert.match(slackNotice({ ...deploy, approvedBy: [] }).text, /> approved by: no approval required/);
         assert.match(slackNotice({ ...deploy, from: deploy.to }).text, /> from: the same release \(nothing changed in the image\)/);
     });
@@ -49,9 +49,9 @@ describe("notifications (pure)", () => {
             "app 1.0 (bbbbbbbbbbbb), proxy 2.10-alpine (cccccccccccc)");
     });
 
-    it("a services stack names every service, even when it runs only one; a one-image stack's app reads as before", () => {
+    it("names every service, even when the stack runs only one", () => {
         assert.strictEqual(releaseLine([{ name: "api", tag: "1.5.0", digest: D("a") }]), "api 1.5.0 (aaaaaaaaaaaa)");
-        assert.strictEqual(releaseLine([{ name: "app", tag: "1.5.0", digest: D("a") }]), "1.5.0 (aaaaaaaaaaaa)");
+        assert.strictEqual(releaseLine([{ name: "app", tag: "1.5.0", digest: D("a") }]), "app 1.5.0 (aaaaaaaaaaaa)");
     });
 
     it("reads a release set as the workflow passes it, and names a bad entry", () => {
@@ -94,13 +94,13 @@ describe("npm run notify", () => {
     it("prints the Slack payload from the workflow's facts", async () => {
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "notify-")), "approvals.json");
         fs.writeFileSync(file, JSON.stringify([{ state: "approved", user: { login: "maria" }, environments: [{ name: "prod" }] }]));
-        const r = await run(["--action", "rollback", "--stack", "prod", "--result", "success", "--tag", "1.4.1", "--digest", D("a1"),
-            "--from-tag", "1.4.2", "--from-digest", D("3f"), "--approvals", file, "--actor", "ana", "--started-at", String(1_000_000_000 - 90),
+        const r = await run(["--action", "rollback", "--stack", "prod", "--result", "success", "--services", `app=1.4.1@${D("a1")}`,
+            "--from-services", `app=1.4.2@${D("3f")}`, "--approvals", file, "--actor", "ana", "--started-at", String(1_000_000_000 - 90),
             "--run-url", RUN, "--reason", "health check failed"]);
         assert.strictEqual(r.code, 0, r.err);
         assert.strictEqual(JSON.parse(r.out).text, [
-            `:white_check_mark: *rollback prod succeeded: 1.4.1 (a1a1a1a1a1a1)* — <${RUN}|run>`,
-            "> from: 1.4.2 (3f3f3f3f3f3f)", "> why: health check failed", "> approved by: maria", "> started by: ana", "> took: 1m 30s",
+            `:white_check_mark: *rollback prod succeeded: app 1.4.1 (a1a1a1a1a1a1)* — <${RUN}|run>`,
+            "> from: app 1.4.2 (3f3f3f3f3f3f)", "> why: health check failed", "> approved by: maria", "> started by: ana", "> took: 1m 30s",
         ].join("\n"));
     });
 
@@ -111,13 +111,18 @@ describe("npm run notify", () => {
         assert.strictEqual(r.out, "deploy staging succeeded: api 1.5.0 (a1a1a1a1a1a1), web 2.4.1 (b2b2b2b2b2b2) — from: api 1.4.2 (3f3f3f3f3f3f), web 2.4.1 (b2b2b2b2b2b2)\n");
     });
 
-    it("refuses a malformed release set, or one given with --tag, in one line, exit 2", async () => {
+    it("refuses a malformed or missing release set, and the retired --tag, in one line, exit 2; an unknown one still notifies", async () => {
         const bad = await run(["--action", "deploy", "--stack", "staging", "--result", "success", "--services", "api"]);
         assert.strictEqual(bad.code, 2);
         assert.strictEqual(bad.err, 'error: --services: "api" is not <service>=<tag> or <service>=<tag>@sha256:<64 hex>\n');
-        const both = await run(["--action", "deploy", "--stack", "staging", "--result", "success", "--services", "api=1", "--tag", "1"]);
-        assert.strictEqual(both.code, 2);
-        assert.match(both.err, /not both/);
+        const none = await run(["--action", "deploy", "--stack", "staging", "--result", "success"]);
+        assert.strictEqual(none.code, 2);
+        assert.match(none.err, /^error: --services is required: the release set/);
+        const unknown = await run(["--action", "deploy", "--stack", "staging", "--result", "failure", "--services", "", "--format", "text"]);
+        assert.deepStrictEqual([unknown.code, unknown.out], [0, "deploy staging FAILED: release unknown\n"], "a run whose release could not be read still notifies");
+        const tag = await run(["--action", "deploy", "--stack", "staging", "--result", "success", "--services", "api=1", "--tag", "1"]);
+        assert.strictEqual(tag.code, 2);
+        assert.strictEqual(tag.err.trim().split("\n").length, 1, tag.err);
     });
 
     it("refuses a bad action in one line, exit 2", async () => {

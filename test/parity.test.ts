@@ -29,7 +29,7 @@ describe("parity: staging mirrors prod", () => {
             assert.deepStrictEqual(report.diffs.filter((d) => !d.expected).map((d) => `${d.resource} ${d.property}: ${JSON.stringify(d.a)} -> ${JSON.stringify(d.b)}`), []);
             assert.strictEqual(report.unexpected, 0);
             const knobs = new Set(report.diffs.map((d) => d.knob!.key));
-            for (const k of ["dbNodeCount", "dbPoolSize", "appMemoryMb", "frontendHost"]) assert.ok(knobs.has(k), k);
+            for (const k of ["dbNodeCount", "dbPoolSize", "services", "frontendHost"]) assert.ok(knobs.has(k), k);
         });
     }
 

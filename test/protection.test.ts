@@ -1,7 +1,7 @@
 /** Routine changes never touch the servers, the database, the VPC or the DNS records. */
 import * as assert from "assert";
 import { RecordedStack } from "../tools/lib/mockrun";
-import { record, T } from "./helpers";
+import { record, serviceOverride, T } from "./helpers";
 
 const PROTECTED = [T.droplet, T.cluster, T.db, T.vpc, T.dns];
 const snapshot = (rec: RecordedStack) => rec.resources.filter((r) => (PROTECTED as readonly string[]).includes(r.type))
@@ -9,9 +9,9 @@ const snapshot = (rec: RecordedStack) => rec.resources.filter((r) => (PROTECTED 
 
 describe("protected data: routine changes leave it alone", () => {
     const routine: [string, Record<string, string>][] = [
-        ["a new image tag", { imageTag: "1.5.0" }],
-        ["an app env var", { appEnv: JSON.stringify({ FEATURE_CHECKOUT_V2: "false", NEW_FLAG: "on" }) }],
-        ["the size of an unrelated resource (the app's memory limit)", { appMemoryMb: "2048" }],
+        ["a new image tag", serviceOverride("prod", { tag: "1.5.0" })],
+        ["an app env var", serviceOverride("prod", { env: { FEATURE_CHECKOUT_V2: "false", NEW_FLAG: "on" } })],
+        ["the size of an unrelated resource (the app's memory limit)", serviceOverride("prod", { memoryMb: 2048 })],
         ["a log level", { logLevel: "debug" }],
     ];
     for (const [what, overrides] of routine) {

@@ -36,7 +36,7 @@ function entry(version: number, tag: string, digest: string, result = "succeeded
     const t = new Date(Date.UTC(2026, 10, 10 + version)).toISOString();
     return {
         version, kind, startTime: t, message: `deploy ${tag}`, environment: { "exec.kind": "auto.local", "git.author": "Maria" },
-        config: { "platform:imageTag": { value: tag, secret: false }, "platform:imageDigest": { value: digest, secret: false }, "platform:ghcrToken": { value: "ghp_secret", secret: true } },
+        config: { "platform:services": { value: JSON.stringify({ app: { image: `ghcr.io/${REPO}`, tag, ...(digest ? { digest } : {}) } }), secret: false }, "platform:ghcrToken": { value: "ghp_secret", secret: true } },
         result, endTime: t, resourceChanges: { same: 60 },
     };
 }
@@ -50,7 +50,7 @@ async function lab(t: { history?: unknown[]; changes?: unknown[]; fail?: string;
     for (const f of ["Pulumi.staging.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(FIXTURE_STACKS, f), path.join(dir, f));
     const stackState = (tag: string, digest: string) => ({
         history: t.history ?? [entry(5, "1.4.2", D(3)), entry(4, "1.4.2", D(3), "failed"), entry(3, "1.4.1", D(2)), entry(2, "1.4.0", D(1)), entry(1, "1.3.9", "")],
-        outputs: { release: { repository: `ghcr.io/${REPO}`, tag, digest, image: `ghcr.io/${REPO}@${digest}` }, databaseUrl: "postgresql://x" },
+        outputs: { release: { services: { app: { repository: `ghcr.io/${REPO}`, tag, digest, image: `ghcr.io/${REPO}@${digest}` } } }, databaseUrl: "postgresql://x" },
         secretOutputs: ["databaseUrl"],
         secrets: { "platform:ghcrToken": "ghp_secret" },
         changes: t.changes ?? CONTAINER_CHANGES,
@@ -126,7 +126,7 @@ describe("release tools (fake pulumi CLI)", function () {
         assert.match(lines[0], /deploy 1\.4\.2 \(Maria\)/);
         const json = JSON.parse((await run(l, releases, ["--stack", "staging", "--json"])).out);
         assert.strictEqual(json.releases.length, 4);
-        assert.deepStrictEqual(json.current.tag, "1.4.2");
+        assert.deepStrictEqual(json.current.services.app.tag, "1.4.2");
     });
 
     it("rollback: goes back to the release before the current one, verified in the registry, with progress", async () => {
@@ -134,17 +134,15 @@ describe("release tools (fake pulumi CLI)", function () {
         const r = await run(l, rollback, ["--stack", "staging", "--yes", "--registry-url", l.url]);
         assert.strictEqual(r.code, 0, r.err + r.out);
         assert.match(r.out, /rolling back from 1\.4\.2 .* to 1\.4\.1/);
-        assert.match(r.out, /target: 1\.4\.1 \(sha256:2222.*\), present in the registry/);
+        assert.match(r.out, /target: app 1\.4\.1 \(sha256:2222.*\), present in the registry/);
         assert.match(r.out, /\[\s+\d+\.\ds\] replace\s+staging-web-1-app/);
         assert.match(r.out, /release: \{"services":\{"app":\{"repository":"ghcr.io\/acme-shop\/shop","tag":"1.4.1","digest":"sha256:2222/);
-        const cfg = stackYaml(l, "staging");
-        assert.strictEqual(cfg["platform:imageTag"], "1.4.1");
-        assert.strictEqual(cfg["platform:imageDigest"], D(2));
+        const app = servicesOf(l, "staging").app;
+        assert.deepStrictEqual([app.tag, app.digest, app.pin], ["1.4.1", D(2), `1.4.1@${D(2)}`]);
         const argv = calls(l);
         const order = argv.map((a) => a.slice(0, 2).join(" "));
         assert.ok(order.indexOf("preview --exec-kind") < order.indexOf("up --yes"), "preview before up");
-        assert.ok(argv.some((a) => a[0] === "config" && a[1] === "set" && a[2] === "platform:imageDigest" && a.at(-1) === D(2)));
-        assert.deepStrictEqual([...new Set(writtenKeys(l))], ["platform:imageTag", "platform:imageDigest", "platform:imagePin"], "a one-image stack keeps its keys");
+        assert.deepStrictEqual([...new Set(writtenKeys(l))], ["platform:services.app.tag", "platform:services.app.digest", "platform:services.app.pin"], "only the service's image keys");
         assert.ok(argv.some((a) => a[0] === "stack" && a[1] === "history" && a.includes("--page-size")), "pages the history explicitly");
         assert.ok(l.pulls > 0, "asked the registry");
     });
@@ -179,7 +177,7 @@ describe("release tools (fake pulumi CLI)", function () {
         assert.strictEqual(r.code, 3);
         assert.match(r.out, /refused: nothing changed: re-run with --yes/);
         assert.ok(!calls(l).some((a) => a[0] === "up"));
-        assert.strictEqual(parse(fs.readFileSync(path.join(l.dir, "Pulumi.staging.yaml"), "utf8")).config["platform:imageTag"], parse(before).config["platform:imageTag"]);
+        assert.strictEqual(fs.readFileSync(path.join(l.dir, "Pulumi.staging.yaml"), "utf8"), before);
     });
 
     it("refuses a rollback whose preview touches more than the containers, unless --force", async () => {
@@ -188,7 +186,7 @@ describe("release tools (fake pulumi CLI)", function () {
         assert.strictEqual(r.code, 3);
         assert.match(r.out, /! replace\s+digitalocean:index\/droplet:Droplet staging-web-1/);
         assert.match(r.out, /refused: 1 change\(s\) outside the containers/);
-        assert.strictEqual(stackYaml(l, "staging")["platform:imageTag"], "1.4.2", "config restored");
+        assert.strictEqual(servicesOf(l, "staging").app.tag, "1.4.2", "config restored");
         const forced = await run(l, rollback, ["--stack", "staging", "--yes", "--force", "--registry-url", l.url]);
         assert.strictEqual(forced.code, 0, forced.err);
     });
@@ -235,10 +233,9 @@ describe("release tools (fake pulumi CLI)", function () {
         const r = await run(l, promote, ["--from", "staging", "--to", "prod", "--yes", "--registry-url", l.url]);
         assert.strictEqual(r.code, 0, r.err + r.out);
         assert.match(r.out, /promoting 1\.4\.2 \(sha256:3333.*\) from staging to prod \(now 1\.4\.1\)/);
-        const cfg = stackYaml(l, "prod");
-        assert.deepStrictEqual([cfg["platform:imageTag"], cfg["platform:imageDigest"]], ["1.4.2", D(3)]);
+        assert.deepStrictEqual([servicesOf(l, "prod").app.tag, servicesOf(l, "prod").app.digest], ["1.4.2", D(3)]);
         const explicit = await run(l, promote, ["--from", "staging", "--to", "prod", "--digest", D(9), "--tag", "1.3.9", "--yes", "--json", "--registry-url", l.url]);
-        assert.strictEqual(JSON.parse(explicit.out).release.digest, D(9));
+        assert.strictEqual(JSON.parse(explicit.out).release.services.app.digest, D(9));
         const bad = await run(l, promote, ["--from", "staging", "--to", "staging"]);
         assert.strictEqual(bad.code, 2);
     });
@@ -248,9 +245,9 @@ describe("release tools (fake pulumi CLI)", function () {
         const first = await run(l, pin, ["--stack", "staging", "--registry-url", l.url, "--json"]);
         assert.strictEqual(first.code, 0, first.err);
         assert.deepStrictEqual(JSON.parse(first.out), {
-            stack: "staging", action: "pin", result: "succeeded", tag: "1.4.2", digest: D(3), changed: true, services: { app: { tag: "1.4.2", digest: D(3), changed: true } },
+            stack: "staging", action: "pin", result: "succeeded", changed: true, services: { app: { tag: "1.4.2", digest: D(3), changed: true } },
         });
-        assert.strictEqual(stackYaml(l, "staging")["platform:imageDigest"], D(3));
+        assert.strictEqual(servicesOf(l, "staging").app.digest, D(3));
         l.manifests.set("1.4.2", D(9)); // the tag moved in the registry
         const again = await run(l, pin, ["--stack", "staging", "--registry-url", l.url]);
         assert.strictEqual(again.code, 0, again.err);
@@ -273,11 +270,10 @@ describe("release tools (fake pulumi CLI)", function () {
 const SETS_HISTORY: HistoryEntry[] = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "histories", "sets.json"), "utf8"));
 type Img = [tag: string, digest?: string];
 
-/** Replaces a lab stack's one-image keys by platform:services, and its state by a services stack's. */
+/** Replaces a lab stack's one service by two (api, web), and its state by a two-service stack's. */
 function asServicesStack(l: Lab, stack: string, api: Img, web: Img, history: unknown[]): void {
     const file = path.join(l.dir, `Pulumi.${stack}.yaml`);
     const doc = parse(fs.readFileSync(file, "utf8"));
-    for (const k of ["imageRepository", "imageTag", "imageDigest", "imagePin"]) delete doc.config[`platform:${k}`];
     const svc = (image: string, [tag, digest]: Img, port: number) => ({ image, tag, ...(digest ? { digest, pin: `${tag}@${digest}` } : {}), port });
     doc.config["platform:services"] = { api: svc(`ghcr.io/${REPO}`, api, 3000), web: svc(`ghcr.io/${WEB_REPO}`, web, 80) };
     fs.writeFileSync(file, stringify(doc));
@@ -321,14 +317,14 @@ describe("release tools on release sets (fake pulumi CLI)", function () {
         assert.ok(writtenKeys(l).every((k) => k.startsWith("platform:services.")), "path keys only");
     });
 
-    it("rollback --to <n>: the set that update ran; a legacy release names a service the stack no longer has", async () => {
+    it("rollback --to <n>: the set that update ran; a release of a service the stack no longer has is refused", async () => {
         const l = await open();
         const r = await run(l, rollback, ["--stack", "staging", "--to", "3", "--yes", "--registry-url", l.url]);
         assert.strictEqual(r.code, 0, r.err + r.out);
         assert.deepStrictEqual([servicesOf(l, "staging").api.tag, servicesOf(l, "staging").web.tag], ["1.4.2", "2.3.0"]);
-        const legacy = await run(l, rollback, ["--stack", "staging", "--to", "1", "--yes", "--registry-url", l.url]);
-        assert.strictEqual(legacy.code, 2);
-        assert.match(legacy.err, /^error: staging has no service app: its services are api, web$/m);
+        const gone = await run(l, rollback, ["--stack", "staging", "--to", "1", "--yes", "--registry-url", l.url]);
+        assert.strictEqual(gone.code, 2);
+        assert.match(gone.err, /^error: staging has no service app: its services are api, web$/m);
     });
 
     it("rollback --service: accepted when the combination ran together, and changes only that service's config", async () => {
@@ -399,7 +395,7 @@ describe("release tools on release sets (fake pulumi CLI)", function () {
         assert.strictEqual(lines.length, 5, r.out);
         assert.match(lines[0], /^\* #7 .* api 1\.5\.0 \(555555555555\), web 2\.4\.0 \(777777777777\) /);
         assert.match(lines[1], /^ {2}#5 .* api 1\.5\.0 \(555555555555\), web 2\.3\.0 \(666666666666\) /);
-        assert.match(lines[4], /^ {2}#1 .* 1\.4\.2 +sha256:333333333333 +restore point/, "the one-image release before services");
+        assert.match(lines[4], /^ {2}#1 .* 1\.4\.2 +sha256:333333333333 +restore point/, "the one-service release before api and web");
         const json = JSON.parse((await run(l, releases, ["--stack", "staging", "--json"])).out);
         assert.deepStrictEqual(json.releases.map((x: { version: number; services: ReleaseSet }) => [x.version, Object.keys(x.services).join("+")]),
             [[7, "api+web"], [5, "api+web"], [3, "api+web"], [2, "api+web"], [1, "app"]]);
@@ -470,7 +466,7 @@ describe("release history (pure)", () => {
         assert.strictEqual(pickTarget(r, { app: { tag: "1.4.2" } }, "1").services.app.tag, "1.4.0", "a number is the update's version");
         assert.throws(() => pickTarget([], {}), /no release/);
     });
-    it("reads a history of sets: each service's image, and a one-image update as the service app", () => {
+    it("reads a history of sets: each service's image, including an update that ran one service, app", () => {
         const r = releasesFromHistory(SETS_HISTORY);
         assert.deepStrictEqual(r.map((x) => x.version), [7, 5, 3, 2, 1], "failed updates and refreshes are not releases");
         assert.deepStrictEqual(r[0].services, { api: { tag: "1.5.0", digest: D(5), repository: `ghcr.io/${REPO}` }, web: { tag: "2.4.0", digest: D(7), repository: `ghcr.io/${WEB_REPO}` } });
@@ -494,13 +490,12 @@ describe("release history (pure)", () => {
         const numbered = releasesFromHistory([entry(3, "2", D(3)), entry(2, "1.0.1", D(2)), entry(1, "1.0.0", D(1))]);
         assert.throws(() => pickTarget(numbered, numbered[0].services, "2"), /--to 2 names both update #2 and the release tagged 2 \(update #3\): give that release's digest instead/);
     });
-    it("reads the release record: services, or an older flat record as the service app", () => {
-        const flat = { repository: `ghcr.io/${REPO}`, tag: "1.4.2", digest: D(3), image: "x" };
-        assert.deepStrictEqual(setOfRecord(flat), { app: { tag: "1.4.2", digest: D(3), repository: `ghcr.io/${REPO}` } });
-        const both = { services: { api: { ...flat, tag: "1.5.0", digest: D(5) }, web: { tag: "2.4.0", digest: "" } }, ...flat };
-        assert.deepStrictEqual(setOfRecord(both), { api: { tag: "1.5.0", digest: D(5), repository: `ghcr.io/${REPO}` }, web: { tag: "2.4.0", digest: undefined, repository: undefined } });
+    it("reads the release record: each service's image", () => {
+        const app = { repository: `ghcr.io/${REPO}`, tag: "1.4.2", digest: D(3), image: "x" };
+        const two = { services: { api: { ...app, tag: "1.5.0", digest: D(5) }, web: { tag: "2.4.0", digest: "" } } };
+        assert.deepStrictEqual(setOfRecord(two), { api: { tag: "1.5.0", digest: D(5), repository: `ghcr.io/${REPO}` }, web: { tag: "2.4.0", digest: undefined, repository: undefined } });
         assert.deepStrictEqual(setOfRecord({}), {});
-        assert.ok(sameSet(setOfRecord(flat), { app: { tag: "1.4.2" } }), "an unknown digest does not make a difference");
+        assert.ok(sameSet(setOfRecord({ services: { app } }), { app: { tag: "1.4.2" } }), "an unknown digest does not make a difference");
     });
     it("separates container-side changes from everything else", () => {
         const changes = changesFromEvents([

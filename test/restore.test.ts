@@ -23,14 +23,14 @@ const RESTORE_CHANGES = [
     { op: "create", type: CLUSTER, name: "prod-restored-cluster" },
     { op: "create", type: "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool", name: "prod-restored-pool" },
     { op: "create", type: "digitalocean:index/databaseFirewall:DatabaseFirewall", name: "prod-restored-firewall" },
-    { op: "replace", type: "docker:index/container:Container", name: "prod-web-1-app" },
+    { op: "replace", type: "docker:index/container:Container", name: "prod-web-1-app-app" },
     { op: "update", type: "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret", name: "prod-secret-DATABASE_URL" },
 ];
 
 function entry(version: number, tag: string, digest: string, start: string) {
     return {
         version, kind: "update", startTime: start, message: `deploy ${tag}`, environment: { "exec.kind": "cli" },
-        config: { "platform:imageTag": { value: tag, secret: false }, "platform:imageDigest": { value: digest, secret: false } },
+        config: { "platform:services": { value: JSON.stringify({ app: { image: "ghcr.io/example/app", tag, digest } }), secret: false } },
         result: "succeeded", endTime: new Date(Date.parse(start) + 300_000).toISOString(), resourceChanges: { same: 60 },
     };
 }
@@ -48,7 +48,7 @@ interface Lab { dir: string; state: string; log: string }
 function lab(t: { changes?: unknown[]; fail?: string; yaml?: Record<string, unknown> } = {}): Lab {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "restore-"));
     fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    const config = { "platform:imageRepository": "ghcr.io/example/app", "platform:imageTag": "2.1.0", "platform:imageDigest": D(3), "platform:dbClusterName": "shop-pg", ...(t.yaml ?? {}) };
+    const config = { "platform:services": { app: { image: "ghcr.io/example/app", tag: "2.1.0", digest: D(3) } }, "platform:dbClusterName": "shop-pg", ...(t.yaml ?? {}) };
     fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), `config:\n${Object.entries(config).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join("\n")}\n`);
     const history = [
         entry(3, "2.1.0", D(3), "2026-11-22T09:00:00.000Z"),
@@ -60,7 +60,7 @@ function lab(t: { changes?: unknown[]; fail?: string; yaml?: Record<string, unkn
         fail: t.fail,
         stacks: { prod: {
             history, changes: t.changes ?? RESTORE_CHANGES,
-            outputs: { release: { repository: "ghcr.io/example/app", tag: "2.1.0", digest: D(3), restorePoint: "2026-11-22T09:01:30.250Z" } },
+            outputs: { release: { services: { app: { repository: "ghcr.io/example/app", tag: "2.1.0", digest: D(3) } }, restorePoint: "2026-11-22T09:01:30.250Z" } },
         } },
     }));
     return { dir, state, log: path.join(dir, "argv.log") };
@@ -218,10 +218,10 @@ describe("restore decisions (pure)", () => {
     });
     it("restore points: the record's only for the newest release, else the update's start", () => {
         const rel = releasesFromHistory([entry(2, "2.0.0", D(2), "2026-11-20T14:00:00.000Z"), entry(1, "2.0.0", D(2), "2026-11-19T10:00:00.000Z")]);
-        const record = { tag: "2.0.0", digest: D(2), restorePoint: "2026-11-20T14:01:00.000Z" };
+        const record = { services: { app: { tag: "2.0.0", digest: D(2) } }, restorePoint: "2026-11-20T14:01:00.000Z" };
         assert.deepStrictEqual(releaseRestorePoint(rel, "2.0.0", record).point, { time: "2026-11-20T14:01:00.000Z", source: "database-clock" });
         assert.deepStrictEqual(releaseRestorePoint(rel.slice(1), "2.0.0").point, { time: "2026-11-19T10:00:00.000Z", source: "update-start" });
-        assert.deepStrictEqual(releaseRestorePoint(rel, D(2), { ...record, tag: "other" }).point.source, "update-start");
+        assert.deepStrictEqual(releaseRestorePoint(rel, D(2), { ...record, services: { app: { tag: "other" } } }).point.source, "update-start");
     });
     it("parses the migration step's restore-point line (the last one wins), in UTC", () => {
         const out = "running migrations on web-1\nplatform.restore-point=2026-11-20 14:03:11.123456+00\nmigrations finished\n";

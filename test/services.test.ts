@@ -10,7 +10,7 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import { fillUpstreams } from "../infra/app/caddy";
 import { parseSettings } from "../infra/config";
-import { fixture, fixtureValue, named, ofType, recordTeam, record, source, T, tmpdir } from "./helpers";
+import { fixtureValue, named, ofType, recordTeam, source, T, tmpdir } from "./helpers";
 import { RecordedStack } from "../tools/lib/mockrun";
 
 type Env = Record<string, string>;
@@ -107,42 +107,21 @@ describe("services: several per stack (team C)", () => {
 
     it("exports the release as the set of every service's tag and digest", async () => {
         const rec = await recordTeam("duo", "prod");
-        const release = rec.outputs.release as { services: Record<string, { tag: string; digest: string; repository: string }>; tag?: string };
+        const release = rec.outputs.release as { services: Record<string, { tag: string; digest: string; repository: string }> };
         assert.deepStrictEqual(Object.keys(release.services), ["api", "web"]);
         assert.strictEqual(release.services.web.tag, services("prod").web.tag);
         assert.match(release.services.api.digest, /^sha256:[0-9a-f]{64}$/);
-        assert.strictEqual(release.tag, undefined, "only a one-image stack keeps the flat fields");
     });
 });
 
-describe("services: a one-image stack", () => {
-    it("is read as one service, `app`, answering both hosts, with the database and the health path", () => {
+describe("services: a one-service team", () => {
+    it("declares one entry: routed on both hosts, with the database, checked on the health path", () => {
         const s = parseSettings(source("prod"), "prod");
         assert.deepStrictEqual(s.services.map((x) => x.name), ["app"]);
         assert.deepStrictEqual(s.services[0].routes.map((r) => `${r.host}${r.path}`), [`${s.dns.frontendFqdn}/`, `${s.dns.apiFqdn}/`]);
         assert.deepStrictEqual(s.services[0].health, { kind: "http", path: s.healthPath });
         assert.strictEqual(s.services[0].database, true);
         assert.deepStrictEqual(s.check, { host: s.dns.apiFqdn, path: s.healthPath, service: "app" });
-    });
-
-    it("keeps its resource names and inputs when its image moves into `services` as `app`: the move replaces nothing", async () => {
-        const cfg = fixture("prod").values;
-        const json = (k: string) => JSON.parse(cfg[`platform:${k}`]);
-        const app = {
-            image: cfg["platform:imageRepository"], tag: cfg["platform:imageTag"], port: 3000, memoryMb: json("appMemoryMb"),
-            health: { path: "/api/v1/health" }, database: true, env: json("appEnv"), secrets: json("appSecretNames"),
-            routes: [`${parseSettings(source("prod"), "prod").dns.frontendFqdn}/`, `${parseSettings(source("prod"), "prod").dns.apiFqdn}/`],
-            migrationCommand: json("migrationCommand"), processes: json("processes"),
-        };
-        const before = await record("prod");
-        const after = await record("prod", {
-            overrides: {
-                services: JSON.stringify({ app }), imageRepository: "", imageTag: "", appMemoryMb: "512", appEnv: "{}", appSecretNames: "[]",
-                migrationCommand: "[]", processes: "{}",
-            },
-        });
-        const all = (r: RecordedStack) => r.resources.map((x) => `${x.type}::${x.name}::${JSON.stringify(x.inputs)}`).sort();
-        assert.deepStrictEqual(all(after), all(before));
     });
 });
 

@@ -260,89 +260,70 @@ describe("workflows", () => {
             assert.strictEqual(w.on.workflow_call.inputs.commit.required, true);
         });
 
-        it("merge to main: staging runs this commit; prod gets exactly staging's commit, tag and digest, with no fallback", () => {
+        it("merge to main: staging runs this commit; prod gets exactly staging's commit and release set, with no fallback", () => {
             const w = wf("deploy.yml");
             assert.strictEqual(w.jobs.staging.with!.commit, "${{ github.sha }}");
             const prod = w.jobs.prod;
             assert.deepStrictEqual(prod.needs, ["staging", "labels"]);
             assert.strictEqual(prod.with!.commit, "${{ needs.staging.outputs.commit }}");
-            assert.strictEqual(prod.with!["image-tag"], "${{ needs.staging.outputs.tag }}");
-            assert.strictEqual(prod.with!["image-digest"], "${{ needs.staging.outputs.digest }}");
+            assert.strictEqual(prod.with!.services, "${{ needs.staging.outputs.services }}");
             assert.strictEqual(prod.with!["require-release"], true);
         });
 
-        it("the input check fails a promotion with an empty staging output and passes a complete one", () => {
+        it("the input check runs the selection tool on the inputs: a promotion with an empty staging output fails in one ::error:: line", () => {
             const w = wf("_deploy.yml");
-            const job = w.jobs.deploy;
-            const check = stepNamed(job, "Check the inputs");
-            const sha = "a".repeat(40);
-            const digest = `sha256:${"b".repeat(64)}`;
-            const run = (env: Record<string, string>) => runStep(w, job, check, {}, { MODE: "up", COMMIT: sha, IMAGE_TAG: "1.5.0", IMAGE_DIGEST: digest, REQUIRE_RELEASE: "true", ...env });
-            assert.strictEqual(run({}).status, 0, run({}).out);
-            assert.notStrictEqual(run({ IMAGE_DIGEST: "" }).status, 0);
-            assert.notStrictEqual(run({ IMAGE_TAG: "" }).status, 0);
-            assert.notStrictEqual(run({ COMMIT: "" }).status, 0);
-            assert.notStrictEqual(run({ MODE: "destroy" }).status, 0);
-            assert.strictEqual(run({ IMAGE_TAG: "", IMAGE_DIGEST: "", REQUIRE_RELEASE: "false" }).status, 0, "a plain deploy keeps the committed tag");
+            const check = stepNamed(w.jobs.deploy, "Check the inputs");
+            const env = { GITHUB_ACTIONS: "true", STACK: "prod", MODE: "up", COMMIT: "a".repeat(40), SERVICES: `api=1.5.0@sha256:${"b".repeat(64)}`, ROLLBACK_SERVICE: "", REQUIRE_RELEASE: "true" };
+            const ok = runStep(w, w.jobs.deploy, check, {}, env);
+            assert.strictEqual(ok.status, 0, ok.out);
+            for (const [bad, message] of [[{ SERVICES: "" }, /promotion needs the release set staging ran/], [{ STACK: "qa" }, /stack must be one of dev, staging, prod, got 'qa'/],
+                [{ COMMIT: "" }, /commit '' is not a full SHA/], [{ SERVICES: "api=1\n::warning::x" }, /has a character that is not in a service name/]] as [Record<string, string>, RegExp][]) {
+                const r = runStep(w, w.jobs.deploy, check, {}, { ...env, ...bad });
+                assert.strictEqual(r.status, 2, r.out);
+                assert.deepStrictEqual(r.out.trim().split("\n").filter((l) => l.startsWith("::")).length, 1, r.out);
+                assert.match(r.out, new RegExp(`^::error::.*${message.source}`, "m"));
+            }
         });
 
-        it("a deploy that names no image keeps the stack's running release (nothing is committed back), and fails if the backend cannot be read", () => {
-            const w = wf("_deploy.yml");
-            const step = stepNamed(w.jobs.deploy, "Keep the running release");
-            assert.strictEqual(step.if, "inputs.mode == 'up' && inputs.image-tag == '' && steps.order.outputs.skip != 'true'");
-            const dir = tmpdir("keep-");
-            const log = path.join(dir, "calls");
-            const digest = `sha256:${"d".repeat(64)}`;
-            const pulumi = (outputs: string) => `if [[ "$1 $2" == "stack output" ]]; then echo '${outputs}'; else echo "$*" >> ${log}; fi`;
-            const res = runStep(w, w.jobs.deploy, step, { pulumi: pulumi(JSON.stringify({ release: { tag: "1.5.0", digest } })) }, { STACK: "staging" });
-            assert.strictEqual(res.status, 0, res.out);
-            assert.deepStrictEqual(fs.readFileSync(log, "utf8").trim().split("\n"), [
-                "config set --stack staging platform:imageTag 1.5.0", `config set --stack staging platform:imageDigest ${digest}`, `config set --stack staging platform:imagePin 1.5.0@${digest}`]);
-            fs.rmSync(log);
-            assert.strictEqual(runStep(w, w.jobs.deploy, step, { pulumi: pulumi("{}") }, { STACK: "staging" }).status, 0);
-            assert.ok(!fs.existsSync(log), "a first deploy keeps the committed imageTag");
-            assert.notStrictEqual(runStep(w, w.jobs.deploy, step, { pulumi: "exit 1" }, { STACK: "staging" }).status, 0);
-        });
-
-        it("never deploys an older commit over a newer one the stack runs, and then reports the running commit for the promotion", () => {
+        it("every release-selection step hands the job's inputs to the tool and its outputs to GitHub", () => {
             const w = wf("_deploy.yml");
             const job = w.jobs.deploy;
-            const order = stepNamed(job, "order");
-            const git = (...a: string[]) => execFileSync("git", a, { cwd: ROOT, encoding: "utf8" }).trim();
-            const [head, parent] = [git("rev-parse", "HEAD"), git("rev-parse", "HEAD~1")];
+            const dir = tmpdir("select-");
+            const npm = `printf '%s|' "$@" > ${dir}/args`;
+            const env = { STACK: "staging", MODE: "up", COMMIT: "a".repeat(40), SERVICES: "api=1.5.0", ROLLBACK_SERVICE: "", REQUIRE_RELEASE: "false", RUNNING: "b".repeat(40), SKIPPED: "false" };
+            const argsOf = (name: string) => {
+                const r = runStep(w, job, stepNamed(job, name), { npm }, env);
+                assert.strictEqual(r.status, 0, r.out);
+                return fs.readFileSync(path.join(dir, "args"), "utf8").split("|").slice(0, -1);
+            };
+            const out = (args: string[]) => args[args.indexOf("--github-output") + 1];
+            assert.deepStrictEqual(argsOf("Check the inputs"), ["run", "-s", "select-release", "--", "check", "--stack", "staging", "--mode", "up", "--commit", "a".repeat(40), "--services", "api=1.5.0", "--service", "", "--require-release", "false"]);
+            const order = argsOf("order");
+            assert.deepStrictEqual(order.slice(0, 13), ["run", "-s", "select-release", "--", "order", "--stack", "staging", "--commit", "a".repeat(40), "--services", "api=1.5.0", "--require-release", "false"]);
+            assert.match(out(order), /output$/, "running and skip become the step's outputs");
+            assert.deepStrictEqual(argsOf("Select the release"), ["run", "-s", "select-release", "--", "apply", "--stack", "staging", "--services", "api=1.5.0", "--running", "b".repeat(40)]);
+            for (const id of ["before", "release"]) {
+                const args = argsOf(id);
+                assert.deepStrictEqual(args.slice(0, 7), ["run", "-s", "select-release", "--", "record", "--stack", "staging"], id);
+                assert.match(out(args), /output$/, id);
+            }
+            assert.deepStrictEqual(argsOf("release").slice(7, 11), ["--skipped", "false", "--running", "b".repeat(40)]);
+            assert.strictEqual(stepNamed(job, "Select the release").env!.RUNNING, "${{ steps.order.outputs.running }}");
+            assert.strictEqual(stepNamed(job, "release").env!.SKIPPED, "${{ steps.order.outputs.skip }}");
+            assert.doesNotMatch(raw("_deploy.yml"), /\bjq\b/, "no jq: the release logic lives in tools/select-release.ts");
+        });
+
+        it("never deploys an older commit over a newer one: each update's message ends with its commit, and every step after the check is skipped with it", () => {
+            const w = wf("_deploy.yml");
+            const job = w.jobs.deploy;
             const up = job.steps!.find((s) => s.with?.command === "up")!;
             assert.match(String(up.with!.message), / at \$\{\{ inputs\.commit \}\}$/, "each update's message ends with its commit: the order check reads it back");
-            const history = (c: string) => `echo '${JSON.stringify([{ kind: "refresh", message: "" }, { kind: "update", message: `Deploy on merge #3 by maria at ${c}` }])}'`;
-            const older = runStep(w, job, order, { pulumi: history(head) }, { STACK: "staging", COMMIT: parent });
-            assert.strictEqual(older.status, 0, older.out);
-            assert.match(older.ghOutput, /^skip=true$/m);
-            assert.match(older.ghOutput, new RegExp(`^running=${head}$`, "m"));
-            // A promotion over a newer running commit hands that commit on; an image asked for by
-            // name (a dispatch) is never dropped silently: the run fails and says so.
-            assert.match(runStep(w, job, order, { pulumi: history(head) }, { STACK: "staging", COMMIT: parent, IMAGE_TAG: "1.5.0", REQUIRE_RELEASE: "true" }).ghOutput, /^skip=true$/m);
-            const dispatched = runStep(w, job, order, { pulumi: history(head) }, { STACK: "staging", COMMIT: parent, IMAGE_TAG: "1.5.0", REQUIRE_RELEASE: "false" });
-            assert.strictEqual(dispatched.status, 1);
-            assert.match(dispatched.out, /::error::staging already runs .*: 1\.5\.0 was not deployed; dispatch it again/);
-            assert.match(runStep(w, job, order, { pulumi: history(parent) }, { STACK: "staging", COMMIT: head }).ghOutput, /^skip=false$/m);
-            assert.match(runStep(w, job, order, { pulumi: history(head) }, { STACK: "staging", COMMIT: head }).ghOutput, /^skip=false$/m);
-            assert.match(runStep(w, job, order, { pulumi: "echo '[]'" }, { STACK: "staging", COMMIT: head }).ghOutput, /^skip=false$/m);
-            assert.notStrictEqual(runStep(w, job, order, { pulumi: "exit 1" }, { STACK: "staging", COMMIT: head }).status, 0, "an unreadable history fails the deploy");
-            for (const name of ["Keep the running release", "Select the release", "Pin the release digest", "Replacement guard and policy pack (preview)", "Re-deploy the previous release"]) {
+            for (const name of ["Select the release", "Pin the release digest", "Replacement guard and policy pack (preview)", "Re-deploy the previous release"]) {
                 assert.match(stepNamed(job, name).if!, /steps\.order\.outputs\.skip != 'true'/, name);
             }
             assert.match(up.if!, /steps\.order\.outputs\.skip != 'true'/);
-            const release = stepNamed(job, "release");
-            const reported = runStep(w, job, release, { pulumi: "exit 1" }, { STACK: "staging", SKIPPED: "true", RUNNING: head });
-            assert.match(reported.ghOutput, new RegExp(`^commit=${head}$`, "m"));
-        });
-
-        it("the deploy publishes the commit it checked out, read from git", () => {
-            const w = wf("_deploy.yml");
             assert.strictEqual(w.on.workflow_call.outputs.commit.value, "${{ jobs.deploy.outputs.commit }}");
-            const read = stepNamed(w.jobs.deploy, "release");
-            const res = runStep(w, w.jobs.deploy, read, { pulumi: "exit 1" }, { STACK: "staging" });
-            const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
-            assert.match(res.ghOutput, new RegExp(`^commit=${head}$`, "m"));
+            assert.strictEqual(job.outputs!.commit, "${{ steps.release.outputs.commit }}");
         });
     });
 
@@ -413,7 +394,6 @@ describe("workflows", () => {
     it("the reusable deploy: pins the promoted digest, guards replacements, runs the policy pack, deploys, health-checks, rolls back and still fails", () => {
         const steps = wf("_deploy.yml").jobs.deploy.steps!;
         const select = stepNamed({ steps }, "Select the release");
-        assert.match(select.run!, /pulumi config set --stack "\$STACK" platform:imageDigest "\$IMAGE_DIGEST"/);
         const pin = stepNamed({ steps }, "Pin the release digest");
         const guard = stepNamed({ steps }, "Replacement guard and policy pack (preview)");
         const up = steps.find((s) => s.with?.command === "up")!;
@@ -430,19 +410,19 @@ describe("workflows", () => {
         assert.strictEqual(slack.if, "always()", "secrets are not readable in `if:`, so the script decides");
         const none = runStep(w, w.jobs.deploy, slack, { curl: "exit 7" }, { SLACK_WEBHOOK_URL: "", STARTED_AT: "0" });
         assert.strictEqual(none.status, 0);
-        const sent = runStep(w, w.jobs.deploy, slack, { curl: "cat > /dev/null; echo posted" }, { SLACK_WEBHOOK_URL: "https://hooks.example/x", STARTED_AT: "0", MODE: "up", STACK: "prod", RESULT: "success", TAG: "1.5.0", DIGEST: "sha256:abc", GITHUB_ACTOR: "maria", RUN_URL: "u" });
+        const sent = runStep(w, w.jobs.deploy, slack, { curl: "cat > /dev/null; echo posted" }, { SLACK_WEBHOOK_URL: "https://hooks.example/x", STARTED_AT: "0", MODE: "up", STACK: "prod", RESULT: "success", SERVICES_TO: "app=1.5.0", SERVICES_FROM: "", GITHUB_ACTOR: "maria", RUN_URL: "u" });
         assert.match(sent.out, /posted/);
         // The message itself: the release and what it replaced, who started it, and why a rollback happened.
         const d = (c: string) => `sha256:${c.repeat(64)}`;
         const payload = runStep(w, w.jobs.deploy, slack, { curl: "cat" }, {
-            SLACK_WEBHOOK_URL: "https://hooks.example/x", STARTED_AT: "0", MODE: "up", STACK: "prod", RESULT: "failure", TAG: "1.5.0", DIGEST: d("a"),
-            FROM_TAG: "1.4.2", FROM_DIGEST: d("b"), HEALTH_REASON: "GET / answered 500, expected 200", GITHUB_ACTOR: "maria", RUN_URL: "https://run/1",
+            SLACK_WEBHOOK_URL: "https://hooks.example/x", STARTED_AT: "0", MODE: "up", STACK: "prod", RESULT: "failure", SERVICES_TO: `app=1.5.0@${d("a")}`,
+            SERVICES_FROM: `app=1.4.2@${d("b")}`, HEALTH_REASON: "GET / answered 500, expected 200", GITHUB_ACTOR: "maria", RUN_URL: "https://run/1",
         });
         const text = (JSON.parse(payload.out) as { text: string }).text;
-        for (const part of ["prod", "1.5.0 (aaaaaaaaaaaa)", "1.4.2 (bbbbbbbbbbbb)", "maria", "GET / answered 500", "https://run/1"]) assert.ok(text.includes(part), `${part} in ${text}`);
-        // A services stack: each service's tag and short digest, after and before.
+        for (const part of ["prod", "app 1.5.0 (aaaaaaaaaaaa)", "app 1.4.2 (bbbbbbbbbbbb)", "maria", "GET / answered 500", "https://run/1"]) assert.ok(text.includes(part), `${part} in ${text}`);
+        // Several services: each one's tag and short digest, after and before.
         const services = runStep(w, w.jobs.deploy, slack, { curl: "cat" }, {
-            SLACK_WEBHOOK_URL: "https://hooks.example/x", STARTED_AT: "0", MODE: "up", STACK: "prod", RESULT: "success", TAG: "", DIGEST: "",
+            SLACK_WEBHOOK_URL: "https://hooks.example/x", STARTED_AT: "0", MODE: "up", STACK: "prod", RESULT: "success",
             SERVICES_TO: `api=1.5.0@${d("a")} web=2.4.1@${d("c")}`, SERVICES_FROM: `api=1.4.2@${d("b")} web=2.4.1@${d("c")}`, GITHUB_ACTOR: "maria", RUN_URL: "https://run/1",
         });
         assert.strictEqual(services.status, 0, services.out);
@@ -453,193 +433,25 @@ describe("workflows", () => {
         ]);
     });
 
-    describe("services stacks: a deploy names one service or several", () => {
-        const D = (c: string) => `sha256:${c.repeat(64)}`;
-        /**
-         * A stand-in Pulumi CLI for a stack that declares `declared` (null: a one-image stack, no
-         * platform:services). `committed` and `then` are each service's tag in the stack file now
-         * and at the commit the stack runs (`--config-file`); `config set` calls are logged one a
-         * line, arguments joined by `|`, so an empty value shows.
-         */
-        function fakePulumi(o: { declared: string[] | null; outputs?: unknown; committed?: Record<string, string>; then?: Record<string, string> }) {
-            const log = path.join(tmpdir("pulumi-"), "calls");
-            const tags = (m: Record<string, string> = {}) => Object.entries(m).map(([n, t]) => `platform:services.${n}.tag) echo ${t} ;;`).join(" ");
-            const body = [
-                `if [[ "$1 $2" == "stack output" ]]; then echo '${JSON.stringify(o.outputs ?? {})}'; exit 0; fi`,
-                `if [[ "$1 $2" == "config set" ]]; then shift 2; printf '%s|' "$@" >> ${log}; echo >> ${log}; exit 0; fi`,
-                `[[ "$1 $2" == "config get" ]] || exit 9`,
-                `key="\${*: -1}"`,
-                `if [[ "$key" == platform:services ]]; then ${o.declared ? "echo '{}'; exit 0" : "exit 255"}; fi`,
-                `if [[ "$key" =~ ^platform:services\\.([a-z0-9-]+)\\.image$ ]]; then [[ " ${(o.declared ?? []).join(" ")} " == *" \${BASH_REMATCH[1]} "* ]] && exit 0; exit 255; fi`,
-                `if [[ "$*" == *--config-file* ]]; then case "$key" in ${tags(o.then)} *) exit 255 ;; esac; exit 0; fi`,
-                `case "$key" in ${tags(o.committed)} *) exit 255 ;; esac`,
-            ].join("\n");
-            const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== "") : []);
-            return { body, calls };
-        }
-
-        describe("the input check", () => {
-            const w = wf("_deploy.yml");
-            const check = stepNamed(w.jobs.deploy, "Check the inputs");
-            const run = (env: Record<string, string>) => runStep(w, w.jobs.deploy, check, {}, { MODE: "up", COMMIT: "a".repeat(40), IMAGE_TAG: "", IMAGE_DIGEST: "", REQUIRE_RELEASE: "false", SERVICES: "", ...env });
-            const errors = (out: string) => out.split("\n").filter((l) => l.startsWith("::error::"));
-
-            it("takes tags by service, separated by spaces or commas, pinned or not", () => {
-                for (const SERVICES of ["api=1.5.0 web=2.4.1", "web=2.4.1", "api=1.5.0,web=2.4.1", `api=1.5.0@${D("a")}  web=v2_0`]) {
-                    const r = run({ SERVICES });
-                    assert.strictEqual(r.status, 0, `${SERVICES}: ${r.out}`);
-                }
-            });
-
-            it("refuses a malformed entry, a name given twice, a stray character and image-tag with services, each in one ::error:: line", () => {
-                const cases: [string, Record<string, string>, RegExp][] = [
-                    ["a bad tag", { SERVICES: "api=-1.5.0" }, /'api=-1\.5\.0' is not <service>=<tag>/],
-                    ["no tag", { SERVICES: "api web=2.4.1" }, /'api' is not <service>=<tag>/],
-                    ["an uppercase name", { SERVICES: "API=1.5.0" }, /'API=1\.5\.0' is not <service>=<tag>/],
-                    ["a short digest", { SERVICES: "api=1.5.0@sha256:abc" }, /is not <service>=<tag>/],
-                    ["twice", { SERVICES: "api=1.5.0 api=1.5.1" }, /api is named twice/],
-                    ["a newline", { SERVICES: "api=1.5.0\n::warning::web=2" }, /has a character that is not in a service name/],
-                    ["a shell word", { SERVICES: "api=$(id)" }, /has a character/],
-                    ["both", { SERVICES: "api=1.5.0", IMAGE_TAG: "1.5.0" }, /image-tag .* or services .*, not both/],
-                ];
-                for (const [what, env, message] of cases) {
-                    const r = run(env);
-                    assert.strictEqual(r.status, 1, `${what}: ${r.out}`);
-                    assert.strictEqual(errors(r.out).length, 1, `${what}: ${r.out}`);
-                    assert.match(errors(r.out)[0], message, what);
-                    assert.doesNotMatch(r.out, /^::warning::/m, `${what}: nothing of the value starts a workflow command`);
-                }
-            });
-
-            it("a promotion of a services stack needs every service's digest; the set staging ran passes", () => {
-                const promote = { REQUIRE_RELEASE: "true" };
-                assert.strictEqual(run({ ...promote, SERVICES: `api=1.5.0@${D("a")} web=2.4.1@${D("b")}` }).status, 0);
-                const missing = run({ ...promote, SERVICES: `api=1.5.0@${D("a")} web=2.4.1` });
-                assert.strictEqual(missing.status, 1);
-                assert.match(errors(missing.out)[0], /promotion needs the digest staging ran for each service; got 'web=2\.4\.1'/);
-                assert.notStrictEqual(run({ ...promote, SERVICES: "" }).status, 0, "an empty staging output fails the promotion");
-            });
-
-            it("a rollback's service must be a service name", () => {
-                assert.strictEqual(run({ MODE: "rollback", ROLLBACK_SERVICE: "api" }).status, 0);
-                assert.match(errors(run({ MODE: "rollback", ROLLBACK_SERVICE: "api;rm" }).out)[0] ?? "", /service 'api;rm' is not a service name/);
-            });
-        });
-
-        describe("selecting the release", () => {
-            const w = wf("_deploy.yml");
-            const select = stepNamed(w.jobs.deploy, "Select the release");
-            const run = (pulumi: string, SERVICES: string) => runStep(w, w.jobs.deploy, select, { pulumi }, { STACK: "staging", IMAGE_TAG: "", IMAGE_DIGEST: "", SERVICES });
-
-            it("runs for a services input too, never when the older commit is skipped", () => {
-                assert.strictEqual(select.if, "inputs.mode == 'up' && (inputs.image-tag != '' || inputs.services != '') && steps.order.outputs.skip != 'true'");
-            });
-
-            it("sets each named service's tag with --path and clears its digest and pin, so the tag is resolved again", () => {
-                const p = fakePulumi({ declared: ["api", "web"] });
-                const r = run(p.body, "api=1.5.0");
-                assert.strictEqual(r.status, 0, r.out);
-                assert.deepStrictEqual(p.calls(), [
-                    "--stack|staging|--path|platform:services.api.tag|1.5.0|",
-                    "--stack|staging|--path|platform:services.api.digest||",
-                    "--stack|staging|--path|platform:services.api.pin||",
-                ]);
-            });
-
-            it("pins tag@digest exactly, for every service of a promoted set", () => {
-                const p = fakePulumi({ declared: ["api", "web"] });
-                const r = run(p.body, `api=1.5.0@${D("a")} web=2.4.1@${D("b")}`);
-                assert.strictEqual(r.status, 0, r.out);
-                assert.deepStrictEqual(p.calls().filter((c) => c.includes(".pin|")), [
-                    `--stack|staging|--path|platform:services.api.pin|1.5.0@${D("a")}|`,
-                    `--stack|staging|--path|platform:services.web.pin|2.4.1@${D("b")}|`,
-                ]);
-                assert.strictEqual(p.calls().length, 6);
-            });
-
-            it("refuses a service the stack does not declare, in one ::error:: line, before setting anything", () => {
-                const p = fakePulumi({ declared: ["api", "web"] });
-                const r = run(p.body, "api=1.5.0 worker=1.5.0");
-                assert.strictEqual(r.status, 1, r.out);
-                assert.deepStrictEqual(r.out.split("\n").filter((l) => l.startsWith("::error::")), [
-                    "::error::services: worker is not a service of staging (no platform:services.worker in Pulumi.staging.yaml at this commit)",
-                ]);
-                assert.deepStrictEqual(p.calls(), [], "api is not half-applied");
-            });
-
-            it("a one-image stack's only service is app: set through imageTag, imageDigest and imagePin; any other name is refused", () => {
-                const p = fakePulumi({ declared: null });
-                assert.strictEqual(run(p.body, `app=1.5.0@${D("c")}`).status, 0);
-                assert.deepStrictEqual(p.calls(), [
-                    "--stack|staging|platform:imageTag|1.5.0|", `--stack|staging|platform:imageDigest|${D("c")}|`, `--stack|staging|platform:imagePin|1.5.0@${D("c")}|`,
-                ]);
-                const refused = run(fakePulumi({ declared: null }).body, "api=1.5.0");
-                assert.strictEqual(refused.status, 1);
-                assert.match(refused.out, /^::error::services: staging has no platform:services, so its one service is app, not api/m);
-            });
-        });
-
-        describe("keeping the running release set", () => {
-            const w = wf("_deploy.yml");
-            const keep = stepNamed(w.jobs.deploy, "Keep the running release");
-            const outputs = { release: { services: { api: { tag: "1.4.2", digest: D("a") }, web: { tag: "2.3.0", digest: D("b") }, old: { tag: "0.9.0", digest: D("c") } } } };
-            const git = "[[ \"$1\" == show ]] && { echo 'config: {}'; exit 0; }; exit 1";
-
-            it("keeps each declared service's tag and digest from the release record, and skips one no longer declared", () => {
-                const p = fakePulumi({ declared: ["api", "web"], outputs, committed: { api: "1.0.0", web: "2.0.0" } });
-                const r = runStep(w, w.jobs.deploy, keep, { pulumi: p.body, git }, { STACK: "staging", RUNNING: "", RUNNER_TEMP: tmpdir("keep-") });
-                assert.strictEqual(r.status, 0, r.out);
-                assert.deepStrictEqual(p.calls(), [
-                    "--stack|staging|--path|platform:services.api.tag|1.4.2|", `--stack|staging|--path|platform:services.api.digest|${D("a")}|`, `--stack|staging|--path|platform:services.api.pin|1.4.2@${D("a")}|`,
-                    "--stack|staging|--path|platform:services.web.tag|2.3.0|", `--stack|staging|--path|platform:services.web.digest|${D("b")}|`, `--stack|staging|--path|platform:services.web.pin|2.3.0@${D("b")}|`,
-                ]);
-                assert.match(r.out, /old is no longer a service of staging/);
-            });
-
-            it("a merge that changes a service's committed tag deploys that tag; the others keep what they run", () => {
-                const p = fakePulumi({ declared: ["api", "web"], outputs, committed: { api: "1.5.0", web: "2.0.0" }, then: { api: "1.4.2", web: "2.0.0" } });
-                const r = runStep(w, w.jobs.deploy, keep, { pulumi: p.body, git }, { STACK: "staging", RUNNING: "b".repeat(40), RUNNER_TEMP: tmpdir("keep-") });
-                assert.strictEqual(r.status, 0, r.out);
-                assert.deepStrictEqual(p.calls().map((c) => c.split("|")[3]), ["platform:services.web.tag", "platform:services.web.digest", "platform:services.web.pin"]);
-                assert.match(r.out, /api: this merge changes its committed tag from 1\.4\.2 to 1\.5\.0/);
-            });
-
-            it("a services stack with no release yet deploys its committed tags", () => {
-                const p = fakePulumi({ declared: ["api", "web"], outputs: { release: { services: {} } } });
-                const r = runStep(w, w.jobs.deploy, keep, { pulumi: p.body, git }, { STACK: "staging", RUNNING: "", RUNNER_TEMP: tmpdir("keep-") });
-                assert.strictEqual(r.status, 0, r.out);
-                assert.deepStrictEqual(p.calls(), []);
-            });
-        });
-
+    describe("a deploy names one service or several", () => {
         it("staging publishes its release set and prod deploys exactly it", () => {
             const w = wf("_deploy.yml");
             assert.strictEqual(w.on.workflow_call.outputs.services.value, "${{ jobs.deploy.outputs.services }}");
             assert.strictEqual(w.jobs.deploy.outputs!.services, "${{ steps.release.outputs.services }}");
             assert.strictEqual(wf("deploy.yml").jobs.prod.with!.services, "${{ needs.staging.outputs.services }}");
-            const read = stepNamed(w.jobs.deploy, "release");
-            const release = { services: { api: { tag: "1.5.0", digest: D("a") }, web: { tag: "2.4.1", digest: D("b") } } };
-            const set = runStep(w, w.jobs.deploy, read, { pulumi: `echo '${JSON.stringify(release)}'` }, { STACK: "staging" });
-            assert.match(set.ghOutput, new RegExp(`^services=api=1\\.5\\.0@${D("a")} web=2\\.4\\.1@${D("b")}$`, "m"));
-            assert.match(set.ghOutput, /^tag=$/m);
-            // A one-image stack still hands on its flat tag and digest, and no set.
-            const flat = runStep(w, w.jobs.deploy, read, { pulumi: `echo '${JSON.stringify({ services: { app: { tag: "1.5.0", digest: D("a") } }, tag: "1.5.0", digest: D("a") })}'` }, { STACK: "staging" });
-            assert.match(flat.ghOutput, /^services=$/m);
-            assert.match(flat.ghOutput, /^tag=1\.5\.0$/m);
+            for (const file of ["_deploy.yml", "deploy.yml", "deploy-on-demand.yml"]) assert.doesNotMatch(raw(file), /image-tag|image_tag|image-digest|outputs\.(tag|digest)\b/, `${file}: one app shape, no one-image inputs`);
         });
 
-        it("a dispatch passes the services the app repository's CI built, and refuses neither or both", () => {
+        it("a dispatch passes the services the app repository's CI built, and refuses none", () => {
             const w = wf("deploy-on-demand.yml");
             const pick = stepNamed(w.jobs.resolve, "pick");
             assert.strictEqual(w.jobs.deploy.with!.services, "${{ needs.resolve.outputs.services }}");
-            const run = (env: Record<string, string>) => runStep(w, w.jobs.resolve, pick, {}, { INPUT_STACK: "staging", INPUT_TAG: "", INPUT_SERVICES: "", ...env });
+            const run = (env: Record<string, string>) => runStep(w, w.jobs.resolve, pick, {}, { INPUT_STACK: "staging", INPUT_SERVICES: "", ...env });
             const ok = run({ INPUT_SERVICES: "web=2.4.1" });
             assert.strictEqual(ok.status, 0, ok.out);
             assert.match(ok.ghOutput, /^services=web=2\.4\.1$/m);
             assert.strictEqual(run({}).status, 1);
-            assert.strictEqual(run({ INPUT_TAG: "1.5.0", INPUT_SERVICES: "web=2.4.1" }).status, 1);
             assert.strictEqual(run({ INPUT_SERVICES: "web=2.4.1\nstack=prod" }).status, 1, "no second output line smuggled in");
-            assert.strictEqual(run({ INPUT_TAG: "1.5.0" }).status, 0);
         });
 
         it("a rollback of one service passes --service to the rollback tool", () => {

@@ -36,7 +36,7 @@ Offline preview diff for pull requests: no credentials, no network.
                     stack's environment was ever deployed to; if never, nothing is refused
   --markdown        print the comparison as Markdown (for a PR comment or job summary)
   --json            print the comparison as JSON
-Both list the services (a one-image stack's one service is app): new, removed, unchanged,
+Both list the services: new, removed, unchanged,
 or base tag/digest -> head tag/digest, as committed (a digest only where one is pinned).
 Exit codes: 0 nothing refused, 1 the guard or the API would refuse it, 2 usage/config error.`;
 
@@ -68,11 +68,8 @@ export function committedServices(stack: string, configDir?: string): Record<str
  * The offline run's digests are placeholders, so none is taken.
  */
 function servicesOfOldRecording(rec: RecordedStack): Record<string, ServiceRef> {
-    const release = (rec.outputs?.release ?? {}) as { services?: Record<string, { tag?: unknown }>; tag?: unknown };
-    if (release.services && typeof release.services === "object") {
-        return Object.fromEntries(Object.entries(release.services).filter(([, v]) => typeof v?.tag === "string").map(([k, v]) => [k, { tag: v.tag as string }]));
-    }
-    return typeof release.tag === "string" ? { app: { tag: release.tag } } : {};
+    const services = (rec.outputs?.release as { services?: Record<string, { tag?: unknown }> } | undefined)?.services ?? {};
+    return Object.fromEntries(Object.entries(services).filter(([, v]) => typeof v?.tag === "string").map(([k, v]) => [k, { tag: v.tag as string }]));
 }
 
 /** Per service, base -> head: the base's order, then services the head adds. */

@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
 import * as path from "path";
-import { LEGACY_SERVICE, parseSettings, Settings, STACKS } from "../infra/config";
+import { parseSettings, Settings, STACKS } from "../infra/config";
 import { secretsLeft } from "./init";
 import { committedStacks, configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/stacks";
 import { manifestDigest } from "./lib/registry";
@@ -48,7 +48,7 @@ stack's tailscaleApiKey through \`pulumi config get\`), TS_OAUTH_CLIENT_ID and T
   --do-api <url>        DigitalOcean API base (default https://api.digitalocean.com)
   --tailscale-api <url> Tailscale API base (default https://api.tailscale.com)
   --github-api <url>    GitHub API base (default https://api.github.com)
-  --registry-url <url>  registry API base (default: https://<registry host of imageRepository>)
+  --registry-url <url>  registry API base (default: https://<registry host of each service's image>)
   -h, --help            this help
 
 Exit codes: 0 every check passed (warnings allowed), 1 a check failed, 2 usage error.`;
@@ -345,7 +345,7 @@ async function githubChecks(dir: string, s: Settings, a: DoctorArgs): Promise<Ch
 async function registryChecks(s: Settings, a: DoctorArgs): Promise<Check[]> {
     return Promise.all(s.services.map(async (svc) => {
         const ref = `${svc.repository}:${svc.tag}`;
-        const fix = svc.name === LEGACY_SERVICE ? "set imageTag to a tag that exists: npm run init -- --yes --tag <tag>" : `set services.${svc.name}.tag to a tag that exists`;
+        const fix = `set services.${svc.name}.tag to a tag that exists`;
         try {
             const digest = await manifestDigest(svc.repository, svc.digest || svc.tag, {
                 registryUrl: a.registryUrl, username: s.app.registryUser || undefined, password: process.env.GHCR_TOKEN || undefined,

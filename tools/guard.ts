@@ -64,7 +64,7 @@ export function main(argv: string[], write: (s: string) => void = (s) => process
     if (blocking.length > 0) {
         write(`replacement guard: this change ${allowed ? "(explicitly allowed) " : ""}would, in ${stack}:\n`);
         for (const f of blocking) write(`  - ${describe(f)}\n    ${f.urn}\n`);
-        if (!allowed) write("Refusing. If this is intended, label the PR `allow-replacement` (or run the workflow with allow-replacement: true) and see docs/runbooks.md.\n");
+        if (!allowed) write("Refusing. If this is intended, label the PR `allow-replacement` (or run the workflow with allow-replacement: true) and see docs/operations.md.\n");
     }
     return code;
 }

@@ -1,8 +1,8 @@
 /**
  * `npm run init -- [--yes] [flags]`
  *
- * Makes the stack files a team's own, as `kamal init` does: domain and hostnames, image
- * repository, app port, health path, migration command, worker processes, secret names,
+ * Makes the stack files a team's own, as `kamal init` does: domain and hostnames, the app's
+ * one service (image, port, health path, migration command, workers, secret names),
  * registry user, GitHub repository and reviewers, region, server counts and sizes. Asks
  * each question with the current value as its default (or takes flags with --yes), edits
  * Pulumi.{dev,staging,prod}.yaml in place (comments, other keys and `secure:` values are
@@ -26,7 +26,8 @@ Nothing is written unless every stack passes the program's config check.
 
   --domain <zone>              your DigitalOcean DNS zone, e.g. example.com
   --frontend-host <name>       prod's frontend record (default app; staging/dev use "staging"/"dev")
-  --image <repository>         image repository without tag, e.g. ghcr.io/acme/shop
+  --image <repository>         the app's one service (services.app): its image repository
+                               without tag, e.g. ghcr.io/acme/shop; the flags below describe it
   --tag <tag>                  image tag to deploy first
   --registry-user <user>       registry user for a private image ("" for a public one)
   --port <n>                   port the app listens on in its container
@@ -137,9 +138,9 @@ function hostsFor(stack: string, prodFrontend: string): { frontendHost: string; 
 
 const DEFAULT_VPC: Record<string, string> = { dev: "10.10.0.0/20", staging: "10.20.0.0/20", prod: "10.30.0.0/20" };
 const HEADER: Record<string, string> = {
-    dev: "# dev: one small server with a reserved IP; any branch may deploy. Written by `npm run init`.\n# Secrets are set with `pulumi config set --secret` (see the README).\n",
-    staging: "# staging: mirrors prod (same program, same edge kind), smaller sizes. Written by `npm run init`.\n# Secrets are set with `pulumi config set --secret` (see the README).\n",
-    prod: "# prod: protected data, approvals, a standby database. Written by `npm run init`.\n# Secrets are set with `pulumi config set --secret` (see the README).\n",
+    dev: "# dev: one small server with a reserved IP; deploys from main only. Written by `npm run init`.\n# Secrets are set with `pulumi config set --secret` (see docs/getting-started.md).\n",
+    staging: "# staging: mirrors prod (same program, same edge kind), smaller sizes. Written by `npm run init`.\n# Secrets are set with `pulumi config set --secret` (see docs/getting-started.md).\n",
+    prod: "# prod: protected data, approvals, a standby database. Written by `npm run init`.\n# Secrets are set with `pulumi config set --secret` (see docs/getting-started.md).\n",
 };
 
 /** Per-stack defaults for a stack file that does not exist yet. */
@@ -163,23 +164,36 @@ function fqdnOf(cfg: Pick<StackConfig, "values">, key: "frontendHost" | "apiHost
     return host === "@" ? domain : `${host}.${domain}`;
 }
 
+/** A service entry as init reads and writes it (the stack file's `services.<name>`). */
+interface ServiceEntry {
+    image?: string; tag?: string | number; digest?: string; pin?: string; port?: number | string; memoryMb?: number;
+    health?: unknown; env?: Record<string, string>; secrets?: string[]; database?: boolean; routes?: string[];
+    migrationCommand?: string[]; processes?: Record<string, { command: string[]; memoryMb?: number }>;
+}
+
+/** The name of the one service init writes from its answers. */
+export const INIT_SERVICE = "app";
+
 /** Defaults for every question, from the current prod file (then staging, then dev). */
 export function defaultsFrom(files: Record<string, StackConfig>): Required<Omit<Answers, "servers" | "serverSize" | "dbSize">> & Pick<Answers, "servers" | "serverSize" | "dbSize"> {
     const get = (key: string): unknown => ["prod", "staging", "dev"].map((s) => (files[s] ? current(files[s], key) : undefined)).find((v) => v !== undefined);
     const str = (key: string, d = "") => String(get(key) ?? d);
     const list = (key: string) => ((get(key) as string[] | undefined) ?? []).map(String);
-    const procs = (get("processes") as Record<string, { command: string[] }> | undefined) ?? {};
+    // The answers describe one service: a stack's only service, when it declares one.
+    const declared = Object.values((get("services") as Record<string, ServiceEntry> | undefined) ?? {});
+    const one: ServiceEntry = declared.length === 1 ? declared[0] : {};
+    const procs = one.processes ?? {};
     return {
         domain: str("domain"),
         frontendHost: files.prod ? str("frontendHost", "app") : "app",
-        image: str("imageRepository"),
-        tag: str("imageTag"),
+        image: one.image ?? "",
+        tag: String(one.tag ?? ""),
         registryUser: str("ghcrUsername"),
-        port: str("appPort", "3000"),
+        port: String(one.port ?? "3000"),
         healthPath: str("healthPath", "/api/v1/health"),
-        migrate: joinCommand(list("migrationCommand")),
+        migrate: joinCommand(one.migrationCommand ?? []),
         workers: Object.entries(procs).map(([n, p]) => `${n}=${joinCommand(p.command ?? [])}`),
-        secrets: list("appSecretNames").join(","),
+        secrets: (one.secrets ?? []).join(","),
         github: get("githubOwner") ? `${str("githubOwner")}/${str("githubRepository")}` : "",
         reviewers: files.prod ? ((current(files.prod, "githubReviewers") as string[] | undefined) ?? []).join(",") : "",
         reviewerTeams: files.prod ? ((current(files.prod, "githubReviewerTeams") as string[] | undefined) ?? []).join(",") : "",
@@ -238,8 +252,9 @@ export function applyAnswers(texts: Record<string, string | undefined>, answers:
         set("ghcrUsername", a.registryUser);
         set("healthPath", a.healthPath);
         const declared = cur ? current(cur, "services") : undefined;
-        if (answers.image === undefined && declared && typeof declared === "object" && Object.keys(declared).length > 0) {
-            // The stack declares its services: they stay, with their routes moved to the new
+        const names = declared && typeof declared === "object" ? Object.keys(declared) : [];
+        if (answers.image === undefined && names.length > 0 && !(names.length === 1 && names[0] === INIT_SERVICE)) {
+            // The stack declares several services: they stay, with their routes moved to the new
             // host names. Their images, ports and commands are edited in the file itself.
             const now = parseStackFile(doc.toString());
             const moved: Record<string, string> = { [fqdnOf(cur!, "frontendHost")]: fqdnOf(now, "frontendHost"), [fqdnOf(cur!, "apiHost")]: fqdnOf(now, "apiHost") };
@@ -248,20 +263,19 @@ export function applyAnswers(texts: Record<string, string | undefined>, answers:
                 doc.setIn(["config", `${PROJECT}:services`, name, "routes"], doc.createNode(svc.routes.map((r) => (typeof r === "string" ? r.replace(/^[^/]+/, (h) => moved[h] ?? h) : r))));
             }
         } else {
-            // One image: the answers are the app; services, if any, give way to it.
-            doc.deleteIn(["config", `${PROJECT}:services`]);
-            if (a.image !== "") set("imageRepository", a.image);
-            if (a.tag !== "") set("imageTag", a.tag);
-            if (answers.tag !== undefined && cur && current(cur, "imageDigest") !== undefined && current(cur, "imageTag") !== a.tag) {
-                // A new first tag: the old pin belongs to another image.
-                doc.deleteIn(["config", `${PROJECT}:imageDigest`]);
-                doc.deleteIn(["config", `${PROJECT}:imagePin`]);
-            }
-            set("appPort", Number(a.port));
-            set("migrationCommand", splitCommand(a.migrate));
-            const oldProcs = (cur ? (current(cur, "processes") as Record<string, { memoryMb?: number }> | undefined) : undefined) ?? {};
-            set("processes", Object.fromEntries(Object.entries(processes).map(([n, p]) => [n, oldProcs[n]?.memoryMb !== undefined ? { ...p, memoryMb: oldProcs[n].memoryMb } : p])));
-            set("appSecretNames", csv(a.secrets));
+            // One service from the answers, routed on both hosts; services, if any, give way to it.
+            const now = parseStackFile(doc.toString());
+            const old = ((cur ? current(cur, "services") : undefined) as Record<string, ServiceEntry> | undefined)?.[INIT_SERVICE] ?? {};
+            const keepPin = old.digest !== undefined && String(old.tag) === a.tag;
+            const svc: ServiceEntry = {
+                image: a.image, tag: a.tag, ...(keepPin ? { digest: old.digest, pin: old.pin } : {}),
+                port: Number(a.port), health: { path: a.healthPath }, ...(old.memoryMb !== undefined ? { memoryMb: old.memoryMb } : {}),
+                ...(old.env ? { env: old.env } : {}), secrets: csv(a.secrets), database: true,
+                routes: [`${fqdnOf(now, "frontendHost")}/`, `${fqdnOf(now, "apiHost")}/`],
+                migrationCommand: splitCommand(a.migrate),
+                processes: Object.fromEntries(Object.entries(processes).map(([n, p]) => [n, old.processes?.[n]?.memoryMb !== undefined ? { ...p, memoryMb: old.processes[n].memoryMb } : p])),
+            };
+            set("services", { [INIT_SERVICE]: svc });
         }
         if (a.github !== "") { set("githubOwner", owner); set("githubRepository", repo); }
         if (stack === "prod") {
@@ -296,9 +310,7 @@ export function secretsLeft(stack: string, text: string): string[] {
     if (!has("tailscaleApiKey")) out.push(`pulumi config set --secret tailscaleApiKey --stack ${stack}   # prompts for the tskey-api-... value`);
     if (val("ghcrUsername") !== "" && !has("ghcrToken")) out.push(`pulumi config set --secret ghcrToken --stack ${stack}   # prompts for a token with read:packages`);
     if (val("slackChannel") !== "" && !has("slackWebhookUrl")) out.push(`pulumi config set --secret slackWebhookUrl --stack ${stack}   # prompts for the https://hooks.slack.com/services/... URL`);
-    let names: string[] = [];
-    try { names = JSON.parse(val("appSecretNames") || "[]") as string[]; } catch { names = []; }
-    names = [...new Set([...names, ...serviceSecretNames(val("services") || "{}")])];
+    const names = serviceSecretNames(val("services") || "{}");
     let held: string[] = [];
     try {
         const raw = val("appSecrets");

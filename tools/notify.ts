@@ -1,6 +1,5 @@
 /**
- * `npm run notify -- --action <deploy|rollback|promote|restore> --stack <name> --result <status> --tag <t> --digest <d> [...]`
- * `npm run notify -- ... --services "api=1.5.0@sha256:... web=2.4.1@sha256:..." [--from-services "..."]` (a services stack)
+ * `npm run notify -- --action <deploy|rollback|promote|restore> --stack <name> --result <status> --services "api=1.5.0@sha256:... web=2.4.1@sha256:..." [--from-services "..."] [...]`
  *
  * Prints the Slack payload (or a plain line) for a deploy-style run, from facts the workflow
  * has: the release record after the run and before it, the run's approvals JSON, who started
@@ -11,24 +10,24 @@ import * as fs from "fs";
 import { ToolError } from "./lib/errors";
 import { Io, runCli, runTool } from "./lib/cli";
 import { approversFrom, Notice, parseReleaseSet, plainNotice, slackNotice } from "./lib/notify";
-import { LEGACY_SERVICE } from "./lib/releases";
 
 const HELP = `Usage: npm run notify -- --action <deploy|rollback|promote|restore> --stack <name> --result <success|failure|cancelled>
-         (--tag <tag> [--digest <sha256:...>] [--from-tag <tag> --from-digest <sha256:...>]
-          | --services "<svc>=<tag>[@sha256:...] ..." [--from-services "..."])
+         --services "<svc>=<tag>[@sha256:...] ..." [--from-services "..."]
          [--approvals <file>] [--actor <login>] [--started-at <unix seconds>] [--run-url <url>] [--reason <text>] [--format slack|text]
 
-Prints a notification naming the release (tag and short digest), what it replaced, who
-approved (from the run's approvals JSON: gh api repos/OWNER/REPO/actions/runs/ID/approvals),
-who started it, how long it took and the run's link; a rollback says why. A services stack
-names each service's tag and short digest (--services, the release set the deploy read).`;
+Prints a notification naming the release (each service's tag and short digest: --services,
+the release set the deploy read), what it replaced, who approved (from the run's approvals
+JSON: gh api repos/OWNER/REPO/actions/runs/ID/approvals), who started it, how long it took
+and the run's link; a rollback says why.
+
+Exit codes: 0 printed, 2 usage error.`;
 
 const ACTIONS = ["deploy", "rollback", "promote", "restore"];
 
 export function main(argv: string[], io: Io, now: () => number = () => Date.now()): Promise<number> {
     return runTool({
         name: "notify", help: HELP, flags: [],
-        values: ["--action", "--stack", "--result", "--tag", "--digest", "--from-tag", "--from-digest", "--services", "--from-services", "--approvals", "--actor", "--started-at", "--run-url", "--reason", "--format"],
+        values: ["--action", "--stack", "--result", "--services", "--from-services", "--approvals", "--actor", "--started-at", "--run-url", "--reason", "--format"],
         run: async (a) => {
             const v = a.values;
             if (!v.action || !ACTIONS.includes(v.action)) throw new ToolError(`--action must be one of ${ACTIONS.join(", ")}`);
@@ -39,18 +38,18 @@ export function main(argv: string[], io: Io, now: () => number = () => Date.now(
             if (v.approvals) {
                 try { approvedBy = approversFrom(JSON.parse(fs.readFileSync(v.approvals, "utf8")), v.stack); } catch { approvedBy = undefined; }
             }
-            if (v.services !== undefined && (v.tag || v.digest)) throw new ToolError("give --tag/--digest (a one-image stack) or --services, not both");
             const set = (flag: string, text: string) => {
                 try { return parseReleaseSet(text); } catch (e) { throw new ToolError(`--${flag}: ${(e as Error).message}`); }
             };
-            const to = v.services !== undefined ? set("services", v.services) : [{ name: LEGACY_SERVICE, tag: v.tag || undefined, digest: v.digest || undefined }];
-            if (to.length === 0) throw new ToolError("--services names no service");
+            // Empty when the release could not be read (a failed run): the line says so.
+            if (v.services === undefined) throw new ToolError("--services is required: the release set, e.g. --services \"api=1.5.0 web=2.4.1\" (\"\" when unknown)");
+            const to = set("services", v.services);
             const fromSet = v["from-services"] ? set("from-services", v["from-services"]) : undefined;
             const started = v["started-at"] ? Number(v["started-at"]) : NaN;
             const n: Notice = {
                 action: v.action as Notice["action"], stack: v.stack, result: v.result,
                 to,
-                from: fromSet?.length ? fromSet : v["from-tag"] ? [{ name: LEGACY_SERVICE, tag: v["from-tag"], digest: v["from-digest"] || undefined }] : undefined,
+                from: fromSet?.length ? fromSet : undefined,
                 approvedBy, actor: v.actor || undefined,
                 durationSeconds: Number.isFinite(started) ? now() / 1000 - started : undefined,
                 runUrl: v["run-url"] || undefined, reason: v.reason || undefined,

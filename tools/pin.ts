@@ -2,9 +2,8 @@
  * `npm run pin -- --stack <name> [--service <name>] [--registry-url <url>] [--json]`
  *
  * Resolves each service's configured image tag to its digest in the registry and writes it
- * to the service's digest key (`services.<name>.digest`, or `platform:imageDigest` on a
- * one-image stack), so the update about to run records the exact digests in the stack's
- * history (what rollback and releases read). A digest already pinned is kept. The deploy
+ * to the service's digest key (`services.<name>.digest`), so the update about to run
+ * records the exact digests in the stack's history (what rollback and releases read). A digest already pinned is kept. The deploy
  * workflow runs this before every `up`.
  */
 import { pinnedTagOf } from "../infra/config";
@@ -14,8 +13,8 @@ import { imageKeys, serviceOf, stackImages, verifyInRegistry } from "./lib/deplo
 
 const HELP = `Usage: npm run pin -- --stack <name> [--service <name>] [--registry-url <url>] [--json] [--work-dir <dir>]
 
-Pins each service's image tag to its current registry digest (services.<name>.digest, or
-imageDigest on a stack without services), unless a digest is already pinned.
+Pins each service's image tag to its current registry digest (services.<name>.digest),
+unless a digest is already pinned.
   --service <name>   pin this service only
 
 Exit codes: 0 pinned, 2 could not (see the message).`;
@@ -32,21 +31,20 @@ export function main(argv: string[], io: Io): Promise<number> {
             const config = await stack.getAllConfig();
             const images = stackImages(config);
             const names = args.values.service ? [args.values.service] : Object.keys(images.services);
-            const legacy = images.kind === "legacy";
 
             // Every image is resolved before anything is written: a missing one pins nothing.
             const plan: { name: string; tag: string; digest: string; pinned: boolean; recorded: boolean; keys: ReturnType<typeof imageKeys> }[] = [];
             for (const name of names) {
                 const s = serviceOf(images, name, stackName);
-                const keys = imageKeys(images.kind, name);
+                const keys = imageKeys(name);
                 if (!s.tag) throw new ToolError(`${stackName} has no ${keys.tag}`);
                 const pinned = s.digest ?? "";
                 // The pair last pinned (tag@digest): the same digest under another tag is a hand edit.
                 const pinnedFor = pinnedTagOf(s.pin ?? "", pinned);
                 if (pinnedFor !== undefined && pinnedFor !== s.tag) {
                     const [tagKey, digestKey, pinKey] = [keys.tag, keys.digest, keys.pin].map((k) => k.replace(/^platform:/, ""));
-                    const rm = (k: string) => `pulumi config rm${keys.path ? " --path" : ""} ${k} --stack ${stackName}`;
-                    throw new ToolError(`${stackName}: ${tagKey} ${s.tag} is not the tag ${digestKey} was pinned for (${pinnedFor}); re-pin: ${rm(digestKey)} && ${rm(pinKey)} && npm run pin -- --stack ${stackName}${legacy ? "" : ` --service ${name}`}`);
+                    const rm = (k: string) => `pulumi config rm --path ${k} --stack ${stackName}`;
+                    throw new ToolError(`${stackName}: ${tagKey} ${s.tag} is not the tag ${digestKey} was pinned for (${pinnedFor}); re-pin: ${rm(digestKey)} && ${rm(pinKey)} && npm run pin -- --stack ${stackName} --service ${name}`);
                 }
                 const digest = await verifyInRegistry(config, s.repository, { tag: s.tag, digest: pinned || undefined }, args.values["registry-url"]);
                 plan.push({ name, tag: s.tag, digest, pinned: !!pinned, recorded: pinnedFor !== undefined, keys });
@@ -54,23 +52,21 @@ export function main(argv: string[], io: Io): Promise<number> {
 
             const services: Record<string, Pinned> = {};
             for (const p of plan) {
-                const label = legacy ? "" : `${p.name} `;
+                const label = `${p.name} `;
                 if (p.pinned) {
                     // Tag and digest were set together by a writer that keeps no record (the deploy
                     // workflow's release selection): record the pair now, so a later hand edit is caught.
-                    if (!p.recorded) await stack.setConfig(p.keys.pin, { value: `${p.tag}@${p.digest}`, secret: false }, p.keys.path);
+                    if (!p.recorded) await stack.setConfig(p.keys.pin, { value: `${p.tag}@${p.digest}`, secret: false }, true);
                     r.log(`${stackName}: ${label}${p.tag} stays pinned to ${p.digest}`);
                 } else {
-                    await stack.setConfig(p.keys.digest, { value: p.digest, secret: false }, p.keys.path);
+                    await stack.setConfig(p.keys.digest, { value: p.digest, secret: false }, true);
                     // The pair pinned, so a later hand edit of the tag is caught, not deployed as the old image.
-                    await stack.setConfig(p.keys.pin, { value: `${p.tag}@${p.digest}`, secret: false }, p.keys.path);
+                    await stack.setConfig(p.keys.pin, { value: `${p.tag}@${p.digest}`, secret: false }, true);
                     r.log(`${stackName}: pinned ${label}${p.tag} to ${p.digest}`);
                 }
                 services[p.name] = { tag: p.tag, digest: p.digest, changed: !p.pinned };
             }
-            // A one-image stack also reports its one service flat, as its release record does.
-            const flat = legacy ? services[plan[0].name] : {};
-            return r.done({ result: "succeeded", ...flat, services, changed: plan.some((p) => !p.pinned) }, EXIT.ok);
+            return r.done({ result: "succeeded", services, changed: plan.some((p) => !p.pinned) }, EXIT.ok);
         },
     }, argv, io);
 }

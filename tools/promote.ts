@@ -16,8 +16,8 @@ const HELP = `Usage: npm run promote -- --from <stack> --to <stack> [--service <
 Deploys to --to exactly the release --from runs: each service's image digest, read from its
 release record. The --to stack's services that --from does not run keep what they run.
   --service <name>    promote this service only; the others keep what runs in --to
-  --digest, --tag     promote this image instead of --from's (the merge workflow passes the
-                      digest staging just ran): one service, --service or the stack's only one
+  --digest, --tag     promote this image instead of --from's: one service, --service or
+                      the stack's only one
   --yes, --force, --json, --work-dir, --registry-url: as for rollback
 
 Exit codes: 0 succeeded, 1 failed, 2 could not start (see the message), 3 refused.`;

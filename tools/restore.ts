@@ -4,7 +4,7 @@
  * Restores the stack's database to a point in time, the Pulumi way: writes `databaseRestore`
  * to the stack's config (a new cluster restored from the current one at that time), previews,
  * and with --yes runs a normal `up`, which creates the cluster and re-deploys the app onto it.
- * The old cluster stays, protected, until the team retires it (docs/runbooks.md).
+ * The old cluster stays, protected, until the team retires it (docs/operations.md).
  * Exit codes: 0 restored, 1 the update failed, 2 could not start, 3 refused (outside the
  * restore window, a restore already configured, a preview that would delete data, or no --yes).
  */
@@ -52,7 +52,7 @@ async function restore(args: Args, r: Reporter, now: () => Date): Promise<number
     const config = await stack.getAllConfig();
     const existing = config[KEY]?.value;
     if (existing && existing !== "{}") {
-        return refuse(r, `a restore is already configured in ${KEY} (${existing}): finish it first (docs/runbooks.md, "Restore the database to a point in time")`);
+        return refuse(r, `a restore is already configured in ${KEY} (${existing}): finish it first (docs/operations.md, "Restore the database to a point in time")`);
     }
 
     let time: string;
@@ -99,7 +99,7 @@ async function restore(args: Args, r: Reporter, now: () => Date): Promise<number
         log(`failed: ${reason}`);
         return r.done({ result: "failed", time, clusterName, source, reason }, EXIT.failed);
     }
-    log(`restored: the app now uses ${clusterName}; ${source} is kept (protected) until you retire it (docs/runbooks.md)`);
+    log(`restored: the app now uses ${clusterName}; ${source} is kept (protected) until you retire it (docs/operations.md)`);
     return r.done({ result: "succeeded", time, clusterName, source, release: up.outputs.release?.value }, EXIT.ok);
 }
 

@@ -6,7 +6,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { LEGACY_SERVICE, ProcessSpec, ServiceHealth } from "../config/parse/services";
+import { ProcessSpec, ServiceHealth } from "../config/parse/services";
 import { SmokeRequest } from "../config/validate";
 import { shellJoin } from "../shell";
 import { dockerHealthcheck, LOG_OPTS } from "./container";
@@ -54,13 +54,9 @@ export interface ServiceSteps {
     migrate?: command.local.Command;
 }
 
-/**
- * The prefix of a service's resource names on a server. The one-image stack's service keeps
- * the names it had before services existed (`<app>-<server>-app`, `-image`, `-cutover`, ...),
- * so upgrading changes no name; another service's names carry it (`<app>-<server>-web-app`).
- */
+/** The prefix of a service's resource names on a server: `<app>-<server>-web-app`, `-web-image`, ... */
 export function serviceBase(serverName: string, service: string): string {
-    return service === LEGACY_SERVICE ? serverName : `${serverName}-${service}`;
+    return `${serverName}-${service}`;
 }
 
 /** The cut-over's health words: HEALTH and, for `http`, HEALTH_PATH. */
@@ -115,8 +111,8 @@ export function deployService(
         destroyGraceSeconds: 30,
         stopTimeout: 30,
     };
-    // Labels force a new container (see DROPLET_LABEL): the one-image stack's containers keep theirs.
-    const release = [{ label: "platform.release", value: svc.tag }, ...(svc.name === LEGACY_SERVICE ? [] : [{ label: "platform.service", value: svc.name }])];
+    // Labels force a new container (see DROPLET_LABEL).
+    const release = [{ label: "platform.release", value: svc.tag }, { label: "platform.service", value: svc.name }];
     const healthcheck = dockerHealthcheck(svc.healthcheckCommand, o.healthcheck.intervalSeconds, o.healthcheck.retries);
     const app = new docker.Container(`${base}-app`, {
         ...common,

@@ -29,13 +29,12 @@ export type { SmokeRequest } from "./validate";
 export { APPROVAL_MODES, KEYS, PROJECT, STACKS } from "./schema";
 export type { ApprovalMode, StackName } from "./schema";
 export type { ProcessSpec, ServiceHealth, ServiceRoute, ServiceSpec } from "./parse/services";
-export { LEGACY_SERVICE, routeOf } from "./parse/services";
+export { pinnedTagOf, routeOf } from "./parse/services";
 export { parseDatabaseDump, parseDatabaseRestore, SPACES_REGIONS } from "./parse/database";
 export type { DatabaseDump, DatabaseRestore } from "./parse/database";
 export { fqdn, ownsRecord } from "./parse/dns";
 export { RESERVED_ENV, secretLooking } from "./parse/env";
 export { checkApprovalRules, MAX_ENVIRONMENT_REVIEWERS } from "./parse/github";
-export { checkDigestPin, pinnedTagOf } from "./parse/image";
 
 export function parseSettings(src: ConfigSource, stackName: string): Settings {
     if (!(STACKS as readonly string[]).includes(stackName)) {

@@ -37,6 +37,14 @@ export function setSecretHint(key: Key, stack: string): string {
 
 const def = (key: Key): KeyDef => KEYS[key];
 
+/** A required key that is not set (or empty, for a mapping): one line with the fix. */
+export function missing(key: Key, stack: string): never {
+    const fix = def(key).fix?.replace("<stack>", stack);
+    throw new ConfigError(q(key), fix
+        ? `${q(key)}: is not set; expected ${fix}`
+        : `${q(key)}: is not set; it is required (${KEYS[key].description}) — run: pulumi config set ${key} <value> --stack ${stack}`);
+}
+
 export class Reader {
     constructor(private readonly src: ConfigSource, private readonly stack: string) {}
 
@@ -47,9 +55,7 @@ export class Reader {
         if (v !== undefined && !def(key).secret && this.src.isSecret(key)) {
             throw new ConfigError(q(key), `${q(key)}: is stored encrypted, but it is not a secret and is read as plain text; expected a plain value — run: pulumi config set ${key} <value> --stack ${this.stack} (without --secret)`);
         }
-        if (v === undefined && def(key).required && !def(key).secret) {
-            throw new ConfigError(q(key), `${q(key)}: is not set; it is required (${KEYS[key].description}) — run: pulumi config set ${key} <value> --stack ${this.stack}`);
-        }
+        if (v === undefined && def(key).required && !def(key).secret) missing(key, this.stack);
         return v;
     }
 

@@ -27,6 +27,8 @@ export interface KeyDef {
     /** Required: no default, must be set in every stack file. */
     required?: boolean;
     knob?: Knob;
+    /** For a required key: what is expected and how to set it, when the generic `pulumi config set <key> <value>` says too little. */
+    fix?: string;
 }
 
 export const PROJECT = "platform";
@@ -76,7 +78,7 @@ export const KEYS = {
     dbVersion: { type: "string", default: "17", description: "PostgreSQL major version." },
     dbSize: { type: "string", default: "db-s-1vcpu-1gb", knob: "size", description: "Managed Postgres node size slug." },
     dbNodeCount: { type: "integer", default: 1, knob: "scale", description: "Postgres nodes: 1 primary plus standbys (prod needs at least 2)." },
-    dbClusterName: { type: "string", default: "", knob: "name", description: "Name of the database cluster; empty means platform-<stack>-pg. Set it to adopt a cluster restored to a point in time (docs/runbooks.md)." },
+    dbClusterName: { type: "string", default: "", knob: "name", description: "Name of the database cluster; empty means platform-<stack>-pg. Set it to adopt a cluster restored to a point in time (docs/operations.md)." },
     dbName: { type: "string", default: "app", description: "Application database name." },
     dbUser: { type: "string", default: "app", description: "Application database user." },
     dbPoolSize: { type: "integer", default: 10, knob: "tuning", description: "Connection pool size (bounded by the node size's connection limit)." },
@@ -102,11 +104,11 @@ export const KEYS = {
     diskAlertPercent: { type: "integer", default: 85, description: "Alert when a droplet's disk use stays above this percentage for 5 minutes." },
 
     // --- app release
-    services: { type: "object", default: {}, knob: "release", description: "The app's services, NAME: {image, tag, digest, pin, port, health ({path} | {command} | none), memoryMb, env, secrets, database, routes [host/path], migrationCommand, processes, smokeRequests}; each routed by host and path prefix and cut over on its own. Empty: one service from the one-image keys (imageRepository, imageTag, ...). See the README's \"Several services\"." },
-    imageRepository: { type: "string", default: "", description: "Image repository without tag, e.g. ghcr.io/acme/shop (a stack without services; required there)." },
-    imageTag: { type: "string", default: "", knob: "release", description: "Image tag to deploy (git SHA or semver); resolved to a digest at deploy time (a stack without services; required there)." },
-    imageDigest: { type: "string", default: "", knob: "release", description: "Pin the deploy to this sha256 digest (set by promote and rollback); empty resolves imageTag." },
-    imagePin: { type: "string", default: "", knob: "release", description: "The tag@digest pair the pin was made for (written by pin, promote and rollback): under that same imageDigest, a different imageTag is refused instead of deploying the old image." },
+    services: {
+        type: "object", required: true, knob: "release",
+        description: "The app's services, NAME: {image, tag, digest, pin, port, health ({path} | {command} | none), memoryMb, env, secrets, database, routes [host/path], migrationCommand, processes, smokeRequests}; each routed by host and path prefix and cut over on its own. A one-service app declares one entry.",
+        fix: "the app's services, one entry per image — declare them in Pulumi.<stack>.yaml, e.g. platform:services: {app: {image: ghcr.io/acme/shop, tag: 1.4.2, port: 3000, health: {path: /healthz}, routes: [app.example.com/]}} (npm run init writes one)",
+    },
     proxyImage: { type: "string", default: DEFAULT_PROXY_IMAGE, description: "Edge proxy image as repository:tag@sha256:digest; changing it upgrades the proxy on every server, one at a time." },
     dbDump: { type: "object", default: {}, knob: "name", description: "Optional logical dump (pg_dump) before each migration, to a Spaces bucket the program creates: {bucket, region, retentionDays}. Empty: off. A failed dump stops the deploy before anything changes." },
     spacesAccessKeyId: { type: "string", secret: true, knob: "name", description: "Spaces access key id (secret) for the dump bucket; needed with dbDump." },
@@ -114,19 +116,11 @@ export const KEYS = {
     dbClientImage: { type: "string", default: DEFAULT_DB_CLIENT_IMAGE, description: "Postgres client image (repository:tag@sha256:digest, with psql) the migration step reads the database's clock with: the release's restore point." },
     ghcrUsername: { type: "string", default: "", description: "Registry user for pulling private images (with ghcrToken)." },
     ghcrToken: { type: "string", secret: true, knob: "name", description: "Registry token with read:packages (secret); omit for public images." },
-    appPort: { type: "integer", default: 3000, description: "Port the app listens on inside its container." },
-    appMemoryMb: { type: "integer", default: 512, knob: "tuning", description: "Memory limit of the app container in MiB." },
     logLevel: { type: "string", default: "info", knob: "tuning", description: "LOG_LEVEL passed to the app: debug, info, warn or error." },
-    appEnv: { type: "object", default: {}, description: "Extra plain environment variables for every app process (never secrets)." },
-    appSecretNames: { type: "array", default: [], description: "Names of the app's secrets (env var names); each value lives in appSecrets." },
-    appSecrets: { type: "object", secret: true, knob: "name", description: "App secret values as NAME: value, one per appSecretNames entry, set with `pulumi config set --secret --path 'appSecrets.NAME'`." },
-    migrationCommand: { type: "array", default: [], description: "Command (argv) run once per deploy from the new image before it serves; empty to skip." },
-    processes: { type: "object", default: {}, knob: "scale", description: "Extra containers from the app image, NAME: {command: [...], memoryMb}. No health endpoint, not proxied." },
-    healthcheckCommand: { type: "array", default: [], description: "Optional argv run inside the app container as its Docker healthcheck (e.g. [\"/app/healthcheck\"]); empty: none. The deploy gates on healthPath probed from the proxy's network either way, so images need no curl or wget." },
-    healthcheckIntervalSeconds: { type: "integer", default: 5, description: "Interval of healthcheckCommand, when set." },
-    healthcheckRetries: { type: "integer", default: 3, description: "Failed healthcheckCommand runs before Docker marks the container unhealthy, when set." },
-    deployTimeoutSeconds: { type: "integer", default: 180, description: "How long a new app container may take to answer healthPath (from the proxy's network) before the deploy fails." },
-    smokeRequests: { type: "object", default: {}, description: "PATH: expected status (e.g. {\"/\": 200}) every release must answer before it gets traffic, through the proxy after the switch, and through the public edge after the deploy; healthPath is always checked." },
+    appSecrets: { type: "object", secret: true, knob: "name", description: "App secret values as NAME: value, each listed by the service that receives it (services.<name>.secrets), set with `pulumi config set --secret --path 'appSecrets.NAME'`." },
+    healthcheckIntervalSeconds: { type: "integer", default: 5, description: "Interval of a service's Docker healthcheck (health: {command: [...]}), when it has one." },
+    healthcheckRetries: { type: "integer", default: 3, description: "Failed runs of a service's Docker healthcheck before Docker marks the container unhealthy, when it has one." },
+    deployTimeoutSeconds: { type: "integer", default: 180, description: "How long a new release's container may take to pass its service's health check (from the proxy's network) before the deploy fails." },
     verifyWindowSeconds: { type: "integer", default: 30, description: "How long the post-deploy check watches the public edge after a deploy; a failed smoke request or an error rate above maxErrorPercent rolls back." },
     maxErrorPercent: { type: "integer", default: 1, description: "Error rate (percent of smoke requests) the post-deploy window tolerates before it rolls back." },
     bootTimeoutSeconds: { type: "integer", default: 900, description: "How long to wait for a new server to finish cloud-init and answer over the tailnet." },
@@ -184,6 +178,19 @@ export const DEPLOY_BRANCH = "main";
 export const RETIRED_KEYS: Readonly<Record<string, string>> = {
     githubBranchPatterns: `every stack's environment admits only the ${DEPLOY_BRANCH} branch, the one its workflows deploy from`,
     githubTagPatterns: `no workflow deploys from a tag, so no environment admits one (a tag pattern let anyone who can push a tag reach the stack's credentials)`,
+    // One app shape: the one-image keys became fields of a service (a one-service app declares one entry).
+    imageRepository: "declare services.<name>.image instead",
+    imageTag: "declare services.<name>.tag instead",
+    imageDigest: "declare services.<name>.digest instead",
+    imagePin: "declare services.<name>.pin instead",
+    appPort: "declare services.<name>.port instead",
+    appMemoryMb: "declare services.<name>.memoryMb instead",
+    appEnv: "declare services.<name>.env instead",
+    appSecretNames: "declare services.<name>.secrets instead",
+    migrationCommand: "declare services.<name>.migrationCommand instead",
+    processes: "declare services.<name>.processes instead",
+    healthcheckCommand: "declare services.<name>.health: {command: [...]} instead",
+    smokeRequests: "declare services.<name>.smokeRequests instead",
 };
 
 /** The tier of a stack by name; a name the program does not know gets no requirement. */

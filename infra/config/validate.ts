@@ -197,7 +197,7 @@ export function isSlackChannel(value: string): boolean {
     return /^#?[a-z0-9_-]{1,80}$/.test(value);
 }
 
-/** An imagePin record as `npm run pin` writes it: `<tag>@sha256:<64 hex>`. */
+/** A pin record (services.<name>.pin) as `npm run pin` writes it: `<tag>@sha256:<64 hex>`. */
 export function isImagePin(value: string): boolean {
     return isImageTag(value.split("@")[0]) && isDigest(value.slice(value.indexOf("@") + 1));
 }

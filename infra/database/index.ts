@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 export interface DatabaseArgs {
     /**
      * Cluster name. Changing it replaces the cluster, so it only changes when adopting a
-     * cluster restored to a point in time (see docs/runbooks.md).
+     * cluster restored to a point in time (see docs/operations.md).
      * @example "platform-prod-pg"
      */
     readonly clusterName: string;

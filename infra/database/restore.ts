@@ -2,7 +2,7 @@
  * A second Postgres cluster restored from the stack's cluster at a point in time, which the
  * app is switched to through a normal deploy. Kept apart from `Database` on purpose: the
  * source cluster, its database, user and pool are untouched by a restore and stay protected
- * until the team retires them (docs/runbooks.md, "Restore the database to a point in time").
+ * until the team retires them (docs/operations.md, "Restore the database to a point in time").
  *
  * Provider facts this relies on:
  * - `backupRestore { databaseName, backupCreatedAt }` on `DatabaseCluster` creates a NEW

@@ -121,7 +121,7 @@ export interface Server {
  * only changes when a server is meant to be rebuilt: it is rendered from stable inputs and
  * the server's auth key, which stays the same in state (`recreateIfInvalid: "never"`) until
  * something that rebuilds the server changes (see `rebuildFingerprint`). To rebuild one
- * server on purpose, replace its auth key (docs/runbooks.md); the droplet follows.
+ * server on purpose, replace its auth key (docs/operations.md); the droplet follows.
  *
  * A size change powers a droplet off, resizes it and powers it on (the provider's update,
  * `resource_droplet.go`). Droplets are therefore chained: each waits until the one before

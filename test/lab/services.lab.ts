@@ -116,33 +116,6 @@ describe("several services on a real Docker engine", function () {
         assert.match(sick.stderr, /its healthcheck command did not report healthy/);
         assert.strictEqual((await lab.upstreams("api")).split(" ")[0], "api-v2:3000");
     });
-
-    it("moving a one-image stack to services: the new routes serve the old release until each service's first cut-over, with no failed request", async function () {
-        this.timeout(120_000);
-        // As a one-image stack left its server: one release, recorded in the single record.
-        await lab.reset();
-        ({ proxyIp } = await lab.server());
-        await lab.release("v1");
-        await cutover("v1", "app");
-        await lab.docker(["exec", "edge-proxy", "sh", "-c", "mv /config/platform-upstreams-app /config/platform-upstreams"]);
-        const stop = loadAll();
-        await sleep(300);
-        // The upgrade: the proxy loads the routes of two services (neither has a release yet).
-        lab.routes = ROUTES;
-        const loaded = await lab.script("proxy-config", lab.proxyConfigEnv()).done;
-        assert.strictEqual(loaded.status, 0, why(loaded));
-        await sleep(500);
-        await lab.release("api-v2");
-        await cutover("api-v2", "api");
-        await lab.release("web-v2");
-        await cutover("web-v2", "web");
-        await lab.remove("v1");
-        await sleep(500);
-        const res = await stop();
-        for (const [route, r] of Object.entries(res)) assert.deepStrictEqual(r.failures, [], route);
-        assert.ok(res["shop.lab.test/"].bodies.v1 > 0 && res["shop.lab.test/"].bodies["web-v2"] > 0, JSON.stringify(res["shop.lab.test/"].bodies));
-        assert.deepStrictEqual(Object.keys(res["api.lab.test/"].bodies).sort(), ["api-v2", "v1"]);
-    });
 });
 
 /** One GET with a Host header; its status. */

@@ -7,7 +7,7 @@
 import { Stack } from "@pulumi/pulumi/automation";
 import { EXIT, ToolError, upProgress } from "./automation";
 import { manifestDigest } from "./registry";
-import { Change, changesFromEvents, LEGACY_SERVICE, outsideContainers, ReleaseRecord, ReleaseSet, ServiceImage } from "./releases";
+import { Change, changesFromEvents, outsideContainers, ReleaseRecord, ReleaseSet, ServiceImage } from "./releases";
 import { configKey } from "../../infra/config/schema";
 
 export interface DeployOptions {
@@ -36,12 +36,8 @@ type ConfigMap = Awaited<ReturnType<Stack["getAllConfig"]>>;
 /** One service's image as the stack's config names it. */
 export interface ConfiguredImage { repository?: string; tag?: string; digest?: string; pin?: string }
 
-/**
- * How a stack's config names its images: `platform:services` (one entry per service), or,
- * without it, the legacy one-image keys read as the one service `app`.
- */
+/** How a stack's config names its images: `platform:services`, one entry per service. */
 export interface StackImages {
-    kind: "services" | "legacy";
     services: Record<string, ConfiguredImage>;
 }
 
@@ -59,22 +55,18 @@ export function stackImages(config: ConfigMap, project = "platform"): StackImage
         for (const [name, raw] of Object.entries(map as Record<string, Record<string, unknown> | null>)) {
             services[name] = { repository: str(raw?.image), tag: str(raw?.tag), digest: str(raw?.digest), pin: str(raw?.pin) };
         }
-        return { kind: "services", services };
+        return { services };
     }
-    const v = (key: string) => config[`${project}:${key}`]?.value || undefined;
-    return { kind: "legacy", services: { [LEGACY_SERVICE]: { repository: v("imageRepository"), tag: v("imageTag"), digest: v("imageDigest"), pin: v("imagePin") } } };
+    throw new ToolError(`the stack declares no ${project}:services: every stack declares its services (one entry for a one-service app)`);
 }
 
 /**
  * The config keys of one service's image, as `stack.setConfig` takes them. The pin records
  * the tag@digest pair set here, so a later hand edit of the tag is refused (infra/config).
  */
-export function imageKeys(kind: StackImages["kind"], service: string, project = "platform"): { repository: string; tag: string; digest: string; pin: string; path: boolean } {
-    if (kind === "legacy") {
-        return { repository: `${project}:imageRepository`, tag: `${project}:imageTag`, digest: `${project}:imageDigest`, pin: `${project}:imagePin`, path: false };
-    }
+export function imageKeys(service: string, project = "platform"): { repository: string; tag: string; digest: string; pin: string } {
     const at = `${project}:services.${service}`;
-    return { repository: `${at}.image`, tag: `${at}.tag`, digest: `${at}.digest`, pin: `${at}.pin`, path: true };
+    return { repository: `${at}.image`, tag: `${at}.tag`, digest: `${at}.digest`, pin: `${at}.pin` };
 }
 
 /** The stack's configured service for `name`, or a one-line error listing the ones it has. */
@@ -82,8 +74,7 @@ export function serviceOf(images: StackImages, name: string, stackName: string):
     const s = images.services[name];
     if (!s) {
         const known = Object.keys(images.services).join(", ");
-        const hint = images.kind === "legacy" ? ` (a stack without platform:services runs one service, ${LEGACY_SERVICE})` : "";
-        throw new ToolError(`${stackName} has no service ${name}: its services are ${known}${hint}`);
+        throw new ToolError(`${stackName} has no service ${name}: its services are ${known}`);
     }
     return s;
 }
@@ -95,7 +86,7 @@ const credsOf = (config: ConfigMap, registryUrl?: string) => ({
 
 /** Resolves and verifies one image's digest in the registry, before anything changes. */
 export async function verifyInRegistry(config: ConfigMap, repository: string | undefined, target: Pick<ServiceImage, "tag" | "digest">, registryUrl?: string): Promise<string> {
-    if (!repository) throw new ToolError("the stack names no image repository for this service (platform:imageRepository, or services.<name>.image)");
+    if (!repository) throw new ToolError("the stack names no image repository for this service (services.<name>.image)");
     const ref = target.digest ?? target.tag;
     const digest = await manifestDigest(repository, ref, credsOf(config, registryUrl));
     if (!digest) throw new ToolError(`${repository}@${ref} (tag ${target.tag}) no longer exists in the registry: it cannot be deployed again`);
@@ -108,20 +99,20 @@ export async function verifyInRegistry(config: ConfigMap, repository: string | u
  * (a key that was absent is removed again). Only the services in `set` are touched.
  */
 async function writeImages(stack: Stack, images: StackImages, set: ReleaseSet): Promise<() => Promise<void>> {
-    const undo: { key: string; path: boolean; value?: string }[] = [];
+    const undo: { key: string; value?: string }[] = [];
     for (const [name, s] of Object.entries(set)) {
-        const keys = imageKeys(images.kind, name);
+        const keys = imageKeys(name);
         const before = images.services[name];
         const writes: [string, string, string | undefined][] = [[keys.tag, s.tag, before.tag], [keys.digest, s.digest!, before.digest], [keys.pin, `${s.tag}@${s.digest}`, before.pin]];
         for (const [key, value, prior] of writes) {
-            undo.push({ key, path: keys.path, value: prior });
-            await stack.setConfig(key, { value, secret: false }, keys.path);
+            undo.push({ key, value: prior });
+            await stack.setConfig(key, { value, secret: false }, true);
         }
     }
     return async () => {
         for (const u of undo.reverse()) {
-            if (u.value === undefined) await stack.removeConfig(u.key, u.path);
-            else await stack.setConfig(u.key, { value: u.value, secret: false }, u.path);
+            if (u.value === undefined) await stack.removeConfig(u.key, true);
+            else await stack.setConfig(u.key, { value: u.value, secret: false }, true);
         }
     };
 }
@@ -157,9 +148,8 @@ export async function deployRelease(stack: Stack, o: DeployOptions): Promise<Dep
         const repository = serviceOf(images, name, o.stackName).repository;
         const digest = await verifyInRegistry(before, repository, target, o.registryUrl);
         set[name] = { tag: target.tag, digest, repository };
-        const label = images.kind === "services" ? `${name} ` : "";
-        o.log(`target: ${label}${target.tag} (${digest}), present in the registry`);
-        if (!target.digest) o.log(`note: that release recorded no digest for ${label}${target.tag}; it was resolved in the registry just now`);
+        o.log(`target: ${name} ${target.tag} (${digest}), present in the registry`);
+        if (!target.digest) o.log(`note: that release recorded no digest for ${name} ${target.tag}; it was resolved in the registry just now`);
     }
 
     const restore = await writeImages(stack, images, set);
@@ -181,14 +171,14 @@ export async function deployRelease(stack: Stack, o: DeployOptions): Promise<Dep
     } catch (e) {
         // A lock held by another update is an environment problem, reported like the others.
         if ((e as Error).name === "ConcurrentUpdateError") throw e;
-        return { result: "failed", code: EXIT.failed, set, changes, reason: `${failureReason(`${(e as Error).message}`)} (the stack's config now names ${describeTargets(images.kind, set)}; fix and re-run, or roll back)` };
+        return { result: "failed", code: EXIT.failed, set, changes, reason: `${failureReason(`${(e as Error).message}`)} (the stack's config now names ${describeTargets(set)}; fix and re-run, or roll back)` };
     }
     return { result: "succeeded", code: EXIT.ok, set, changes, release: up.outputs.release?.value as ReleaseRecord | undefined };
 }
 
-/** `1.4.1` on a legacy stack; `api 1.4.1, web 2.3.0` on a services stack. */
-function describeTargets(kind: StackImages["kind"], set: ReleaseSet): string {
-    return Object.entries(set).map(([name, s]) => (kind === "legacy" ? s.tag : `${name} ${s.tag}`)).join(", ");
+/** `api 1.4.1, web 2.3.0`. */
+function describeTargets(set: ReleaseSet): string {
+    return Object.entries(set).map(([name, s]) => `${name} ${s.tag}`).join(", ");
 }
 
 /** One line on how it ended; the release record when it succeeded. */

@@ -170,8 +170,8 @@ export class DockerLab {
     }
 
     /**
-     * The routes the lab's proxy serves: by default one service, `app`, on every host (as a
-     * one-image stack's); a test with several services sets its own.
+     * The routes the lab's proxy serves: by default one service, `app`, on every host (a
+     * one-service app's); a test with several services sets its own.
      */
     routes: EdgeRoute[] = [{ path: "/", service: "app" }];
 

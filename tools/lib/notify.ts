@@ -55,12 +55,9 @@ const release = (r: ServiceRelease) => {
     return `${r.tag ?? "unknown"}${d ? ` (${d})` : ""}`;
 };
 
-/**
- * `api 1.5.0 (3f2a9c1b7d0e), web 2.4.1 (a1a1a1a1a1a1)`; a one-image stack's only service
- * (`app`) reads as its release alone, as before services existed.
- */
+/** `api 1.5.0 (3f2a9c1b7d0e), web 2.4.1 (a1a1a1a1a1a1)`; `release unknown` when none was read. */
 export function releaseLine(services: ServiceRelease[]): string {
-    if (services.length === 1 && services[0].name === "app") return release(services[0]);
+    if (services.length === 0) return "release unknown";
     return services.map((s) => `${s.name} ${release(s)}`).join(", ");
 }
 

@@ -39,7 +39,7 @@ const COUNT_KNOBS: { type: RegExp; name?: RegExp; key: Key }[] = [
     { type: /^digitalocean:index\/droplet:Droplet$/, key: "serverCount" },
     { type: /^tailscale:index\/tailnetKey:TailnetKey$/, key: "serverCount" },
     { type: /^(docker:|pulumi:providers:docker$|command:local:Command$)/, name: /-web-\d+-/, key: "serverCount" },
-    { type: /^docker:index\/container:Container$/, key: "processes" },
+    { type: /^docker:index\/container:Container$/, key: "services" },
 ];
 
 /** Which config key explains a property, by resource type and top-level input name. */
@@ -55,7 +55,7 @@ const PROPERTY_KNOBS: Record<string, Record<string, Key>> = {
     [TYPES.firewall]: { outboundRules: "vpcIpRange" },
     // The description carries a fingerprint of the server's hostname and tags.
     [TYPES.tailnetKey]: { tags: "tailscaleTags", description: "tailscaleTags" },
-    [TYPES.container]: { memory: "appMemoryMb" },
+    [TYPES.container]: { memory: "services" },
     [TYPES.environment]: {
         reviewers: "githubReviewers", preventSelfReview: "githubReviewers", waitTimer: "githubWaitTimerMinutes",
     },

@@ -3,7 +3,6 @@
  * release a rollback goes back to, and whether a preview touches anything but containers.
  * Pure functions over what the Automation API returns.
  */
-import { LEGACY_SERVICE } from "../../infra/config/parse/services";
 import { isDigest } from "../../infra/config/validate";
 import { TYPES } from "../../infra/lifecycle/types";
 
@@ -17,9 +16,6 @@ export interface HistoryEntry {
     config?: Record<string, { value?: string; secret?: boolean }>;
     result: string;
 }
-
-/** The service a stack without `platform:services` runs: its one image, under the legacy keys. */
-export { LEGACY_SERVICE };
 
 /** One service's image in a release. */
 export interface ServiceImage {
@@ -51,21 +47,17 @@ export interface ServiceRecord { repository?: string; tag?: string; digest?: str
 
 /**
  * The release record a stack exports (`release` output), the one declaration the tools
- * share. `services` names every service's image; one-service (legacy) stacks also keep the
- * flat fields of their one service, and records older than `services` have only those.
+ * share: `services` names every service's image.
  */
-export interface ReleaseRecord extends ServiceRecord {
+export interface ReleaseRecord {
     services?: Record<string, ServiceRecord>;
     /** The database's clock just before this release's migration (see RestorePoint). */
     restorePoint?: string;
 }
 
-/** The services a release record names; a flat (older) record is its one service `app`. */
+/** The services a release record names. */
 export function recordServices(record?: ReleaseRecord): Record<string, ServiceRecord> {
-    if (record?.services && typeof record.services === "object") return record.services;
-    if (!record?.tag) return {};
-    const { repository, tag, digest, image } = record;
-    return { [LEGACY_SERVICE]: { repository, tag, digest, image } };
+    return record?.services && typeof record.services === "object" ? record.services : {};
 }
 
 /** The set a release record describes: each service with a tag, its digest when it is one. */
@@ -82,31 +74,24 @@ type ConfigEntry = { value?: string; secret?: boolean; objectValue?: unknown };
 
 /**
  * The set an update's recorded config names: `<project>:services` (a JSON string in the
- * history, an object in `pulumi config --json`), or the legacy imageTag/imageDigest as the
- * one service `app`. Undefined when the config names no image.
+ * history, an object in `pulumi config --json`). Undefined when the config names no image.
  */
 export function setFromConfig(config: Record<string, ConfigEntry> | undefined, project = "platform"): ReleaseSet | undefined {
     const services = config?.[`${project}:services`];
-    if (services) {
-        let map: unknown = services.objectValue;
-        if (map === undefined && services.value !== undefined) {
-            try { map = JSON.parse(services.value); } catch { return undefined; }
-        }
-        if (!map || typeof map !== "object" || Array.isArray(map)) return undefined;
-        const out: ReleaseSet = {};
-        for (const [name, raw] of Object.entries(map as Record<string, Record<string, unknown>>)) {
-            const tag = typeof raw?.tag === "string" || typeof raw?.tag === "number" ? String(raw.tag) : undefined;
-            if (!tag) continue;
-            const digest = typeof raw.digest === "string" && isDigest(raw.digest) ? raw.digest : undefined;
-            out[name] = { tag, digest, repository: typeof raw.image === "string" ? raw.image : undefined };
-        }
-        return Object.keys(out).length > 0 ? out : undefined;
+    if (!services) return undefined;
+    let map: unknown = services.objectValue;
+    if (map === undefined && services.value !== undefined) {
+        try { map = JSON.parse(services.value); } catch { return undefined; }
     }
-    const tag = config?.[`${project}:imageTag`]?.value;
-    if (!tag) return undefined;
-    const digest = config?.[`${project}:imageDigest`]?.value;
-    const repository = config?.[`${project}:imageRepository`]?.value || undefined;
-    return { [LEGACY_SERVICE]: { tag, digest: digest && isDigest(digest) ? digest : undefined, repository } };
+    if (!map || typeof map !== "object" || Array.isArray(map)) return undefined;
+    const out: ReleaseSet = {};
+    for (const [name, raw] of Object.entries(map as Record<string, Record<string, unknown>>)) {
+        const tag = typeof raw?.tag === "string" || typeof raw?.tag === "number" ? String(raw.tag) : undefined;
+        if (!tag) continue;
+        const digest = typeof raw.digest === "string" && isDigest(raw.digest) ? raw.digest : undefined;
+        out[name] = { tag, digest, repository: typeof raw.image === "string" ? raw.image : undefined };
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
 }
 
 const iso = (t: Date | string | undefined) => (t instanceof Date ? t.toISOString() : String(t ?? ""));

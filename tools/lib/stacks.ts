@@ -116,16 +116,9 @@ export function offlineSecrets(values: Record<string, string>): Record<string, s
     }
     // A malformed list is the config check's to report, naming its key; here it only means
     // there is nothing to fill.
-    const list = [...new Set([...stringsIn(values[`${PROJECT}:appSecretNames`]), ...serviceSecretNames(values[`${PROJECT}:services`])])];
+    const list = [...new Set(serviceSecretNames(values[`${PROJECT}:services`]))];
     if (list.length > 0 && !has("appSecrets")) out[`${PROJECT}:appSecrets`] = JSON.stringify(Object.fromEntries(list.map((n) => [n, `offline-${n.toLowerCase()}`])));
     return out;
-}
-
-/** The strings of a JSON list; nothing for anything else. */
-function stringsIn(raw: string | undefined): string[] {
-    let v: unknown = [];
-    try { v = JSON.parse(raw ?? "[]"); } catch { v = []; }
-    return stringsOf(v);
 }
 
 const stringsOf = (v: unknown): string[] => (Array.isArray(v) ? v.filter((n): n is string => typeof n === "string") : []);

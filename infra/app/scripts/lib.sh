@@ -6,17 +6,12 @@
 # image needs no HTTP client at all.
 
 # The record of which containers the proxy routes a service to: "<current> [<previous>]" as
-# host:port, one file per service. A stack that ran one image before it declared services
-# kept a single record (LEGACY_STATE_FILE): a service with no record of its own yet routes to
-# what that record names, so moving to services drops no request before each service's
-# first cut-over.
+# host:port, one file per service.
 STATE_DIR=/config
-LEGACY_STATE_FILE="${STATE_DIR}/platform-upstreams"
 
 # read_state SERVICE
 read_state() {
-    docker exec "${PROXY_CONTAINER}" sh -c 'cat "$1" 2>/dev/null || cat "$2" 2>/dev/null || true' sh \
-        "${STATE_DIR}/platform-upstreams-$1" "${LEGACY_STATE_FILE}" 2>/dev/null || true
+    docker exec "${PROXY_CONTAINER}" sh -c 'cat "$1" 2>/dev/null || true' sh "${STATE_DIR}/platform-upstreams-$1" 2>/dev/null || true
 }
 
 # write_state SERVICE UPSTREAM...

@@ -1,17 +1,13 @@
 /**
  * The application: settings every service of the stack shares (the edge proxy and database
- * client images, the registry login, log level, release timing), and its services. A stack
- * declares its services in `services` (parse/services.ts); a stack written for one image
- * (imageRepository, imageTag, appPort, ...) is read as one service, LEGACY_SERVICE, that
- * answers both public hosts.
+ * client images, the registry login, log level, release timing), and its services, declared
+ * in `services` (parse/services.ts). A one-service app declares one entry.
  */
-import { ParseContext, q, Reader } from "../reader";
-import { DEFAULT_DB_CLIENT_IMAGE, DEFAULT_PROXY_IMAGE, Key, KEYS } from "../schema";
-import { ConfigError, EDGE_PORTS, fail, isGithubName, isPinnedImage, oneOf, smokeRequests } from "../validate";
+import { missing, ParseContext, q, Reader, setSecretHint } from "../reader";
+import { DEFAULT_DB_CLIENT_IMAGE, DEFAULT_PROXY_IMAGE } from "../schema";
+import { ConfigError, fail, isGithubName, isPinnedImage, oneOf } from "../validate";
 import { DnsSettings } from "./dns";
-import { checkAppSecrets, parseEnv, parseSecretNames } from "./env";
-import { parseImage } from "./image";
-import { LEGACY_SERVICE, parseProcesses, parseServices, routeOf, ServiceSpec } from "./services";
+import { parseServices, routeOf, ServiceSpec } from "./services";
 
 /** Settings every service of the stack shares. */
 export interface AppSharedSettings {
@@ -36,29 +32,11 @@ export interface AppParse {
 export const LOG_LEVELS = ["debug", "info", "warn", "error"];
 
 
-/** The one-image keys: with `services` set, each must stay at its default (it lives in a service). */
-export const ONE_IMAGE_KEYS = [
-    "imageRepository", "imageTag", "imageDigest", "imagePin", "appPort", "appMemoryMb", "appEnv", "appSecretNames",
-    "migrationCommand", "processes", "healthcheckCommand", "smokeRequests",
-] as const satisfies readonly Key[];
-
 export function parseApp(r: Reader, ctx: ParseContext, dns: DnsSettings, healthPath: string): AppParse {
     const raw = r.object("services");
-    const declared = Object.keys(raw).length > 0;
-    let services: ServiceSpec[];
-    let secretNames: string[];
-    if (declared) {
-        const set = ONE_IMAGE_KEYS.find((k) => r.isSet(k));
-        if (set) {
-            throw new ConfigError(q(set), `${q(set)}: is set, but this stack declares services; expected it inside each service (services.<name>) — move it there and run: pulumi config rm ${set} --stack ${ctx.stack}`);
-        }
-        secretNames = r.secretPresent("appSecrets") ? (r.secretEntryNames("appSecrets") ?? []).slice().sort() : [];
-        services = parseServices(raw, { stack: ctx.stack, hosts: [dns.frontendFqdn, dns.apiFqdn], secretsHeld: secretNames });
-    } else {
-        const one = parseOneImage(r, ctx, dns, healthPath);
-        secretNames = one.secretNames;
-        services = [one];
-    }
+    if (Object.keys(raw).length === 0) missing("services", ctx.stack);
+    const secretNames = appSecretNames(r, ctx);
+    const services = parseServices(raw, { stack: ctx.stack, hosts: [dns.frontendFqdn, dns.apiFqdn], secretsHeld: secretNames });
     const checked = routeOf(services, dns.apiFqdn, healthPath);
     if (!checked) {
         fail(q("healthPath"), healthPath, `expected a path some service answers on ${dns.apiFqdn} (the load balancer and the uptime check probe it): add a route for it to a service`);
@@ -71,33 +49,14 @@ export function parseApp(r: Reader, ctx: ParseContext, dns: DnsSettings, healthP
     };
 }
 
-/** The one-image keys as a service: routed on both hosts, with DATABASE_URL, gated on healthPath. */
-export function parseOneImage(r: Reader, ctx: ParseContext, dns: DnsSettings, healthPath: string): ServiceSpec {
-    for (const k of ["imageRepository", "imageTag"] as const) {
-        if (!r.isSet(k)) {
-            throw new ConfigError(q(k), `${q(k)}: is not set; it is required (${KEYS[k].description}) unless the stack declares services — run: pulumi config set ${k} <value> --stack ${ctx.stack}`);
-        }
+/** The names `appSecrets` holds a value for, sorted; its values stay inside secret Outputs (see loadConfig). */
+function appSecretNames(r: Reader, ctx: ParseContext): string[] {
+    if (!r.secretPresent("appSecrets")) return [];
+    const names = r.secretEntryNames("appSecrets");
+    if (names === undefined) {
+        throw new ConfigError(q("appSecrets"), `${q("appSecrets")}: [secret] is not valid; expected a mapping of NAME: value — run: ${setSecretHint("appSecrets", ctx.stack)}`);
     }
-    const image = parseImage(r, ctx);
-    const env = parseEnv(r, ctx);
-    const secretNames = parseSecretNames(r);
-    checkAppSecrets(r, ctx, secretNames);
-    const processes = parseProcesses(q("processes"), r.object("processes"));
-    const port = r.int("appPort", 1, 65535);
-    if (EDGE_PORTS.includes(port)) fail(q("appPort"), port, "expected a port other than 80, 443 and 2019 (the edge proxy's)");
-    return {
-        name: LEGACY_SERVICE,
-        ...image,
-        port,
-        memoryMb: r.int("appMemoryMb", 64, 65536),
-        health: { kind: "http", path: healthPath },
-        healthcheckCommand: r.strings("healthcheckCommand", { each: (c) => c !== "", what: "a non-empty argv word" }),
-        env, secretNames, database: true,
-        routes: [{ host: dns.frontendFqdn, path: "/" }, { host: dns.apiFqdn, path: "/" }],
-        migrationCommand: r.strings("migrationCommand"),
-        processes,
-        smokeRequests: smokeRequests(q("smokeRequests"), r.object("smokeRequests")),
-    };
+    return names.slice().sort();
 }
 
 export function parseAppShared(r: Reader): Omit<AppSharedSettings, "secretNames" | "registryHost"> {

@@ -1,19 +1,14 @@
 /**
  * The app's services: each stack runs one or more images (a frontend, an API with its
  * workers), each routed by host and path prefix. `parseServices` validates the `services`
- * mapping; a stack without it is read as one service, LEGACY_SERVICE, from the one-image
- * keys (imageRepository, imageTag, ...), routed on both public hosts.
+ * mapping; a one-service app declares one entry.
  */
 import { ConfigError, EDGE_PORTS, fail, intInRange, isDigest, isImagePin, isImageRepository, isImageTag, isProcessName, isUrlPath, RESERVED_PROCESS_NAMES, show, SmokeRequest, smokeRequests } from "../validate";
 import { checkEnvName, secretLooking } from "./env";
-import { pinnedTagOf } from "./image";
 import { parseRoute, routeOf, routeText, ServiceRoute } from "./routes";
 
 export { parseRoute, routeOf, routeText } from "./routes";
 export type { ServiceRoute } from "./routes";
-
-/** The name a one-image stack's service has: its resources keep the names they had before services existed. */
-export const LEGACY_SERVICE = "app";
 
 /**
  * Names a service may not take: they would collide with a server's own resources
@@ -196,6 +191,16 @@ export function parseService(name: string, raw: unknown, ctx: ServicesContext): 
         name, repository, tag, digest, pin, port, memoryMb, health, healthcheckCommand, env, secretNames, database, routes,
         migrationCommand, processes: parseProcesses(at(name, "processes"), o.processes ?? {}), smokeRequests: smokeRequests(at(name, "smokeRequests"), smoke),
     };
+}
+
+/**
+ * The tag a pin record (tag@digest, written by pin, promote and rollback) says `digest` was
+ * pinned for; undefined when it says nothing about it (no digest, or a record for another
+ * digest: a writer that set tag and digest together without recording).
+ */
+export function pinnedTagOf(pin: string, digest: string): string | undefined {
+    const at = pin.indexOf("@");
+    return digest !== "" && at > 0 && pin.slice(at + 1) === digest ? pin.slice(0, at) : undefined;
 }
 
 /** Under a pin (tag@digest) for this digest, a different tag is refused: the old image would deploy. */
