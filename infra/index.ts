@@ -50,7 +50,7 @@ const servers = new Servers(name, {
     region: cfg.region, vpcId: network.vpcId, backups: cfg.servers.backups, ipv6: cfg.servers.ipv6,
     sshKeys: cfg.servers.sshKeys, tags: [cfg.stackTag, cfg.serverTag], sshMode: cfg.servers.sshMode,
     tailscaleTags: cfg.tailnet.tags, authKeys: tailnet.keys, deployUser: DEPLOY_USER,
-    inService: { probeArgs: inServiceProbe({ edge: cfg.edge, healthPath: cfg.healthPath, host: cfg.dns.apiFqdn }), timeoutSeconds: cfg.app.bootTimeoutSeconds + cfg.app.deployTimeoutSeconds },
+    inService: { probeArgs: inServiceProbe({ edge: cfg.edge, healthPath: cfg.check.path, host: cfg.dns.apiFqdn }), timeoutSeconds: cfg.app.bootTimeoutSeconds + cfg.app.deployTimeoutSeconds },
 });
 // Resolves once every droplet exists, which is what creates their tags.
 const serverTag = servers.tags.apply(() => cfg.serverTag);
@@ -58,7 +58,7 @@ const stackTag = servers.tags.apply(() => cfg.stackTag);
 
 const edge = new Edge(name, {
     prefix: cfg.prefix, region: cfg.region, vpcId: network.vpcId, kind: cfg.edge, dropletIds: servers.dropletIds,
-    serverTag, hostnames: [cfg.dns.frontendFqdn, cfg.dns.apiFqdn], healthPath: cfg.healthPath,
+    serverTag, hostnames: [cfg.dns.frontendFqdn, cfg.dns.apiFqdn], healthPath: cfg.check.path,
 });
 
 new Firewall(name, {

@@ -34,7 +34,7 @@ describe("init", () => {
         for (const stack of ["dev", "staging", "prod"]) {
             const v = readStackConfig(stack, dir).values;
             assert.strictEqual(v["platform:domain"], "example.org");
-            assert.strictEqual(v["platform:healthPath"], "/up");
+            assert.strictEqual(v["platform:healthPath"], undefined, "the health path is the service's own");
             // A one-service app: one entry in services, routed on both hosts, checked on the health path.
             const { app, ...others } = serviceOf(v);
             assert.deepStrictEqual(others, {});
@@ -73,7 +73,7 @@ describe("init", () => {
         assert.strictEqual(r.code, 0, r.err);
         assert.match(r.out, new RegExp(`DNS zone \\(a DigitalOcean domain\\) \\[${before["platform:domain"].replace(/\./g, "\\.")}\\]: `));
         const v = readStackConfig("prod", dir).values;
-        assert.deepStrictEqual([v["platform:domain"], serviceOf(v).app.port, v["platform:healthPath"], v["platform:ghcrUsername"]], ["example.net", 9000, "/status", ""]);
+        assert.deepStrictEqual([v["platform:domain"], serviceOf(v).app.port, serviceOf(v).app.health, v["platform:ghcrUsername"]], ["example.net", 9000, { path: "/status" }, ""]);
         assert.strictEqual(serviceOf(v).app.image, serviceOf(before).app.image);
         assert.deepStrictEqual(serviceOf(v).app.migrationCommand, serviceOf(before).app.migrationCommand);
     });

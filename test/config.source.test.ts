@@ -52,10 +52,10 @@ describe("config: the runtime source", () => {
         await pulumi.runtime.setMocks({ newResource: (a) => { registered++; return { id: "x", state: a.inputs }; }, call: (a) => a.inputs }, "platform", "staging", false);
         const cfg = fixture("staging");
         const ph = offlineSecrets(cfg.values);
-        pulumi.runtime.setAllConfig({ ...cfg.values, ...ph, "platform:healthPathh": "/up" }, Object.keys(ph));
+        pulumi.runtime.setAllConfig({ ...cfg.values, ...ph, "platform:dnsTtll": "300" }, Object.keys(ph));
         for (const k of Object.keys(require.cache)) if (k.startsWith(path.join(ROOT, "infra"))) delete require.cache[k];
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        assert.throws(() => require(path.join(ROOT, "infra", "index.ts")), /platform:healthPathh: is not a key this program reads; expected a declared key — did you mean healthPath\?/);
+        assert.throws(() => require(path.join(ROOT, "infra", "index.ts")), /platform:dnsTtll: is not a key this program reads; expected a declared key — did you mean dnsTtl\?/);
         assert.strictEqual(registered, 0);
     });
 });
@@ -94,12 +94,12 @@ describe("config: a stack file read as the CLI reads it", () => {
 
 describe("config: rules shared by the program and the plan", () => {
     it("suggests the closest declared key", () => {
-        assert.throws(() => checkKnownKeys(["healthpath"], "dev"), /did you mean healthPath\?/);
-        assert.doesNotThrow(() => checkKnownKeys(["healthPath", "services"], "dev"));
+        assert.throws(() => checkKnownKeys(["dnsttl"], "dev"), /did you mean dnsTtl\?/);
+        assert.doesNotThrow(() => checkKnownKeys(["dnsTtl", "services"], "dev"));
     });
 
     it("names where a retired one-image key's setting lives now, in one line", () => {
-        assert.throws(() => checkKnownKeys(["healthPath", "imageTag"], "staging"),
+        assert.throws(() => checkKnownKeys(["dnsTtl", "imageTag"], "staging"),
             (e: Error) => e.name === "ConfigError" && e.message === "platform:imageTag: was retired: declare services.<name>.tag instead; remove it (pulumi config rm imageTag --stack staging)");
         // As the stack file hands it over: every key the file sets is checked before any is read.
         const cfg = fixture("dev");

@@ -61,7 +61,9 @@ const SERVICE_GARBAGE: Case[] = [
     { ...services({ web: svc({ digest: `sha256:${"a".repeat(64)}`, pin: `2.2.0@sha256:${"a".repeat(64)}` }), api: api() }), expect: /^platform:services.web.tag: "2.3.0" is not the tag its digest was pinned for \("2.2.0"\)/ },
     { ...services({ web: svc({ processes: { app: { command: ["x"] } } }), api: api() }), expect: /^platform:services.web.processes: "app" is not valid/ },
     { ...services({ web: svc({ smokeRequests: { "/api/x": 200 } }), api: api() }), expect: /^platform:services.web.smokeRequests: "\/api\/x" is not valid; expected a path that reaches web/ },
-    { ...services({ web: svc(), api: api({ routes: ["api.staging.acme-shop.com/v2"] }) }), expect: /^platform:healthPath: "\/api\/v1\/health" is not valid; expected a path some service answers on api.staging.acme-shop.com/ },
+    // The load balancer and the uptime check probe a service's own health path on the API host: none to probe is refused.
+    { ...services({ web: svc(), api: api({ routes: ["api.staging.acme-shop.com/v2"] }) }), expect: /^platform:services: \["api","web"\] is not valid; expected a service with health: \{path: \.\.\.\} whose path api.staging.acme-shop.com routes to it .*no service has a route on api.staging.acme-shop.com — give that service/ },
+    { ...services({ web: svc(), api: api({ health: { path: "/health" }, routes: ["api.staging.acme-shop.com/v1"] }) }), expect: /^platform:services: .*no service has a route on api\.staging/ },
 ];
 
 /** For every key: values that must be refused. `value` is the raw string the CLI hands over. */
@@ -95,7 +97,6 @@ const GARBAGE: Record<Key, Case[]> = {
     frontendHost: [{ stack: "staging", value: "app", expect: /stack owns/ }, { value: "App" }, { value: "a..b" }, { stack: "prod", value: "staging", expect: /another stack's label/ }],
     apiHost: [{ stack: "staging", value: "api", expect: /stack owns/ }, { stack: "staging", value: "staging", expect: /different name from frontendHost/ }],
     dnsTtl: [{ value: "10" }, { value: "86401" }],
-    healthPath: [{ value: "health" }, { value: "/health check" }],
     acmeEmail: [{ value: "ops" }],
     alertEmails: [{ value: "[]" }, { value: "[\"not-an-email\"]" }, { value: "\"ops@example.com\"" }],
     slackChannel: [{ value: "Ops Channel" }, { stack: "dev", value: "#ops", expect: /slackWebhookUrl: secret is not set/ }],
@@ -238,8 +239,7 @@ describe("config: the fixture teams' stacks", () => {
     });
 
     it("uses the declared defaults when a key is unset", () => {
-        const s = parseSettings(source("dev", {}, { unset: ["healthPath", "dnsTtl", "dbVersion"] }), "dev");
-        assert.strictEqual(s.healthPath, "/api/v1/health");
+        const s = parseSettings(source("dev", {}, { unset: ["dnsTtl", "dbVersion"] }), "dev");
         assert.strictEqual(s.dns.ttl, 60);
         assert.strictEqual(s.database.version, "17");
     });

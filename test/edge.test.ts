@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { fixtureValue, named, ofType, recordTeam, T, TEAMS } from "./helpers";
+import { apiHealthPath, fixtureValue, named, ofType, recordTeam, T, TEAMS } from "./helpers";
 
 const fqdn = (host: unknown, domain: unknown) => (host === "@" ? String(domain) : `${host}.${domain}`);
 
@@ -28,7 +28,7 @@ describe("edge", () => {
                 assert.strictEqual(lb.inputs.redirectHttpToHttps, true);
                 assert.deepStrictEqual((lb.inputs.forwardingRules as any[]).map((r) => `${r.entryProtocol}:${r.entryPort}->${r.targetProtocol}:${r.targetPort}`), ["https:443->http:80", "http:80->http:80"]);
                 // The balancer checks the proxy on port 80 at the app's own health path, whatever the app's port.
-                assert.deepStrictEqual([(lb.inputs.healthcheck as any).protocol, (lb.inputs.healthcheck as any).port, (lb.inputs.healthcheck as any).path], ["http", 80, v("healthPath")]);
+                assert.deepStrictEqual([(lb.inputs.healthcheck as any).protocol, (lb.inputs.healthcheck as any).port, (lb.inputs.healthcheck as any).path], ["http", 80, apiHealthPath(stack, team)]);
                 assert.strictEqual(rec.outputs.edgeKind, "load-balancer");
             });
         }

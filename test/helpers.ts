@@ -41,6 +41,21 @@ export function fixtureValue(stack: string, key: Key, team: Team = "sample"): un
 }
 
 /**
+ * The health path the load balancer and the uptime check should probe for a fixture stack,
+ * read from the fixture as a team writes it: the health path of the service routed at the
+ * API host's root.
+ */
+export function apiHealthPath(stack: string, team: Team = "sample"): string {
+    const domain = String(fixtureValue(stack, "domain", team));
+    const apiHost = String(fixtureValue(stack, "apiHost", team));
+    const root = `${apiHost === "@" ? domain : `${apiHost}.${domain}`}/`;
+    const services = fixtureValue(stack, "services", team) as Record<string, { routes: string[]; health: { path?: string } }>;
+    const owner = Object.values(services).find((s) => s.routes.includes(root));
+    if (!owner?.health.path) throw new Error(`fixture ${team}/${stack}: no service with a health path answers ${root}`);
+    return owner.health.path;
+}
+
+/**
  * An override of `services` that changes fields of one service of a fixture stack (the
  * sample team's only service, `app`, by default), as a team edits it in its stack file.
  */

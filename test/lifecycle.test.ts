@@ -93,7 +93,6 @@ const CHANGES: Record<Key, Change> = {
     frontendHost: { value: "web", refused: false, along: { services: appWith({ routes: ["web.fixture-team.example/", "backend.fixture-team.example/"] }) } },
     apiHost: { value: "api", refused: false, along: { services: appWith({ routes: ["www.fixture-team.example/", "api.fixture-team.example/"] }) } },
     dnsTtl: { value: "300", refused: false },
-    healthPath: { value: "/up", refused: false },
     acmeEmail: { value: "tls@fixture-team.example", refused: false },
     alertEmails: { value: "[\"pager@fixture-team.example\"]", refused: false },
     slackChannel: { value: "#alerts", refused: false },

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { fixtureValue, ofType, record, recordTeam, T, TEAMS } from "./helpers";
+import { apiHealthPath, fixtureValue, ofType, record, recordTeam, T, TEAMS } from "./helpers";
 
 describe("monitoring", () => {
     it("alerts on droplet CPU, memory and disk for every server, to the emails and Slack", async () => {
@@ -28,7 +28,7 @@ describe("monitoring", () => {
             const rec = await recordTeam(team, "staging");
             const check = ofType(rec, T.uptime)[0];
             const v = (k: Parameters<typeof fixtureValue>[1]) => fixtureValue("staging", k, team);
-            assert.strictEqual(check.inputs.target, `https://${v("apiHost")}.${v("domain")}${v("healthPath")}`);
+            assert.strictEqual(check.inputs.target, `https://${v("apiHost")}.${v("domain")}${apiHealthPath("staging", team)}`);
             assert.strictEqual(check.inputs.target, rec.outputs.healthUrl);
             assert.deepStrictEqual(ofType(rec, T.uptimeAlert).map((a) => a.inputs.type), ["down", "ssl_expiry"]);
         });

@@ -119,9 +119,10 @@ describe("services: a one-service team", () => {
         const s = parseSettings(source("prod"), "prod");
         assert.deepStrictEqual(s.services.map((x) => x.name), ["app"]);
         assert.deepStrictEqual(s.services[0].routes.map((r) => `${r.host}${r.path}`), [`${s.dns.frontendFqdn}/`, `${s.dns.apiFqdn}/`]);
-        assert.deepStrictEqual(s.services[0].health, { kind: "http", path: s.healthPath });
+        assert.strictEqual(s.services[0].health.kind, "http");
         assert.strictEqual(s.services[0].database, true);
-        assert.deepStrictEqual(s.check, { host: s.dns.apiFqdn, path: s.healthPath, service: "app" });
+        assert.deepStrictEqual(s.check, { host: s.dns.apiFqdn, path: (s.services[0].health as { path: string }).path, service: "app" });
+        assert.strictEqual(s.urls.health, `https://${s.dns.apiFqdn}${s.check.path}`);
     });
 });
 

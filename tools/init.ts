@@ -15,7 +15,7 @@ import * as path from "path";
 import * as readline from "readline";
 import { Document, isMap, parseDocument } from "yaml";
 import { parseSettings, STACKS } from "../infra/config";
-import { PROJECT } from "../infra/config/schema";
+import { PROJECT, RETIRED_KEYS } from "../infra/config/schema";
 import { configSource, ENCRYPTED, offlineSecrets, parseStackFile, serviceSecretNames, StackConfig } from "./lib/stacks";
 
 export const HELP = `Usage: npm run init -- [--yes] [--work-dir <dir>] [--json] [answers as flags]
@@ -250,7 +250,8 @@ export function applyAnswers(texts: Record<string, string | undefined>, answers:
         // Slack stays where it was configured unless asked: dev usually has none.
         if (answers.slackChannel !== undefined && stack !== "dev") set("slackChannel", a.slackChannel);
         set("ghcrUsername", a.registryUser);
-        set("healthPath", a.healthPath);
+        // A key the program no longer reads would make the config check refuse the file.
+        for (const k of Object.keys(RETIRED_KEYS)) doc.deleteIn(["config", `${PROJECT}:${k}`]);
         const declared = cur ? current(cur, "services") : undefined;
         const names = declared && typeof declared === "object" ? Object.keys(declared) : [];
         if (answers.image === undefined && names.length > 0 && !(names.length === 1 && names[0] === INIT_SERVICE)) {

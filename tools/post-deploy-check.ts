@@ -17,7 +17,7 @@ import { planRequests, publicRequests, verify } from "./lib/verify";
 const HELP = `Usage: npm run post-deploy-check -- --stack <name> [--base-url <url>] [--window <seconds>] [--work-dir <dir>] [--json]
 
 Checks a deployed stack through its public edge, as users see it.
-  --stack <name>      the stack whose config (healthPath, each service's smokeRequests and
+  --stack <name>      the stack whose config (the edge's health check, each service's smokeRequests and
                       routes, verifyWindowSeconds, maxErrorPercent) to use: each service is
                       asked on a public host that routes to it
   --base-url <url>    send every request to this origin instead (a test edge)
@@ -48,7 +48,7 @@ export function main(argv: string[], io: Io): Promise<number> {
             // With --base-url every request goes to that one origin (a test edge); otherwise each
             // service's requests go to a public host that routes to it.
             const requests = given !== undefined
-                ? planRequests(cfg.healthPath, cfg.services.flatMap((s) => s.smokeRequests))
+                ? planRequests(cfg.check.path, cfg.services.flatMap((s) => s.smokeRequests))
                 : publicRequests(cfg);
             const verdict = await verify({ baseUrl, requests, windowSeconds: window, maxErrorPercent: cfg.app.maxErrorPercent }, undefined, r.log);
             r.log(verdict.reason);

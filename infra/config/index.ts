@@ -52,12 +52,13 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     const dns = parseDns(r, ctx);
     const edge = parseEdge(r, servers.count, dns);
     const { monitoring, hasSlackWebhook } = parseMonitoring(r, ctx);
-    const { app, services, check } = parseApp(r, ctx, dns, edge.healthPath);
+    const { app, services, check } = parseApp(r, ctx, dns);
     const github = parseGithub(r, ctx);
 
     return {
         project: PROJECT, stack, prefix: ctx.prefix, stackTag: `${PROJECT}-${stack}`, serverTag: `${PROJECT}-${stack}-app`,
         protectData: r.bool("protectData"),
-        ...network, servers, tailnet, database, dns, ...edge, monitoring, hasSlackWebhook, app, services, check, github,
+        ...network, servers, tailnet, database, dns, ...edge, urls: { ...edge.urls, health: `https://${check.host}${check.path}` },
+        monitoring, hasSlackWebhook, app, services, check, github,
     };
 }

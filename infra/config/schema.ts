@@ -92,7 +92,6 @@ export const KEYS = {
     frontendHost: { type: "string", required: true, knob: "name", description: "Record name for the frontend, relative to the domain (`@` for the apex); must carry the stack name outside prod." },
     apiHost: { type: "string", required: true, knob: "name", description: "Record name for the API, relative to the domain; must carry the stack name outside prod." },
     dnsTtl: { type: "integer", default: 60, description: "TTL in seconds of the stack's DNS records (30 to 3600)." },
-    healthPath: { type: "string", default: "/api/v1/health", description: "The app's health endpoint, used by the proxy, the load balancer and the uptime check." },
     acmeEmail: { type: "string", default: "", description: "Email Caddy registers with Let's Encrypt (optional)." },
 
     // --- monitoring
@@ -177,6 +176,7 @@ export const DEPLOY_BRANCH = "main";
  */
 export const RETIRED_KEYS: Readonly<Record<string, string>> = {
     githubBranchPatterns: `every stack's environment admits only the ${DEPLOY_BRANCH} branch, the one its workflows deploy from`,
+    healthPath: "the load balancer and the uptime check probe the health path of the service that answers the API host (services.<name>.health.path), so the two cannot disagree",
     githubTagPatterns: `no workflow deploys from a tag, so no environment admits one (a tag pattern let anyone who can push a tag reach the stack's credentials)`,
     // One app shape: the one-image keys became fields of a service (a one-service app declares one entry).
     imageRepository: "declare services.<name>.image instead",

@@ -12,7 +12,9 @@ import type { ServerSettings } from "./parse/servers";
 import type { TailnetSettings } from "./parse/tailnet";
 import type { StackName } from "./schema";
 
-export interface Settings extends NetworkSettings, EdgeSettings {
+export interface Settings extends NetworkSettings, Omit<EdgeSettings, "urls"> {
+    /** The stack's public URLs; `health` is the check's target (`check`), on the API host. */
+    urls: EdgeSettings["urls"] & { health: string };
     project: string;
     stack: StackName;
     /** `platform-<stack>`: the prefix of every cloud resource name. */
@@ -29,9 +31,9 @@ export interface Settings extends NetworkSettings, EdgeSettings {
     monitoring: MonitoringSettings;
     /** What every service shares. */
     app: AppSharedSettings;
-    /** The app's services, sorted by name (one, `app`, for a stack written for one image). */
+    /** The app's services, sorted by name (a one-service app declares one). */
     services: ServiceSpec[];
-    /** The load balancer's and the uptime check's target: healthPath on the API host, and the service that answers it. */
+    /** The load balancer's and the uptime check's target: the health path of the service that answers the API host (healthCheckOf). */
     check: { host: string; path: string; service: string };
     github: GithubSettings;
     hasSlackWebhook: boolean;

@@ -25,28 +25,45 @@ export interface AppParse {
     app: AppSharedSettings;
     /** Sorted by name. */
     services: ServiceSpec[];
-    /** The load balancer's and the uptime check's target: healthPath on the API host, and the service that answers it. */
+    /**
+     * The load balancer's and the uptime check's target: the health path of the service that
+     * answers the API host (healthCheckOf), on that host.
+     */
     check: { host: string; path: string; service: string };
 }
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"];
 
 
-export function parseApp(r: Reader, ctx: ParseContext, dns: DnsSettings, healthPath: string): AppParse {
+export function parseApp(r: Reader, ctx: ParseContext, dns: DnsSettings): AppParse {
     const raw = r.object("services");
     if (Object.keys(raw).length === 0) missing("services", ctx.stack);
     const secretNames = appSecretNames(r, ctx);
     const services = parseServices(raw, { stack: ctx.stack, hosts: [dns.frontendFqdn, dns.apiFqdn], secretsHeld: secretNames });
-    const checked = routeOf(services, dns.apiFqdn, healthPath);
-    if (!checked) {
-        fail(q("healthPath"), healthPath, `expected a path some service answers on ${dns.apiFqdn} (the load balancer and the uptime check probe it): add a route for it to a service`);
-    }
+    const checked = healthCheckOf(services, dns.apiFqdn);
     const hosts = [...new Set(services.map((s) => s.repository.split("/")[0]))];
     return {
         app: { ...parseAppShared(r), secretNames, registryHost: hosts.length === 1 ? hosts[0] : "ghcr.io" },
         services,
-        check: { host: dns.apiFqdn, path: healthPath, service: checked.name },
+        check: { host: dns.apiFqdn, path: checked.path, service: checked.name },
     };
+}
+
+/**
+ * What the load balancer and the uptime check probe: one service's own health path on the
+ * API host, so no second setting can name a path nobody serves. It is the service that
+ * answers the API host's root when that one has an HTTP health path the host routes to it,
+ * else the first (by name) whose health path the API host routes to it.
+ */
+export function healthCheckOf(services: ServiceSpec[], apiFqdn: string): { name: string; path: string } {
+    const answers = (s: ServiceSpec) => s.health.kind === "http" && routeOf(services, apiFqdn, s.health.path)?.name === s.name;
+    const root = routeOf(services, apiFqdn, "/");
+    const chosen = root && answers(root) ? root : services.find(answers);
+    if (!chosen || chosen.health.kind !== "http") {
+        const hint = root ? `${root.name} answers ${apiFqdn} but its health is ${root.health.kind === "http" ? `${root.health.path}, which ${apiFqdn} routes elsewhere` : root.health.kind}` : `no service has a route on ${apiFqdn}`;
+        return fail(q("services"), services.map((s) => s.name), `expected a service with health: {path: ...} whose path ${apiFqdn} routes to it (the load balancer and the uptime check probe it there); ${hint} — give that service health: {path: /healthz} and a route on ${apiFqdn} that covers it`);
+    }
+    return { name: chosen.name, path: chosen.health.path };
 }
 
 /** The names `appSecrets` holds a value for, sorted; its values stay inside secret Outputs (see loadConfig). */
