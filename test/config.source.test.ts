@@ -78,6 +78,15 @@ describe("config: a stack file read as the CLI reads it", () => {
         assert.strictEqual(values["platform:processes"], "{\"w\":{\"command\":[\"a\",\"b\"],\"memoryMb\":256}}");
     });
 
+    it("refuses an unquoted nested number YAML does not keep as written (1.10, 2.0, 0123456), naming where and the fix", () => {
+        for (const [text, number] of [["1.10", "1.1"], ["2.0", "2"], ["0123456", "123456"]]) {
+            assert.throws(() => read(`  platform:services:\n    api:\n      tag: ${text}\n      port: 3000\n`),
+                (e: Error) => e.message === `platform:services.api.tag: ${text} is read as the number ${number} (YAML drops what a number does not keep); expected the text as written — quote it: "${text}"`);
+        }
+        assert.doesNotThrow(() => read("  platform:services:\n    api:\n      tag: \"1.10\"\n      port: 3000\n      sizes: [1, 2.5]\n"), "quoted, or numbers that keep their text");
+        assert.throws(() => read("  platform:x:\n    - 1.50\n"), /platform:x\[0\]: 1\.50 is read as the number 1\.5 /);
+    });
+
     it("marks secure values secret, a mapping holding one too, and never carries the ciphertext", () => {
         const cfg = read("  platform:tailscaleApiKey:\n    secure: v1:abc\n  platform:appSecrets:\n    SESSION_SECRET:\n      secure: v1:def\n  platform:domain: example.com\n");
         assert.deepStrictEqual(cfg.secretKeys.sort(), ["platform:appSecrets", "platform:tailscaleApiKey"]);

@@ -58,6 +58,8 @@ const SERVICE_GARBAGE: Case[] = [
     { ...services({ web: svc(), api: api({ migrationCommand: ["npm", "run", "db:migrate"] }) }), expect: /^platform:services.api.database: false is not valid; expected true: a service with a migrationCommand needs DATABASE_URL/ },
     { ...services({ web: svc({ env: { STRIPE_KEY: "x" } }), api: api() }), expect: /^platform:services.web.env: STRIPE_KEY looks like a secret/ },
     { ...services({ web: svc({ tag: "-bad" }), api: api() }), expect: /^platform:services.web.tag: "-bad" is not valid/ },
+    // What the CLI hands over for an unquoted `tag: 1.10` in the stack file.
+    { ...services({ web: svc({ tag: 1.1 }), api: api() }), expect: /^platform:services.web.tag: 1.1 is not valid; expected the tag as text: .* quote it, e.g. tag: "1.10"/ },
     { ...services({ web: svc({ digest: `sha256:${"a".repeat(64)}`, pin: `2.2.0@sha256:${"a".repeat(64)}` }), api: api() }), expect: /^platform:services.web.tag: "2.3.0" is not the tag its digest was pinned for \("2.2.0"\)/ },
     { ...services({ web: svc({ processes: { app: { command: ["x"] } } }), api: api() }), expect: /^platform:services.web.processes: "app" is not valid/ },
     { ...services({ web: svc({ smokeRequests: { "/api/x": 200 } }), api: api() }), expect: /^platform:services.web.smokeRequests: "\/api\/x" is not valid; expected a path that reaches web/ },

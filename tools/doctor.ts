@@ -149,7 +149,9 @@ export function offlineChecks(stack: string, dir: string): { checks: Check[]; se
 /** The stack's VPC range against every other committed stack's: each VPC needs its own. */
 function vpcChecks(stack: string, range: string, dir: string): Check[] {
     const clashes = committedStacks(dir).filter((other) => other !== stack).flatMap((other) => {
-        const theirs = readStackConfig(other, dir).values[`${PROJECT}:vpcIpRange`];
+        let theirs: string | undefined;
+        // A stack file that cannot be read is that stack's own doctor run's finding.
+        try { theirs = readStackConfig(other, dir).values[`${PROJECT}:vpcIpRange`]; } catch { return []; }
         return theirs && cidrsOverlap(range, theirs) ? [`${other}'s ${theirs}`] : [];
     });
     return clashes.length === 0

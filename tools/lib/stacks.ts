@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { isMap, isScalar, parseDocument } from "yaml";
+import { isMap, isScalar, isSeq, Node, parseDocument } from "yaml";
 import { ConfigSource } from "../../infra/config";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -72,6 +72,8 @@ export function parseStackFile(text: string, project: string = PROJECT): StackCo
             else values[key] = node.type === "PLAIN" && node.source !== undefined ? node.source : String(node.value);
             continue;
         }
+        const lossy = lossyNumber(node as Node, key);
+        if (lossy) throw new Error(lossy);
         const found = { secure: false };
         const json = (node as { toJSON(): unknown }).toJSON();
         if (isSecure(json)) {
@@ -83,6 +85,34 @@ export function parseStackFile(text: string, project: string = PROJECT): StackCo
         if (found.secure) secretKeys.push(key);
     }
     return { values, secretKeys };
+}
+
+/**
+ * The first unquoted number inside a nested value whose text the number does not keep, as
+ * one line: YAML reads `tag: 1.10` as 1.1, `2.0` as 2 and `0123456` as 123456, and the CLI
+ * hands the program the number, so an unquoted tag would deploy another image. Top-level
+ * scalars are safe (the CLI keeps their text); a number that keeps its text (8080) is fine.
+ */
+function lossyNumber(node: Node | null | undefined, at: string): string | undefined {
+    if (isScalar(node)) {
+        if (typeof node.value !== "number" || node.type !== "PLAIN" || node.source === undefined) return undefined;
+        return node.source === String(node.value) ? undefined
+            : `${at}: ${node.source} is read as the number ${String(node.value)} (YAML drops what a number does not keep); expected the text as written — quote it: "${node.source}"`;
+    }
+    if (isMap(node)) {
+        for (const pair of node.items) {
+            const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+            const found = lossyNumber(pair.value as Node, `${at}.${k}`);
+            if (found) return found;
+        }
+    }
+    if (isSeq(node)) {
+        for (const [i, item] of node.items.entries()) {
+            const found = lossyNumber(item as Node, `${at}[${i}]`);
+            if (found) return found;
+        }
+    }
+    return undefined;
 }
 
 /** Reads `dir`/Pulumi.<stack>.yaml (default: this repository's) the way the CLI presents it to the program. */

@@ -136,6 +136,13 @@ export function parseService(name: string, raw: unknown, ctx: ServicesContext): 
 
     const repository = str("image", true);
     if (!isImageRepository(repository)) fail(at(name, "image"), repository, "expected a lowercase repository with its registry and no tag, e.g. ghcr.io/acme/shop-web");
+    // `pulumi config set --path services.<name>.tag 1234567` stores an all-digit tag as an
+    // integer (pulumi/pulumi sdk/go/common/resource/config: adjustObjectValue turns values
+    // strconv.Atoi accepts, without a leading 0, into numbers), which keeps its text. A
+    // fractional number is YAML's reading of an unquoted tag (1.10 -> 1.1): refuse it.
+    if (typeof o.tag === "number" && !Number.isInteger(o.tag)) {
+        fail(at(name, "tag"), o.tag, "expected the tag as text: an unquoted 1.10 in the stack file is read as the number 1.1 — quote it, e.g. tag: \"1.10\"");
+    }
     const tag = typeof o.tag === "number" ? String(o.tag) : str("tag", true);
     if (!isImageTag(tag)) fail(at(name, "tag"), tag, "expected a Docker tag: letters, digits, _ . - (at most 128, e.g. 1.4.2 or a git SHA)");
     const digest = str("digest", false);
