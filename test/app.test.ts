@@ -48,7 +48,7 @@ describe("app: containers", () => {
         });
 
         it(`${stack}: a configured health command runs in exec form and is waited for`, async () => {
-            const rec = await record(stack, { overrides: serviceOverride(stack, { health: { command: ["/app/healthcheck", "--quick"] } }) });
+            const rec = await record(stack, { overrides: serviceOverride(stack, { health: { command: ["/app/healthcheck", "--quick"], path: "/api/v1/health" } }) });
             for (const a of byRole(rec, "app")) {
                 const hc = a.inputs.healthcheck as { tests: string[]; interval: string; retries: number };
                 assert.deepStrictEqual(hc.tests, ["CMD", "/app/healthcheck", "--quick"]);

@@ -64,8 +64,8 @@ const SERVICE_GARBAGE: Case[] = [
     { ...services({ web: svc({ processes: { app: { command: ["x"] } } }), api: api() }), expect: /^platform:services.web.processes: "app" is not valid/ },
     { ...services({ web: svc({ smokeRequests: { "/api/x": 200 } }), api: api() }), expect: /^platform:services.web.smokeRequests: "\/api\/x" is not valid; expected a path that reaches web/ },
     // The load balancer and the uptime check probe a service's own health path on the API host: none to probe is refused.
-    { ...services({ web: svc(), api: api({ routes: ["api.staging.acme-shop.com/v2"] }) }), expect: /^platform:services: \["api","web"\] is not valid; expected a service with health: \{path: \.\.\.\} whose path api.staging.acme-shop.com routes to it .*no service has a route on api.staging.acme-shop.com — give that service/ },
-    { ...services({ web: svc(), api: api({ health: { path: "/health" }, routes: ["api.staging.acme-shop.com/v1"] }) }), expect: /^platform:services: .*no service has a route on api\.staging/ },
+    { ...services({ web: svc(), api: api({ routes: ["api.staging.acme-shop.com/v2"] }) }), expect: /^platform:services: \["api","web"\] is not valid; expected a service with a health path that api.staging.acme-shop.com routes to it .*no service answers api.staging.acme-shop.com\/ and none answers its own health path there — give that service/ },
+    { ...services({ web: svc(), api: api({ health: { path: "/health" }, routes: ["api.staging.acme-shop.com/v1"] }) }), expect: /^platform:services: .*no service answers api\.staging\.acme-shop\.com\/ / },
 ];
 
 /** For every key: values that must be refused. `value` is the raw string the CLI hands over. */

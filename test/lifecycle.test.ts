@@ -58,7 +58,7 @@ const SERVICE_CHANGES: Record<string, Record<string, unknown>> = {
     secrets: { secrets: ["SECRET_KEY_BASE", "MAILER_DSN"] },
     migrationCommand: { migrationCommand: ["bin/migrate", "--verbose"] },
     processes: { processes: { jobs: { command: ["bin/jobs"], memoryMb: 256 }, mailer: { command: ["bin/mailer"] } } },
-    health: { health: { command: ["/app/healthcheck"] } },
+    health: { health: { command: ["/app/healthcheck"], path: "/healthz" } },
     smokeRequests: { smokeRequests: { "/": 200 } },
 };
 

@@ -27,7 +27,7 @@ function edited(stack: string, edit: (text: string) => string): string {
 
 const droplet = (size: string, backups = false): RecordedResource => ({
     type: "digitalocean:index/droplet:Droplet", name: "x", id: "1", custom: true, inputs: { size, backups }, secretInputs: [],
-    opts: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], dependsOn: [] },
+    opts: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], replaceOnChanges: [], dependsOn: [] },
 });
 
 describe("offline plan", () => {

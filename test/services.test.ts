@@ -9,7 +9,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { fillUpstreams } from "../infra/app/caddy";
-import { parseSettings } from "../infra/config";
+import { parseSettings, ServiceSpec } from "../infra/config";
+import { healthCheckOf } from "../infra/config/parse/app";
+import { parseHealth } from "../infra/config/parse/services";
 import { fixtureValue, named, ofType, recordTeam, source, T, tmpdir } from "./helpers";
 import { RecordedStack } from "../tools/lib/mockrun";
 
@@ -123,6 +125,25 @@ describe("services: a one-service team", () => {
         assert.strictEqual(s.services[0].database, true);
         assert.deepStrictEqual(s.check, { host: s.dns.apiFqdn, path: (s.services[0].health as { path: string }).path, service: "app" });
         assert.strictEqual(s.urls.health, `https://${s.dns.apiFqdn}${s.check.path}`);
+    });
+});
+
+describe("services: the edge's one health check", () => {
+    const API = "api.example.test";
+    const svc = (name: string, health: unknown, routes: string[]): ServiceSpec => ({
+        ...({} as ServiceSpec), name, ...parseHealth(`platform:services.${name}.health`, health),
+        routes: routes.map((r) => ({ host: r.split("/")[0], path: `/${r.split("/").slice(1).join("/")}` })),
+    });
+
+    it("probes the health path of the service answering the API host's root, else of one the API host routes its path to", () => {
+        assert.deepStrictEqual(healthCheckOf([svc("api", { path: "/healthz" }, [`${API}/`]), svc("web", { path: "/up" }, ["www.example.test/"])], API), { name: "api", path: "/healthz" });
+        assert.deepStrictEqual(healthCheckOf([svc("api", { path: "/v1/health" }, [`${API}/v1`]), svc("web", "none", [`${API}/`])], API), { name: "api", path: "/v1/health" });
+        assert.deepStrictEqual(healthCheckOf([svc("api", { command: ["/bin/check"], path: "/healthz" }, [`${API}/`])], API), { name: "api", path: "/healthz" }, "a Docker-gated service names its path beside the command");
+    });
+
+    it("refuses a stack whose API host answers no service's own health path, naming why", () => {
+        assert.throws(() => healthCheckOf([svc("api", { command: ["/bin/check"] }, [`${API}/`])], API), /api answers api\.example\.test but its health \(docker\) names no path/);
+        assert.throws(() => healthCheckOf([svc("api", { path: "/healthz" }, [`${API}/v2`]), svc("web", "none", [`${API}/`])], API), /web answers api\.example\.test but its health \(none\) names no path/);
     });
 });
 

@@ -155,8 +155,9 @@ export async function main(argv: string[], io: Io, github?: GitHubReader): Promi
     }
     // Against a stack that was never deployed, what the base would replace or delete does not
     // exist: only the services and what the first deploy creates are worth saying.
-    const judged = deployed ? judgeChange(stack, before, head) : { steps: [], guard: [], nameClashes: [], serversDownTogether: [], refused: false };
-    const { steps, guard: findings, nameClashes: clashes, serversDownTogether, refused } = judged;
+    const judged = deployed ? judgeChange(stack, before, head) : { steps: [], guard: [], nameClashes: [], unapplied: [], serversDownTogether: [], refused: false };
+    const { steps, guard: findings, serversDownTogether, refused } = judged;
+    const clashes = [...judged.nameClashes, ...judged.unapplied];
     const creates = head.resources.filter((r) => r.custom).length;
     const neverDeployed = deployed ? [] : [`${stack} was never deployed by a workflow (its GitHub environment has no deployment), so nothing exists to replace or delete: the first deploy creates all ${creates} resources. If it was deployed by hand, the deploy job's guard still checks the real state.`];
     const together = serversDownTogether.map(([a, b]) => `${a} and ${b} would be down at the same time`);

@@ -183,6 +183,7 @@ export function renderChange(c: NonNullable<PlanResult["change"]>): string {
     for (const s of c.steps) out.push(`  ${describeStep(s)}`);
     for (const f of c.guard) out.push(`  ${f.blocking ? "REFUSED by the replacement guard" : "note"}: ${describeFinding(f)}`);
     for (const n of c.nameClashes) out.push(`  REFUSED by the API: ${n}`);
+    for (const n of c.unapplied) out.push(`  REFUSED, never applied: ${n}`);
     for (const [a, b] of c.serversDownTogether) out.push(`  OUTAGE: ${a} and ${b} would be down at the same time`);
     return out.join("\n");
 }

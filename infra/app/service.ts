@@ -126,7 +126,12 @@ export function deployService(
         // healthcheck; without one the cut-over's probes are the gate.
         wait: healthcheck !== undefined,
         waitTimeout: o.deployTimeoutSeconds,
-    }, { ...on, dependsOn: beforeApp, deleteBeforeReplace: false });
+    }, {
+        ...on, dependsOn: beforeApp, deleteBeforeReplace: false,
+        // The Docker provider plans a healthcheck change as an update its Update never applies
+        // (infra/lifecycle/semantics.ts, noopOn): a new container, cut over, makes it real.
+        replaceOnChanges: ["healthcheck"],
+    });
 
     const workers = svc.processes.map((p) => new docker.Container(`${base}-${p.name}`, {
         ...common,

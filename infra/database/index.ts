@@ -110,7 +110,13 @@ export class Database extends pulumi.ComponentResource {
             size: args.poolSize,
             dbName: this.database.name,
             user: this.user.name,
-        }, { parent: this, additionalSecretOutputs: ["password", "uri", "privateUri"] });
+        }, {
+            parent: this, additionalSecretOutputs: ["password", "uri", "privateUri"],
+            // New pool first: its name carries mode and size, so it never clashes, and the app
+            // moves to it before the old one goes. Unset, the bridge would delete the old pool
+            // first because the program names it (infra/lifecycle/semantics.ts, deleteFirst).
+            deleteBeforeReplace: false,
+        });
         new digitalocean.DatabaseFirewall(`${name}-firewall`, {
             clusterId: this.cluster.id,
             rules: [{ type: "tag", value: args.serverTag }],

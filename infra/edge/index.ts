@@ -68,7 +68,10 @@ export class Edge extends pulumi.ComponentResource {
                 name: certificateName(args.prefix, args.hostnames),
                 type: "lets_encrypt",
                 domains: args.hostnames,
-            }, { parent: this });
+                // New certificate first (its name follows its hostnames): the balancer moves to
+                // it, then the old one, no longer in use, can go. Deleted first, DigitalOcean
+                // would refuse to delete a certificate the balancer still uses.
+            }, { parent: this, deleteBeforeReplace: false });
             this.loadBalancer = new digitalocean.LoadBalancer(`${name}-lb`, {
                 name: `${args.prefix}-lb`,
                 region: args.region,

@@ -42,7 +42,9 @@ export class Network extends pulumi.ComponentResource {
             region: args.region,
             ipRange: args.ipRange,
             description: `Private network of ${args.prefix}`,
-        }, { parent: this });
+            // The name follows the range, so a new VPC is made before the old one is deleted
+            // (a VPC with members cannot be deleted first; the guard refuses this anyway).
+        }, { parent: this, deleteBeforeReplace: false });
         this.vpcId = this.vpc.id;
         this.registerOutputs({ vpcId: this.vpcId });
     }

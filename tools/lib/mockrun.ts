@@ -20,8 +20,11 @@ const PROJECT = "platform";
 export interface RecordedOptions {
     protect: boolean;
     retainOnDelete: boolean;
-    deleteBeforeReplace: boolean;
+    /** As the program set it; undefined leaves the provider's default (infra/lifecycle: deletesFirst). */
+    deleteBeforeReplace?: boolean;
     ignoreChanges: string[];
+    /** Inputs the program makes force a replacement, beyond the provider's own. */
+    replaceOnChanges: string[];
     /** Logical names of explicit dependencies. */
     dependsOn: string[];
     /** Logical name of the parent component, if any. */
@@ -278,8 +281,9 @@ async function runProgram(stack: string, registered: Map<string, RecordedResourc
                 opts: {
                     protect: o.protect === true,
                     retainOnDelete: o.retainOnDelete === true,
-                    deleteBeforeReplace: o.deleteBeforeReplace === true,
+                    deleteBeforeReplace: o.deleteBeforeReplace,
                     ignoreChanges: o.ignoreChanges ?? [],
+                    replaceOnChanges: o.replaceOnChanges ?? [],
                     dependsOn: (deps as unknown[]).map(nameOf).filter((n): n is string => !!n),
                     parent: nameOf(o.parent),
                     provider: nameOf(o.provider),

@@ -49,7 +49,7 @@ export function keyProps(r: RecordedResource): string[] {
     const props = KEY_PROPS[r.type] ?? [];
     const shown = props.filter((p) => r.inputs[p] !== undefined || r.secretInputs.includes(p));
     for (const p of r.secretInputs) if (!shown.includes(p)) shown.push(p);
-    const flags = [r.opts.protect && "protect", r.opts.retainOnDelete && "retainOnDelete", r.opts.deleteBeforeReplace && "deleteBeforeReplace",
+    const flags = [r.opts.protect && "protect", r.opts.retainOnDelete && "retainOnDelete", r.opts.deleteBeforeReplace === true && "deleteBeforeReplace",
         r.opts.ignoreChanges.length > 0 && `ignoreChanges=${r.opts.ignoreChanges.join(",")}`].filter(Boolean) as string[];
     return [...shown.map((p) => `${p}=${showValue(r, p)}`), ...flags.map((f) => `[${f}]`)];
 }

@@ -7,7 +7,7 @@
  * down together, data lost. The offline plan's `--change` report and the lifecycle tests
  * use it; the real-engine tier checks the same changes against real previews.
  */
-import { changeKind, PROVIDER_SEMANTICS } from "../../infra/lifecycle/semantics";
+import { changeKind, deletesFirst, PROVIDER_SEMANTICS, unappliedChanges } from "../../infra/lifecycle/semantics";
 import { findDestructiveChanges, GuardFinding } from "./guard";
 import { RecordedResource, RecordedStack } from "./mockrun";
 import { TYPES } from "../../infra/lifecycle/types";
@@ -21,8 +21,10 @@ export interface PlannedStep {
     op: PlannedOp;
     /** Top-level inputs whose value changes (after ignoreChanges). */
     changed: string[];
-    /** Replaced old-first (the resource option), or new-first (the engine's default). */
+    /** Replaced old-first (the resource option, else the provider's default), or new-first. */
     deleteBeforeReplace: boolean;
+    /** Changed inputs the provider records but never applies to the real resource. */
+    unapplied?: string[];
 }
 
 const DROPLET = TYPES.droplet;
@@ -45,14 +47,17 @@ export function planChange(before: RecordedStack, after: RecordedStack): Planned
     const steps: PlannedStep[] = [];
     for (const [k, b] of now) {
         const a = old.get(k);
+        const deleteFirst = deletesFirst(b.type, b.inputs, b.opts.deleteBeforeReplace);
         if (!a) {
-            steps.push({ type: b.type, name: b.name, what: whatOf(b.type), op: "create", changed: [], deleteBeforeReplace: b.opts.deleteBeforeReplace });
+            steps.push({ type: b.type, name: b.name, what: whatOf(b.type), op: "create", changed: [], deleteBeforeReplace: deleteFirst });
             continue;
         }
         const changed = changedInputs(a, b);
-        const kind = changeKind(b.type, changed);
+        const forced = changed.some((p) => (b.opts.replaceOnChanges ?? []).includes(p));
+        const kind = forced ? "replace" : changeKind(b.type, changed, a.inputs, b.inputs);
         if (kind === "none") continue;
-        steps.push({ type: b.type, name: b.name, what: whatOf(b.type), op: kind, changed, deleteBeforeReplace: b.opts.deleteBeforeReplace });
+        const unapplied = kind === "replace" ? [] : unappliedChanges(b.type, changed);
+        steps.push({ type: b.type, name: b.name, what: whatOf(b.type), op: kind, changed, deleteBeforeReplace: deleteFirst, ...(unapplied.length > 0 ? { unapplied } : {}) });
     }
     for (const [k, a] of old) {
         if (!now.has(k)) steps.push({ type: a.type, name: a.name, what: whatOf(a.type), op: "delete", changed: [], deleteBeforeReplace: false });
@@ -133,7 +138,7 @@ export function asPreview(stack: string, steps: PlannedStep[]): { steps: { op: s
 
 /** One line per step, for the offline plan. */
 export function describeStep(s: PlannedStep): string {
-    const how = s.op === "replace" ? (s.deleteBeforeReplace ? "replace (delete first)" : "replace (create first)") : s.op === "restart" ? "restart (update in place with downtime)" : s.op;
+    const how = s.op === "replace" ? (s.deleteBeforeReplace ? "replace (delete first)" : "replace (create first)") : s.op === "restart" ? "restart (update in place with downtime)" : s.unapplied ? "update (not applied)" : s.op;
     return `${how.padEnd(24)} ${s.what} ${s.name}${s.changed.length ? `  [${s.changed.join(", ")}]` : ""}`;
 }
 
@@ -143,6 +148,8 @@ export interface ChangeVerdict {
     guard: GuardFinding[];
     /** Replacements the API would refuse, one line each. */
     nameClashes: string[];
+    /** Updates the provider would record but never apply, one line each. */
+    unapplied: string[];
     /** Servers the plan would take down at the same time. */
     serversDownTogether: [string, string][];
     /** The guard or the API would refuse it, or it would take servers down together. */
@@ -154,6 +161,8 @@ export function judgeChange(stack: string, before: RecordedStack, after: Recorde
     const steps = planChange(before, after);
     const guard = findDestructiveChanges(asPreview(stack, steps));
     const clashes = nameClashes(before, after, steps).map((c) => `${c.step.what} ${c.step.name}: a new one under the same ${c.property} ${JSON.stringify(c.value)} while the old one exists`);
+    // An update the provider never applies would leave state describing what does not exist.
+    const unapplied = steps.filter((s) => s.unapplied).map((s) => `${s.what} ${s.name}: the provider records a change of ${s.unapplied!.join(", ")} but never applies it (the real ${s.what} keeps the old value)`);
     const together = concurrentServerOutages(after, steps);
-    return { steps, guard, nameClashes: clashes, serversDownTogether: together, refused: guard.some((f) => f.blocking) || clashes.length > 0 || together.length > 0 };
+    return { steps, guard, nameClashes: clashes, unapplied, serversDownTogether: together, refused: guard.some((f) => f.blocking) || clashes.length > 0 || unapplied.length > 0 || together.length > 0 };
 }

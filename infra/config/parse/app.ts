@@ -7,7 +7,7 @@ import { missing, ParseContext, q, Reader, setSecretHint } from "../reader";
 import { DEFAULT_DB_CLIENT_IMAGE, DEFAULT_PROXY_IMAGE } from "../schema";
 import { ConfigError, fail, isGithubName, isPinnedImage, oneOf } from "../validate";
 import { DnsSettings } from "./dns";
-import { parseServices, routeOf, ServiceSpec } from "./services";
+import { httpHealthPath, parseServices, routeOf, ServiceSpec } from "./services";
 
 /** Settings every service of the stack shares. */
 export interface AppSharedSettings {
@@ -56,14 +56,19 @@ export function parseApp(r: Reader, ctx: ParseContext, dns: DnsSettings): AppPar
  * else the first (by name) whose health path the API host routes to it.
  */
 export function healthCheckOf(services: ServiceSpec[], apiFqdn: string): { name: string; path: string } {
-    const answers = (s: ServiceSpec) => s.health.kind === "http" && routeOf(services, apiFqdn, s.health.path)?.name === s.name;
+    const answers = (s: ServiceSpec) => {
+        const p = httpHealthPath(s.health);
+        return p !== undefined && routeOf(services, apiFqdn, p)?.name === s.name;
+    };
     const root = routeOf(services, apiFqdn, "/");
     const chosen = root && answers(root) ? root : services.find(answers);
-    if (!chosen || chosen.health.kind !== "http") {
-        const hint = root ? `${root.name} answers ${apiFqdn} but its health is ${root.health.kind === "http" ? `${root.health.path}, which ${apiFqdn} routes elsewhere` : root.health.kind}` : `no service has a route on ${apiFqdn}`;
-        return fail(q("services"), services.map((s) => s.name), `expected a service with health: {path: ...} whose path ${apiFqdn} routes to it (the load balancer and the uptime check probe it there); ${hint} — give that service health: {path: /healthz} and a route on ${apiFqdn} that covers it`);
+    const path = chosen ? httpHealthPath(chosen.health) : undefined;
+    if (!chosen || path === undefined) {
+        const rootPath = root ? httpHealthPath(root.health) : undefined;
+        const hint = root ? `${root.name} answers ${apiFqdn} but ${rootPath ? `its health path ${rootPath} is routed elsewhere` : `its health (${root.health.kind}) names no path`}` : `no service answers ${apiFqdn}/ and none answers its own health path there`;
+        return fail(q("services"), services.map((s) => s.name), `expected a service with a health path that ${apiFqdn} routes to it (the load balancer and the uptime check probe it there); ${hint} — give that service health: {path: /healthz} (with a command: health: {command: [...], path: /healthz}) and a route on ${apiFqdn} that covers it`);
     }
-    return { name: chosen.name, path: chosen.health.path };
+    return { name: chosen.name, path };
 }
 
 /** The names `appSecrets` holds a value for, sorted; its values stay inside secret Outputs (see loadConfig). */

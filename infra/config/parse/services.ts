@@ -21,7 +21,16 @@ export const RESERVED_SERVICE_NAMES = ["proxy", "edge", "caddy", "lock", "networ
  * from the proxy's network; `docker` is Docker's healthcheck (a command run inside the
  * container) reporting healthy; `none` (a static site) answers `/` with any status below 500.
  */
-export type ServiceHealth = { kind: "http"; path: string } | { kind: "docker" } | { kind: "none" };
+/**
+ * How a release proves healthy before it takes traffic. A `docker`-gated service may also
+ * name the HTTP path it answers (`path`), for the edge's health check (parse/app.ts).
+ */
+export type ServiceHealth = { kind: "http"; path: string } | { kind: "docker"; path?: string } | { kind: "none" };
+
+/** The HTTP path a service answers for its health, if it has one. */
+export function httpHealthPath(h: ServiceHealth): string | undefined {
+    return h.kind === "none" ? undefined : h.path;
+}
 
 export interface ProcessSpec {
     /** Stable key, also the container's role name (`worker`). */
@@ -100,22 +109,22 @@ function numeric(v: unknown): unknown {
     return typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
 }
 
-/** `health`: {path: /x}, {command: [argv]} or none. */
+/** `health`: {path: /x}, {command: [argv]} (with an optional path beside it) or none. */
 export function parseHealth(key: string, raw: unknown): { health: ServiceHealth; healthcheckCommand: string[] } {
-    const forms = "expected {path: /healthz} (answers 200), {command: [\"/app/healthcheck\"]} (Docker's healthcheck) or none (a static site: any answer below 500 at /)";
+    const forms = "expected {path: /healthz} (answers 200), {command: [\"/app/healthcheck\"]} (Docker's healthcheck; add path: /healthz for the edge's check) or none (a static site: any answer below 500 at /)";
     if (raw === "none") return { health: { kind: "none" }, healthcheckCommand: [] };
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw) || Object.keys(raw).length !== 1) return fail(key, raw, forms);
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return fail(key, raw, forms);
     const h = raw as { path?: unknown; command?: unknown };
-    if (h.path !== undefined) {
-        if (typeof h.path !== "string" || !isUrlPath(h.path)) return fail(`${key}.path`, h.path, "expected an absolute URL path such as /api/v1/health");
-        return { health: { kind: "http", path: h.path }, healthcheckCommand: [] };
-    }
+    const extra = Object.keys(h).find((k) => k !== "path" && k !== "command");
+    if (extra !== undefined || Object.keys(h).length === 0) return fail(key, raw, forms);
+    if (h.path !== undefined && (typeof h.path !== "string" || !isUrlPath(h.path))) return fail(`${key}.path`, h.path, "expected an absolute URL path such as /api/v1/health");
+    const path = h.path as string | undefined;
     if (h.command !== undefined) {
         const command = strings(`${key}.command`, h.command, "non-empty argv words");
         if (command.length === 0) fail(`${key}.command`, h.command, "expected at least one argv word");
-        return { health: { kind: "docker" }, healthcheckCommand: command };
+        return { health: path === undefined ? { kind: "docker" } : { kind: "docker", path }, healthcheckCommand: command };
     }
-    return fail(key, raw, forms);
+    return { health: { kind: "http", path: path! }, healthcheckCommand: [] };
 }
 
 /** One service's mapping, checked field by field. */
