@@ -90,7 +90,7 @@ const GARBAGE: Record<Key, Case[]> = {
     dbClusterName: [{ value: "PG" }, { value: "x" }],
     dbName: [{ value: "App-DB" }, { value: "1app" }, { value: "" }],
     dbUser: [{ value: "doadmin" }, { value: "Admin" }],
-    dbPoolSize: [{ value: "0" }, { value: "1000" }],
+    dbPoolSize: [{ value: "0" }, { value: "1000" }, { stack: "prod", value: "49", expect: /^platform:dbPoolSize: 49 is not valid; expected at most 48 on db-s-2vcpu-4gb: half its 97 connections, so a pool change .* fits beside the old pool/ }],
     dbPoolMode: [{ value: "lazy" }],
     dbMaintenanceDay: [{ value: "someday" }],
     dbMaintenanceHour: [{ value: "25:00" }, { value: "3am" }],

@@ -23,7 +23,7 @@ describe("offline preview diff for pull requests", function () {
         const recorded = fs.readFileSync(path.join(dir, "base.json"), "utf8");
         assert.doesNotMatch(recorded, /offline-secret_key_base|postgresql:\/\//, "no secret text in the recording");
         const head = path.join(dir, "Pulumi.prod.yaml");
-        fs.writeFileSync(head, fs.readFileSync(FIXTURE, "utf8").replace("dbPoolSize: 15", "dbPoolSize: 30"));
+        fs.writeFileSync(head, fs.readFileSync(FIXTURE, "utf8").replace("dbPoolSize: 15", "dbPoolSize: 20"));
         const r = await run(["--stack", "prod", "--work-dir", dir, "--base", path.join(dir, "base.json"), "--markdown"]);
         assert.strictEqual(r.code, 0, r.out + r.err);
         assert.match(r.out, /\| replace \(new first\) \| connection pool `prod-pool` \| name, size \|/);

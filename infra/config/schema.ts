@@ -81,7 +81,7 @@ export const KEYS = {
     dbClusterName: { type: "string", default: "", knob: "name", description: "Name of the database cluster; empty means platform-<stack>-pg. Set it to adopt a cluster restored to a point in time (docs/operations.md)." },
     dbName: { type: "string", default: "app", description: "Application database name." },
     dbUser: { type: "string", default: "app", description: "Application database user." },
-    dbPoolSize: { type: "integer", default: 10, knob: "tuning", description: "Connection pool size (bounded by the node size's connection limit)." },
+    dbPoolSize: { type: "integer", default: 10, knob: "tuning", description: "Connection pool size: at most half the node size's connection limit (25 per GiB of RAM, minus 3), so a pool change fits beside the old pool while it is replaced." },
     dbPoolMode: { type: "string", default: "transaction", description: "PgBouncer pool mode: transaction, session or statement." },
     dbMaintenanceDay: { type: "string", default: "sunday", description: "Weekday of the database maintenance window." },
     dbMaintenanceHour: { type: "string", default: "03:00", description: "UTC start (HH:MM) of the database maintenance window." },

@@ -33,7 +33,7 @@ export function parseDatabase(r: Reader, ctx: ParseContext): DatabaseSettings {
         nodeCount,
         name: isPgIdentifier(name) ? name : fail(q("dbName"), name, "expected a Postgres identifier: lowercase letters, digits, underscores"),
         user: isPgIdentifier(user) && user !== "doadmin" ? user : fail(q("dbUser"), user, "expected a Postgres identifier other than doadmin"),
-        poolSize: r.int("dbPoolSize", 1, limit - 5),
+        poolSize: poolSizeWithin(r, size, limit),
         poolMode: oneOf(q("dbPoolMode"), r.str("dbPoolMode"), POOL_MODES, "a PgBouncer pool mode"),
         maintenanceDay: oneOf(q("dbMaintenanceDay"), r.str("dbMaintenanceDay").toLowerCase(), WEEKDAYS, "a weekday"),
         maintenanceHour: isUtcHourMinute(maintenanceHour) ? maintenanceHour : fail(q("dbMaintenanceHour"), maintenanceHour, "expected a UTC time HH:MM"),
@@ -133,4 +133,19 @@ export function parseDatabaseDump(raw: Record<string, unknown>): DatabaseDump | 
         fail(`${key}.retentionDays`, raw.retentionDays, "expected whole days from 1 to 3650");
     }
     return { bucket, region, retentionDays: days };
+}
+
+/**
+ * A pool size that fits beside the pool it replaces: a pool change creates the new pool
+ * before the old one goes (infra/database: deleteBeforeReplace false), so both hold their
+ * connections at once, and DigitalOcean refuses a pool beyond the cluster's limit. At most
+ * half the limit, any change between two valid sizes fits.
+ */
+export function poolSizeWithin(r: Reader, size: string, limit: number): number {
+    const max = Math.floor(limit / 2);
+    const n = r.int("dbPoolSize", 1, limit);
+    if (n > max) {
+        fail(q("dbPoolSize"), n, `expected at most ${max} on ${size}: half its ${limit} connections, so a pool change (the new pool is created before the old one goes) fits beside the old pool; use a larger dbSize for more`);
+    }
+    return n;
 }
