@@ -3,14 +3,25 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { Readable } from "stream";
+import { parseSettings } from "../infra/config";
 import { main, splitCommand } from "../tools/init";
-import { readStackConfig } from "../tools/lib/stacks";
+import { configSource, offlineSecrets, readStackConfig, ROOT } from "../tools/lib/stacks";
 import { FIXTURES, tmpdir } from "./helpers";
 
-function copyOfFixtures(): string {
+/** A copy of a fixture team's stack files (or of this repository's own), to edit. */
+function copyOfFixtures(from: string = FIXTURES.sample): string {
     const dir = tmpdir("init-");
-    for (const s of ["dev", "staging", "prod"]) fs.copyFileSync(path.join(FIXTURES.sample, `Pulumi.${s}.yaml`), path.join(dir, `Pulumi.${s}.yaml`));
+    for (const s of ["dev", "staging", "prod"]) fs.copyFileSync(path.join(from, `Pulumi.${s}.yaml`), path.join(dir, `Pulumi.${s}.yaml`));
     return dir;
+}
+
+/** The program's own config check on every stack in `dir` (secrets as offline placeholders), as doctor --offline runs it. */
+function passesConfigCheck(dir: string): void {
+    for (const stack of ["dev", "staging", "prod"]) {
+        const cfg = readStackConfig(stack, dir);
+        const ph = offlineSecrets(cfg.values);
+        parseSettings(configSource({ ...cfg.values, ...ph }, [...cfg.secretKeys, ...Object.keys(ph)]), stack);
+    }
 }
 
 async function run(argv: string[], input?: string) {
@@ -27,8 +38,8 @@ const read = (dir: string) => Object.fromEntries(["dev", "staging", "prod"].map(
 describe("init", () => {
     it("--yes with flags: writes the team's values to every stack, keeps comments and other keys, and lists the secrets left", async () => {
         const dir = copyOfFixtures();
-        const r = await run(["--yes", "--work-dir", dir, "--domain", "example.org", "--image", "ghcr.io/example/api", "--port", "8000",
-            "--health-path", "/up", "--migrate", "./manage.py migrate --noinput", "--worker", "celery=celery -A proj worker", "--secrets", "DJANGO_SECRET_KEY",
+        const r = await run(["--yes", "--work-dir", dir, "--domain", "example.org",
+            "--service", `app=ghcr.io/example/api:2.0.1 port=8000 health=/up migrate="./manage.py migrate --noinput" worker=celery:"celery -A proj worker" secrets=DJANGO_SECRET_KEY`,
             "--servers", "prod=3", "--github", "example/platform"]);
         assert.strictEqual(r.code, 0, r.err);
         for (const stack of ["dev", "staging", "prod"]) {
@@ -56,7 +67,7 @@ describe("init", () => {
 
     it("is idempotent: the same answers again change nothing", async () => {
         const dir = copyOfFixtures();
-        const args = ["--yes", "--work-dir", dir, "--domain", "example.org", "--port", "8000", "--servers", "prod=3"];
+        const args = ["--yes", "--work-dir", dir, "--domain", "example.org", "--service", "app port=8000", "--servers", "prod=3"];
         assert.strictEqual((await run(args)).code, 0);
         const first = read(dir);
         const again = await run(args);
@@ -68,8 +79,8 @@ describe("init", () => {
     it("asks each question with the current value as default when not given --yes", async () => {
         const dir = copyOfFixtures();
         const before = readStackConfig("prod", dir).values;
-        // domain, frontend host, image, tag, registry user, port, health path: the rest keep their defaults.
-        const r = await run(["--work-dir", dir], "example.net\n\n\n\n-\n9000\n/status\n");
+        // domain, frontend host, registry user, then the service app changed: the rest keep their defaults.
+        const r = await run(["--work-dir", dir], "example.net\n\n-\nchange\nport=9000 health=/status\n");
         assert.strictEqual(r.code, 0, r.err);
         assert.match(r.out, new RegExp(`DNS zone \\(a DigitalOcean domain\\) \\[${before["platform:domain"].replace(/\./g, "\\.")}\\]: `));
         const v = readStackConfig("prod", dir).values;
@@ -83,9 +94,9 @@ describe("init", () => {
         const before = read(dir);
         for (const [args, expect] of [
             [["--domain", "localhost"], /^error: platform:domain: "localhost" is not valid; expected a domain name/],
-            [["--port", "80"], /^error: platform:services\.app\.port: 80 is not valid; expected a port other than 80/],
+            [["--service", "app port=80"], /^error: platform:services\.app\.port: 80 is not valid; expected a port other than 80/],
             [["--servers", "staging=1"], /^error: platform:serverCount: staging has 1 and prod \d+; expected the same edge kind/],
-            [["--secrets", "DATABASE_URL"], /^error: platform:services\.app\.secrets: "DATABASE_URL" is not valid/],
+            [["--service", "app secrets=DATABASE_URL"], /^error: platform:services\.app\.secrets: "DATABASE_URL" is not valid/],
             [["--github", "nope"], /^error: --github nope: expected <owner>\/<repository>/],
             [["--servers", "qa=2"], /^error: --servers qa=2: expected <stack>=<value>/],
         ] as [string[], RegExp][]) {
@@ -99,7 +110,7 @@ describe("init", () => {
 
     it("creates missing stack files from scratch", async () => {
         const dir = tmpdir("init-empty-");
-        const r = await run(["--yes", "--work-dir", dir, "--domain", "example.org", "--image", "ghcr.io/example/api", "--tag", "0.1.0", "--github", "example/platform",
+        const r = await run(["--yes", "--work-dir", dir, "--domain", "example.org", "--service", "app=ghcr.io/example/api:0.1.0 health=/healthz", "--github", "example/platform",
             "--reviewers", "alice", "--ssh-key", "123", "--alert-email", "ops@example.org"]);
         assert.strictEqual(r.code, 0, r.err);
         assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]);
