@@ -65,7 +65,7 @@ Options are key=value words (quote a value with spaces: migrate="bin/rails db:mi
 A new service needs <name>=<image>:<tag> and health=; when it is the only service its routes
 default to front:/ and api:/. Some service must answer its health path on the API host (the
 load balancer and the uptime check probe it there). For example:
-  --service "api port=8080 health=/healthz" --service "web name=site" --service -worker
+  --service "api port=8080 health=/healthz" --service "web name=site" --service -docs
   --service "admin=ghcr.io/acme/admin:1.0 health=none route=front:/admin"
 
 Exit codes: 0 written (or already up to date), 2 usage or config error.`;
