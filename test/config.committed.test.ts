@@ -75,9 +75,11 @@ stackIndependentChecks("this repository", () => ROOT);
 
 /** Another team's values, as the README's first-day walkthrough passes them to init. */
 export const OTHER_TEAM = [
-    "--domain", "northwind-rentals.io", "--frontend-host", "www", "--image", "registry.gitlab.com/northwind/rentals-api", "--tag", "2.10",
-    "--registry-user", "northwind-ci", "--port", "8080", "--health-path", "/healthz", "--migrate", "bin/rails db:migrate",
-    "--worker", "jobs=bundle exec sidekiq", "--worker", "mailer=bin/mailer --queue \"mail out\"", "--secrets", "SECRET_KEY_BASE,SENTRY_DSN",
+    "--domain", "northwind-rentals.io", "--frontend-host", "www", "--registry-user", "northwind-ci",
+    // The stack files' own services give way to the other team's one service, each removed by name.
+    ...Object.keys(JSON.parse(readStackConfig("prod", ROOT).values["platform:services"]) as object).flatMap((name) => ["--service", `-${name}`]),
+    "--service", `app=registry.gitlab.com/northwind/rentals-api:2.10 port=8080 health=/healthz database=true migrate="bin/rails db:migrate" `
+        + `worker=jobs:"bundle exec sidekiq" worker='mailer:bin/mailer --queue "mail out"' secrets=SECRET_KEY_BASE,SENTRY_DSN`,
     "--github", "northwind/rentals-platform", "--reviewers", "alice-nw", "--region", "ams3", "--ssh-key", "412345",
     "--alert-email", "oncall@northwind-rentals.io", "--acme-email", "", "--slack-channel", "", "--servers", "prod=3",
 ];

@@ -84,7 +84,7 @@ const CHANGES: Record<Key, Change> = {
     dbName: { value: "appdb", refused: true },
     dbUser: { value: "appuser", refused: true },
     databaseRestore: { value: JSON.stringify({ sourceCluster: "platform-prod-pg", time: "2026-11-20T14:03:11Z", clusterName: "fixture-restored-pg" }), refused: false },
-    dbPoolSize: { value: "25", refused: false },
+    dbPoolSize: { value: "20", refused: false },
     dbPoolMode: { value: "session", refused: false },
     dbMaintenanceDay: { value: "monday", refused: false },
     dbMaintenanceHour: { value: "05:00", refused: false },
@@ -164,7 +164,7 @@ describe("lifecycle: the changes teams make in their first weeks", function () {
     this.timeout(60_000);
 
     it("a new pool size or mode creates the new pool first, moves the app to it, then deletes the old one", async () => {
-        for (const [key, value] of [["dbPoolSize", "25"], ["dbPoolMode", "session"]] as const) {
+        for (const [key, value] of [["dbPoolSize", "20"], ["dbPoolMode", "session"]] as const) {
             const { before, after, steps } = await plan("prod", key, value);
             const pool = steps.find((s) => s.type === T.pool)!;
             assert.strictEqual(pool.op, "replace");
@@ -176,7 +176,7 @@ describe("lifecycle: the changes teams make in their first weeks", function () {
 
     it("a pool change while a restore is configured replaces the restored cluster's pool new-first too", async () => {
         const restore = { databaseRestore: CHANGES.databaseRestore.value };
-        const { before, after, steps } = await plan("prod", "dbPoolSize", "25", false, restore);
+        const { before, after, steps } = await plan("prod", "dbPoolSize", "20", false, restore);
         assert.ok(steps.some((s) => s.type === T.pool && s.name === "prod-restored-pool" && s.op === "replace"));
         assert.deepStrictEqual(nameClashes(before, after, steps), []);
     });
