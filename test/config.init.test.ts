@@ -108,6 +108,16 @@ describe("init", () => {
         assert.deepStrictEqual(read(dir), before);
     });
 
+    it("keeps CODEOWNERS naming prod's approvers, as doctor expects", async () => {
+        const dir = copyOfFixtures();
+        fs.mkdirSync(path.join(dir, ".github"));
+        fs.writeFileSync(path.join(dir, ".github", "CODEOWNERS"), "# who reviews what reaches prod\n/.github/  @maria-acme @devon-acme\n/infra/    @maria-acme\n");
+        const r = await run(["--yes", "--work-dir", dir, "--reviewers", "alice-nw,bob-nw", "--github", "northwind/platform"]);
+        assert.strictEqual(r.code, 0, r.err);
+        assert.strictEqual(fs.readFileSync(path.join(dir, ".github", "CODEOWNERS"), "utf8"), "# who reviews what reaches prod\n/.github/  @alice-nw @bob-nw\n/infra/    @alice-nw @bob-nw\n");
+        assert.match(r.out, /\.github\/CODEOWNERS/);
+    });
+
     it("creates missing stack files from scratch", async () => {
         const dir = tmpdir("init-empty-");
         const r = await run(["--yes", "--work-dir", dir, "--domain", "example.org", "--service", "app=ghcr.io/example/api:0.1.0 health=/healthz", "--github", "example/platform",

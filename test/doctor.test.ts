@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
-import { aclAllowsSsh, Check, main } from "../tools/doctor";
+import { aclAllowsSsh, Check, codeownersCheck, deploySecretNames, main } from "../tools/doctor";
 import { FIXTURES, tmpdir } from "./helpers";
 
 const SECRETS = "  platform:tailscaleApiKey:\n    secure: v1:AAAA\n  platform:ghcrToken:\n    secure: v1:BBBB\n  platform:appSecrets:\n    SECRET_KEY_BASE:\n      secure: v1:CCCC\n    SENTRY_DSN:\n      secure: v1:DDDD\n    MAILGUN_API_KEY:\n      secure: v1:EEEE\n";
@@ -17,11 +17,24 @@ interface World {
     doToken: string; missingScope?: string; domains: string[]; keys: string[]; email: string; emailVerified: boolean;
     tsKey: string; oauthScope: string; acl: Record<string, unknown>; ghAdmin: boolean; ghPrivate: boolean; ghPlan: string; tags: Record<string, string>;
     whoamiFails: boolean;
+    /** main's rules as GET /repos/{o}/{r}/rules/branches/main lists them; classic protection, if any. */
+    mainRules: unknown[]; mainProtection?: unknown;
+    repoSecrets: string[]; orgSecrets: string[];
 }
+
+/** main behind a ruleset: a reviewed pull request with code owners, no force push, no deletion. */
+/** Team B's prod approvers (githubReviewerTeams: sre), as CODEOWNERS names them. */
+const CODE_OWNERS = "@northwind/sre";
+
+const PROTECTED_MAIN = [
+    { type: "deletion" }, { type: "non_fast_forward" },
+    { type: "pull_request", parameters: { required_approving_review_count: 1, require_code_owner_review: true, dismiss_stale_reviews_on_push: true } },
+];
 
 const okWorld = (): World => ({
     doToken: TOKENS.do, missingScope: undefined, domains: ["northwind-rentals.io"], keys: ["412345"], email: "oncall@northwind-rentals.io", emailVerified: true,
     tsKey: TOKENS.ts, oauthScope: "auth_keys", ghAdmin: true, ghPrivate: true, ghPlan: "enterprise", tags: { "2.10": `sha256:${"c".repeat(64)}` }, whoamiFails: false,
+    mainRules: PROTECTED_MAIN, mainProtection: undefined, repoSecrets: ["SONAR_TOKEN"], orgSecrets: ["NPM_TOKEN"],
     acl: {
         tagOwners: { "tag:server": ["autogroup:admin"], "tag:nw-staging": ["autogroup:admin"], "tag:ci-staging": ["autogroup:admin"] },
         acls: [{ action: "accept", src: ["autogroup:admin"], dst: ["tag:server:22"] }, { action: "accept", src: ["tag:ci-staging"], dst: ["tag:nw-staging:22"] }],
@@ -62,6 +75,11 @@ async function standIns(world: World) {
         if (req.headers.authorization !== `Bearer ${TOKENS.gh}`) return json(res, 401, {});
         if (req.url === "/repos/northwind/rentals-platform") return json(res, 200, { private: world.ghPrivate, owner: { type: "Organization" }, permissions: { admin: world.ghAdmin } });
         if (req.url === "/orgs/northwind") return json(res, 200, { plan: { name: world.ghPlan } });
+        const repo = "/repos/northwind/rentals-platform";
+        if (req.url === `${repo}/rules/branches/main`) return json(res, 200, world.mainRules);
+        if (req.url === `${repo}/branches/main/protection`) return world.mainProtection ? json(res, 200, world.mainProtection) : json(res, 404, { message: "Branch not protected" });
+        if (req.url === `${repo}/actions/secrets`) return json(res, 200, { total_count: world.repoSecrets.length, secrets: world.repoSecrets.map((name) => ({ name })) });
+        if (req.url === `${repo}/actions/organization-secrets`) return json(res, 200, { total_count: world.orgSecrets.length, secrets: world.orgSecrets.map((name) => ({ name })) });
         return json(res, 404, {});
     });
     const registry = http.createServer((req, res) => {
@@ -80,6 +98,8 @@ function project(withSecrets = true): string {
     for (const s of ["dev", "staging", "prod"]) {
         fs.writeFileSync(path.join(dir, `Pulumi.${s}.yaml`), fs.readFileSync(path.join(FIXTURES.other, `Pulumi.${s}.yaml`), "utf8") + (withSecrets ? SECRETS : ""));
     }
+    fs.mkdirSync(path.join(dir, ".github"));
+    fs.writeFileSync(path.join(dir, ".github", "CODEOWNERS"), ["/.github/", "/Pulumi*.yaml", "/infra/", "/policy/", "/tools/"].map((p) => `${p} ${CODE_OWNERS}`).join("\n") + "\n");
     // A stand-in pulumi: `version` and `whoami` are all the doctor runs.
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
@@ -111,7 +131,7 @@ async function runDoctor(dir: string, world: World, urls: string[], extra: strin
     }
 }
 
-const ALL = ["config", "vpc", "secrets", "pulumi-cli", "do-token", "do-scopes", "do-domain", "do-ssh-keys", "do-alert-emails", "tailscale-key", "tailscale-tags", "tailscale-ci-access", "tailscale-ci-oauth", "github-token", "github-plan", "registry-image", "state-backend"];
+const ALL = ["config", "vpc", "codeowners", "secrets", "pulumi-cli", "do-token", "do-scopes", "do-domain", "do-ssh-keys", "do-alert-emails", "tailscale-key", "tailscale-tags", "tailscale-ci-access", "tailscale-ci-oauth", "github-token", "github-plan", "github-main", "github-secrets", "registry-image", "state-backend"];
 
 describe("doctor (local stand-ins of every API)", function () {
     this.timeout(60_000);
@@ -145,6 +165,14 @@ describe("doctor (local stand-ins of every API)", function () {
         ["a CI OAuth client without the auth_keys scope", (w) => { w.oauthScope = "devices:core:read"; }, "tailscale-ci-oauth", /lacks the auth_keys scope \(has: devices:core:read\).*fix: create an OAuth client/],
         ["a GitHub token that cannot administer the repository", (w) => { w.ghAdmin = false; }, "github-token", /cannot administer northwind\/rentals-platform.*fix: create a fine-grained token/],
         ["a private repository on Team with prod reviewers", (w) => { w.ghPlan = "team"; }, "github-plan", /private on the team plan: its required reviewers and wait timer would silently not apply.*fix: use GitHub Enterprise/],
+        ["main without any protection", (w) => { w.mainRules = []; }, "github-main", /main of northwind\/rentals-platform takes pushes without a reviewed pull request: whoever can push to it deploys — fix: add a ruleset for main/],
+        ["main's ruleset without code owner review or the force-push block", (w) => { w.mainRules = [{ type: "deletion" }, { type: "pull_request", parameters: { required_approving_review_count: 1, require_code_owner_review: false } }]; }, "github-main", /is protected but lacks code owner review, no force push/],
+        ["classic protection that allows force pushes", (w) => {
+            w.mainRules = [];
+            w.mainProtection = { required_pull_request_reviews: { required_approving_review_count: 2, require_code_owner_reviews: true }, allow_force_pushes: { enabled: true }, allow_deletions: { enabled: false } };
+        }, "github-main", /lacks no force push/],
+        ["a deploy secret at repository level", (w) => { w.repoSecrets = ["DIGITALOCEAN_TOKEN", "SONAR_TOKEN"]; }, "github-secrets", /repository secret DIGITALOCEAN_TOKEN has a deploy secret's name: any branch's workflow can read it — fix: delete it/],
+        ["a deploy secret at organization level", (w) => { w.orgSecrets = ["PULUMI_ACCESS_TOKEN"]; }, "github-secrets", /organization secret PULUMI_ACCESS_TOKEN has a deploy secret's name/],
         ["an image tag missing from the registry", (w) => { w.tags = {}; }, "registry-image", /registry\.gitlab\.com\/northwind\/rentals-api:2\.10 does not exist.*fix: push it first/],
         ["a state backend not logged in", (w) => { w.whoamiFails = true; }, "state-backend", /not reachable: PULUMI_ACCESS_TOKEN must be set.*fix: pulumi login/],
     ];
@@ -173,7 +201,20 @@ describe("doctor (local stand-ins of every API)", function () {
         const dead = ["http://127.0.0.1:9", "http://127.0.0.1:9", "http://127.0.0.1:9", "http://127.0.0.1:9"];
         const r = await runDoctor(project(), world, dead, ["--offline", "--json"]);
         assert.strictEqual(r.code, 0, r.out);
-        assert.deepStrictEqual((JSON.parse(r.out) as { checks: Check[] }).checks.map((c) => c.id), ["config", "vpc", "secrets", "pulumi-cli"]);
+        assert.deepStrictEqual((JSON.parse(r.out) as { checks: Check[] }).checks.map((c) => c.id), ["config", "vpc", "codeowners", "secrets", "pulumi-cli"]);
+    });
+
+    it("fails without a CODEOWNERS for what decides prod, or with owners who cannot approve prod", () => {
+        const full = (owners: string) => ["/.github/", "/Pulumi*.yaml", "/infra/", "/policy/", "/tools/"].map((p) => `${p} ${owners}`).join("\n");
+        assert.strictEqual(codeownersCheck(full("@northwind/sre @Alice"), ["@northwind/sre", "@alice"]).status, "PASS");
+        assert.match(codeownersCheck(undefined, ["@alice"]).message, /CODEOWNERS is missing/);
+        assert.match(codeownersCheck(full("@alice").replace("/policy/ @alice", "/policy/"), ["@alice"]).message, /names no owner for \/policy\//);
+        assert.match(codeownersCheck(full("@maria-acme"), ["@northwind/sre"]).message, /names @maria-acme, not among prod's approvers \(@northwind\/sre\)/);
+    });
+
+    it("reads the deploy secrets' names from the reusable deploy workflow itself", () => {
+        const names = deploySecretNames();
+        assert.ok(names.includes("DIGITALOCEAN_TOKEN") && names.includes("PULUMI_CONFIG_PASSPHRASE"), names.join(","));
     });
 
     it("fails when the stack's VPC range overlaps another stack's, naming both and the fix", async () => {

@@ -18,7 +18,8 @@ import { parseSettings, Settings, STACKS } from "../infra/config";
 import { secretsLeft } from "./init";
 import { committedStacks, configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/stacks";
 import { manifestDigest } from "./lib/registry";
-import { PROJECT } from "../infra/config/schema";
+import { DEPLOY_BRANCH, PROJECT } from "../infra/config/schema";
+import { parse as parseYaml } from "yaml";
 import { cidrsOverlap } from "../infra/config/validate";
 
 export const HELP = `Usage: npm run doctor -- --stack <name> [--offline] [--json] [--work-dir <dir>]
@@ -88,7 +89,7 @@ export function parseArgs(argv: string[]): DoctorArgs | "help" {
 
 // ---------------------------------------------------------------- HTTP
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; json: unknown }
+export interface Reply { status: number; headers: http.IncomingHttpHeaders; json: unknown }
 
 /** One bounded request; the body is parsed as JSON when it is JSON. */
 export function fetchJson(url: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
@@ -135,6 +136,7 @@ export function offlineChecks(stack: string, dir: string): { checks: Check[]; se
         checks.push(failed("config", `Pulumi.${stack}.yaml: ${msg.split(" — ")[0]}`, msg.includes(" — ") ? msg.split(" — ").slice(1).join(" — ") : "correct the value named above in the stack file (npm run init can rewrite it)"));
     }
     if (settings) checks.push(...vpcChecks(stack, settings.network.vpcIpRange, dir));
+    checks.push(codeownersCheck(readIfExists(path.join(dir, ".github", "CODEOWNERS")), prodApprovers(dir)));
     const left = secretsLeft(stack, fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8"));
     checks.push(left.length === 0
         ? pass("secrets", `Pulumi.${stack}.yaml holds every secret the program needs, encrypted`)
@@ -144,6 +146,16 @@ export function offlineChecks(stack: string, dir: string): { checks: Check[]; se
         ? pass("pulumi-cli", `pulumi CLI ${v.stdout.trim()} on PATH`)
         : failed("pulumi-cli", "the pulumi CLI is not installed or not on PATH", "curl -fsSL https://get.pulumi.com | sh (or brew install pulumi/tap/pulumi)"));
     return { checks, settings };
+}
+
+const readIfExists = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, "utf8") : undefined);
+
+/** Who approves prod deploys, as CODEOWNERS spells them (@user, @org/team); none when unreadable. */
+function prodApprovers(dir: string): string[] {
+    try {
+        const g = settingsOf("prod", dir).github;
+        return [...g.reviewers.map((u) => `@${u}`), ...g.reviewerTeams.map((t) => `@${g.owner}/${t}`)];
+    } catch { return []; }
 }
 
 /** The stack's VPC range against every other committed stack's: each VPC needs its own. */
@@ -325,6 +337,7 @@ async function githubChecks(dir: string, s: Settings, a: DoctorArgs): Promise<Ch
     // private repositories need GitHub Enterprise.
     if (!r.private) {
         out.push(pass("github-plan", `${slug} is public: environments, reviewers and wait timers work on every plan`));
+        out.push(...await repositoryChecks(s, get));
         return out;
     }
     const wantsRules = STACKS.some((st) => {
@@ -338,7 +351,83 @@ async function githubChecks(dir: string, s: Settings, a: DoctorArgs): Promise<Ch
     } else if (["free"].includes(name) && r.owner?.type === "Organization") {
         out.push(failed("github-plan", `${slug} is private on GitHub Free: it has no environments at all`, "upgrade to Team (environments) or Enterprise (approvals), or make the repository public"));
     } else out.push(pass("github-plan", `the ${name} plan supports the approval settings of ${slug}`));
+    out.push(...await repositoryChecks(s, get));
     return out;
+}
+
+/**
+ * What the threat model assumes of the repository itself (docs/security.md): main takes
+ * changes only through reviewed pull requests, code owners among them, with no force push
+ * or deletion; and no deploy secret sits at repository or organization level, where any
+ * branch's workflow could read it (an environment secret shadows one of the same name only
+ * inside that environment's jobs).
+ */
+async function repositoryChecks(s: Settings, get: (p: string) => Promise<Reply>): Promise<Check[]> {
+    const slug = `${s.github.owner}/${s.github.repository}`;
+    const out: Check[] = [];
+    out.push(mainProtection(slug, await get(`/repos/${slug}/rules/branches/${DEPLOY_BRANCH}`), await get(`/repos/${slug}/branches/${DEPLOY_BRANCH}/protection`)));
+    const names = (r: Reply) => ((r.json as { secrets?: { name: string }[] } | undefined)?.secrets ?? []).map((x) => x.name.toUpperCase());
+    const repoLevel = await get(`/repos/${slug}/actions/secrets`);
+    const orgLevel = await get(`/repos/${slug}/actions/organization-secrets`);
+    const deploy = deploySecretNames();
+    const shadow = [...names(repoLevel).map((n) => `repository secret ${n}`), ...names(orgLevel).map((n) => `organization secret ${n}`)]
+        .filter((x) => deploy.includes(x.split(" ").pop()!));
+    if (repoLevel.status !== 200) out.push(warn("github-secrets", `cannot list ${slug}'s repository secrets (HTTP ${repoLevel.status})`, "give the token Secrets: read, then run doctor again"));
+    else if (shadow.length > 0) out.push(failed("github-secrets", `${shadow.join(", ")} has a deploy secret's name: any branch's workflow can read it`, `delete it (gh secret delete NAME -R ${slug}; an organization secret: gh secret delete NAME --org ${s.github.owner}) and keep deploy secrets in the stacks' environments only`));
+    else out.push(pass("github-secrets", `no repository or organization secret of ${slug} has a deploy secret's name`));
+    return out;
+}
+
+/**
+ * main's protection from its rules (rulesets, GET /repos/{o}/{r}/rules/branches/{b}) or, if
+ * it has none, classic branch protection: a pull request with at least one approval and
+ * code owner review, no force push, no deletion.
+ */
+export function mainProtection(slug: string, rules: Reply, classic: Reply): Check {
+    const fix = `add a ruleset for ${DEPLOY_BRANCH} (Settings → Rules → Rulesets): require a pull request with 1 approval and review from Code Owners, block force pushes and deletions`;
+    const list = Array.isArray(rules.json) ? (rules.json as { type: string; parameters?: Record<string, unknown> }[]) : [];
+    const pr = list.find((r) => r.type === "pull_request")?.parameters;
+    const missing: string[] = [];
+    if (pr) {
+        if (Number(pr.required_approving_review_count ?? 0) < 1) missing.push("an approval");
+        if (pr.require_code_owner_review !== true) missing.push("code owner review");
+        if (!list.some((r) => r.type === "non_fast_forward")) missing.push("no force push");
+        if (!list.some((r) => r.type === "deletion")) missing.push("no deletion");
+    } else if (classic.status === 200) {
+        const c = classic.json as { required_pull_request_reviews?: { required_approving_review_count?: number; require_code_owner_reviews?: boolean }; allow_force_pushes?: { enabled?: boolean }; allow_deletions?: { enabled?: boolean } };
+        if (Number(c.required_pull_request_reviews?.required_approving_review_count ?? 0) < 1) missing.push("an approval");
+        if (c.required_pull_request_reviews?.require_code_owner_reviews !== true) missing.push("code owner review");
+        if (c.allow_force_pushes?.enabled !== false) missing.push("no force push");
+        if (c.allow_deletions?.enabled !== false) missing.push("no deletion");
+    } else {
+        return failed("github-main", `${DEPLOY_BRANCH} of ${slug} takes pushes without a reviewed pull request: whoever can push to it deploys`, fix);
+    }
+    return missing.length === 0
+        ? pass("github-main", `${DEPLOY_BRANCH} of ${slug} takes only reviewed pull requests (code owners among the reviewers), no force push, no deletion`)
+        : failed("github-main", `${DEPLOY_BRANCH} of ${slug} is protected but lacks ${missing.join(", ")}`, fix);
+}
+
+/** The secrets the reusable deploy takes (its workflow_call secrets), read from the workflow itself. */
+export function deploySecretNames(root = path.join(__dirname, "..")): string[] {
+    const wf = parseYaml(fs.readFileSync(path.join(root, ".github", "workflows", "_deploy.yml"), "utf8")) as { on: { workflow_call: { secrets: Record<string, unknown> } } };
+    return Object.keys(wf.on.workflow_call.secrets).map((n) => n.toUpperCase()).sort();
+}
+
+/**
+ * CODEOWNERS covers what decides what reaches prod, and names only prod's approvers, so the
+ * ruleset's code owner review is a review by someone who may approve a prod deploy.
+ */
+export function codeownersCheck(text: string | undefined, approvers: string[]): Check {
+    const fix = "commit .github/CODEOWNERS naming prod's approvers (platform:githubReviewers as @user, githubReviewerTeams as @org/team) for /.github/, /Pulumi*.yaml, /infra/, /policy/ and /tools/";
+    if (text === undefined) return failed("codeowners", ".github/CODEOWNERS is missing: a change to the workflows or the stack files needs no particular reviewer", fix);
+    const rules = text.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean).map((l) => l.split(/\s+/));
+    const uncovered = ["/.github/", "/Pulumi*.yaml", "/infra/", "/policy/", "/tools/"].filter((p) => !rules.some(([pattern, ...owners]) => pattern === p && owners.length > 0));
+    if (uncovered.length > 0) return failed("codeowners", `.github/CODEOWNERS names no owner for ${uncovered.join(", ")}`, fix);
+    const known = approvers.map((a) => a.toLowerCase());
+    const strangers = [...new Set(rules.flatMap(([, ...owners]) => owners))].filter((o) => !known.includes(o.toLowerCase()));
+    return strangers.length === 0
+        ? pass("codeowners", ".github/CODEOWNERS covers the workflows, stack files, program, policy and tools, owned by prod's approvers")
+        : failed("codeowners", `.github/CODEOWNERS names ${strangers.join(", ")}, not among prod's approvers (${known.join(", ") || "none"})`, `list the same people in both: ${fix}`);
 }
 
 // ---------------------------------------------------------------- registry and backend

@@ -606,6 +606,22 @@ async function ask(answers: Answers, texts: Record<string, string | undefined>, 
     return out;
 }
 
+/** Prod's approvers as CODEOWNERS spells them: @user for githubReviewers, @org/team for githubReviewerTeams. */
+export function approversOf(prod: StackConfig): string[] {
+    const list = (k: string) => { try { return JSON.parse(prod.values[`${PROJECT}:${k}`] ?? "[]") as string[]; } catch { return []; } };
+    const owner = prod.values[`${PROJECT}:githubOwner`] ?? "";
+    return [...list("githubReviewers").map((u) => `@${u}`), ...list("githubReviewerTeams").map((t) => `@${owner}/${t}`)];
+}
+
+/** CODEOWNERS with every rule's owners replaced by `owners` (comments and patterns kept); unchanged without owners. */
+export function withOwners(text: string, owners: string[]): string {
+    if (owners.length === 0) return text;
+    return text.split("\n").map((line) => {
+        const m = /^(\S+)(\s+)@\S+(?:\s+@\S+)*\s*$/.exec(line);
+        return m && !line.startsWith("#") ? `${m[1]}${m[2]}${owners.join(" ")}` : line;
+    }).join("\n");
+}
+
 export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
     let args: InitArgs | "help";
     try {
@@ -630,6 +646,14 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
             if (e.before === e.after) continue;
             fs.writeFileSync(path.join(args.workDir, e.file), e.after);
             changed.push(e.file);
+        }
+        // CODEOWNERS names prod's approvers (doctor checks they agree): follow the stack file.
+        const owners = path.join(args.workDir, ".github", "CODEOWNERS");
+        const prod = edits.find((e) => e.stack === "prod");
+        if (prod && fs.existsSync(owners)) {
+            const before = fs.readFileSync(owners, "utf8");
+            const after = withOwners(before, approversOf(parseStackFile(prod.after)));
+            if (after !== before) { fs.writeFileSync(owners, after); changed.push(".github/CODEOWNERS"); }
         }
         const secrets = edits.flatMap((e) => secretsLeft(e.stack, e.after));
         const warnings = sampleWarnings(edits);
