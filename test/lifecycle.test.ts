@@ -13,7 +13,7 @@ import { KEYS, Key } from "../infra/config/schema";
 import { PROVIDER_SEMANTICS } from "../infra/lifecycle/semantics";
 import { findDestructiveChanges } from "../tools/lib/guard";
 import { RecordedStack } from "../tools/lib/mockrun";
-import { asPreview, concurrentServerOutages, dataLosses, nameClashes, PlannedStep, planChange } from "../tools/lib/whatif";
+import { asPreview, concurrentServerOutages, dataLosses, impactOf, nameClashes, PlannedStep, planChange } from "../tools/lib/whatif";
 import { inServiceScript } from "../infra/servers";
 import { describeSweep, named, ofType, record, shellcheck, T, tmpdir } from "./helpers";
 
@@ -171,7 +171,19 @@ describe("lifecycle: the changes teams make in their first weeks", function () {
             assert.strictEqual(pool.deleteBeforeReplace, false, "the app keeps the old pool until it has moved");
             assert.notStrictEqual(named(before, T.pool, "prod-pool").inputs.name, named(after, T.pool, "prod-pool").inputs.name);
             assert.ok(steps.some((s) => s.type === T.container && s.name.endsWith("-app") && s.op === "replace"), "the app is redeployed onto the new pool");
+            assert.deepStrictEqual(impactOf(after, steps).filter((i) => /^the pool is replaced/.test(i)).length, 1, "the plan says a pool change is a release of the database's services");
         }
+    });
+
+    it("says when replacing the only server leaves the stack serving nothing, and not when another server serves", async () => {
+        const one = await plan("dev", "serverImage", "debian-13-x64");
+        assert.strictEqual(ofType(one.after, T.droplet).length, 1);
+        const said = impactOf(one.after, one.steps);
+        assert.strictEqual(said.length, 1);
+        assert.match(said[0], /^dev-web-1 is the only server: it is deleted before its replacement exists, with the \d+ resources on it, so the stack serves nothing/);
+        const two = await plan("prod", "serverImage", "debian-13-x64");
+        assert.ok(ofType(two.after, T.droplet).length > 1);
+        assert.deepStrictEqual(impactOf(two.after, two.steps).filter((i) => /only server/.test(i)), []);
     });
 
     it("a pool change while a restore is configured replaces the restored cluster's pool new-first too", async () => {

@@ -155,7 +155,7 @@ export async function main(argv: string[], io: Io, github?: GitHubReader): Promi
     }
     // Against a stack that was never deployed, what the base would replace or delete does not
     // exist: only the services and what the first deploy creates are worth saying.
-    const judged = deployed ? judgeChange(stack, before, head) : { steps: [], guard: [], nameClashes: [], unapplied: [], serversDownTogether: [], refused: false };
+    const judged = deployed ? judgeChange(stack, before, head) : { steps: [], guard: [], nameClashes: [], unapplied: [], serversDownTogether: [], impact: [], refused: false };
     const { steps, guard: findings, serversDownTogether, refused } = judged;
     const clashes = [...judged.nameClashes, ...judged.unapplied];
     const creates = head.resources.filter((r) => r.custom).length;
@@ -173,6 +173,7 @@ export async function main(argv: string[], io: Io, github?: GitHubReader): Promi
             for (const s of steps) lines.push(`| ${s.op}${s.op === "replace" ? (s.deleteBeforeReplace ? " (old first)" : " (new first)") : ""} | ${s.what} \`${s.name}\` | ${s.changed.join(", ")} |`);
         }
         for (const n of neverDeployed) lines.push("", `- note: ${n}`);
+        for (const i of judged.impact) lines.push("", `- **impact**: ${i}`);
         for (const f of findings) lines.push("", `- ${f.blocking ? "**refused by the replacement guard**" : "note"}: ${describeFinding(f)}`);
         for (const c of [...clashes, ...together]) lines.push("", `- **refused**: ${c}`);
         io.out(`${lines.join("\n")}\n`);
@@ -181,6 +182,7 @@ export async function main(argv: string[], io: Io, github?: GitHubReader): Promi
         for (const c of services) io.out(`  service ${c.name}: ${serviceLine(c)}\n`);
         for (const s of steps) io.out(`  ${describeStep(s)}\n`);
         for (const n of neverDeployed) io.out(`  note: ${n}\n`);
+        for (const i of judged.impact) io.out(`  IMPACT: ${i}\n`);
         for (const f of findings) io.out(`  ${f.blocking ? "REFUSED" : "note"}: ${describeFinding(f)}\n`);
         for (const c of [...clashes, ...together]) io.out(`  REFUSED: ${c}\n`);
     }

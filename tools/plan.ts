@@ -185,6 +185,7 @@ export function renderChange(c: NonNullable<PlanResult["change"]>): string {
     for (const n of c.nameClashes) out.push(`  REFUSED by the API: ${n}`);
     for (const n of c.unapplied) out.push(`  REFUSED, never applied: ${n}`);
     for (const [a, b] of c.serversDownTogether) out.push(`  OUTAGE: ${a} and ${b} would be down at the same time`);
+    for (const i of c.impact) out.push(`  IMPACT: ${i}`);
     return out.join("\n");
 }
 

@@ -152,6 +152,8 @@ export interface ChangeVerdict {
     unapplied: string[];
     /** Servers the plan would take down at the same time. */
     serversDownTogether: [string, string][];
+    /** What the change costs the running stack, said plainly: downtime, restarted services. */
+    impact: string[];
     /** The guard or the API would refuse it, or it would take servers down together. */
     refused: boolean;
 }
@@ -164,5 +166,28 @@ export function judgeChange(stack: string, before: RecordedStack, after: Recorde
     // An update the provider never applies would leave state describing what does not exist.
     const unapplied = steps.filter((s) => s.unapplied).map((s) => `${s.what} ${s.name}: the provider records a change of ${s.unapplied!.join(", ")} but never applies it (the real ${s.what} keeps the old value)`);
     const together = concurrentServerOutages(after, steps);
-    return { steps, guard, nameClashes: clashes, unapplied, serversDownTogether: together, refused: guard.some((f) => f.blocking) || clashes.length > 0 || unapplied.length > 0 || together.length > 0 };
+    return {
+        steps, guard, nameClashes: clashes, unapplied, serversDownTogether: together, impact: impactOf(after, steps),
+        refused: guard.some((f) => f.blocking) || clashes.length > 0 || unapplied.length > 0 || together.length > 0,
+    };
+}
+
+/**
+ * What a plan does to the running stack beyond its steps: a replaced server on a stack with
+ * no other leaves nothing serving until the new one does (the droplet goes first, and every
+ * container, proxy and step of it with it); a pool change is a release of every service
+ * that uses the database (their DATABASE_URL names the new pool).
+ */
+export function impactOf(after: RecordedStack, steps: PlannedStep[]): string[] {
+    const out: string[] = [];
+    const servers = after.resources.filter((r) => r.type === DROPLET);
+    for (const s of steps.filter((x) => x.type === DROPLET && x.op === "replace")) {
+        const riding = steps.filter((x) => x.op === "replace" && x.name !== s.name && x.name.startsWith(`${s.name}-`)).length;
+        if (servers.length === 1) out.push(`${s.name} is the only server: it is deleted before its replacement exists, with the ${riding} resources on it, so the stack serves nothing until the new server does (minutes)`);
+    }
+    if (steps.some((x) => x.type === TYPES.pool && x.op === "replace")) {
+        const apps = steps.filter((x) => x.type === TYPES.container && x.op === "replace" && x.name.endsWith("-app")).length;
+        out.push(`the pool is replaced new pool first, and every service that uses the database gets a new container and cut-over onto it (${apps} app containers): a release of those services`);
+    }
+    return out;
 }
