@@ -116,11 +116,3 @@ export function shellcheck(text: string, exclude: string[] = []): string {
         return String((e as { stdout?: string }).stdout ?? e);
     }
 }
-
-/**
- * For the processes a test starts that run the project's tools: `npm run <tool>` through a
- * shim that runs the package.json script without npm's own start-up, and TypeScript loaded
- * by a cached swc hook instead of ts-node (test/fixtures/npm-shim, test/fixtures/fast-ts.js).
- */
-export const NPM_SHIM = path.join(__dirname, "fixtures", "npm-shim");
-export const FAST_TS = path.join(__dirname, "fixtures", "fast-ts.js");

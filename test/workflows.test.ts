@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { NPM_SHIM, shellcheck, tmpdir } from "./helpers";
+import { shellcheck, tmpdir } from "./helpers";
 
 const ROOT = path.join(__dirname, "..");
 const DIR = path.join(ROOT, ".github", "workflows");
@@ -57,7 +57,7 @@ function runStep(w: Workflow, job: Job, step: Step, stubs: Record<string, string
     const [cmd, ...args] = githubShell(w, job, step);
     const res = spawnSync(cmd, [...args, script], {
         cwd: inRepo ? ROOT : dir, encoding: "utf8",
-        env: { PATH: `${bin}:${NPM_SHIM}:${process.env.PATH}`, GITHUB_OUTPUT: ghOutput, GITHUB_STEP_SUMMARY: path.join(dir, "summary"), GITHUB_ENV: path.join(dir, "env"), ...env },
+        env: { PATH: `${bin}:${process.env.PATH}`, GITHUB_OUTPUT: ghOutput, GITHUB_STEP_SUMMARY: path.join(dir, "summary"), GITHUB_ENV: path.join(dir, "env"), ...env },
     });
     return { status: res.status ?? -1, out: `${res.stdout}${res.stderr}`, ghOutput: fs.readFileSync(ghOutput, "utf8") };
 }
