@@ -40,23 +40,9 @@ export function fixtureValue(stack: string, key: Key, team: Team = "sample"): un
     return KEYS[key].type === "string" ? raw : JSON.parse(raw);
 }
 
-const cache = new Map<string, Promise<RecordedStack>>();
-
-/** Records a stack once per distinct options; recordings are read-only. Defaults to the sample fixture team. */
+/** Records a stack (each distinct config runs once per process: tools/lib/mockrun). Defaults to the sample fixture team. */
 export function record(stack: string, opts: RecordOptions = {}): Promise<RecordedStack> {
-    opts = { ...opts, configDir: opts.configDir ?? FIXTURES.sample };
-    // Empty overrides, unset or secret keys ask for the same run as none.
-    for (const k of ["overrides", "unset", "secretKeys"] as const) {
-        const v = opts[k];
-        if (v !== undefined && Object.keys(v).length === 0) delete opts[k];
-    }
-    const key = JSON.stringify([stack, opts]);
-    if (!cache.has(key)) {
-        // Recordings share the runtime, so they run one after another.
-        const previous = [...cache.values()].pop() ?? Promise.resolve();
-        cache.set(key, previous.catch(() => undefined).then(() => recordStack(stack, opts)));
-    }
-    return cache.get(key)!;
+    return recordStack(stack, { ...opts, configDir: opts.configDir ?? FIXTURES.sample });
 }
 
 /**

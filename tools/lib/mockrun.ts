@@ -104,8 +104,21 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
     // registration the runtime would report as an unhandled error.
     parseSettings(configSource(values, secretKeys), stack);
 
-    return recordOnce(stack, values, secretKeys);
+    // A run is a function of the stack and its config alone, so one process runs each distinct
+    // input once (in memory: nothing outlives the process). Runs share the SDK's global
+    // runtime, so they go one after another. Each caller gets its own copy.
+    const key = JSON.stringify([stack, Object.entries(values).sort(), [...new Set(secretKeys)].sort()]);
+    let run = runs.get(key);
+    if (!run) {
+        run = lastRun.catch(() => undefined).then(() => recordOnce(stack, values, secretKeys));
+        runs.set(key, run);
+        lastRun = run;
+    }
+    return structuredClone(await run);
 }
+
+const runs = new Map<string, Promise<RecordedStack>>();
+let lastRun: Promise<unknown> = Promise.resolve();
 
 async function recordOnce(stack: string, values: Record<string, string>, secretKeys: string[]): Promise<RecordedStack> {
     const registered = new Map<string, RecordedResource>();
