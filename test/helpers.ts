@@ -9,6 +9,7 @@
  * `duo` (team C) declares two services, web and api, routed by host and path.
  * Tests of a behaviour should read expected values from `fixture(...)`, not spell them out.
  */
+import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -57,6 +58,15 @@ export function describeSweep(title: string, fn: (this: Mocha.Suite) => void): M
 
 /** Resource type tokens (one home: infra/lifecycle/types.ts). */
 export const T = TYPES;
+
+/**
+ * The items, after asserting there is at least one: a loop of assertions over an empty
+ * collection passes without checking anything.
+ */
+export function atLeastOne<X>(items: X[], what: string): X[] {
+    assert.ok(items.length > 0, `expected at least one ${what}, found none`);
+    return items;
+}
 
 export function ofType(rec: RecordedStack, type: string): RecordedResource[] {
     return rec.resources.filter((r) => r.type === type);

@@ -210,9 +210,9 @@ describe("workflows", () => {
         it("every checkout in the deploy takes the commit it was given, never a branch tip", () => {
             for (const file of FILES) assert.doesNotMatch(raw(file), /github\.ref\b/, file);
             const w = wf("_deploy.yml");
-            for (const job of Object.values(w.jobs)) {
-                for (const s of (job.steps ?? []).filter((x) => x.uses?.startsWith("actions/checkout@"))) assert.strictEqual(s.with?.ref, "${{ inputs.commit }}");
-            }
+            const checkouts = Object.values(w.jobs).flatMap((job) => (job.steps ?? []).filter((x) => x.uses?.startsWith("actions/checkout@")));
+            assert.ok(checkouts.length > 0, "the deploy checks out the repository");
+            for (const s of checkouts) assert.strictEqual(s.with?.ref, "${{ inputs.commit }}");
             assert.strictEqual(w.on.workflow_call.inputs.commit.required, true);
         });
 
