@@ -152,10 +152,12 @@ async function recordOnce(stack: string, values: Record<string, string>, secretK
         call: (args) => mockCall(args.token, args.inputs),
     }, PROJECT, stack, false);
 
-    // Only the program's own modules are reloaded: a second copy of @pulumi/pulumi would
-    // silently bypass the mocks. The previous run's modules are also dropped from their
-    // parents' `children`, where Node keeps them (and everything they built) alive.
-    const inProgram = (file: string) => file.startsWith(path.join(ROOT, "infra") + path.sep);
+    // Only the program's entry point is loaded afresh: it reads the config at module scope.
+    // The modules it imports (components, config parsing) keep no state between runs, so
+    // they load once per process; a second copy of @pulumi/pulumi would silently bypass the
+    // mocks. The previous run's entry is also dropped from its parent's `children`, where
+    // Node keeps it (and everything it built) alive.
+    const inProgram = (file: string) => file === PROGRAM;
     for (const k of Object.keys(require.cache)) {
         if (inProgram(k)) delete require.cache[k];
     }
