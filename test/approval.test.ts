@@ -47,7 +47,7 @@ describe("approval: who may approve", () => {
 describe("approval: the workflow's CLI", () => {
     const CLI = path.join(__dirname, "..", ".github", "scripts", "approve.ts");
     const run = (args: string[], env: Record<string, string> = {}) => new Promise<{ code: number; out: string }>((resolve) => {
-        const p = spawn(process.execPath, ["-r", "ts-node/register", CLI, ...args], { cwd: path.join(__dirname, ".."), env: { ...process.env, ...env } });
+        const p = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: path.join(__dirname, ".."), env: { ...process.env, ...env } });
         let out = "";
         p.stdout.on("data", (d) => { out += String(d); });
         p.stderr.on("data", (d) => { out += String(d); });

@@ -262,7 +262,7 @@ describe("release tools (Automation API stand-in)", function () {
     });
 
     it("as a process: one error line, exit 2, no stack trace", () => {
-        const res = spawnSync(process.execPath, ["-r", "ts-node/register", "tools/rollback.ts", "--stack", "nope"], { cwd: ROOT, encoding: "utf8" });
+        const res = spawnSync(process.execPath, ["--import", "tsx", "tools/rollback.ts", "--stack", "nope"], { cwd: ROOT, encoding: "utf8" });
         assert.strictEqual(res.status, 2);
         assert.match(res.stderr, /^error: unknown stack "nope"/);
         assert.strictEqual(res.stderr.trim().split("\n").length, 1);
