@@ -1,25 +1,26 @@
 /**
  * Benchmark of the fast tier: runs `npm test` as a whole process several times after a
  * warm-up and prints min / median / max wall and CPU seconds against the goal of a median
- * under 15 s on 2 cores. A benchmark, not a test: it measures and reports.
+ * under 30 s on 2 cores (issue 21). A benchmark, not a test: it measures and reports.
  *
  *   npm run bench:fast [-- --runs 5] [-- --cold]
  *
  * Warm (the default) keeps the type-check's and the linter's caches under
  * node_modules/.cache between runs, as a re-run in the dev loop does; --cold deletes them
- * before every run, as CI's fresh `npm ci` starts. CPU is user + system time of `npm test`
- * and everything it waited for (Linux: /proc/self/stat).
+ * and tsx's transform cache before every run, as a fresh CI runner starts. CPU is user +
+ * system time of `npm test` and everything it waited for (Linux: /proc/self/stat).
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
-const GOAL_SECONDS = 15;
+const GOAL_SECONDS = 30;
 const root = path.resolve(__dirname, "..");
 const runsArg = process.argv.indexOf("--runs");
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
 const cold = process.argv.includes("--cold");
-const CACHES = ["tsc", "eslint"].map((d) => path.join(root, "node_modules", ".cache", d));
+const CACHES = [...["tsc", "eslint"].map((d) => path.join(root, "node_modules", ".cache", d)), path.join(os.tmpdir(), `tsx-${process.getuid?.() ?? 0}`)];
 
 /** CPU seconds of this process's waited-for children so far (cutime + cstime). */
 function childrenCpu(): number {

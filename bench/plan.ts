@@ -15,7 +15,7 @@ const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
 
 function once(stack: string): number {
     const t0 = process.hrtime.bigint();
-    const res = spawnSync(process.execPath, ["-r", "ts-node/register", "tools/plan.ts", "--stack", stack, "--json"], { cwd: root, encoding: "utf8" });
+    const res = spawnSync(process.execPath, ["--import", "tsx", "tools/plan.ts", "--stack", stack, "--json"], { cwd: root, encoding: "utf8" });
     if (res.status !== 0) throw new Error(`plan for ${stack} exited ${res.status}: ${res.stderr}`);
     return Number(process.hrtime.bigint() - t0) / 1e9;
 }

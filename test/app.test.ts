@@ -8,7 +8,7 @@ import { BOOTSTRAP_PROXY_CONFIG, fillUpstreams, upstreamsPlaceholder } from "../
 import { shellJoin, shellQuote } from "../infra/shell";
 import { RecordedStack } from "../tools/lib/mockrun";
 import { fakeDigest } from "../tools/lib/mockstate";
-import { named, ofType, record, serviceOverride, shellcheck, T, tmpdir } from "./helpers";
+import { atLeastOne, named, ofType, record, serviceOverride, shellcheck, T, tmpdir } from "./helpers";
 
 const DIGEST = /^ghcr\.io\/acme-shop\/shop@sha256:[a-f0-9]{64}$/;
 const byRole = (rec: RecordedStack, role: string) => ofType(rec, T.container).filter((c) =>
@@ -58,7 +58,7 @@ describe("app: containers", () => {
 
         it(`${stack}: only the edge proxy publishes host ports, and only 80/443`, async () => {
             const rec = await record(stack);
-            for (const c of ofType(rec, T.container)) {
+            for (const c of atLeastOne(ofType(rec, T.container), "container")) {
                 const ports = (c.inputs.ports as { external: number }[] | undefined) ?? [];
                 if (c.name.endsWith("-proxy")) assert.deepStrictEqual(ports.map((p) => p.external), [80, 443]);
                 else assert.deepStrictEqual(ports, [], c.name);
@@ -67,7 +67,7 @@ describe("app: containers", () => {
 
         it(`${stack}: every container rotates its logs and has a restart policy and a memory limit`, async () => {
             const rec = await record(stack);
-            for (const c of ofType(rec, T.container)) {
+            for (const c of atLeastOne(ofType(rec, T.container), "container")) {
                 assert.strictEqual(c.inputs.logDriver, "json-file");
                 assert.deepStrictEqual(c.inputs.logOpts, { "max-size": "10m", "max-file": "5" });
                 assert.strictEqual(c.inputs.restart, "unless-stopped");
@@ -86,7 +86,7 @@ describe("app: containers", () => {
             assert.match(env.IMAGE, DIGEST);
             // The restore point is read with a client image pinned by digest, like every image.
             assert.ok(isPinnedImage(env.PG_CLIENT_IMAGE), env.PG_CLIENT_IMAGE);
-            for (const c of ofType(rec, T.container).filter((x) => x.name.startsWith(`${stack}-web-1-`) && !x.name.endsWith("-proxy"))) {
+            for (const c of atLeastOne(ofType(rec, T.container).filter((x) => x.name.startsWith(`${stack}-web-1-`) && !x.name.endsWith("-proxy")), "container on web-1")) {
                 assert.ok(c.opts.dependsOn.includes(`${stack}-web-1-app-migrate`), c.name);
             }
         });
@@ -104,8 +104,11 @@ describe("app: containers", () => {
             assert.deepStrictEqual(cut1.inputs.triggers, [named(rec, T.container, `${stack}-web-1-app-app`).id]);
             const gate = named(rec, T.command, `${stack}-web-1-app-workers-check`);
             assert.deepStrictEqual(gate.opts.dependsOn, [`${stack}-web-1-app-worker`]);
-            assert.strictEqual((gate.inputs.environment as Record<string, string>).WORKERS, named(rec, T.container, `${stack}-web-1-app-worker`).inputs.name ?? (gate.inputs.environment as Record<string, string>).WORKERS);
-            assert.deepStrictEqual(gate.inputs.triggers, [named(rec, T.container, `${stack}-web-1-app-worker`).id]);
+            // The gate checks the container the provider named for this server's worker (the
+            // mocks name a container as the provider auto-names it: <name>-<7 chars of its id>).
+            const worker1 = named(rec, T.container, `${stack}-web-1-app-worker`);
+            assert.strictEqual((gate.inputs.environment as Record<string, string>).WORKERS, `<stack>-web-1-app-worker-${worker1.id.slice(0, 7)}`);
+            assert.deepStrictEqual(gate.inputs.triggers, [worker1.id]);
             const env = cut1.inputs.environment as Record<string, string>;
             assert.strictEqual(env.APP_PORT, "3000");
             assert.strictEqual(env.HEALTH, "http");

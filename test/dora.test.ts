@@ -1,7 +1,7 @@
 /**
  * DORA metrics on a recorded prod history (test/fixtures/histories/prod.json, in the format
  * `pulumi stack history --json` prints): pure, then through `npm run releases -- --dora`
- * with the fake CLI and a throwaway git repository for commit times.
+ * with a typed stand-in for the Automation API and a throwaway git repository for commit times.
  *
  * The fixture's timeline, oldest first (the expected figures below are worked out from it
  * by hand):
@@ -21,21 +21,14 @@ import * as path from "path";
 import { main as releases } from "../tools/releases";
 import { deploymentsFromHistory, doraMetrics, parseSince, percentile } from "../tools/lib/dora";
 import { HistoryEntry } from "../tools/lib/releases";
-import "./fixtures/fake-pulumi/inprocess"; // the fake CLI runs in this process: no Node start per call
+import { FakeAutomation } from "./fixtures/automation";
 
 const ROOT = path.join(__dirname, "..");
-const FAKE_BIN = path.join(__dirname, "fixtures", "fake-pulumi");
+const FIXTURE_STACKS = path.join(__dirname, "fixtures", "stacks");
 const HISTORY: HistoryEntry[] = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "histories", "prod.json"), "utf8"));
 const COMMITS: Record<string, string> = {
     c1: "2026-09-01T08:05:00Z", c2: "2026-09-02T10:06:00Z", c3: "2026-09-05T11:04:00Z", c5: "2026-09-09T22:04:00Z", c6: "2026-09-12T06:04:00Z",
 };
-/** Puts the environment back as it was: a key that was unset is deleted, not set to "undefined". */
-function restoreEnv(saved: Record<string, string | undefined>): void {
-    for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-    }
-}
 
 const commitTime = (sha: string) => (COMMITS[sha] ? new Date(COMMITS[sha]) : undefined);
 
@@ -92,12 +85,13 @@ describe("DORA metrics (pure, recorded history)", () => {
     });
 });
 
-describe("npm run releases -- --dora (fake pulumi CLI, git for commit times)", function () {
+describe("npm run releases -- --dora (Automation API stand-in, git for commit times)", function () {
     this.timeout(30_000);
 
-    function lab(): { dir: string; state: string } {
+    function lab(): { dir: string; fake: FakeAutomation } {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dora-"));
-        for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
+        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        for (const f of ["Pulumi.staging.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(FIXTURE_STACKS, f), path.join(dir, f));
         const git = (args: string[], env: Record<string, string> = {}) =>
             execFileSync("git", ["-C", dir, ...args], { encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com", ...env } }).trim();
         git(["init", "-q"]);
@@ -108,25 +102,15 @@ describe("npm run releases -- --dora (fake pulumi CLI, git for commit times)", f
         }
         shas.c4 = "feedfacefeedfacefeedfacefeedfacefeedface"; // deployed from a commit this clone lacks
         const history = HISTORY.map((h) => ({ ...h, environment: { ...h.environment, "git.head": shas[h.environment!["git.head"]] } }));
-        const stack = { history, outputs: { release: { tag: "1.4.1", digest: "" } }, changes: [] };
-        const state = path.join(dir, "fake-state.json");
-        fs.writeFileSync(state, JSON.stringify({ stacks: { prod: stack, staging: { ...stack, history: [] } } }));
-        return { dir, state };
+        const outputs = { release: { tag: "1.4.1", digest: "" } };
+        return { dir, fake: new FakeAutomation({ prod: { history, outputs }, staging: { history: [], outputs } }) };
     }
 
-    async function run(l: { dir: string; state: string }, argv: string[]) {
-        const saved = { PATH: process.env.PATH, FAKE_PULUMI_STATE: process.env.FAKE_PULUMI_STATE, FAKE_PULUMI_LOG: process.env.FAKE_PULUMI_LOG };
-        process.env.PATH = `${FAKE_BIN}:${saved.PATH}`;
-        process.env.FAKE_PULUMI_STATE = l.state;
-        process.env.FAKE_PULUMI_LOG = path.join(l.dir, "argv.log");
+    async function run(l: { dir: string; fake: FakeAutomation }, argv: string[]) {
         let out = "";
         let err = "";
-        try {
-            const code = await releases([...argv, "--work-dir", l.dir], { out: (s) => { out += s; }, err: (s) => { err += s; } });
-            return { code, out, err };
-        } finally {
-            restoreEnv(saved);
-        }
+        const code = await releases([...argv, "--work-dir", l.dir], { out: (s) => { out += s; }, err: (s) => { err += s; } }, l.fake);
+        return { code, out, err };
     }
 
     it("--json: per stack, with lead times from the commits' git times", async () => {

@@ -12,7 +12,6 @@ import * as path from "path";
 import { parse } from "yaml";
 import { main as drift } from "../tools/drift";
 import { atPath, driftFromPreview, driftMarkdown, driftSlack, showValue } from "../tools/lib/drift";
-import { NPM_SHIM } from "./helpers";
 
 const ROOT = path.join(__dirname, "..");
 const FIXTURE = path.join(__dirname, "fixtures", "preview", "prod-drift.json");
@@ -174,7 +173,7 @@ describe("drift workflow", () => {
         // GitHub runs `shell: bash` as `bash --noprofile --norc -eo pipefail {0}`.
         // Asynchronous, so the Slack stand-in in this process can answer curl meanwhile.
         const runStep = (step: Step, dir: string, env: Record<string, string>) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-            const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run!], { cwd: dir, env: { ...process.env, PATH: `${NPM_SHIM}:${process.env.PATH}`, STACK: "prod", RUN_URL: "https://github.example/run/7", ...env } });
+            const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run!], { cwd: dir, env: { ...process.env, STACK: "prod", RUN_URL: "https://github.example/run/7", ...env } });
             let stdout = "";
             let stderr = "";
             child.stdout.on("data", (c) => { stdout += c; });

@@ -9,6 +9,7 @@
  * `duo` (team C) declares two services, web and api, routed by host and path.
  * Tests of a behaviour should read expected values from `fixture(...)`, not spell them out.
  */
+import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -66,23 +67,9 @@ export function serviceOverride(stack: string, fields: Record<string, unknown>, 
     return { services: JSON.stringify({ ...services, [name]: { ...services[name], ...fields } }) };
 }
 
-const cache = new Map<string, Promise<RecordedStack>>();
-
-/** Records a stack once per distinct options; recordings are read-only. Defaults to the sample fixture team. */
+/** Records a stack (each distinct config runs once per process: tools/lib/mockrun). Defaults to the sample fixture team. */
 export function record(stack: string, opts: RecordOptions = {}): Promise<RecordedStack> {
-    opts = { ...opts, configDir: opts.configDir ?? FIXTURES.sample };
-    // Empty overrides, unset or secret keys ask for the same run as none.
-    for (const k of ["overrides", "unset", "secretKeys"] as const) {
-        const v = opts[k];
-        if (v !== undefined && Object.keys(v).length === 0) delete opts[k];
-    }
-    const key = JSON.stringify([stack, opts]);
-    if (!cache.has(key)) {
-        // Recordings share the runtime, so they run one after another.
-        const previous = [...cache.values()].pop() ?? Promise.resolve();
-        cache.set(key, previous.catch(() => undefined).then(() => recordStack(stack, opts)));
-    }
-    return cache.get(key)!;
+    return recordStack(stack, { ...opts, configDir: opts.configDir ?? FIXTURES.sample });
 }
 
 /**
@@ -97,6 +84,15 @@ export function describeSweep(title: string, fn: (this: Mocha.Suite) => void): M
 
 /** Resource type tokens (one home: infra/lifecycle/types.ts). */
 export const T = TYPES;
+
+/**
+ * The items, after asserting there is at least one: a loop of assertions over an empty
+ * collection passes without checking anything.
+ */
+export function atLeastOne<X>(items: X[], what: string): X[] {
+    assert.ok(items.length > 0, `expected at least one ${what}, found none`);
+    return items;
+}
 
 export function ofType(rec: RecordedStack, type: string): RecordedResource[] {
     return rec.resources.filter((r) => r.type === type);
@@ -142,11 +138,3 @@ export function shellcheck(text: string, exclude: string[] = []): string {
         return String((e as { stdout?: string }).stdout ?? e);
     }
 }
-
-/**
- * For the processes a test starts that run the project's tools: `npm run <tool>` through a
- * shim that runs the package.json script without npm's own start-up, and TypeScript loaded
- * by a cached swc hook instead of ts-node (test/fixtures/npm-shim, test/fixtures/fast-ts.js).
- */
-export const NPM_SHIM = path.join(__dirname, "fixtures", "npm-shim");
-export const FAST_TS = path.join(__dirname, "fixtures", "fast-ts.js");

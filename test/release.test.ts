@@ -1,5 +1,5 @@
 /**
- * The release tools against a fake `pulumi` on PATH: real Automation API code, fake engine,
+ * The release tools against a typed stand-in for the Automation API (fixtures/automation.ts)
  * and a fake registry on 127.0.0.1 speaking the token handshake.
  */
 import * as assert from "assert";
@@ -14,13 +14,13 @@ import { main as promote } from "../tools/promote";
 import { main as releases } from "../tools/releases";
 import { main as rollback } from "../tools/rollback";
 import { main as postDeployCheck } from "../tools/post-deploy-check";
-import { main as restore } from "../tools/restore";
+import { main as restoreMain } from "../tools/restore";
+import { Automation, localAutomation } from "../tools/lib/automation";
 import { changesFromEvents, deployedTogether, HistoryEntry, outsideContainers, pickTarget, ReleaseSet, releasesFromHistory, sameSet, setOfRecord } from "../tools/lib/releases";
 import { parseChallenge } from "../tools/lib/registry";
-import "./fixtures/fake-pulumi/inprocess"; // the fake CLI runs in this process: no Node start per call
+import { FakeAutomation, FakeCall, FakeChange, FakeFailure, FakeStack } from "./fixtures/automation";
 
 const ROOT = path.join(__dirname, "..");
-const FAKE_BIN = path.join(__dirname, "fixtures", "fake-pulumi");
 const FIXTURE_STACKS = path.join(__dirname, "fixtures", "stacks");
 const D = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 const REPO = "acme-shop/shop";
@@ -32,33 +32,32 @@ const CONTAINER_CHANGES = [
     { op: "replace", type: "command:local:Command", name: "staging-web-1-cutover" },
 ];
 
-function entry(version: number, tag: string, digest: string, result = "succeeded", kind = "update") {
+function entry(version: number, tag: string, digest: string, result = "succeeded", kind = "update"): HistoryEntry {
     const t = new Date(Date.UTC(2026, 10, 10 + version)).toISOString();
     return {
         version, kind, startTime: t, message: `deploy ${tag}`, environment: { "exec.kind": "auto.local", "git.author": "Maria" },
         config: { "platform:services": { value: JSON.stringify({ app: { image: `ghcr.io/${REPO}`, tag, ...(digest ? { digest } : {}) } }), secret: false }, "platform:ghcrToken": { value: "ghp_secret", secret: true } },
-        result, endTime: t, resourceChanges: { same: 60 },
+        result, endTime: t,
     };
 }
 
-interface Lab { dir: string; state: string; log: string; registry: http.Server; url: string; manifests: Map<string, string>; pulls: number }
+interface Lab { dir: string; fake: FakeAutomation; registry: http.Server; url: string; manifests: Map<string, string>; pulls: number }
 
-async function lab(t: { history?: unknown[]; changes?: unknown[]; fail?: string; extra?: Record<string, unknown> } = {}): Promise<Lab> {
+async function lab(t: { history?: HistoryEntry[]; changes?: FakeChange[]; fail?: FakeFailure } = {}): Promise<Lab> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "release-"));
     // The stack files are the tests' own fixture (team A), not the repository's: a team's edits never reach here.
     fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     for (const f of ["Pulumi.staging.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(FIXTURE_STACKS, f), path.join(dir, f));
-    const stackState = (tag: string, digest: string) => ({
+    const stackState = (tag: string, digest: string): FakeStack => ({
         history: t.history ?? [entry(5, "1.4.2", D(3)), entry(4, "1.4.2", D(3), "failed"), entry(3, "1.4.1", D(2)), entry(2, "1.4.0", D(1)), entry(1, "1.3.9", "")],
         outputs: { release: { services: { app: { repository: `ghcr.io/${REPO}`, tag, digest, image: `ghcr.io/${REPO}@${digest}` } } }, databaseUrl: "postgresql://x" },
         secretOutputs: ["databaseUrl"],
         secrets: { "platform:ghcrToken": "ghp_secret" },
         changes: t.changes ?? CONTAINER_CHANGES,
     });
-    const state = path.join(dir, "fake-state.json");
-    fs.writeFileSync(state, JSON.stringify({ fail: t.fail, stacks: { staging: stackState("1.4.2", D(3)), prod: { ...stackState("1.4.1", D(2)), ...(t.extra ?? {}) } } }));
+    const fake = new FakeAutomation({ staging: stackState("1.4.2", D(3)), prod: stackState("1.4.1", D(2)) }, t.fail);
     const manifests = new Map<string, string>([["1.4.2", D(3)], ["1.4.1", D(2)], ["1.3.9", D(9)], [D(3), D(3)], [D(2), D(2)], [D(9), D(9)]]);
-    const l: Lab = { dir, state, log: path.join(dir, "argv.log"), registry: undefined as unknown as http.Server, url: "", manifests, pulls: 0 };
+    const l: Lab = { dir, fake, registry: undefined as unknown as http.Server, url: "", manifests, pulls: 0 };
     l.registry = http.createServer((req, res) => {
         const u = new URL(req.url ?? "/", "http://x");
         if (u.pathname === "/token") {
@@ -82,21 +81,23 @@ async function lab(t: { history?: unknown[]; changes?: unknown[]; fail?: string;
     return l;
 }
 
-type Tool = (argv: string[], io: { out: (s: string) => void; err: (s: string) => void }) => Promise<number>;
+type Tool = (argv: string[], io: { out: (s: string) => void; err: (s: string) => void }, automation?: Automation) => Promise<number>;
+const restore: Tool = (argv, io, automation) => restoreMain(argv, io, { automation });
 
-/** Runs a tool in-process with the fake CLI first on PATH (or with no pulumi at all). */
+/**
+ * Runs a tool in-process against the lab's stand-in, or, with `noPulumi`, against the real
+ * Automation API with no pulumi CLI on PATH.
+ */
 async function run(l: Lab, tool: Tool, argv: string[], opts: { noPulumi?: boolean } = {}) {
-    const saved = { PATH: process.env.PATH, FAKE_PULUMI_STATE: process.env.FAKE_PULUMI_STATE, FAKE_PULUMI_LOG: process.env.FAKE_PULUMI_LOG };
-    process.env.PATH = opts.noPulumi ? "/usr/bin:/bin" : `${FAKE_BIN}:${saved.PATH}`;
-    process.env.FAKE_PULUMI_STATE = l.state;
-    process.env.FAKE_PULUMI_LOG = l.log;
+    const saved = process.env.PATH;
+    if (opts.noPulumi) process.env.PATH = "/nonexistent";
     let out = "";
     let err = "";
     try {
-        const code = await tool([...argv, "--work-dir", l.dir], { out: (s) => { out += s; }, err: (s) => { err += s; } });
+        const code = await tool([...argv, "--work-dir", l.dir], { out: (s) => { out += s; }, err: (s) => { err += s; } }, opts.noPulumi ? localAutomation : l.fake);
         return { code, out, err };
     } finally {
-        Object.assign(process.env, saved);
+        process.env.PATH = saved;
     }
 }
 
@@ -107,10 +108,11 @@ async function direct(tool: Tool, argv: string[]) {
     return { code, out, err };
 }
 
-const calls = (l: Lab): string[][] => (fs.existsSync(l.log) ? fs.readFileSync(l.log, "utf8").trim().split("\n").map((x) => JSON.parse(x)) : []);
+const calls = (l: Lab): FakeCall[] => l.fake.calls;
+const ops = (l: Lab): string[] => calls(l).map((c) => c.op);
 const stackYaml = (l: Lab, stack: string) => parse(fs.readFileSync(path.join(l.dir, `Pulumi.${stack}.yaml`), "utf8")).config;
 
-describe("release tools (fake pulumi CLI)", function () {
+describe("release tools (Automation API stand-in)", function () {
     this.timeout(30_000);
     const labs: Lab[] = [];
     const open = async (t?: Parameters<typeof lab>[0]) => { const l = await lab(t); labs.push(l); return l; };
@@ -139,11 +141,10 @@ describe("release tools (fake pulumi CLI)", function () {
         assert.match(r.out, /release: \{"services":\{"app":\{"repository":"ghcr.io\/acme-shop\/shop","tag":"1.4.1","digest":"sha256:2222/);
         const app = servicesOf(l, "staging").app;
         assert.deepStrictEqual([app.tag, app.digest, app.pin], ["1.4.1", D(2), `1.4.1@${D(2)}`]);
-        const argv = calls(l);
-        const order = argv.map((a) => a.slice(0, 2).join(" "));
-        assert.ok(order.indexOf("preview --exec-kind") < order.indexOf("up --yes"), "preview before up");
+        const order = ops(l);
+        assert.ok(order.includes("preview") && order.indexOf("preview") < order.indexOf("up"), "preview before up");
+        assert.ok(calls(l).some((c) => c.op === "setConfig" && c.key === "platform:services.app.digest" && c.value === D(2) && c.path));
         assert.deepStrictEqual([...new Set(writtenKeys(l))], ["platform:services.app.tag", "platform:services.app.digest", "platform:services.app.pin"], "only the service's image keys");
-        assert.ok(argv.some((a) => a[0] === "stack" && a[1] === "history" && a.includes("--page-size")), "pages the history explicitly");
         assert.ok(l.pulls > 0, "asked the registry");
     });
 
@@ -176,7 +177,7 @@ describe("release tools (fake pulumi CLI)", function () {
         const r = await run(l, rollback, ["--stack", "staging", "--registry-url", l.url]);
         assert.strictEqual(r.code, 3);
         assert.match(r.out, /refused: nothing changed: re-run with --yes/);
-        assert.ok(!calls(l).some((a) => a[0] === "up"));
+        assert.ok(ops(l).includes("preview") && !ops(l).includes("up"));
         assert.strictEqual(fs.readFileSync(path.join(l.dir, "Pulumi.staging.yaml"), "utf8"), before);
     });
 
@@ -216,7 +217,7 @@ describe("release tools (fake pulumi CLI)", function () {
             assert.match(r.err, expected);
             assert.strictEqual(r.err.trim().split("\n").length, 1, r.err);
             assert.ok(!/\n\s+at /.test(r.err), "no stack trace");
-            if (what === "a target gone from the registry") assert.ok(!calls(l).some((a) => a[0] === "config" && a[1] === "set"), "nothing changed before the check");
+            if (what === "a target gone from the registry") assert.ok(!ops(l).includes("setConfig"), "nothing changed before the check");
         });
     }
 
@@ -225,7 +226,7 @@ describe("release tools (fake pulumi CLI)", function () {
         const l = await open({ history: long });
         const r = await run(l, releases, ["--stack", "staging", "--json"]);
         assert.strictEqual(JSON.parse(r.out).releases.length, 70);
-        assert.ok(calls(l).some((a) => a.includes("--page") && a[a.indexOf("--page") + 1] === "2"));
+        assert.deepStrictEqual(calls(l).filter((c) => c.op === "history").map((c) => c.op === "history" && c.page), [1, 2], "two pages of 50");
     });
 
     it("promote: sets prod to exactly the digest staging runs, through the same guard", async () => {
@@ -259,7 +260,7 @@ describe("release tools (fake pulumi CLI)", function () {
     });
 
     it("as a process: one error line, exit 2, no stack trace", () => {
-        const res = spawnSync(process.execPath, ["-r", "ts-node/register", "tools/rollback.ts", "--stack", "nope"], { cwd: ROOT, encoding: "utf8" });
+        const res = spawnSync(process.execPath, ["--import", "tsx", "tools/rollback.ts", "--stack", "nope"], { cwd: ROOT, encoding: "utf8" });
         assert.strictEqual(res.status, 2);
         assert.match(res.stderr, /^error: unknown stack "nope"/);
         assert.strictEqual(res.stderr.trim().split("\n").length, 1);
@@ -271,25 +272,23 @@ const SETS_HISTORY: HistoryEntry[] = JSON.parse(fs.readFileSync(path.join(__dirn
 type Img = [tag: string, digest?: string];
 
 /** Replaces a lab stack's one service by two (api, web), and its state by a two-service stack's. */
-function asServicesStack(l: Lab, stack: string, api: Img, web: Img, history: unknown[]): void {
+function asServicesStack(l: Lab, stack: string, api: Img, web: Img, history: HistoryEntry[]): void {
     const file = path.join(l.dir, `Pulumi.${stack}.yaml`);
     const doc = parse(fs.readFileSync(file, "utf8"));
     const svc = (image: string, [tag, digest]: Img, port: number) => ({ image, tag, ...(digest ? { digest, pin: `${tag}@${digest}` } : {}), port });
     doc.config["platform:services"] = { api: svc(`ghcr.io/${REPO}`, api, 3000), web: svc(`ghcr.io/${WEB_REPO}`, web, 80) };
     fs.writeFileSync(file, stringify(doc));
-    const state = JSON.parse(fs.readFileSync(l.state, "utf8"));
     const rec = (repo: string, [tag, digest]: Img) => ({ repository: `ghcr.io/${repo}`, tag, digest, image: `ghcr.io/${repo}@${digest}` });
-    state.stacks[stack].history = history;
-    state.stacks[stack].outputs.release = { services: { api: rec(REPO, api), web: rec(WEB_REPO, web) } };
-    fs.writeFileSync(l.state, JSON.stringify(state));
+    l.fake.stacks[stack].history = structuredClone(history);
+    l.fake.stacks[stack].outputs.release = { services: { api: rec(REPO, api), web: rec(WEB_REPO, web) } };
     for (const [ref, digest] of [["1.5.0", D(5)], ["2.4.0", D(7)], ["2.3.0", D(6)], ["2.2.0", D(4)], [D(4), D(4)], [D(5), D(5)], [D(6), D(6)], [D(7), D(7)]]) l.manifests.set(ref, digest);
 }
 
 const servicesOf = (l: Lab, stack: string) => stackYaml(l, stack)["platform:services"] as Record<string, { tag: string; digest?: string; pin?: string }>;
 /** The config keys the tool wrote (`config set` and `config rm`), in order. */
-const writtenKeys = (l: Lab) => calls(l).filter((a) => a[0] === "config" && (a[1] === "set" || a[1] === "rm")).map((a) => (a.includes("--path") && a[1] === "set" ? a[a.indexOf("--path") + 1] : a[2]));
+const writtenKeys = (l: Lab) => calls(l).flatMap((c) => (c.op === "setConfig" || c.op === "removeConfig" ? [c.key] : []));
 
-describe("release tools on release sets (fake pulumi CLI)", function () {
+describe("release tools on release sets (Automation API stand-in)", function () {
     this.timeout(30_000);
     const labs: Lab[] = [];
     /** staging runs api 1.5.0 + web 2.4.0 (sets.json); prod runs api 1.4.2 + web 2.3.0. */
@@ -351,7 +350,7 @@ describe("release tools on release sets (fake pulumi CLI)", function () {
         assert.match(r.err, /^refused: .*never ran together.*--force/m);
         assert.strictEqual(fs.readFileSync(path.join(l.dir, "Pulumi.staging.yaml"), "utf8"), file, "stack file untouched");
         assert.deepStrictEqual(writtenKeys(l), []);
-        assert.ok(!calls(l).some((a) => a[0] === "preview" || a[0] === "up"));
+        assert.ok(!ops(l).includes("preview") && !ops(l).includes("up"));
 
         const forced = await run(l, rollback, ["--stack", "staging", "--service", "api", "--yes", "--force", "--registry-url", l.url]);
         assert.strictEqual(forced.code, 0, forced.err + forced.out);
@@ -381,7 +380,7 @@ describe("release tools on release sets (fake pulumi CLI)", function () {
         assert.strictEqual(all.code, 0, all.err + all.out);
         const prod = servicesOf(l, "prod");
         assert.deepStrictEqual([prod.api.tag, prod.api.digest, prod.web.tag, prod.web.digest], ["1.5.0", D(5), "2.4.0", D(7)]);
-        assert.deepStrictEqual(setOfRecord(JSON.parse(all.out).release), setOfRecord(JSON.parse(fs.readFileSync(l.state, "utf8")).stacks.staging.outputs.release));
+        assert.deepStrictEqual(setOfRecord(JSON.parse(all.out).release), setOfRecord(l.fake.stacks.staging.outputs.release as Parameters<typeof setOfRecord>[0]));
         const ambiguous = await run(l, promote, ["--from", "staging", "--to", "prod", "--digest", D(5), "--tag", "1.5.0", "--registry-url", l.url]);
         assert.strictEqual(ambiguous.code, 2);
         assert.match(ambiguous.err, /^error: --digest and --tag name one service's image, and prod runs api, web: add --service <name>$/m);

@@ -1,5 +1,5 @@
 /**
- * `npm run restore` against the fake `pulumi` CLI, on a stack file and history the test owns,
+ * `npm run restore` against a typed stand-in for the Automation API, on a stack file and history the test owns,
  * with the clock fixed at NOW. Pure decisions (window, names, restore points) are tested
  * directly at the end.
  */
@@ -12,10 +12,10 @@ import { main as releases } from "../tools/releases";
 import { main as restore } from "../tools/restore";
 import { checkWindow, destructiveDataChanges, parseRestoreTime, releaseRestorePoint, restoredClusterName } from "../tools/lib/restore";
 import { parseRestorePoint, releasesFromHistory } from "../tools/lib/releases";
-import "./fixtures/fake-pulumi/inprocess"; // the fake CLI runs in this process: no Node start per call
+import type { HistoryEntry } from "../tools/lib/releases";
+import { FakeAutomation, FakeCall, FakeChange, FakeFailure } from "./fixtures/automation";
 
 const ROOT = path.join(__dirname, "..");
-const FAKE_BIN = path.join(__dirname, "fixtures", "fake-pulumi");
 const NOW = new Date("2026-11-23T12:00:00Z");
 const D = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 const CLUSTER = "digitalocean:index/databaseCluster:DatabaseCluster";
@@ -27,25 +27,17 @@ const RESTORE_CHANGES = [
     { op: "update", type: "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret", name: "prod-secret-DATABASE_URL" },
 ];
 
-function entry(version: number, tag: string, digest: string, start: string) {
+function entry(version: number, tag: string, digest: string, start: string): HistoryEntry {
     return {
         version, kind: "update", startTime: start, message: `deploy ${tag}`, environment: { "exec.kind": "cli" },
         config: { "platform:services": { value: JSON.stringify({ app: { image: "ghcr.io/example/app", tag, digest } }), secret: false } },
-        result: "succeeded", endTime: new Date(Date.parse(start) + 300_000).toISOString(), resourceChanges: { same: 60 },
+        result: "succeeded", endTime: new Date(Date.parse(start) + 300_000).toISOString(),
     };
 }
 
-/** Puts the environment back as it was: a key that was unset is deleted, not set to "undefined". */
-function restoreEnv(saved: Record<string, string | undefined>): void {
-    for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-    }
-}
+interface Lab { dir: string; fake: FakeAutomation }
 
-interface Lab { dir: string; state: string; log: string }
-
-function lab(t: { changes?: unknown[]; fail?: string; yaml?: Record<string, unknown> } = {}): Lab {
+function lab(t: { changes?: FakeChange[]; fail?: FakeFailure; yaml?: Record<string, unknown> } = {}): Lab {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "restore-"));
     fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     const config = { "platform:services": { app: { image: "ghcr.io/example/app", tag: "2.1.0", digest: D(3) } }, "platform:dbClusterName": "shop-pg", ...(t.yaml ?? {}) };
@@ -55,36 +47,25 @@ function lab(t: { changes?: unknown[]; fail?: string; yaml?: Record<string, unkn
         entry(2, "2.0.0", D(2), "2026-11-20T14:00:00.000Z"),
         entry(1, "1.9.0", D(1), "2026-11-10T08:00:00.000Z"),
     ];
-    const state = path.join(dir, "fake-state.json");
-    fs.writeFileSync(state, JSON.stringify({
-        fail: t.fail,
-        stacks: { prod: {
-            history, changes: t.changes ?? RESTORE_CHANGES,
-            outputs: { release: { services: { app: { repository: "ghcr.io/example/app", tag: "2.1.0", digest: D(3) } }, restorePoint: "2026-11-22T09:01:30.250Z" } },
-        } },
-    }));
-    return { dir, state, log: path.join(dir, "argv.log") };
+    const fake = new FakeAutomation({ prod: {
+        history, changes: t.changes ?? RESTORE_CHANGES,
+        outputs: { release: { services: { app: { repository: "ghcr.io/example/app", tag: "2.1.0", digest: D(3) } }, restorePoint: "2026-11-22T09:01:30.250Z" } },
+    } }, t.fail);
+    return { dir, fake };
 }
 
 async function run(l: Lab, argv: string[]) {
-    const saved = { PATH: process.env.PATH, FAKE_PULUMI_STATE: process.env.FAKE_PULUMI_STATE, FAKE_PULUMI_LOG: process.env.FAKE_PULUMI_LOG };
-    process.env.PATH = `${FAKE_BIN}:${saved.PATH}`;
-    process.env.FAKE_PULUMI_STATE = l.state;
-    process.env.FAKE_PULUMI_LOG = l.log;
     let out = "";
     let err = "";
-    try {
-        const code = await restore([...argv, "--work-dir", l.dir], { out: (s) => { out += s; }, err: (s) => { err += s; } }, () => NOW);
-        return { code, out, err };
-    } finally {
-        restoreEnv(saved);
-    }
+    const code = await restore([...argv, "--work-dir", l.dir], { out: (s) => { out += s; }, err: (s) => { err += s; } }, { now: () => NOW, automation: l.fake });
+    return { code, out, err };
 }
 
-const calls = (l: Lab): string[][] => (fs.existsSync(l.log) ? fs.readFileSync(l.log, "utf8").trim().split("\n").map((x) => JSON.parse(x)) : []);
+const calls = (l: Lab): FakeCall[] => l.fake.calls;
+const ops = (l: Lab): string[] => calls(l).map((c) => c.op);
 const stackConfig = (l: Lab) => parse(fs.readFileSync(path.join(l.dir, "Pulumi.prod.yaml"), "utf8")).config;
 
-describe("npm run restore (fake pulumi CLI)", function () {
+describe("npm run restore (Automation API stand-in)", function () {
     this.timeout(30_000);
 
     it("--to-release: restores to the release's database-clock restore point, previews, then runs up", async () => {
@@ -95,10 +76,10 @@ describe("npm run restore (fake pulumi CLI)", function () {
         assert.match(r.out, /create\s+digitalocean:index\/databaseCluster:DatabaseCluster prod-restored-cluster/);
         assert.match(r.out, /restored: the app now uses shop-pg-r20261122t0901; shop-pg is kept \(protected\)/);
         assert.deepStrictEqual(stackConfig(l)["platform:databaseRestore"], { sourceCluster: "shop-pg", time: "2026-11-22T09:01:30.250Z", clusterName: "shop-pg-r20261122t0901" });
-        const order = calls(l).map((a) => a.slice(0, 2).join(" "));
-        assert.ok(order.lastIndexOf("config set") < order.indexOf("preview --exec-kind"), "config before preview");
-        assert.ok(order.indexOf("preview --exec-kind") < order.indexOf("up --yes"), "preview before up");
-        assert.ok(calls(l).some((a) => a[0] === "config" && a[1] === "set" && a[2] === "--path" && a[3] === "platform:databaseRestore.time"));
+        const order = ops(l);
+        assert.ok(order.includes("setConfig") && order.lastIndexOf("setConfig") < order.indexOf("preview"), "config before preview");
+        assert.ok(order.indexOf("preview") < order.indexOf("up"), "preview before up");
+        assert.ok(calls(l).some((c) => c.op === "setConfig" && c.path && c.key === "platform:databaseRestore.time"));
     });
 
     it("--to-release of an older release without a recorded point uses its update's start, and says so", async () => {
@@ -117,8 +98,8 @@ describe("npm run restore (fake pulumi CLI)", function () {
             assert.strictEqual(r.code, 3, r.out + r.err);
             assert.match(r.out, /refused: .* is outside the restore window; DigitalOcean keeps 7 days of point-in-time recovery for managed Postgres: 2026-11-16T12:00:00Z to now \(2026-11-23T12:00:00Z\)/);
         }
-        assert.ok(!calls(l).some((a) => a[0] === "config" && a[1] === "set"), "nothing set");
-        assert.ok(!calls(l).some((a) => a[0] === "preview" || a[0] === "up"));
+        assert.ok(ops(l).includes("selectStack") && !ops(l).includes("setConfig"), "nothing set");
+        assert.ok(!ops(l).includes("preview") && !ops(l).includes("up"));
         const future = await run(l, ["--stack", "prod", "--to-time", "2026-11-23T13:00:00+00:00"]);
         assert.strictEqual(future.code, 3);
         assert.match(future.out, /2026-11-23T13:00:00Z is in the future/);
@@ -133,8 +114,8 @@ describe("npm run restore (fake pulumi CLI)", function () {
         assert.strictEqual(r.code, 3);
         assert.match(r.out, /refused: preview only: nothing changed; re-run with --yes to restore/);
         assert.strictEqual(stackConfig(l)["platform:databaseRestore"], undefined);
-        assert.ok(!calls(l).some((a) => a[0] === "up"));
-        assert.ok(calls(l).some((a) => a[0] === "config" && a[1] === "rm" && a[2] === "platform:databaseRestore"));
+        assert.ok(ops(l).includes("preview") && !ops(l).includes("up"));
+        assert.ok(calls(l).some((c) => c.op === "removeConfig" && c.key === "platform:databaseRestore"));
     });
 
     it("refuses a preview that would replace or delete a cluster, whatever --yes says", async () => {
@@ -144,7 +125,7 @@ describe("npm run restore (fake pulumi CLI)", function () {
         assert.match(r.out, /! replace\s+digitalocean:index\/databaseCluster:DatabaseCluster prod-cluster/);
         assert.match(r.out, /refused: the preview would replace prod-cluster \(marked !\): a restore only adds a cluster/);
         assert.strictEqual(stackConfig(l)["platform:databaseRestore"], undefined);
-        assert.ok(!calls(l).some((a) => a[0] === "up"));
+        assert.ok(ops(l).includes("preview") && !ops(l).includes("up"));
     });
 
     it("refuses a second restore while one is configured", async () => {
@@ -164,22 +145,14 @@ describe("npm run restore (fake pulumi CLI)", function () {
 
     it("releases shows each release's restore point: the database clock's when recorded, else the update's start", async () => {
         const l = lab();
-        const saved = { PATH: process.env.PATH, FAKE_PULUMI_STATE: process.env.FAKE_PULUMI_STATE, FAKE_PULUMI_LOG: process.env.FAKE_PULUMI_LOG };
-        process.env.PATH = `${FAKE_BIN}:${saved.PATH}`;
-        process.env.FAKE_PULUMI_STATE = l.state;
-        process.env.FAKE_PULUMI_LOG = l.log;
         let out = "";
-        try {
-            assert.strictEqual(await releases(["--stack", "prod", "--work-dir", l.dir], { out: (x) => { out += x; }, err: (x) => { out += x; } }), 0, out);
-            const lines = out.trim().split("\n");
-            assert.match(lines[0], /^\* .* 2\.1\.0 .* restore point db 2026-11-22T09:01:30\.250Z /);
-            assert.match(lines[1], /^ {2}.* 2\.0\.0 .* restore point ~ {2}2026-11-20T14:00:00\.000Z /);
-            out = "";
-            await releases(["--stack", "prod", "--json", "--work-dir", l.dir], { out: (x) => { out += x; }, err: () => undefined });
-            assert.deepStrictEqual(JSON.parse(out).releases.map((r: { restorePoint: { source: string } }) => r.restorePoint.source), ["database-clock", "update-start", "update-start"]);
-        } finally {
-            restoreEnv(saved);
-        }
+        assert.strictEqual(await releases(["--stack", "prod", "--work-dir", l.dir], { out: (x) => { out += x; }, err: (x) => { out += x; } }, l.fake), 0, out);
+        const lines = out.trim().split("\n");
+        assert.match(lines[0], /^\* .* 2\.1\.0 .* restore point db 2026-11-22T09:01:30\.250Z /);
+        assert.match(lines[1], /^ {2}.* 2\.0\.0 .* restore point ~ {2}2026-11-20T14:00:00\.000Z /);
+        out = "";
+        await releases(["--stack", "prod", "--json", "--work-dir", l.dir], { out: (x) => { out += x; }, err: () => undefined }, l.fake);
+        assert.deepStrictEqual(JSON.parse(out).releases.map((r: { restorePoint: { source: string } }) => r.restorePoint.source), ["database-clock", "update-start", "update-start"]);
     });
 
     const usage: [string, string[], RegExp][] = [

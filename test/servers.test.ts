@@ -5,7 +5,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { renderBootstrapScript, renderUserData, serverKeys, tailnetHostname } from "../infra/servers";
 import { AUTHKEY_PATH } from "../infra/servers/userdata";
-import { fixtureValue, named, ofType, record, recordTeam, shellcheck, T, TEAMS, tmpdir } from "./helpers";
+import { atLeastOne, fixtureValue, named, ofType, record, recordTeam, shellcheck, T, TEAMS, tmpdir } from "./helpers";
 
 /** Runs the real `cloud-init schema` on a user-data document; returns its output on failure. */
 function cloudInitSchema(userData: string): { ok: boolean; output: string } {
@@ -41,7 +41,7 @@ describe("servers", () => {
 
     it("ignores no droplet input, so a replacement is built from current inputs, and keeps user data secret", async () => {
         const rec = await record("prod");
-        for (const d of ofType(rec, T.droplet)) {
+        for (const d of atLeastOne(ofType(rec, T.droplet), "droplet")) {
             // The engine substitutes old values for ignored inputs even on replacement.
             assert.deepStrictEqual(d.opts.ignoreChanges, []);
             assert.ok(d.secretInputs.includes("userData"), "user data carries an auth key: it must be secret");
@@ -56,7 +56,7 @@ describe("servers", () => {
     for (const stack of ["dev", "staging", "prod"]) {
         it(`${stack}: the user data the program registers passes the real cloud-init schema`, async () => {
             const rec = await record(stack);
-            for (const d of ofType(rec, T.droplet)) {
+            for (const d of atLeastOne(ofType(rec, T.droplet), "droplet")) {
                 const ud = String(d.inputs.userData);
                 assert.ok(ud.startsWith("#cloud-config\n"));
                 const res = cloudInitSchema(ud);

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { DEPLOY_BRANCH } from "../infra/config/schema";
-import { NPM_SHIM, shellcheck, tmpdir } from "./helpers";
+import { shellcheck, tmpdir } from "./helpers";
 
 const ROOT = path.join(__dirname, "..");
 const DIR = path.join(ROOT, ".github", "workflows");
@@ -58,7 +58,7 @@ function runStep(w: Workflow, job: Job, step: Step, stubs: Record<string, string
     const [cmd, ...args] = githubShell(w, job, step);
     const res = spawnSync(cmd, [...args, script], {
         cwd: inRepo ? ROOT : dir, encoding: "utf8",
-        env: { PATH: `${bin}:${NPM_SHIM}:${process.env.PATH}`, GITHUB_OUTPUT: ghOutput, GITHUB_STEP_SUMMARY: path.join(dir, "summary"), GITHUB_ENV: path.join(dir, "env"), ...env },
+        env: { PATH: `${bin}:${process.env.PATH}`, GITHUB_OUTPUT: ghOutput, GITHUB_STEP_SUMMARY: path.join(dir, "summary"), GITHUB_ENV: path.join(dir, "env"), ...env },
     });
     return { status: res.status ?? -1, out: `${res.stdout}${res.stderr}`, ghOutput: fs.readFileSync(ghOutput, "utf8") };
 }
@@ -254,9 +254,9 @@ describe("workflows", () => {
         it("every checkout in the deploy takes the commit it was given, never a branch tip", () => {
             for (const file of FILES) assert.doesNotMatch(raw(file), /github\.ref\b/, file);
             const w = wf("_deploy.yml");
-            for (const job of Object.values(w.jobs)) {
-                for (const s of (job.steps ?? []).filter((x) => x.uses?.startsWith("actions/checkout@"))) assert.strictEqual(s.with?.ref, "${{ inputs.commit }}");
-            }
+            const checkouts = Object.values(w.jobs).flatMap((job) => (job.steps ?? []).filter((x) => x.uses?.startsWith("actions/checkout@")));
+            assert.ok(checkouts.length > 0, "the deploy checks out the repository");
+            for (const s of checkouts) assert.strictEqual(s.with?.ref, "${{ inputs.commit }}");
             assert.strictEqual(w.on.workflow_call.inputs.commit.required, true);
         });
 

@@ -7,7 +7,7 @@
  * workflow runs this before every `up`.
  */
 import { pinnedTagOf } from "../infra/config";
-import { EXIT, openStack, requireKnownStack, ToolError } from "./lib/automation";
+import { Automation, EXIT, localAutomation, requireKnownStack, ToolError } from "./lib/automation";
 import { Io, runCli, runTool, workDirOf } from "./lib/cli";
 import { imageKeys, serviceOf, stackImages, verifyInRegistry } from "./lib/deploy";
 
@@ -21,13 +21,13 @@ Exit codes: 0 pinned, 2 could not (see the message).`;
 
 interface Pinned { tag: string; digest: string; changed: boolean }
 
-export function main(argv: string[], io: Io): Promise<number> {
+export function main(argv: string[], io: Io, automation: Automation = localAutomation): Promise<number> {
     return runTool({
         name: "pin", help: HELP, values: ["--stack", "--service", "--work-dir", "--registry-url"], flags: ["--json"],
         run: async (args, r) => {
             const workDir = workDirOf(args.values);
             const stackName = r.stack = requireKnownStack(args.values.stack, workDir);
-            const stack = await openStack(stackName, workDir);
+            const stack = await automation.selectStack(stackName, workDir);
             const config = await stack.getAllConfig();
             const images = stackImages(config);
             const names = args.values.service ? [args.values.service] : Object.keys(images.services);

@@ -5,7 +5,7 @@
  * digest from its release record (or one service's, with --service), with the same registry
  * check and preview guard as a rollback.
  */
-import { currentRelease, openStack, requireKnownStack, ToolError } from "./lib/automation";
+import { Automation, currentRelease, localAutomation, requireKnownStack, ToolError } from "./lib/automation";
 import { Io, runCli, runTool, workDirOf } from "./lib/cli";
 import { deployRelease, logOutcome, stackImages } from "./lib/deploy";
 import { describeSet, ReleaseSet, setOfRecord } from "./lib/releases";
@@ -22,7 +22,7 @@ release record. The --to stack's services that --from does not run keep what the
 
 Exit codes: 0 succeeded, 1 failed, 2 could not start (see the message), 3 refused.`;
 
-export function main(argv: string[], io: Io): Promise<number> {
+export function main(argv: string[], io: Io, automation: Automation = localAutomation): Promise<number> {
     return runTool({
         name: "promote", help: HELP,
         values: ["--from", "--to", "--service", "--digest", "--tag", "--work-dir", "--registry-url"], flags: ["--yes", "--force", "--json"],
@@ -36,14 +36,14 @@ export function main(argv: string[], io: Io): Promise<number> {
             if (digest && !isDigest(digest)) throw new ToolError(`--digest ${digest} is not a sha256 digest`);
             if (!!digest !== !!tag) throw new ToolError("--digest and --tag go together (the tag is kept as the release's name)");
 
-            const stack = await openStack(to, workDir);
+            const stack = await automation.selectStack(to, workDir);
             let set: ReleaseSet;
             if (digest) {
                 const names = Object.keys(stackImages(await stack.getAllConfig()).services);
                 if (!service && names.length !== 1) throw new ToolError(`--digest and --tag name one service's image, and ${to} runs ${names.join(", ")}: add --service <name>`);
                 set = { [service ?? names[0]]: { tag: tag!, digest } };
             } else {
-                set = setOfRecord(await currentRelease(await openStack(from, workDir)));
+                set = setOfRecord(await currentRelease(await automation.selectStack(from, workDir)));
                 const names = Object.keys(set);
                 if (names.length === 0) throw new ToolError(`${from} exports no release record yet: deploy it first`);
                 const undigested = names.filter((n) => !set[n].digest);

@@ -5,7 +5,7 @@
  * stack from the same history, with commit times from git.
  */
 import { execFileSync } from "child_process";
-import { EXIT, currentRelease, fullHistory, openStack, requireKnownStack, ToolError } from "./lib/automation";
+import { Automation, EXIT, currentRelease, fullHistory, localAutomation, requireKnownStack, ToolError } from "./lib/automation";
 import { Io, runCli, runTool, workDirOf } from "./lib/cli";
 import { doraMetrics, DoraReport, parseSince, renderDora } from "./lib/dora";
 import { shortDigest } from "./lib/notify";
@@ -45,13 +45,13 @@ export function gitCommitTime(dir: string): (sha: string) => Date | undefined {
     };
 }
 
-async function dora(stacks: string[], workDir: string, since: string, json: boolean, io: Io): Promise<number> {
+async function dora(automation: Automation, stacks: string[], workDir: string, since: string, json: boolean, io: Io): Promise<number> {
     const until = new Date();
     const from = new Date(until.getTime() - parseSince(since));
     const commitTime = gitCommitTime(workDir);
     const reports: DoraReport[] = [];
     for (const name of stacks) {
-        const stack = await openStack(name, workDir);
+        const stack = await automation.selectStack(name, workDir);
         reports.push(doraMetrics(await fullHistory(stack), { stack: name, since: from, until, commitTime }));
     }
     if (json) io.out(`${JSON.stringify({ since: from.toISOString(), until: until.toISOString(), stacks: reports }, null, 2)}\n`);
@@ -69,7 +69,7 @@ function imageColumn(set: ReleaseSet): string {
     return entries.map(([name, s]) => `${name} ${s.tag} (${shortDigest(s.digest) ?? "no digest"})`).join(", ");
 }
 
-export function main(argv: string[], io: Io): Promise<number> {
+export function main(argv: string[], io: Io, automation: Automation = localAutomation): Promise<number> {
     return runTool({
         name: "releases", help: HELP, values: ["--stack", "--work-dir", "--since"], flags: ["--json", "--dora"],
         run: async (args, r) => {
@@ -79,11 +79,11 @@ export function main(argv: string[], io: Io): Promise<number> {
                 const since = args.values.since ?? "90d";
                 try { parseSince(since); } catch (e) { throw new ToolError((e as Error).message); }
                 const stacks = args.values.stack ? [r.stack = requireKnownStack(args.values.stack, workDir)] : committedStacksIn(workDir);
-                return await dora(stacks, workDir, since, json, io);
+                return await dora(automation, stacks, workDir, since, json, io);
             }
             if (args.values.since) throw new ToolError("--since applies to --dora only");
             const stackName = r.stack = requireKnownStack(args.values.stack, workDir);
-            const stack = await openStack(stackName, workDir);
+            const stack = await automation.selectStack(stackName, workDir);
             const releases = releasesFromHistory(await fullHistory(stack));
             const current = await currentRelease(stack);
             const running = setOfRecord(current);

@@ -8,7 +8,7 @@
  * Exit codes: 0 restored, 1 the update failed, 2 could not start, 3 refused (outside the
  * restore window, a restore already configured, a preview that would delete data, or no --yes).
  */
-import { EXIT, currentRelease, fullHistory, openStack, requireKnownStack, ToolError, upProgress } from "./lib/automation";
+import { Automation, EXIT, currentRelease, fullHistory, localAutomation, requireKnownStack, ToolError, upProgress } from "./lib/automation";
 import { Args, Io, Reporter, runCli, runTool, workDirOf } from "./lib/cli";
 import { previewChanges } from "./lib/deploy";
 import { describeSet, releasesFromHistory } from "./lib/releases";
@@ -33,14 +33,15 @@ Exit codes: 0 restored, 1 the update failed, 2 could not start, 3 refused.`;
 
 const KEY = configKey("databaseRestore");
 
-export function main(argv: string[], io: Io, now: () => Date = () => new Date()): Promise<number> {
+/** `now` and `automation` are for tests: a fixed clock, a stand-in for the Automation API. */
+export function main(argv: string[], io: Io, { now = () => new Date(), automation = localAutomation }: { now?: () => Date; automation?: Automation } = {}): Promise<number> {
     return runTool({
         name: "restore", help: HELP, values: ["--stack", "--to-release", "--to-time", "--name", "--work-dir"], flags: ["--yes", "--json"],
-        userErrors: [RestoreError], run: (args, r) => restore(args, r, now),
+        userErrors: [RestoreError], run: (args, r) => restore(args, r, now, automation),
     }, argv, io);
 }
 
-async function restore(args: Args, r: Reporter, now: () => Date): Promise<number> {
+async function restore(args: Args, r: Reporter, now: () => Date, automation: Automation): Promise<number> {
     const log = r.log;
     const workDir = workDirOf(args.values);
     const stackName = r.stack = requireKnownStack(args.values.stack, workDir);
@@ -48,7 +49,7 @@ async function restore(args: Args, r: Reporter, now: () => Date): Promise<number
     if (!!toRelease === !!toTime) throw new ToolError("give exactly one of --to-release <tag> and --to-time <time>");
     const requested = toTime ? parseRestoreTime(toTime) : undefined;
 
-    const stack = await openStack(stackName, workDir);
+    const stack = await automation.selectStack(stackName, workDir);
     const config = await stack.getAllConfig();
     const existing = config[KEY]?.value;
     if (existing && existing !== "{}") {

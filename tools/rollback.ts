@@ -8,7 +8,7 @@
  * progress. `--service` moves one service only, and only to a combination of images the
  * stack ran together before. Exit codes: 0 succeeded, 1 failed, 2 could not start, 3 refused.
  */
-import { EXIT, currentRelease, fullHistory, openStack, requireKnownStack } from "./lib/automation";
+import { Automation, EXIT, currentRelease, fullHistory, localAutomation, requireKnownStack } from "./lib/automation";
 import { Io, runCli, runTool, workDirOf } from "./lib/cli";
 import { deployRelease, logOutcome } from "./lib/deploy";
 import { deployedTogether, describeSet, pickTarget, ReleaseSet, releasesFromHistory, setOfRecord, TargetError } from "./lib/releases";
@@ -33,7 +33,7 @@ Re-deploys a prior release (the images the stack's services ran before) and noth
 
 Exit codes: 0 succeeded, 1 failed, 2 could not start (see the message), 3 refused.`;
 
-export function main(argv: string[], io: Io): Promise<number> {
+export function main(argv: string[], io: Io, automation: Automation = localAutomation): Promise<number> {
     return runTool({
         name: "rollback", help: HELP,
         values: ["--stack", "--service", "--to", "--work-dir", "--registry-url", "--reason"], flags: ["--yes", "--force", "--json"],
@@ -45,7 +45,7 @@ export function main(argv: string[], io: Io): Promise<number> {
             const service = args.values.service;
             const force = args.flags.has("force");
 
-            const stack = await openStack(stackName, workDir);
+            const stack = await automation.selectStack(stackName, workDir);
             const releases = releasesFromHistory(await fullHistory(stack));
             const current = setOfRecord(await currentRelease(stack));
             const target = pickTarget(releases, current, args.values.to ?? "previous", service);

@@ -10,7 +10,7 @@
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import { STACKS } from "../infra/config/schema";
-import { currentRelease, openStack, ToolError } from "./lib/automation";
+import { Automation, currentRelease, localAutomation, ToolError } from "./lib/automation";
 import { Io, parseFlags, runCli, workDirOf } from "./lib/cli";
 import { ConfiguredImage, imageKeys, stackImages } from "./lib/deploy";
 import { explain, EXIT } from "./lib/errors";
@@ -197,8 +197,9 @@ export interface Backend {
     head(): string;
 }
 
-export function realBackend(workDir: string): Backend {
+export function realBackend(workDir: string, automation: Automation = localAutomation): Backend {
     const git = (args: string[]) => spawnSync("git", args, { cwd: workDir, encoding: "utf8" });
+    const openStack = (stack: string, dir: string) => automation.selectStack(stack, dir);
     return {
         release: async (stack) => currentRelease(await openStack(stack, workDir)),
         updateMessages: async (stack) => (await (await openStack(stack, workDir)).history(20, 1)).map((h) => h.message ?? ""),

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The fast tier (`npm test`): type-check, lint and mocha under mocks. The type-check and the
-# lint run beside mocha rather than before it (each keeps its cache under
-# node_modules/.cache); the tier fails if any of the three fails, and says which.
+# lint run beside mocha rather than before it; the tier fails if any of the three fails, and
+# says which. The only caches are the tools' own, which invalidate themselves: tsc -b's build
+# info and ESLint's --cache (both under node_modules/.cache), and tsx's transform cache.
+# Mocha itself keeps nothing between runs.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 bin=node_modules/.bin

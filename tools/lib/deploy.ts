@@ -4,8 +4,7 @@
  * and refuse anything beyond the containers, then `up` with progress. Shared by
  * `npm run rollback` and `npm run promote`; `npm run pin` reads the same keys.
  */
-import { Stack } from "@pulumi/pulumi/automation";
-import { EXIT, ToolError, upProgress } from "./automation";
+import { ConfigMap, EXIT, StackApi, ToolError, upProgress } from "./automation";
 import { manifestDigest } from "./registry";
 import { Change, changesFromEvents, outsideContainers, ReleaseRecord, ReleaseSet, ServiceImage } from "./releases";
 import { configKey } from "../../infra/config/schema";
@@ -31,8 +30,6 @@ export interface DeployResult {
     reason?: string;
 }
 
-type ConfigMap = Awaited<ReturnType<Stack["getAllConfig"]>>;
-
 /** One service's image as the stack's config names it. */
 export interface ConfiguredImage { repository?: string; tag?: string; digest?: string; pin?: string }
 
@@ -44,6 +41,7 @@ export interface StackImages {
 const str = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : undefined);
 
 export function stackImages(config: ConfigMap, project = "platform"): StackImages {
+    // The CLI also hands a structured value as `objectValue` (not in the SDK's type); its JSON text is `value`.
     const entry = config[`${project}:services`] as (ConfigMap[string] & { objectValue?: unknown }) | undefined;
     if (entry) {
         let map = entry.objectValue;
@@ -98,7 +96,7 @@ export async function verifyInRegistry(config: ConfigMap, repository: string | u
  * Writes each service's tag, digest and pin, and returns how to put back what was there
  * (a key that was absent is removed again). Only the services in `set` are touched.
  */
-async function writeImages(stack: Stack, images: StackImages, set: ReleaseSet): Promise<() => Promise<void>> {
+async function writeImages(stack: StackApi, images: StackImages, set: ReleaseSet): Promise<() => Promise<void>> {
     const undo: { key: string; value?: string }[] = [];
     for (const [name, s] of Object.entries(set)) {
         const keys = imageKeys(name);
@@ -121,7 +119,7 @@ async function writeImages(stack: Stack, images: StackImages, set: ReleaseSet): 
  * Previews the stack as its config stands now and logs each change, marking with ! those
  * `flag` picks. A failed preview undoes the config change first, then throws.
  */
-export async function previewChanges(stack: Stack, undo: () => Promise<unknown>, flag: (changes: Change[]) => Change[], log: (line: string) => void): Promise<{ changes: Change[]; flagged: Change[] }> {
+export async function previewChanges(stack: StackApi, undo: () => Promise<unknown>, flag: (changes: Change[]) => Change[], log: (line: string) => void): Promise<{ changes: Change[]; flagged: Change[] }> {
     const events: unknown[] = [];
     try {
         await stack.preview({ onEvent: (e) => events.push(e) });
@@ -136,7 +134,7 @@ export async function previewChanges(stack: Stack, undo: () => Promise<unknown>,
     return { changes, flagged };
 }
 
-export async function deployRelease(stack: Stack, o: DeployOptions): Promise<DeployResult> {
+export async function deployRelease(stack: StackApi, o: DeployOptions): Promise<DeployResult> {
     const before = await stack.getAllConfig();
     const images = stackImages(before);
     const names = Object.keys(o.set);

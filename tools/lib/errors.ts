@@ -20,8 +20,9 @@ export function requireKnownStack(stack: string | undefined, workDir: string, fl
 /** One actionable line for an error from the Automation API or the CLI behind it. */
 export function explain(e: unknown, stack: string): string {
     if (e instanceof ToolError) return e.message;
-    const err = e as Error & { commandResult?: { stderr?: string }; name?: string };
-    const text = `${err.message ?? ""}\n${err.commandResult?.stderr ?? ""}`;
+    const err = e as Error;
+    // A CommandError's message carries the CLI's stderr (automation/errors.ts: `code: .. stderr: ..`).
+    const text = `${err.message ?? ""}`;
     if (/ENOENT/.test(text) && /pulumi/.test(text)) {
         return "the pulumi CLI is not installed or not on PATH: install it with `curl -fsSL https://get.pulumi.com | sh` (or `brew install pulumi/tap/pulumi`), then retry";
     }

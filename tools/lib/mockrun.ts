@@ -5,8 +5,6 @@
  * dependsOn). Shared by the offline plan and the test suite. No CLI, no credentials, no
  * network.
  */
-import * as crypto from "crypto";
-import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseSettings } from "../../infra/config";
@@ -63,9 +61,8 @@ export interface RecordedStack {
 type Internal = { __name?: string };
 const nameOf = (r: unknown): string | undefined => (r as Internal | undefined)?.__name;
 
-/** The SDK marks a secret value in serialized properties with this signature. */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+/** How the SDK marks a secret value in serialized properties (its public runtime exports). */
+const { specialSigKey: SIG_KEY, specialSecretSig: SECRET_SIG } = pulumi.runtime;
 
 /** Unwraps serialized secrets, noting whether any was found. */
 function unwrapSecrets(value: unknown, found: { secret: boolean }): unknown {
@@ -110,69 +107,23 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
     // registration the runtime would report as an unhandled error.
     parseSettings(configSource(values, secretKeys), stack);
 
-    const cached = readCache(stack, values, secretKeys);
-    if (cached?.rec) return cached.rec;
-    // Traces off is most of a run's speed (see recordOnce); a failed run is repeated with
-    // them on, so its error shows where in the program it came from.
-    let rec: RecordedStack;
-    try {
-        rec = await recordOnce(stack, values, secretKeys, false);
-    } catch (fast) {
-        await recordOnce(stack, values, secretKeys, true);
-        throw fast;
+    // A run is a function of the stack and its config alone, so one process runs each distinct
+    // input once (in memory: nothing outlives the process). Runs share the SDK's global
+    // runtime, so they go one after another. Each caller gets its own copy.
+    const key = JSON.stringify([stack, Object.entries(values).sort(), [...new Set(secretKeys)].sort()]);
+    let run = runs.get(key);
+    if (!run) {
+        run = lastRun.catch(() => undefined).then(() => recordOnce(stack, values, secretKeys));
+        runs.set(key, run);
+        lastRun = run;
     }
-    return writeCache(cached?.file, rec);
+    return structuredClone(await run);
 }
 
-/**
- * Recordings kept between test runs, like tsc's incremental build: a run's result is a
- * pure function of the stack, its config values and secret keys, the program's sources
- * (infra/), this recorder and its fake provider, and the installed packages
- * (package-lock.json), so it is stored under a hash of all of them and reused until one
- * changes. Every recording, new or reused, is the same JSON round trip, so a test sees no
- * difference between the two. Off with PLATFORM_MOCKRUN_CACHE=0 (CI starts without it).
- */
-const CACHE_DIR = path.join(ROOT, "node_modules", ".cache", "mockruns");
-let sourcesDigest: string | undefined;
+const runs = new Map<string, Promise<RecordedStack>>();
+let lastRun: Promise<unknown> = Promise.resolve();
 
-function digestOfSources(): string {
-    if (sourcesDigest) return sourcesDigest;
-    const h = crypto.createHash("sha256");
-    const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-        e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]);
-    const files = [...walk(path.join(ROOT, "infra")), ...["mockrun.ts", "mockstate.ts", "stacks.ts"].map((f) => path.join(__dirname, f)), path.join(ROOT, "package-lock.json")].sort();
-    for (const f of files) h.update(f).update("\0").update(fs.readFileSync(f)).update("\0");
-    h.update(process.version);
-    sourcesDigest = h.digest("hex");
-    return sourcesDigest;
-}
-
-function readCache(stack: string, values: Record<string, string>, secretKeys: string[]): { file: string; rec?: RecordedStack } | undefined {
-    if (process.env.PLATFORM_MOCKRUN_CACHE === "0") return undefined;
-    const key = crypto.createHash("sha256").update(JSON.stringify([digestOfSources(), stack, Object.entries(values).sort(), [...secretKeys].sort()])).digest("hex");
-    const file = path.join(CACHE_DIR, `${key}.json`);
-    try {
-        return { file, rec: JSON.parse(fs.readFileSync(file, "utf8")) as RecordedStack };
-    } catch {
-        return { file };
-    }
-}
-
-function writeCache(file: string | undefined, rec: RecordedStack): RecordedStack {
-    const json = JSON.stringify(rec);
-    if (file) {
-        try {
-            fs.mkdirSync(CACHE_DIR, { recursive: true });
-            // Written whole, then renamed: a parallel worker reads the old file or the new one.
-            const tmp = `${file}.${process.pid}.tmp`;
-            fs.writeFileSync(tmp, json);
-            fs.renameSync(tmp, file);
-        } catch { /* a cache that cannot be written only costs time */ }
-    }
-    return JSON.parse(json) as RecordedStack;
-}
-
-async function recordOnce(stack: string, values: Record<string, string>, secretKeys: string[], traces: boolean): Promise<RecordedStack> {
+async function recordOnce(stack: string, values: Record<string, string>, secretKeys: string[]): Promise<RecordedStack> {
     const registered = new Map<string, RecordedResource>();
     const registrationOrder: string[] = [];
     pulumi.runtime.setAllConfig(values, secretKeys);
@@ -204,10 +155,12 @@ async function recordOnce(stack: string, values: Record<string, string>, secretK
         call: (args) => mockCall(args.token, args.inputs),
     }, PROJECT, stack, false);
 
-    // Only the program's own modules are reloaded: a second copy of @pulumi/pulumi would
-    // silently bypass the mocks. The previous run's modules are also dropped from their
-    // parents' `children`, where Node keeps them (and everything they built) alive.
-    const inProgram = (file: string) => file.startsWith(path.join(ROOT, "infra") + path.sep);
+    // Only the program's entry point is loaded afresh: it reads the config at module scope.
+    // The modules it imports (components, config parsing) keep no state between runs, so
+    // they load once per process; a second copy of @pulumi/pulumi would silently bypass the
+    // mocks. The previous run's entry is also dropped from its parent's `children`, where
+    // Node keeps it (and everything it built) alive.
+    const inProgram = (file: string) => file === PROGRAM;
     for (const k of Object.keys(require.cache)) {
         if (inProgram(k)) delete require.cache[k];
     }
@@ -215,59 +168,7 @@ async function recordOnce(stack: string, values: Record<string, string>, secretK
         if (m && m.children.some((c) => inProgram(c.id))) m.children = m.children.filter((c) => !inProgram(c.id));
     }
 
-    // The SDK captures a stack trace for every promise it makes and every resource it
-    // registers (for leak reports and source positions, which the mocks ignore); capturing
-    // them, and formatting them through ts-node's source-map support, was most of a run's
-    // time. Unless `traces`, no frame is captured while the program runs, and the SDK's own
-    // message-less traces (it asks for all frames of those) are not formatted.
-    const saved = { prepare: Error.prepareStackTrace, limit: Error.stackTraceLimit };
-    if (!traces) {
-        Error.stackTraceLimit = 0;
-        Error.prepareStackTrace = (err, frames) => (err.message === "" && err.constructor === Error ? "Error" : [String(err), ...frames.map((f) => `    at ${f}`)].join("\n"));
-    }
-    try {
-        return { ...(await runProgram(stack, registered)), registrationOrder };
-    } finally {
-        Error.prepareStackTrace = saved.prepare;
-        Error.stackTraceLimit = saved.limit;
-    }
-}
-
-/** Each program file as ts-node transpiled it, by path, with the file's mtime then. */
-const transpiled = new Map<string, { mtimeMs: number; code: string }>();
-
-type Loader = (m: NodeJS.Module & { _compile(code: string, file: string): unknown }, file: string) => void;
-
-/**
- * Runs `load` (a require) with TypeScript files transpiled at most once per process: each
- * run requires the program afresh, and ts-node would transpile every file again. The code
- * is what ts-node made of the same unchanged file (its source map still applies); without
- * ts-node's loader (compiled code) this does nothing.
- */
-function withTranspiledOnce<T>(load: () => T): T {
-    const extensions = require.extensions as unknown as Record<string, Loader | undefined>;
-    const tsLoader = extensions[".ts"];
-    if (!tsLoader) return load();
-    extensions[".ts"] = (m, file) => {
-        const { mtimeMs } = fs.statSync(file);
-        const hit = transpiled.get(file);
-        if (hit && hit.mtimeMs === mtimeMs) {
-            m._compile(hit.code, file);
-            return;
-        }
-        // ts-node's loader hands its output to the module's _compile: keep it on the way.
-        const compile = m._compile;
-        m._compile = function (code: string, fileName: string) {
-            transpiled.set(file, { mtimeMs, code });
-            return compile.call(this, code, fileName);
-        };
-        tsLoader(m, file);
-    };
-    try {
-        return load();
-    } finally {
-        extensions[".ts"] = tsLoader;
-    }
+    return { ...(await runProgram(stack, registered)), registrationOrder };
 }
 
 async function runProgram(stack: string, registered: Map<string, RecordedResource>): Promise<RecordedStack> {
@@ -294,7 +195,7 @@ async function runProgram(stack: string, registered: Map<string, RecordedResourc
         });
         // A fresh require per run: the program reads config at module scope.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return withTranspiledOnce(() => require(PROGRAM));
+        return require(PROGRAM);
     });
     const rt = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
     await rt.waitForRPCs?.();
