@@ -47,7 +47,7 @@ function spans(events: EngineEvent[], type: string, op: string): { urn: string; 
 }
 
 function policyViolations(events: EngineEvent[]): string[] {
-    return events.filter((e) => e.policyEvent).map((e) => `${e.policyEvent!.enforcementLevel} ${e.policyEvent!.policyName}: ${e.policyEvent!.message.split("\n")[0]}`);
+    return events.filter((e) => e.policyEvent).map((e) => `${e.policyEvent!.enforcementLevel} ${e.policyEvent!.policyName} on ${nameOf(e.policyEvent!.resourceUrn ?? "the stack")}: ${e.policyEvent!.message.replace(/\s+/g, " ").trim()}`);
 }
 
 /** Asserts an `up` succeeded with the policy pack run, and returns its finished steps. */

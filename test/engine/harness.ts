@@ -103,6 +103,8 @@ export class EngineProject {
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             PULUMI_SKIP_CONFIRMATIONS: "true",
             PULUMI_STANDIN_TABLE: table,
+            // Makes `--event-log` available, as the Automation API does.
+            PULUMI_DEBUG_COMMANDS: "true",
             ...extraEnv,
         });
     }

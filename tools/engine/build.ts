@@ -181,7 +181,7 @@ export function main(argv: string[]): number {
 
     log("");
     log(`built (${manifest.seconds}s in all):`);
-    for (const b of manifest.built) log(`  ${b.name.padEnd(30)} ${b.module}@${b.version}  (SDK ${b.npm})`);
+    for (const b of manifest.built) log(`  ${b.name.padEnd(30)} ${b.module}@${b.version}  (${b.npm ? `SDK ${b.npm}` : b.role})`);
     if (manifest.cliVersion) log(`  pulumi version: ${manifest.cliVersion}`);
     for (const i of manifest.standIns) log(`  STAND-IN installed as ${i.plugin} v${i.version} (for ${i.sdk}; real module ${i.realModule} refused by the proxy)`);
     if (manifest.notBuilt.length) {
