@@ -179,13 +179,18 @@ describe(`engine tier: the real pulumi CLI and policy pack on ${manifest && !mis
 
                 sit("a new server image on the one-server stack: what the engine replaces, and in which order (issue 23 #5)", function () {
                     p.writeConfig(stack, withChanges(fx, { serverImage: "ubuntu-22-04-x64" }));
-                    const d = planned(p, stack);
-                    const droplet = stepsOf(d, TYPES.droplet);
-                    assert.deepStrictEqual(droplet.map((s) => s.op), ["replace"]);
-                    assert.ok(droplet[0].replaceReasons?.includes("image"), `replace reasons: ${droplet[0].replaceReasons}`);
-                    const replaced = changed(d).filter((s) => s.op === "replace");
-                    process.stdout.write(`      observed: a server image change replaces ${replaced.length} resources: ${replaced.map((s) => nameOf(s.urn)).join(", ")}\n`);
+                    const { run, digest: d } = p.preview(stack, [...POLICY, "--show-replacement-steps"]);
                     p.writeConfig(stack, fx);
+                    assert.strictEqual(run.code, 0, `preview failed:\n${out(run)}`);
+                    assert.ok(stepsOf(d!, TYPES.droplet).some((s) => s.op === "replace"), "the droplet is not replaced");
+                    const steps = d!.steps ?? [];
+                    const reasons = steps.find((s) => typeOf(s) === TYPES.droplet && s.replaceReasons)?.replaceReasons ?? [];
+                    assert.ok(reasons.includes("image"), `droplet replace reasons: ${reasons}`);
+                    // Deleted before its replacement exists: the step order of the plan.
+                    const firstCreate = (urn: string) => steps.findIndex((s) => s.urn === urn && s.op === "create-replacement");
+                    const deletedFirst = steps.filter((s, i) => s.op === "delete-replaced" && firstCreate(s.urn) > i).map((s) => nameOf(s.urn));
+                    const replaced = steps.filter((s) => s.op === "create-replacement");
+                    process.stdout.write(`      observed: a server image change replaces ${replaced.length} resources; ${deletedFirst.length} are deleted before their replacement exists (${deletedFirst.join(", ")})\n`);
                 });
             }
 
@@ -264,7 +269,8 @@ describe(`engine tier: the real pulumi CLI and policy pack on ${manifest && !mis
                     const deleted = steps.findIndex((s) => s.type === TYPES.pool && s.op === "delete-replaced");
                     assert.ok(created >= 0 && deleted > created, "the pool was not replaced create-before-delete");
                     const apps = stepsOf(plan, TYPES.container).filter((s) => s.op === "replace");
-                    process.stdout.write(`      observed: a pool size change replaces ${apps.length} containers (${apps.map((s) => `${nameOf(s.urn)}: ${s.replaceReasons?.join(",")}`).join("; ")})\n`);
+                    const cutovers = changed(plan).filter((s) => /-cutover$/.test(nameOf(s.urn)));
+                    process.stdout.write(`      observed: a pool size change replaces ${apps.length} containers (${apps.map((s) => `${nameOf(s.urn)}: ${s.replaceReasons?.join(",")}`).join("; ")}) and runs ${cutovers.length} cut-overs\n`);
                 });
             }
 

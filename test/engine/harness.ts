@@ -32,7 +32,7 @@ export function engineMissing(m: Manifest | undefined): string | undefined {
     for (const name of ["pulumi", "pulumi-language-nodejs", "pulumi-resource-standin"]) {
         const built = m.built.find((b) => b.name === name);
         if (!built) return `engine not built: ${name} is missing (${m.notBuilt.find((n) => n.name === name)?.reason ?? "not in the manifest"})`;
-        if (!fs.existsSync(path.join(ROOT, built.path))) return `engine not built: ${built.path} is gone — run \`npm run engine:build\``;
+        if (!fs.existsSync(path.join(BIN, name))) return `engine not built: ${path.join(BIN, name)} is gone — run \`npm run engine:build\``;
     }
     if (m.notBuilt.length > 0) return `engine build incomplete: ${m.notBuilt.map((n) => `${n.name}: ${n.reason}`).join("; ")}`;
     if (m.standIns.length === 0) return "engine build installed no stand-in providers — run `npm run engine:build`";

@@ -77,6 +77,16 @@ func unmarshal(s *structpb.Struct) (resource.PropertyMap, error) {
 	return plugin.UnmarshalProperties(s, opts)
 }
 
+// unmarshalPair reads an old and a new property bag.
+func unmarshalPair(before, after *structpb.Struct) (resource.PropertyMap, resource.PropertyMap, error) {
+	olds, err := unmarshal(before)
+	if err != nil {
+		return nil, nil, err
+	}
+	news, err := unmarshal(after)
+	return olds, news, err
+}
+
 func marshal(m resource.PropertyMap) (*structpb.Struct, error) {
 	return plugin.MarshalProperties(m, opts)
 }
@@ -146,11 +156,7 @@ func (p *provider) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (
 
 // DiffConfig: a bridged provider updates itself in place when its configuration changes.
 func (p *provider) DiffConfig(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	olds, err := unmarshal(req.OldInputs)
-	if err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.News)
+	olds, news, err := unmarshalPair(req.OldInputs, req.News)
 	if err != nil {
 		return nil, err
 	}
@@ -166,11 +172,7 @@ func (p *provider) Configure(context.Context, *pulumirpc.ConfigureRequest) (*pul
 }
 
 func (p *provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	news, err := unmarshal(req.News)
-	if err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.Olds)
+	olds, news, err := unmarshalPair(req.Olds, req.News)
 	if err != nil {
 		return nil, err
 	}
@@ -235,16 +237,11 @@ func changedKeys(olds, news resource.PropertyMap) []string {
 }
 
 func (p *provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	olds, err := unmarshal(req.OldInputs)
-	if err != nil {
-		return nil, err
+	old := req.OldInputs
+	if old == nil {
+		old = req.Olds
 	}
-	if req.OldInputs == nil {
-		if olds, err = unmarshal(req.Olds); err != nil {
-			return nil, err
-		}
-	}
-	news, err := unmarshal(req.News)
+	olds, news, err := unmarshalPair(old, req.News)
 	if err != nil {
 		return nil, err
 	}
@@ -423,11 +420,7 @@ func (p *provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 }
 
 func (p *provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	olds, err := unmarshal(req.Olds)
-	if err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.News)
+	olds, news, err := unmarshalPair(req.Olds, req.News)
 	if err != nil {
 		return nil, err
 	}
