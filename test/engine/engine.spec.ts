@@ -140,14 +140,22 @@ describe(`engine tier: the real pulumi CLI and policy pack on ${manifest && !mis
         describe(`${stack}: applied from empty state`, function () {
             const fx = fixtureStack(stack);
             let p: EngineProject;
+            let up = false;
             before(function () {
                 p = new EngineProject();
                 p.initStack(stack, fx);
             });
             after(() => p?.dispose());
+            // Every later case builds on the first up's state: without it each fails at once
+            // (a failure, never a skip) instead of spending minutes on a stack that is not there.
+            const onState = (title: string, fn: (this: Mocha.Context) => void) => sit(title, function () {
+                if (!up) throw new Error(`${stack}'s first up failed (see above): no state to change`);
+                fn.call(this);
+            });
 
             sit("up creates every resource, in dependency order, with the policy pack passing", function () {
                 const steps = applied(p.up(stack, POLICY));
+                up = true;
                 assert.deepStrictEqual([...new Set(steps.map((s) => s.op))].filter((o) => o !== "create"), [], "an empty stack did something other than create");
                 const droplets = steps.filter((s) => s.type === TYPES.droplet);
                 assert.strictEqual(droplets.length, (fx.config.serverCount as number | undefined) ?? 1);
@@ -158,18 +166,18 @@ describe(`engine tier: the real pulumi CLI and policy pack on ${manifest && !mis
                 }
             });
 
-            sit("a preview right after the up plans no change (policy pack on)", function () {
+            onState("a preview right after the up plans no change (policy pack on)", function () {
                 const d = planned(p, stack);
                 assert.deepStrictEqual(changed(d).map((s) => `${s.op} ${nameOf(s.urn)} ${JSON.stringify(s.detailedDiff ?? {})}`), []);
             });
 
             if (stack === "dev") {
-                sit("a second up of the unchanged stack passes the policy pack (issue 23 #1: secret outputs are not literals)", function () {
+                onState("a second up of the unchanged stack passes the policy pack (issue 23 #1: secret outputs are not literals)", function () {
                     const steps = applied(p.up(stack, POLICY));
                     assert.deepStrictEqual(steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${nameOf(s.urn)}`), []);
                 });
 
-                sit("every app container is named by the program, not by the provider's auto-naming (issue 23 #6)", function () {
+                onState("every app container is named by the program, not by the provider's auto-naming (issue 23 #6)", function () {
                     const apps = p.exportState(stack).filter((r) => r.type === TYPES.container && isApp(r.urn));
                     assert.ok(apps.length > 0, "no app container in state");
                     // The bridge lists auto-named inputs in __defaults (stand-in: tools/engine/plugins/standin).
@@ -177,7 +185,7 @@ describe(`engine tier: the real pulumi CLI and policy pack on ${manifest && !mis
                     assert.deepStrictEqual(autoNamed.map((r) => `${nameOf(r.urn)}: ${String(r.inputs?.name)}`), []);
                 });
 
-                sit("a new server image on the one-server stack: what the engine replaces, and in which order (issue 23 #5)", function () {
+                onState("a new server image on the one-server stack: what the engine replaces, and in which order (issue 23 #5)", function () {
                     p.writeConfig(stack, withChanges(fx, { serverImage: "ubuntu-22-04-x64" }));
                     const { run, digest: d } = p.preview(stack, [...POLICY, "--show-replacement-steps"]);
                     p.writeConfig(stack, fx);
@@ -217,7 +225,7 @@ describe(`engine tier: the real pulumi CLI and policy pack on ${manifest && !mis
                     }
                 }
 
-                sit("a new release replaces the app containers create-before-delete, with the cut-over between", function () {
+                onState("a new release replaces the app containers create-before-delete, with the cut-over between", function () {
                     const { plan, steps } = change({ imageTag: "1.5.0" });
                     const apps = stepsOf(plan, TYPES.container).filter((s) => isApp(s.urn));
                     assert.deepStrictEqual(apps.map((s) => s.op), apps.map(() => "replace"));
@@ -227,12 +235,12 @@ describe(`engine tier: the real pulumi CLI and policy pack on ${manifest && !mis
                     assertCutOverOrder(steps);
                 });
 
-                sit("a rollback to the previous tag is a release like any other", function () {
+                onState("a rollback to the previous tag is a release like any other", function () {
                     const { steps } = change({ imageTag: fx.config.imageTag });
                     assertCutOverOrder(steps);
                 });
 
-                sit("a bigger server size resizes the servers in place, one server at a time", function () {
+                onState("a bigger server size resizes the servers in place, one server at a time", function () {
                     // digitalocean/droplet/resource_droplet.go: `size` is not ForceNew.
                     const { plan, events } = change({ serverSize: "s-2vcpu-4gb" });
                     const droplets = stepsOf(plan, TYPES.droplet);
@@ -247,13 +255,13 @@ describe(`engine tier: the real pulumi CLI and policy pack on ${manifest && !mis
                     }
                 });
 
-                sit("one more server creates one droplet and replaces or deletes nothing", function () {
+                onState("one more server creates one droplet and replaces or deletes nothing", function () {
                     const { plan } = change({ serverCount: ((fx.config.serverCount as number | undefined) ?? 1) + 1 });
                     assert.deepStrictEqual(stepsOf(plan, TYPES.droplet).filter((s) => s.op !== "same").map((s) => s.op), ["create"]);
                     assert.deepStrictEqual(changed(plan).filter((s) => s.op !== "create" && s.op !== "update").map((s) => `${s.op} ${nameOf(s.urn)}`), []);
                 });
 
-                sit("a new API hostname updates the DNS record in place", function () {
+                onState("a new API hostname updates the DNS record in place", function () {
                     // digitalocean/domain/resource_record.go: `name` is Required without ForceNew.
                     const { plan } = change({ apiHost: "api2.staging" });
                     const dns = stepsOf(plan, TYPES.dns).filter((s) => s.op !== "same");
@@ -261,7 +269,7 @@ describe(`engine tier: the real pulumi CLI and policy pack on ${manifest && !mis
                     assert.deepStrictEqual(dns.map((s) => s.op), dns.map(() => "update"));
                 });
 
-                sit("a bigger connection pool replaces the pool new-first: what it costs the app (issue 23 #5)", function () {
+                onState("a bigger connection pool replaces the pool new-first: what it costs the app (issue 23 #5)", function () {
                     const { plan, steps } = change({ dbPoolSize: ((fx.config.dbPoolSize as number | undefined) ?? 20) + 5 });
                     const pool = stepsOf(plan, TYPES.pool);
                     assert.deepStrictEqual(pool.map((s) => s.op), ["replace"]);
@@ -275,7 +283,7 @@ describe(`engine tier: the real pulumi CLI and policy pack on ${manifest && !mis
             }
 
             if (stack === "prod") {
-                sit("destroy stops at the protected database and deletes none of its data", function () {
+                onState("destroy stops at the protected database and deletes none of its data", function () {
                     const r = p.pulumi(["destroy", "--stack", stack, "--yes", "--skip-preview"]);
                     assert.notStrictEqual(r.code, 0, "destroy of a stack with protected data succeeded");
                     assert.match(`${r.stdout}\n${r.stderr}`, /protect/);
@@ -283,7 +291,7 @@ describe(`engine tier: the real pulumi CLI and policy pack on ${manifest && !mis
                     for (const t of [TYPES.cluster, TYPES.db]) assert.ok(left.includes(t), `${t} is gone`);
                 });
 
-                sit("lifting protection and renaming the cluster plans a replacement the guard names", function () {
+                onState("lifting protection and renaming the cluster plans a replacement the guard names", function () {
                     p.writeConfig(stack, withChanges(fx, { protectData: false, dbClusterName: "platform-prod-pg-restored" }));
                     const { run, digest } = p.preview(stack);
                     assert.ok(digest, `no JSON from preview: ${out(run)}`);
