@@ -50,18 +50,25 @@ function policyViolations(events: EngineEvent[]): string[] {
     return events.filter((e) => e.policyEvent).map((e) => `${e.policyEvent!.enforcementLevel} ${e.policyEvent!.policyName} on ${nameOf(e.policyEvent!.resourceUrn ?? "the stack")}: ${e.policyEvent!.message.replace(/\s+/g, " ").trim()}`);
 }
 
+/** Asserts the policy pack analyzed resources in this run. */
+function assertPolicyRan(events: EngineEvent[], what: string): void {
+    const analyzed = events.filter((e) => e.policyAnalyzeSummaryEvent?.policyPackName === "platform-guardrails");
+    assert.ok(analyzed.length > 0, `the policy pack analyzed no resource on ${what}`);
+}
+
 /** Asserts an `up` succeeded with the policy pack run, and returns its finished steps. */
 function applied(r: { run: Run; events: EngineEvent[] }): { op: string; urn: string; type: string }[] {
     assert.strictEqual(r.run.code, 0, `up failed:\n${out(r.run)}\npolicy: ${policyViolations(r.events).join("; ")}`);
-    assert.match(r.run.stdout, /platform-guardrails/, "the policy pack did not run on up");
+    assertPolicyRan(r.events, "up");
     return finished(r.events);
 }
 
 /** A `preview --json` with the policy pack that must succeed. */
 function planned(p: EngineProject, stack: Stack): PreviewDigest {
-    const { run, digest } = p.preview(stack, POLICY);
-    assert.strictEqual(run.code, 0, `preview failed:\n${out(run)}`);
+    const { run, digest, events } = p.preview(stack, POLICY);
+    assert.strictEqual(run.code, 0, `preview failed:\n${out(run)}\npolicy: ${policyViolations(events).join("; ")}`);
     assert.ok(digest, "no JSON from preview");
+    assertPolicyRan(events, "preview");
     return digest;
 }
 

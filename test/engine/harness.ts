@@ -136,11 +136,16 @@ export class EngineProject {
     }
 
     /** `pulumi preview --json` as parsed JSON, or the failed run. */
-    preview(stack: string, extra: string[] = []): { run: Run; digest?: PreviewDigest } {
-        const run = this.pulumi(["preview", "--stack", stack, "--json", ...extra]);
+    preview(stack: string, extra: string[] = []): { run: Run; digest?: PreviewDigest; events: EngineEvent[] } {
+        const log = this.eventLog();
+        const run = this.pulumi(["preview", "--stack", stack, "--json", "--event-log", log, ...extra]);
         let digest: PreviewDigest | undefined;
         try { digest = JSON.parse(run.stdout) as PreviewDigest; } catch { digest = undefined; }
-        return { run, digest };
+        return { run, digest, events: readEvents(log) };
+    }
+
+    private eventLog(): string {
+        return path.join(path.dirname(this.dir), `events-${++this.logs}.jsonl`);
     }
 
     /**
@@ -148,12 +153,9 @@ export class EngineProject {
      * engine's event log: the order in which it finished steps is the order of provider calls.
      */
     up(stack: string, extra: string[] = []): { run: Run; events: EngineEvent[] } {
-        const log = path.join(path.dirname(this.dir), `events-${++this.logs}.jsonl`);
+        const log = this.eventLog();
         const run = this.pulumi(["up", "--stack", stack, "--yes", "--skip-preview", "--event-log", log, ...extra]);
-        const events = fs.existsSync(log)
-            ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as EngineEvent)
-            : [];
-        return { run, events };
+        return { run, events: readEvents(log) };
     }
 
     /** The stack's state as `pulumi stack export` gives it. */
@@ -175,12 +177,18 @@ export interface PreviewDigest {
     changeSummary?: Record<string, number>;
 }
 
+function readEvents(log: string): EngineEvent[] {
+    return fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as EngineEvent) : [];
+}
+
 /** The parts of an engine event (`--event-log`, one JSON object a line) the tests read. */
 export interface EngineEvent {
     sequence: number;
     resourcePreEvent?: { metadata: StepMetadata };
     resOutputsEvent?: { metadata: StepMetadata };
     policyEvent?: { resourceUrn?: string; message: string; policyName: string; policyPackName: string; enforcementLevel: string };
+    /** One per resource the policy pack analyzed. */
+    policyAnalyzeSummaryEvent?: { resourceUrn: string; policyPackName: string; passed?: string[]; failed?: string[] };
     diagnosticEvent?: { message: string; severity: string; urn?: string };
 }
 
