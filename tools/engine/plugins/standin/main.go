@@ -17,7 +17,9 @@
 //     pkg/tfbridge/schema.go:195-245): a replacement of an auto-nameable resource whose
 //     name was set explicitly and did not change is planned delete-first.
 //   - Provider configuration: a changed config is an update of the provider, never a
-//     replacement (DiffConfig without replaces), as the bridge answers.
+//     replacement (DiffConfig without replaces). The bridge (pkg/tfbridge/provider.go:818-866)
+//     replaces a provider only for fields its provider marks ForcesProviderReplace; which
+//     fields the five providers mark was not read, so the stand-in assumes none.
 //
 // What it cannot show: anything the cloud decides (API refusals, quotas, timings, real
 // addresses), and whether the table itself is right. Its answers are labelled stand-in.
