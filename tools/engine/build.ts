@@ -1,51 +1,59 @@
 /**
  * `npm run engine:build [-- --json] [--out DIR]`
  *
- * Builds the real Pulumi engine (CLI + Node.js language host) and the provider plugins from
- * the Go module proxy, as pinned in tools/engine/pins.json and the wrapper modules' go.sum,
- * into an ignored folder (default `.engine/bin`). Go's default caches (~/go/pkg/mod,
- * ~/.cache/go-build) are used as they are, so a second build, or CI on the same machine,
- * takes minutes instead of the better part of an hour.
+ * Builds the real Pulumi CLI, our own minimal Node.js language host and the stand-in
+ * provider plugin from the Go module proxy, as pinned in tools/engine/pins.json and the
+ * wrapper modules' go.sum, into an ignored folder (default `.engine/bin`), then installs the
+ * stand-in under each provider SDK's plugin name and the exact version package.json pins
+ * (`pulumi plugin install resource NAME VERSION --file BIN`, into `.engine/home`). Go's
+ * default caches (~/go/pkg/mod, ~/.cache/go-build) are used as they are, so a second
+ * build, or CI on the same machine, takes minutes instead of the better part of an hour.
  *
- * A binary whose module the proxy refuses cannot be built: it is listed as "not built" with
- * the proxy's answer, never faked. `.engine/manifest.json` records what was built, so the
- * engine tier (`npm run test:engine`) knows what it can run and reports the rest as not run.
+ * The real provider plugins cannot be built: the module proxy refuses their modules
+ * (pins.json `standInFor` records which and why). The stand-in is labelled as such in the
+ * manifest and in every engine-tier report line.
  *
- * Exit: 0 everything built; 3 built all it could, some modules refused by the proxy;
- * 1 a build failed; 2 usage error.
+ * Exit: 0 everything built and installed; 1 a build or install failed; 2 usage error.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
 const HELP = `Usage: npm run engine:build [-- --json] [--out <dir>]
 
-Builds pulumi, pulumi-language-nodejs and the provider plugins pinned in
-tools/engine/pins.json from the Go module proxy into <dir>/bin (default .engine),
-reusing Go's default module and build caches, and writes <dir>/manifest.json.
+Builds pulumi, pulumi-language-nodejs (our minimal host) and the stand-in provider
+pinned in tools/engine/pins.json from the Go module proxy into <dir>/bin (default
+.engine), reusing Go's default module and build caches; installs the stand-in under each
+provider SDK's plugin name and version into <dir>/home; writes <dir>/manifest.json.
   --json   print the manifest as JSON on stdout (progress goes to stderr)
   --out    output folder (default .engine, gitignored)
-Exit: 0 all built, 3 some modules refused by the proxy (the rest built), 1 build failed, 2 usage.`;
+Exit: 0 all built and installed, 1 a build or install failed, 2 usage.`;
+
+/** A real provider the stand-in is installed for: its SDK, and its Go module the proxy refuses. */
+export interface StandInFor { plugin: string; sdk: string; module: string; version: string; why: string }
 
 export interface Pin {
     name: string;
     role: string;
-    /** Wrapper module under tools/engine/; absent when no module can be had. */
-    dir?: string;
+    /** Wrapper module under tools/engine/. */
+    dir: string;
     module: string;
     version: string;
-    package?: string;
+    package: string;
     tags?: string;
     ldflags?: string;
     npm: string;
     note: string;
+    standInFor?: StandInFor[];
 }
 
 export interface Built { name: string; role: string; module: string; version: string; npm: string; path: string; seconds: number }
 export interface NotBuilt { name: string; role: string; module: string; version: string; npm: string; reason: string; note: string }
+
+/** A stand-in installed as a provider plugin: never the real provider. */
+export interface StandIn { plugin: string; version: string; sdk: string; realModule: string }
 
 export interface Manifest {
     builtAt: string;
@@ -55,7 +63,12 @@ export interface Manifest {
     cliVersion?: string;
     built: Built[];
     notBuilt: NotBuilt[];
+    /** Provider plugins installed in <out>/home as STAND-INS (tools/engine/plugins/standin). */
+    standIns: StandIn[];
 }
+
+/** The PULUMI_HOME the build installs the stand-ins into. */
+export const HOME = "home";
 
 export const MANIFEST = "manifest.json";
 
@@ -63,27 +76,9 @@ export function readPins(file = path.join(__dirname, "pins.json")): Pin[] {
     return (JSON.parse(fs.readFileSync(file, "utf8")) as { binaries: Pin[] }).binaries;
 }
 
-/** The exit code of a build: partial when only proxy refusals are missing. */
+/** The exit code of a build: anything not built or not installed is a failure. */
 export function exitCodeOf(m: Pick<Manifest, "notBuilt">): number {
-    if (m.notBuilt.length === 0) return 0;
-    return m.notBuilt.every((n) => n.reason.startsWith("refused by the module proxy")) ? 3 : 1;
-}
-
-/**
- * One line from `go mod download -json` for a module the proxy does not serve. Go prints
- * the proxy's answer ("403 Forbidden ... not available", or a checksum-database 404).
- */
-export function proxyAnswer(downloadJson: string): string | undefined {
-    try {
-        const err = (JSON.parse(downloadJson) as { Error?: string }).Error;
-        if (!err) return undefined;
-        // Drop Go's "module@version: reading <url>:" prefix: the report names the module already.
-        return err.split("\n").map((s) => s.trim()).filter(Boolean).join(" ")
-            .replace(/^\S+@\S+: verifying go\.mod: \S+: reading \S+: /, "checksum database lookup: ")
-            .replace(/^\S+@\S+: reading \S+: /, "");
-    } catch {
-        return downloadJson.trim().split("\n")[0] || "no answer";
-    }
+    return m.notBuilt.length === 0 ? 0 : 1;
 }
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): { code: number; out: string; err: string } {
@@ -93,19 +88,6 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
 
 function buildOne(pin: Pin, binDir: string, log: (s: string) => void): Built | NotBuilt {
     const base = { name: pin.name, role: pin.role, module: pin.module, version: pin.version, npm: pin.npm };
-    if (!pin.dir || !pin.package) {
-        // No wrapper module can exist without the module itself: ask the proxy for the exact
-        // version, so the report says what it answered today rather than what we assumed.
-        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "engine-probe-"));
-        const r = run("go", ["mod", "download", "-json", `${pin.module}@${pin.version}`], tmp);
-        fs.rmSync(tmp, { recursive: true, force: true });
-        const answer = proxyAnswer(r.out) ?? (r.code === 0 ? undefined : r.err.trim().split("\n")[0]);
-        const reason = answer === undefined
-            ? "served by the module proxy, but no wrapper module is written for it yet (tools/engine/pins.json has no dir)"
-            : `refused by the module proxy: ${answer}`;
-        log(`  ${pin.name}: NOT BUILT (${pin.module}@${pin.version})`);
-        return { ...base, reason, note: pin.note };
-    }
     const started = Date.now();
     const out = path.join(binDir, pin.name);
     const args = ["build", "-o", out];
@@ -123,6 +105,37 @@ function buildOne(pin: Pin, binDir: string, log: (s: string) => void): Built | N
     }
     log(`  ${pin.name}: built in ${seconds}s`);
     return { ...base, path: path.relative(ROOT, out), seconds };
+}
+
+/**
+ * Installs each stand-in under the plugin name and the version package.json pins for its
+ * SDK, into <out>/home (a PULUMI_HOME the engine tier links in). A failed install is a
+ * failed build.
+ */
+function installStandIns(manifest: Manifest, outDir: string, log: (s: string) => void): void {
+    const home = path.join(outDir, HOME);
+    // Only what this build installs: an older SDK version's plugin must not linger.
+    fs.rmSync(path.join(home, "plugins"), { recursive: true, force: true });
+    const sdks = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies;
+    const cli = path.join(ROOT, manifest.built.find((b) => b.name === "pulumi")!.path);
+    for (const pin of readPins()) {
+        const built = manifest.built.find((b) => b.name === pin.name);
+        if (!built) continue;
+        for (const f of pin.standInFor ?? []) {
+            const version = sdks[f.sdk];
+            const r = version === undefined
+                ? { code: 1, out: "", err: `${f.sdk} is not a dependency in package.json` }
+                : run(cli, ["plugin", "install", "resource", f.plugin, version, "--file", path.join(ROOT, built.path)], ROOT,
+                    { ...process.env, PULUMI_HOME: home, PULUMI_SKIP_UPDATE_CHECK: "true" });
+            if (r.code !== 0) {
+                const reason = `stand-in install as ${f.plugin} failed: ${(r.err || r.out).trim().split("\n").slice(-2).join(" | ")}`;
+                log(`  ${reason}`);
+                manifest.notBuilt.push({ name: `pulumi-resource-${f.plugin}`, role: "provider", module: f.module, version: version ?? "", npm: f.sdk, reason, note: pin.note });
+                continue;
+            }
+            manifest.standIns.push({ plugin: f.plugin, version, sdk: f.sdk, realModule: `${f.module}@${f.version}` });
+        }
+    }
 }
 
 export function main(argv: string[]): number {
@@ -151,6 +164,7 @@ export function main(argv: string[]): number {
         seconds: Math.round((Date.now() - started) / 1000),
         built: results.filter((r): r is Built => "path" in r),
         notBuilt: results.filter((r): r is NotBuilt => "reason" in r),
+        standIns: [],
     };
     const cli = manifest.built.find((b) => b.name === "pulumi");
     if (cli) {
@@ -161,12 +175,15 @@ export function main(argv: string[]): number {
             manifest.notBuilt.unshift({ name: cli.name, role: cli.role, module: cli.module, version: cli.version, npm: cli.npm, reason: `built, but \`pulumi version\` failed: ${v.err.trim().split("\n")[0]}`, note: "" });
         }
     }
+    if (manifest.cliVersion) installStandIns(manifest, outDir, log);
+    manifest.seconds = Math.round((Date.now() - started) / 1000);
     fs.writeFileSync(path.join(outDir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
 
     log("");
     log(`built (${manifest.seconds}s in all):`);
-    for (const b of manifest.built) log(`  ${b.name.padEnd(30)} ${b.module}@${b.version}  (SDK ${b.npm})`);
+    for (const b of manifest.built) log(`  ${b.name.padEnd(30)} ${b.module}@${b.version}  (${b.npm ? `SDK ${b.npm}` : b.role})`);
     if (manifest.cliVersion) log(`  pulumi version: ${manifest.cliVersion}`);
+    for (const i of manifest.standIns) log(`  STAND-IN installed as ${i.plugin} v${i.version} (for ${i.sdk}; real module ${i.realModule} refused by the proxy)`);
     if (manifest.notBuilt.length) {
         log("NOT built:");
         for (const n of manifest.notBuilt) log(`  ${n.name.padEnd(30)} ${n.module}@${n.version}  (SDK ${n.npm}): ${n.reason}`);
