@@ -282,7 +282,11 @@ describe(`engine tier: the real pulumi CLI and policy pack on ${manifest && !mis
 
                 onState("a new API hostname updates the DNS record in place", function () {
                     // digitalocean/domain/resource_record.go: `name` is Required without ForceNew.
-                    const { plan } = change({ apiHost: "api2.staging" });
+                    // The service's route on the API host moves with it, as the team edits both.
+                    const domain = String(current.config.domain);
+                    const services = current.config.services as Record<string, { routes: string[] }>;
+                    const moved = Object.fromEntries(Object.entries(services).map(([n, s]) => [n, { ...s, routes: s.routes.map((r) => r.replace(`${String(current.config.apiHost)}.${domain}/`, `api2.staging.${domain}/`)) }]));
+                    const { plan } = change({ apiHost: "api2.staging", services: moved });
                     const dns = stepsOf(plan, TYPES.dns).filter((s) => s.op !== "same");
                     assert.ok(dns.length > 0, "no DNS record change planned");
                     assert.deepStrictEqual(dns.map((s) => s.op), dns.map(() => "update"));
