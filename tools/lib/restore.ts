@@ -30,7 +30,7 @@ export function utc(d: Date): string {
 
 /**
  * Refuses a time DigitalOcean cannot restore to: in the future, or older than the
- * point-in-time window (7 days for managed Postgres). The message carries the window.
+ * backup window (7 days for managed Postgres). The message carries the window.
  */
 export function checkWindow(time: string, now: Date, days = PITR_WINDOW_DAYS): void {
     const t = Date.parse(time);
