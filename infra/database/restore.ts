@@ -1,8 +1,8 @@
 /**
- * A second Postgres cluster restored from the stack's cluster at a point in time, which the
+ * A second Postgres cluster restored from one of the stack's cluster's backups, which the
  * app is switched to through a normal deploy. Kept apart from `Database` on purpose: the
  * source cluster, its database, user and pool are untouched by a restore and stay protected
- * until the team retires them (docs/operations.md, "Restore the database to a point in time").
+ * until the team retires them (docs/operations.md, "Restore the database from a backup").
  *
  * Provider facts this relies on:
  * - `backupRestore { databaseName, backupCreatedAt }` on `DatabaseCluster` creates a NEW
@@ -32,14 +32,23 @@ export interface RestoredDatabaseArgs extends DatabaseArgs {
     /**
      * Name of the new cluster. Must differ from the source's; the restore tool derives it
      * from the source name and the restore time. Its version must be the source's: a
-     * restore cannot change it; standbys are recreated from `nodeCount` after the restore,
-     * and `dbName`/`dbUser` are the app database and user as they exist in the restored data.
+     * restore cannot change it. The create request asks for `nodeCount` nodes, but DigitalOcean
+     * says standbys must be re-added after a restore, so `npm run restore` reads the count back
+     * and a `pulumi up --refresh` resizes a short cluster (tools/restore.ts standbyCheck).
+     * `dbName`/`dbUser` are the app database and user as they exist in the restored data.
      * @example "platform-prod-pg-r20261120t1403"
      */
     readonly clusterName: string;
     /** Name of the existing cluster whose backups are restored. @example "platform-prod-pg" */
     readonly sourceClusterName: string;
-    /** The point in time to restore to, ISO 8601 in UTC. @example "2026-11-20T14:03:11Z" */
+    /**
+     * Sent as `backup_restore.backup_created_at`, ISO 8601 in UTC. DigitalOcean's API describes it
+     * as "The timestamp of an existing database cluster backup" (digitalocean/openapi,
+     * specification/resources/databases/models/database_backup.yml:12-14), so `npm run restore`
+     * writes a backup's own time here (tools/lib/restore.ts chooseBackup), or the restore point
+     * itself with `--exact-point` after the team's drill (docs/operations.md).
+     * @example "2026-11-20T03:12:40Z"
+     */
     readonly restoreTime: string;
 }
 

@@ -22,6 +22,6 @@ export function parseRestorePoint(stdout: string): string | undefined {
     return Number.isNaN(t) ? undefined : new Date(t).toISOString();
 }
 
-/** Days of point-in-time recovery DigitalOcean keeps for managed Postgres (see above). */
+/** Days DigitalOcean keeps managed Postgres backups, the only restore window (see restore.ts). */
 export const PITR_WINDOW_DAYS = 7;
 

@@ -17,6 +17,21 @@ set -euo pipefail
 # MIGRATE_ARGS is built by the program with every word shell-quoted.
 eval "set -- ${MIGRATE_ARGS}"
 
+# The dump upload below signs with `curl --aws-sigv4 ... -T`. curl before 8.0.0 signs an
+# upload's payload wrongly (curl commit 495d09810aa9, "aws_sigv4: fall back to
+# UNSIGNED-PAYLOAD for sign_as_s3", first in curl-8_0_0), and Spaces refuses it only after the
+# dump ran. curl runs here, on the machine running this script (the deployer), not in an
+# image, so its version is checked here, before the database is touched.
+if [[ -n "${DUMP_URL:-}" ]]; then
+    curl_version="$(curl --version 2>/dev/null || true)"
+    curl_version="${curl_version#curl }"
+    curl_version="${curl_version%% *}"
+    if ! [[ "${curl_version%%.*}" =~ ^[0-9]+$ ]] || ((${curl_version%%.*} < 8)); then
+        echo "error: curl ${curl_version:-(not found)} on $(uname -n) cannot sign the dump upload: curl >= 8.0.0 is needed to sign an upload with --aws-sigv4 (install a newer curl, or unset dbDump); nothing was dumped, migrated or cut over and the previous version keeps serving." >&2
+        exit 1
+    fi
+fi
+
 if [[ -n "${PG_CLIENT_IMAGE:-}" ]]; then
     # The URL reaches psql through the environment, never a command line.
     # shellcheck disable=SC2016 # expanded inside the client container, not here
