@@ -78,14 +78,14 @@ export const KEYS = {
     dbVersion: { type: "string", default: "17", description: "PostgreSQL major version." },
     dbSize: { type: "string", default: "db-s-1vcpu-1gb", knob: "size", description: "Managed Postgres node size slug." },
     dbNodeCount: { type: "integer", default: 1, knob: "scale", description: "Postgres nodes: 1 primary plus standbys (prod needs at least 2)." },
-    dbClusterName: { type: "string", default: "", knob: "name", description: "Name of the database cluster; empty means platform-<stack>-pg. Set it to adopt a cluster restored to a point in time (docs/operations.md)." },
+    dbClusterName: { type: "string", default: "", knob: "name", description: "Name of the database cluster; empty means platform-<stack>-pg. Set it to adopt a cluster restored from a backup (docs/operations.md)." },
     dbName: { type: "string", default: "app", description: "Application database name." },
     dbUser: { type: "string", default: "app", description: "Application database user." },
     dbPoolSize: { type: "integer", default: 10, knob: "tuning", description: "Connection pool size: at most half the node size's connection limit (25 per GiB of RAM, minus 3), so a pool change fits beside the old pool while it is replaced." },
     dbPoolMode: { type: "string", default: "transaction", description: "PgBouncer pool mode: transaction, session or statement." },
     dbMaintenanceDay: { type: "string", default: "sunday", description: "Weekday of the database maintenance window." },
     dbMaintenanceHour: { type: "string", default: "03:00", description: "UTC start (HH:MM) of the database maintenance window." },
-    databaseRestore: { type: "object", default: {}, knob: "protection", description: "A point-in-time restore in progress, written by `npm run restore`: {sourceCluster, time (UTC ISO 8601), clusterName, retireSource}. The app moves to the new cluster; the source stays (protected) until retireSource is true." },
+    databaseRestore: { type: "object", default: {}, knob: "protection", description: "A restore from a backup in progress, written by `npm run restore`: {sourceCluster, time (UTC ISO 8601), clusterName, retireSource}. The app moves to the new cluster; the source stays (protected) until retireSource is true." },
 
     // --- dns and edge
     domain: { type: "string", required: true, description: "Existing DigitalOcean domain (zone) shared by all stacks." },
