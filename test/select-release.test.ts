@@ -3,9 +3,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    Backend, checkInputs, committedTags, ImageWrite, Inputs, main, orderOf, planWrites, recordText, requestedSet, runningCommitOf,
+    Backend, checkInputs, committedTags, ImageWrite, Inputs, main, orderOf, planWrites, promotionOverRollback, recordText, requestedSet, runningCommitOf,
 } from "../tools/select-release";
-import { ReleaseRecord } from "../tools/lib/releases";
+import { Release, ReleaseRecord } from "../tools/lib/releases";
 import { ConfiguredImage } from "../tools/lib/deploy";
 import { tmpdir } from "./helpers";
 
@@ -120,12 +120,32 @@ describe("select-release: which image each service deploys", () => {
     });
 });
 
+describe("a promotion queued before an emergency rollback", () => {
+    const rel = (api: string, web: string, time: string): Release => ({
+        services: { api: { tag: api, digest: D(api === "1.5.0" ? "5" : "4") }, web: { tag: web, digest: D("7") } }, time, started: time, message: "",
+    } as Release);
+    const history = [rel("1.4.0", "2.4.1", "2026-12-06T03:00:00Z"), rel("1.5.0", "2.4.1", "2026-12-06T02:00:00Z"), rel("1.4.0", "2.4.1", "2026-12-05T12:00:00Z")];
+    const bad = requestedSet(`api=1.5.0@${D("5")} web=2.4.1@${D("7")}`);
+
+    it("is refused when it would re-deploy the release prod was just rolled back from", () => {
+        assert.match(promotionOverRollback("prod", history, bad)!, /^prod was rolled back from api 1\.5\.0, web 2\.4\.1 to api 1\.4\.0, web 2\.4\.1 at 2026-12-06T03:00:00Z, after this promotion was queued/);
+    });
+
+    it("goes ahead otherwise: another release, no rollback, a short history", () => {
+        assert.strictEqual(promotionOverRollback("prod", history, requestedSet(`api=1.6.0@${D("6")} web=2.4.1@${D("7")}`)), undefined, "a newer fix");
+        const forward = [rel("1.5.0", "2.4.1", "2026-12-06T03:00:00Z"), rel("1.4.0", "2.4.1", "2026-12-06T02:00:00Z"), rel("1.3.0", "2.4.1", "2026-12-05T12:00:00Z")];
+        assert.strictEqual(promotionOverRollback("prod", forward.slice(1), bad), undefined, "the newest update is no rollback");
+        assert.strictEqual(promotionOverRollback("prod", history.slice(0, 2), bad), undefined, "two releases cannot show a rollback");
+    });
+});
+
 describe("npm run select-release", () => {
-    function fake(o: { record?: ReleaseRecord; messages?: string[]; contains?: boolean; stackFile?: string; unreadable?: boolean } = {}) {
+    function fake(o: { record?: ReleaseRecord; messages?: string[]; contains?: boolean; stackFile?: string; unreadable?: boolean; releases?: Release[] } = {}) {
         const writes: ImageWrite[] = [];
         const backend: Backend = {
             release: async () => { if (o.unreadable) throw new Error("error: could not read the backend"); return o.record ?? {}; },
             updateMessages: async () => { if (o.unreadable) throw new Error("error: could not read the backend"); return o.messages ?? []; },
+            releases: async () => o.releases ?? [],
             declared: async () => ({ api: { tag: "1.4.0" }, web: { tag: "2.3.0" } }),
             setImage: async (_stack, w) => { writes.push(w); },
             contains: () => o.contains ?? false,
@@ -165,6 +185,14 @@ describe("npm run select-release", () => {
         assert.match(dropped.err, /^::error::staging already runs .*: api=1\.5\.0 was not deployed; dispatch it again$/m);
         const unreadable = await run(["order", "--stack", "staging", "--commit", SHA("a")], fake({ unreadable: true }).backend);
         assert.deepStrictEqual([unreadable.code, unreadable.err], [2, "::error::could not read the backend\n"], "an unreadable history fails the deploy");
+    });
+
+    it("order: refuses, exit 3, a promotion that would re-deploy the release prod was just rolled back from", async () => {
+        const rel = (api: string, time: string) => ({ services: { api: { tag: api, digest: D(api === "1.5.0" ? "5" : "4") } }, time, started: time, message: "" } as Release);
+        const { backend } = fake({ releases: [rel("1.4.0", "2026-12-06T03:00:00Z"), rel("1.5.0", "2026-12-06T02:00:00Z"), rel("1.4.0", "2026-12-05T12:00:00Z")] });
+        const r = await run(["order", "--stack", "prod", "--commit", SHA("a"), "--services", `api=1.5.0@${D("5")}`, "--require-release", "true"], backend);
+        assert.strictEqual(r.code, 3);
+        assert.match(r.err, /^::error::prod was rolled back from 1\.5\.0 to 1\.4\.0 at .*promote again once staging runs a fixed release$/m);
     });
 
     it("apply: keeps the running release, takes the named one, and compares with the stack file at the running commit", async () => {

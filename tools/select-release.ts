@@ -15,7 +15,7 @@ import { Io, parseFlags, runCli, workDirOf } from "./lib/cli";
 import { ConfiguredImage, imageKeys, stackImages } from "./lib/deploy";
 import { explain, EXIT } from "./lib/errors";
 import { parseReleaseSet, ServiceRelease } from "./lib/notify";
-import { recordServices, ReleaseRecord } from "./lib/releases";
+import { recordServices, Release, ReleaseRecord, ReleaseSet, releasesFromHistory, sameSet, describeSet } from "./lib/releases";
 import { parseStackFile } from "./lib/stacks";
 
 export const HELP = `Usage: npm run select-release -- <command> --stack <dev|staging|prod> [options]
@@ -115,6 +115,21 @@ export function orderOf(o: { stack: string; commit: string; running: string; con
     return { running: o.running, skip: true, notice: `${o.stack} already runs ${o.running}, which contains ${o.commit}: not deploying the older commit over it` };
 }
 
+/**
+ * A promotion approved after an emergency rollback would deploy again the release that was
+ * just rolled back: it was queued (and its set read from staging) before the rollback. The
+ * stack's newest release is a rollback when it equals a release older than the one it
+ * replaced; then a promotion of exactly the replaced set is refused, in one line.
+ */
+export function promotionOverRollback(stack: string, releases: Release[], requested: ServiceRelease[]): string | undefined {
+    if (releases.length < 3 || requested.length === 0) return undefined;
+    const [now, replaced, ...older] = releases;
+    const rolledBack = !sameSet(now.services, replaced.services) && older.some((r) => sameSet(r.services, now.services));
+    const set: ReleaseSet = Object.fromEntries(requested.map((s) => [s.name, { tag: s.tag ?? "", digest: s.digest }]));
+    if (!rolledBack || !sameSet(set, replaced.services)) return undefined;
+    return `${stack} was rolled back from ${describeSet(replaced.services)} to ${describeSet(now.services)} at ${now.time}, after this promotion was queued: promoting would deploy the release just rolled back; promote again once staging runs a fixed release`;
+}
+
 export interface ImageWrite { service: string; tag: string; digest: string; pin: string }
 
 /**
@@ -187,6 +202,8 @@ export interface Backend {
     release(stack: string): Promise<ReleaseRecord>;
     /** The messages of the stack's newest updates, newest first. */
     updateMessages(stack: string): Promise<string[]>;
+    /** The stack's releases (its successful updates), newest first. */
+    releases(stack: string): Promise<Release[]>;
     /** Each service's image as the stack's config names it now. */
     declared(stack: string): Promise<Record<string, ConfiguredImage>>;
     setImage(stack: string, w: ImageWrite): Promise<void>;
@@ -203,6 +220,7 @@ export function realBackend(workDir: string, automation: Automation = localAutom
     return {
         release: async (stack) => currentRelease(await openStack(stack, workDir)),
         updateMessages: async (stack) => (await (await openStack(stack, workDir)).history(20, 1)).map((h) => h.message ?? ""),
+        releases: async (stack) => releasesFromHistory(await (await openStack(stack, workDir)).history(20, 1)),
         declared: async (stack) => stackImages(await (await openStack(stack, workDir)).getAllConfig()).services,
         setImage: async (stack, w) => {
             const s = await openStack(stack, workDir);
@@ -253,6 +271,10 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
         if (command === "order") {
             if (!SHA.test(v("commit"))) throw new SelectError(`commit '${v("commit")}' is not a full SHA`);
             const b = backend();
+            if (bool("require-release")) {
+                const refused = promotionOverRollback(stack, await b.releases(stack), requestedSet(v("services")));
+                if (refused) throw new SelectError(refused, EXIT.refused);
+            }
             const running = runningCommitOf(await b.updateMessages(stack));
             const o = orderOf({
                 stack, commit: v("commit"), running, containsCommit: running !== "" && b.contains(running, v("commit")),
