@@ -7,7 +7,7 @@
  *
  * Exit codes: 0 approved (or no approval needed), 1 denied or timed out, 2 could not run.
  */
-import { decideApproval, eligibleApprovers, approvalGate, IssueComment } from "../../infra/github/approval";
+import { decideApproval, eligibleApprovers, approvalGate, IssueComment } from "../../tools/lib/approval";
 import * as path from "path";
 import { parseSettings } from "../../infra/config";
 import { ToolError } from "../../tools/lib/errors";
