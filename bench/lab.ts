@@ -1,6 +1,6 @@
 /**
  * `npm run bench:lab [-- --rate <req/s>] [--json]`: the deploy path measured on the Docker
- * lab (tools/lib/dockerlab.ts: its own dockerd, the real Caddy in a container, the
+ * lab (test/lab/dockerlab.ts: its own dockerd, the real Caddy in a container, the
  * project's on-server scripts). Not a timed test: it prints figures for the README.
  *
  *  - requests failed through a deploy (v1 -> v2) and a rollback (v2 -> v1 again), at a
@@ -13,8 +13,8 @@
  * Needs root, Debian's docker.io and Go (like `npm run test:lab`). Exit codes: 0 printed,
  * 1 a deploy or rollback failed, 2 the lab could not start.
  */
-import { DockerLab } from "../tools/lib/dockerlab";
-import { LoopResult, percentile, requestLoop } from "../tools/lib/proxylab";
+import { DockerLab } from "../test/lab/dockerlab";
+import { LoopResult, percentile, requestLoop } from "../test/lab/proxylab";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HELP = `Usage: npm run bench:lab [-- --rate <req/s>] [--json]

@@ -11,8 +11,8 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { DockerLab } from "../tools/lib/dockerlab";
-import { LoopResult, requestLoop } from "../tools/lib/proxylab";
+import { DockerLab } from "../test/lab/dockerlab";
+import { LoopResult, requestLoop } from "../test/lab/proxylab";
 
 const BEFORE = "cd180b1";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,7 +4,7 @@
  * with containers and faults, is tested on a real Docker engine (test/lab, `npm run test:lab`).
  */
 import * as assert from "assert";
-import { requestLoop, startProxy, startVersion } from "../tools/lib/proxylab";
+import { requestLoop, startProxy, startVersion } from "./lab/proxylab";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

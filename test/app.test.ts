@@ -8,6 +8,7 @@ import { BOOTSTRAP_PROXY_CONFIG, fillUpstreams, upstreamsPlaceholder } from "../
 import { shellJoin, shellQuote } from "../infra/shell";
 import { RecordedStack } from "../tools/lib/mockrun";
 import { fakeDigest } from "../tools/lib/mockstate";
+import { waitsFor } from "../tools/lib/whatif";
 import { atLeastOne, named, ofType, record, serviceOverride, shellcheck, T, tmpdir } from "./helpers";
 
 const DIGEST = /^ghcr\.io\/acme-shop\/shop@sha256:[a-f0-9]{64}$/;
@@ -93,17 +94,23 @@ describe("app: containers", () => {
 
         it(`${stack}: rolls across servers one at a time`, async () => {
             const rec = await record(stack);
-            const app2 = named(rec, T.container, `${stack}-web-2-app-app`);
-            assert.ok(app2.opts.dependsOn.includes(`${stack}-web-1-app-cutover`));
-            const worker2 = named(rec, T.container, `${stack}-web-2-app-worker`);
-            assert.ok(worker2.opts.dependsOn.includes(`${stack}-web-1-app-cutover`));
-            const cut1 = named(rec, T.command, `${stack}-web-1-app-cutover`);
-            // Workers are gated before any traffic moves.
-            assert.deepStrictEqual([...cut1.opts.dependsOn].sort(),
-                [`${stack}-web-1-app-app`, `${stack}-web-1-app-workers-check`, `${stack}-web-1-network`, `${stack}-web-1-proxy-config`]);
+            // Through the recorded dependency graph, not one resource's list: no container or
+            // command of the app on web-2 runs before web-1's cut-over (its image may be pulled
+            // early), and web-1 waits for nothing on web-2.
+            const cutover1 = `${stack}-web-1-app-cutover`;
+            const web2 = rec.resources.filter((x) => x.name.startsWith(`${stack}-web-2-app-`) && (x.type === T.container || x.type === T.command));
+            for (const r of atLeastOne(web2, "app container or command on web-2")) {
+                assert.ok(waitsFor(rec, r.name, cutover1), `${r.name} waits for ${cutover1}`);
+            }
+            for (const r of rec.resources.filter((x) => x.name.startsWith(`${stack}-web-2-`))) assert.ok(!waitsFor(rec, cutover1, r.name), `${cutover1} waits for ${r.name}`);
+            const cut1 = named(rec, T.command, cutover1);
+            // Traffic moves only to a started app, through a loaded proxy, after the workers held up.
+            for (const before of ["app-app", "app-worker", "app-workers-check", "proxy-config", "network"]) {
+                assert.ok(waitsFor(rec, cutover1, `${stack}-web-1-${before}`), `${cutover1} waits for ${before}`);
+            }
             assert.deepStrictEqual(cut1.inputs.triggers, [named(rec, T.container, `${stack}-web-1-app-app`).id]);
             const gate = named(rec, T.command, `${stack}-web-1-app-workers-check`);
-            assert.deepStrictEqual(gate.opts.dependsOn, [`${stack}-web-1-app-worker`]);
+            assert.ok(waitsFor(rec, gate.name, `${stack}-web-1-app-worker`));
             // The gate checks the container the provider named for this server's worker (the
             // mocks name a container as the provider auto-names it: <name>-<7 chars of its id>).
             const worker1 = named(rec, T.container, `${stack}-web-1-app-worker`);
@@ -207,8 +214,8 @@ describe("app: the edge proxy", () => {
             assert.deepStrictEqual(p.inputs.uploads, proxy.inputs.uploads, "only the image changes");
         }
         // One server at a time: web-2's proxy waits until web-1's serves again.
-        const deps = named(upgraded, T.container, "prod-web-2-proxy").opts.dependsOn;
-        assert.ok(deps.includes("prod-web-1-proxy-config") && deps.includes("prod-web-1-app-cutover"), deps.join(", "));
+        for (const served of ["prod-web-1-proxy-config", "prod-web-1-app-cutover"]) assert.ok(waitsFor(upgraded, "prod-web-2-proxy", served), served);
+        assert.ok(!waitsFor(upgraded, "prod-web-1-proxy", "prod-web-2-proxy"));
     });
 
     it("a routine deploy never touches the proxy", async () => {

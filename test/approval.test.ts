@@ -9,7 +9,7 @@ import * as http from "http";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { tmpdir } from "./helpers";
-import { approvalGate, decideApproval, eligibleApprovers, IssueComment } from "../infra/github/approval";
+import { approvalGate, decideApproval, eligibleApprovers, IssueComment } from "../tools/lib/approval";
 
 const at = (min: number) => `2026-11-23T10:${String(min).padStart(2, "0")}:00Z`;
 const comment = (login: string, body: string, min: number, edited = false): IssueComment => ({ user: { login }, body, created_at: at(min), updated_at: edited ? at(min + 1) : at(min) });

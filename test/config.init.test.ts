@@ -65,6 +65,17 @@ describe("init", () => {
         assert.strictEqual(readStackConfig("staging", dir).values["platform:vpcIpRange"], readStackConfig("staging", FIXTURES.sample).values["platform:vpcIpRange"]);
     });
 
+    it("lists the Spaces keys for a stack that dumps its database, and only for that stack", async () => {
+        const dir = copyOfFixtures(FIXTURES.other);
+        fs.appendFileSync(path.join(dir, "Pulumi.prod.yaml"), "  platform:dbDump:\n    bucket: northwind-prod-dumps\n    region: ams3\n    retentionDays: 14\n");
+        const r = await run(["--yes", "--work-dir", dir, "--domain", "example.org"]);
+        assert.strictEqual(r.code, 0, r.err);
+        for (const key of ["spacesAccessKeyId", "spacesSecretKey"]) {
+            assert.match(r.out, new RegExp(`pulumi config set --secret ${key} --stack prod .*dbDump is set`));
+            assert.doesNotMatch(r.out, new RegExp(`--secret ${key} --stack (dev|staging)`));
+        }
+    });
+
     it("is idempotent: the same answers again change nothing", async () => {
         const dir = copyOfFixtures();
         const args = ["--yes", "--work-dir", dir, "--domain", "example.org", "--service", "app port=8000", "--servers", "prod=3"];

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkKnownKeys, parseSettings, pinnedTagOf, secretLooking } from "../infra/config";
 import { checkServicePin } from "../infra/config/parse/services";
 import { pulumiSource } from "../infra/config/load";
-import { configSource, ENCRYPTED, offlineSecrets, parseStackFile, ROOT } from "../tools/lib/stacks";
+import { configSource, ENCRYPTED, offlineSecrets, parseStackFile, ROOT, secretsLeft } from "../tools/lib/stacks";
 import { fixture } from "./helpers";
 
 describe("config: the runtime source", () => {
@@ -99,6 +99,56 @@ describe("config: a stack file read as the CLI reads it", () => {
         assert.deepStrictEqual(Object.keys(offlineSecrets({ "platform:tailscaleApiKey": "tskey-api-plain" })), []);
         assert.deepStrictEqual(Object.keys(offlineSecrets({ "platform:services": "X" })), ["platform:tailscaleApiKey"], "a malformed services value is the config check's to report");
     });
+});
+
+describe("config: which secrets a stack needs, one rule for the program, init, doctor and the offline run", () => {
+    /**
+     * The program's own answer: run its config check with no secrets, and each time it
+     * refuses a missing one, store that one (as the offline run would) and run it again.
+     */
+    function refusedOneByOne(stack: string, values: Record<string, string>): string[] {
+        const refused: string[] = [];
+        const held: Record<string, string> = {};
+        for (;;) {
+            try {
+                parseSettings(configSource({ ...values, ...held }, Object.keys(held)), stack);
+                return refused;
+            } catch (e) {
+                const key = (e as { key?: string }).key ?? "";
+                assert.match((e as Error).message, /: secret is not set/, (e as Error).message);
+                assert.ok(!refused.includes(key) && refused.length < 20, `refused ${key} again`);
+                refused.push(key);
+                const [k, entry] = key.split(/\.(.+)/);
+                if (entry === undefined) held[k] = "stored";
+                else held[k] = JSON.stringify({ ...JSON.parse(held[k] ?? "{}") as object, [entry]: "stored" });
+            }
+        }
+    }
+
+    const dump = { "platform:dbDump": JSON.stringify({ bucket: "fixture-team-dumps", region: "fra1", retentionDays: 14 }) };
+    for (const [what, stack, extra] of [
+        ["the other team's staging (registry user, three app secrets)", "staging", {}],
+        ["the same with dbDump", "staging", dump],
+        ["the sample team's prod (Slack alerts) with dbDump", "prod", dump],
+    ] as const) {
+        it(`${what}: the program refuses exactly what init and doctor list and the offline run fills`, () => {
+            const team = what.startsWith("the sample") ? "sample" : "other";
+            const cfg = fixture(stack, team);
+            const values = { ...cfg.values, ...extra };
+            const refused = refusedOneByOne(stack, values).sort();
+            assert.ok(refused.length >= 4, `a stack needs several secrets: ${refused.join(", ")}`);
+            if ("platform:dbDump" in extra) assert.ok(refused.includes("platform:spacesAccessKeyId") && refused.includes("platform:spacesSecretKey"), refused.join(", "));
+            // init and doctor --offline: one command per secret, naming the key (and the entry).
+            const listed = secretsLeft(stack, { values, secretKeys: [] })
+                .map((c) => /--secret (?:--path '([^']+)'|(\w+))/.exec(c)!).map((m) => `platform:${m[1] ?? m[2]}`).sort();
+            assert.deepStrictEqual(listed, refused);
+            // The offline run: its placeholders are exactly what the program needs.
+            const ph = offlineSecrets(values);
+            const filled = Object.entries(ph).flatMap(([k, v]) => (k === "platform:appSecrets" ? Object.keys(JSON.parse(v) as object).map((n) => `${k}.${n}`) : [k])).sort();
+            assert.deepStrictEqual(filled, refused);
+            assert.doesNotThrow(() => parseSettings(configSource({ ...values, ...ph }, Object.keys(ph)), stack));
+        });
+    }
 });
 
 describe("config: rules shared by the program and the plan", () => {

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { main as costDiff } from "../tools/costdiff";
+import { baseOverrides, main as costDiff } from "../tools/costdiff";
 import { CostItem, CostReport } from "../tools/lib/cost";
 import { costDiffMarkdown, diffCosts } from "../tools/lib/costdiff";
 
@@ -61,6 +61,17 @@ describe("cost diff (pure)", () => {
         assert.ok(costDiffMarkdown([d], { base: "b", full: true }).includes("`s-web-1`"));
         assert.match(md, /List prices as of 2026-01-02, USD per month.* † price not confirmed by DigitalOcean\./);
         assert.match(md, /1 item\(s\) have no known price: the total is a lower bound\./);
+    });
+});
+
+describe("cost diff: the base's stack file", () => {
+    it("is read as the CLI reads it (the one reader): 1.10 stays 1.10, an unquoted nested 1.10 is refused, secrets masked", () => {
+        const b = baseOverrides("config:\n  platform:dbVersion: 16.10\n  platform:tailscaleApiKey:\n    secure: v1:abc\n", { "platform:region": "nyc3" });
+        assert.strictEqual(b.overrides["platform:dbVersion"], "16.10");
+        assert.deepStrictEqual(b.secretKeys, ["platform:tailscaleApiKey"]);
+        assert.ok(!JSON.stringify(b).includes("v1:abc"));
+        assert.deepStrictEqual(b.unset, ["platform:region"]);
+        assert.throws(() => baseOverrides("config:\n  platform:services:\n    api:\n      tag: 1.10\n", {}), /platform:services\.api\.tag: 1\.10 is read as the number 1\.1 .*quote it/);
     });
 });
 

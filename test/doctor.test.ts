@@ -197,6 +197,18 @@ describe("doctor (local stand-ins of every API)", function () {
         assert.match(line, /^FAIL\s+secrets\s+Pulumi\.staging\.yaml lacks 5 secret\(s\) — fix: pulumi config set --secret tailscaleApiKey --stack staging .*pulumi config set --secret --path 'appSecrets\.SECRET_KEY_BASE' --stack staging/);
     });
 
+    it("fails the secrets check naming both Spaces keys when the stack dumps its database and lacks them", async () => {
+        const dir = project();
+        const file = path.join(dir, "Pulumi.staging.yaml");
+        fs.appendFileSync(file, "  platform:dbDump:\n    bucket: northwind-staging-dumps\n    region: ams3\n    retentionDays: 14\n");
+        const r = await runDoctor(dir, world, apis.urls, ["--offline"]);
+        assert.strictEqual(r.code, 1, r.out);
+        const line = r.out.split("\n").find((l) => /^\S+\s+secrets\s/.test(l))!;
+        assert.match(line, /^FAIL\s+secrets\s+Pulumi\.staging\.yaml lacks 2 secret\(s\) — fix: /);
+        assert.match(line, /pulumi config set --secret spacesAccessKeyId --stack staging .*dbDump is set/);
+        assert.match(line, /pulumi config set --secret spacesSecretKey --stack staging /);
+    });
+
     it("--offline runs only the checks that need no network", async () => {
         const dead = ["http://127.0.0.1:9", "http://127.0.0.1:9", "http://127.0.0.1:9", "http://127.0.0.1:9"];
         const r = await runDoctor(project(), world, dead, ["--offline", "--json"]);

@@ -33,6 +33,70 @@ const stepNamed = (job: Job, name: string) => {
 const ACTION_SHA = /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/;
 
 /**
+ * Evaluates a step's `if:` as GitHub does, for the forms our workflows use: contexts
+ * (`inputs.x`, `steps.id.outcome`, `steps.id.outputs.y`), string literals, `==`, `!=`, `!`,
+ * `&&`, `||`, parentheses and the status functions. Without a status function the condition
+ * is `success() && (...)` (docs: "Expressions", status check functions). Strings compare
+ * case-insensitively; a missing value is ''.
+ */
+function evalIf(expr: string | undefined, ctx: Record<string, string>, jobFailed: boolean): boolean {
+    const text = (expr ?? "").replace(/^\s*\$\{\{([\s\S]*)\}\}\s*$/, "$1").trim();
+    if (text === "") return !jobFailed;
+    const tokens = text.match(/'(?:[^']|'')*'|[A-Za-z_][\w.-]*\(\)|[A-Za-z_][\w.-]*|==|!=|&&|\|\||!|\(|\)/g) ?? [];
+    assert.strictEqual(tokens.join(""), text.replace(/\s+/g, ""), `an if: this evaluator reads: ${text}`);
+    let i = 0;
+    const status: Record<string, boolean> = { "success()": !jobFailed, "failure()": jobFailed, "always()": true, "cancelled()": false };
+    type V = string | boolean;
+    const truthy = (v: V) => v !== false && v !== "";
+    const primary = (): V => {
+        const t = tokens[i++];
+        if (t === "(") { const v = or(); assert.strictEqual(tokens[i++], ")"); return v; }
+        if (t === "!") return !truthy(primary());
+        if (t.startsWith("'")) return t.slice(1, -1).replace(/''/g, "'");
+        if (t in status) return status[t];
+        assert.ok(!t.endsWith("()"), `unknown function ${t}`);
+        return ctx[t] ?? "";
+    };
+    const cmp = (): V => {
+        let v = primary();
+        while (tokens[i] === "==" || tokens[i] === "!=") {
+            const op = tokens[i++];
+            const eq = String(v).toLowerCase() === String(primary()).toLowerCase();
+            v = op === "==" ? eq : !eq;
+        }
+        return v;
+    };
+    const and = (): V => { let v = cmp(); while (tokens[i] === "&&") { i++; const r = cmp(); v = truthy(v) ? r : v; } return v; };
+    const or = (): V => { let v = and(); while (tokens[i] === "||") { i++; const r = and(); v = truthy(v) ? v : r; } return v; };
+    const v = or();
+    assert.strictEqual(i, tokens.length, `trailing tokens in ${text}`);
+    return Object.keys(status).some((f) => text.includes(f)) ? truthy(v) : !jobFailed && truthy(v);
+}
+
+/**
+ * Walks a job's steps as the runner does: each step runs when its `if:` holds; a step that
+ * runs and is listed in `fails` fails (so does the job); `outputs` are what steps that run
+ * write. Returns the names (or ids) of the steps that ran.
+ */
+function stepsThatRun(job: Job, inputs: Record<string, string>, o: { fails?: string[]; outputs?: Record<string, string> } = {}): string[] {
+    const ctx: Record<string, string> = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`inputs.${k}`, v]));
+    let failed = false;
+    const ran: string[] = [];
+    for (const s of job.steps ?? []) {
+        const label = s.name ?? s.id ?? s.uses ?? "";
+        const runs = evalIf(s.if, ctx, failed);
+        const fails = runs && (o.fails ?? []).some((f) => f === s.name || f === s.id);
+        if (s.id) ctx[`steps.${s.id}.outcome`] = !runs ? "skipped" : fails ? "failure" : "success";
+        if (runs) {
+            ran.push(label);
+            for (const [k, v] of Object.entries(o.outputs ?? {})) if (s.id && k.startsWith(`steps.${s.id}.outputs.`)) ctx[k] = v;
+        }
+        failed ||= fails;
+    }
+    return ran;
+}
+
+/**
  * The command line GitHub runs a `run:` step with (docs: workflow syntax, defaults.run.shell):
  * `shell: bash` is `bash --noprofile --norc -eo pipefail {0}`; with no shell set on a Linux
  * runner it is `bash -e {0}`, without pipefail.
@@ -318,10 +382,17 @@ describe("workflows", () => {
             const job = w.jobs.deploy;
             const up = job.steps!.find((s) => s.with?.command === "up")!;
             assert.match(String(up.with!.message), / at \$\{\{ inputs\.commit \}\}$/, "each update's message ends with its commit: the order check reads it back");
-            for (const name of ["Select the release", "Pin the release digest", "Replacement guard and policy pack (preview)", "Re-deploy the previous release"]) {
-                assert.match(stepNamed(job, name).if!, /steps\.order\.outputs\.skip != 'true'/, name);
+            // Run the job's conditions: a newer commit already deployed skips every step that
+            // changes the stack, even when the check that follows fails.
+            const changing = ["Select the release", "Pin the release digest", "Replacement guard and policy pack (preview)", up.name!, "Re-deploy the previous release"];
+            const inputs = { mode: "up" };
+            const fresh = stepsThatRun(job, inputs, { outputs: { "steps.order.outputs.skip": "false" } });
+            for (const name of changing.slice(0, 4)) assert.ok(fresh.includes(name), `${name} runs for a newer commit: ${fresh.join(", ")}`);
+            for (const fails of [[], ["health"]]) {
+                const older = stepsThatRun(job, inputs, { fails, outputs: { "steps.order.outputs.skip": "true" } });
+                assert.ok(older.includes("Never deploy an older commit over a newer one"), older.join(", "));
+                assert.deepStrictEqual(changing.filter((n) => older.includes(n)), [], `with ${fails.join(",") || "no"} failure`);
             }
-            assert.match(up.if!, /steps\.order\.outputs\.skip != 'true'/);
             assert.strictEqual(w.on.workflow_call.outputs.commit.value, "${{ jobs.deploy.outputs.commit }}");
             assert.strictEqual(job.outputs!.commit, "${{ steps.release.outputs.commit }}");
         });
@@ -399,15 +470,37 @@ describe("workflows", () => {
         const up = steps.find((s) => s.with?.command === "up")!;
         assert.strictEqual(up.with!.policyPacks, "policy");
         assert.ok(steps.indexOf(select) < steps.indexOf(pin) && steps.indexOf(pin) < steps.indexOf(guard) && steps.indexOf(guard) < steps.indexOf(up));
-        const back = stepNamed({ steps }, "Re-deploy the previous release");
-        assert.strictEqual(back.if, "failure() && steps.health.outcome == 'failure' && inputs.mode == 'up' && steps.order.outputs.skip != 'true'");
+        // The previous release is re-deployed when, and only when, an up's post-deploy check
+        // failed: not when the deploy itself failed (nothing new serves), not for a rollback.
+        const job = wf("_deploy.yml").jobs.deploy;
+        const back = "Re-deploy the previous release";
+        const go = { outputs: { "steps.order.outputs.skip": "false" } };
+        assert.ok(!stepsThatRun(job, { mode: "up" }, go).includes(back), "a healthy release stays");
+        assert.ok(stepsThatRun(job, { mode: "up" }, { ...go, fails: ["health"] }).includes(back), "an unhealthy release is rolled back");
+        assert.ok(!stepsThatRun(job, { mode: "up" }, { ...go, fails: [up.name!] }).includes(back), "a failed up runs no check to judge");
+        assert.ok(!stepsThatRun(job, { mode: "rollback" }, { ...go, fails: ["health"] }).includes(back), "a rollback is not rolled back");
+        assert.ok(stepsThatRun(job, { mode: "rollback" }, go).includes("Roll back on request"));
         assert.ok(!steps.some((s) => (s as Record<string, unknown>)["continue-on-error"]), "a failed check is never swallowed");
+    });
+
+    it("reads a step's if: as GitHub does: an implicit success(), status functions, case-insensitive strings", () => {
+        const ctx = { "inputs.mode": "UP", "steps.order.outputs.skip": "true" };
+        assert.strictEqual(evalIf("inputs.mode == 'up'", ctx, false), true);
+        assert.strictEqual(evalIf("inputs.mode == 'up'", ctx, true), false, "no status function: success() is implied");
+        assert.strictEqual(evalIf("failure() && inputs.mode == 'up'", ctx, true), true);
+        assert.strictEqual(evalIf("${{ always() }}", ctx, true), true);
+        assert.strictEqual(evalIf("steps.order.outputs.skip != 'true' || !(inputs.mode == 'up')", ctx, false), false);
+        assert.strictEqual(evalIf("steps.missing.outcome == ''", ctx, false), true);
+        assert.strictEqual(evalIf(undefined, ctx, true), false);
     });
 
     it("Slack: notified when the environment has a webhook, skipped cleanly when it has none", () => {
         const w = wf("_deploy.yml");
         const slack = stepNamed(w.jobs.deploy, "Notify Slack");
-        assert.strictEqual(slack.if, "always()", "secrets are not readable in `if:`, so the script decides");
+        // It runs whatever failed before it (secrets are not readable in `if:`, so the script decides).
+        for (const fails of [[], ["Check the inputs"], ["health"], ["Re-deploy the previous release"]]) {
+            assert.ok(stepsThatRun(w.jobs.deploy, { mode: "up" }, { fails }).includes("Notify Slack"), `after ${fails.join(",") || "success"}`);
+        }
         const none = runStep(w, w.jobs.deploy, slack, { curl: "exit 7" }, { SLACK_WEBHOOK_URL: "", STARTED_AT: "0" });
         assert.strictEqual(none.status, 0);
         const sent = runStep(w, w.jobs.deploy, slack, { curl: "cat > /dev/null; echo posted" }, { SLACK_WEBHOOK_URL: "https://hooks.example/x", STARTED_AT: "0", MODE: "up", STACK: "prod", RESULT: "success", SERVICES_TO: "app=1.5.0", SERVICES_FROM: "", GITHUB_ACTOR: "maria", RUN_URL: "u" });

@@ -10,12 +10,11 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
 import { costReport } from "./lib/cost";
 import { CostDiff, costDiffMarkdown, diffCosts } from "./lib/costdiff";
 import { Io, runCli, runTool } from "./lib/cli";
 import { recordStack } from "./lib/mockrun";
-import { committedStacks, readStackConfig, ROOT } from "./lib/stacks";
+import { committedStacks, parseStackFile, readStackConfig, ROOT } from "./lib/stacks";
 
 const HELP = `Usage: npm run cost-diff -- (--base <git ref> | --base-dir <dir>) [--stack <name>]... [--full] [--json]
 
@@ -47,20 +46,9 @@ function baseYaml(stack: string, ref?: string, dir?: string): string | undefined
     }
 }
 
-/** Overrides that turn the committed config into the base's: every base value, minus keys the base lacks. */
+/** Overrides that turn the committed config into the base's (read as the CLI reads a stack file): every base value, minus keys the base lacks. */
 export function baseOverrides(text: string, head: Record<string, string>): { overrides: Record<string, string>; unset: string[]; secretKeys: string[] } {
-    const doc = (parse(text) ?? {}) as { config?: Record<string, unknown> };
-    const overrides: Record<string, string> = {};
-    const secretKeys: string[] = [];
-    for (const [k, v] of Object.entries(doc.config ?? {})) {
-        const key = k.includes(":") ? k : `platform:${k}`;
-        if (v && typeof v === "object" && "secure" in (v as object)) {
-            secretKeys.push(key);
-            overrides[key] = "[encrypted]";
-        } else {
-            overrides[key] = typeof v === "string" ? v : JSON.stringify(v);
-        }
-    }
+    const { values: overrides, secretKeys } = parseStackFile(text);
     return { overrides, unset: Object.keys(head).filter((k) => !(k in overrides)), secretKeys };
 }
 
@@ -88,7 +76,8 @@ export function main(argv: string[], io: Io): Promise<number> {
                 const text = baseYaml(stack, base, baseDir);
                 let before;
                 if (text !== undefined) {
-                    const b = baseOverrides(text, readStackConfig(stack).values);
+                    let b;
+                    try { b = baseOverrides(text, readStackConfig(stack).values); } catch (e) { throw new UsageError(`the base's Pulumi.${stack}.yaml: ${(e as Error).message}`); }
                     try {
                         before = costReport((await recordStack(stack, b)).resources);
                     } catch (e) {

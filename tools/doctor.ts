@@ -15,8 +15,7 @@ import * as http from "http";
 import * as https from "https";
 import * as path from "path";
 import { parseSettings, Settings, STACKS } from "../infra/config";
-import { secretsLeft } from "./init";
-import { committedStacks, configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/stacks";
+import { committedStacks, configSource, offlineSecrets, readStackConfig, secretsLeft, UnknownStackError } from "./lib/stacks";
 import { manifestDigest } from "./lib/registry";
 import { DEPLOY_BRANCH, PROJECT } from "../infra/config/schema";
 import { parse as parseYaml } from "yaml";
@@ -137,7 +136,7 @@ export function offlineChecks(stack: string, dir: string): { checks: Check[]; se
     }
     if (settings) checks.push(...vpcChecks(stack, settings.network.vpcIpRange, dir));
     checks.push(codeownersCheck(readIfExists(path.join(dir, ".github", "CODEOWNERS")), prodApprovers(dir)));
-    const left = secretsLeft(stack, fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8"));
+    const left = secretsLeft(stack, readStackConfig(stack, dir));
     checks.push(left.length === 0
         ? pass("secrets", `Pulumi.${stack}.yaml holds every secret the program needs, encrypted`)
         : failed("secrets", `Pulumi.${stack}.yaml lacks ${left.length} secret(s)`, left.join(" ; ")));

@@ -16,7 +16,7 @@ import * as readline from "readline";
 import { Document, isMap, isScalar, parseDocument, YAMLMap } from "yaml";
 import { parseSettings, STACKS } from "../infra/config";
 import { PROJECT, RETIRED_KEYS } from "../infra/config/schema";
-import { configSource, ENCRYPTED, offlineSecrets, parseStackFile, serviceSecretNames, StackConfig } from "./lib/stacks";
+import { configSource, ENCRYPTED, offlineSecrets, parseStackFile, secretsLeft, StackConfig } from "./lib/stacks";
 
 export const HELP = `Usage: npm run init -- [--yes] [--work-dir <dir>] [--json] [answers as flags]
 
@@ -496,26 +496,6 @@ export function sampleWarnings(edits: StackEdit[]): string[] {
     return [...new Set(out)];
 }
 
-/** The `pulumi config set --secret` (and rm) commands a stack still needs. */
-export function secretsLeft(stack: string, text: string): string[] {
-    const cfg = parseStackFile(text);
-    const has = (k: string) => cfg.secretKeys.includes(`${PROJECT}:${k}`);
-    const val = (k: string) => cfg.values[`${PROJECT}:${k}`] ?? "";
-    const out: string[] = [];
-    if (!has("tailscaleApiKey")) out.push(`pulumi config set --secret tailscaleApiKey --stack ${stack}   # prompts for the tskey-api-... value`);
-    if (val("ghcrUsername") !== "" && !has("ghcrToken")) out.push(`pulumi config set --secret ghcrToken --stack ${stack}   # prompts for a token with read:packages`);
-    if (val("slackChannel") !== "" && !has("slackWebhookUrl")) out.push(`pulumi config set --secret slackWebhookUrl --stack ${stack}   # prompts for the https://hooks.slack.com/services/... URL`);
-    const names = serviceSecretNames(val("services") || "{}");
-    let held: string[] = [];
-    try {
-        const raw = val("appSecrets");
-        held = raw === "" || raw === ENCRYPTED ? [] : Object.keys(JSON.parse(raw) as object);
-    } catch { held = []; }
-    for (const n of names) if (!held.includes(n)) out.push(`pulumi config set --secret --path 'appSecrets.${n}' --stack ${stack}   # prompts for the value`);
-    for (const n of held) if (!names.includes(n)) out.push(`pulumi config rm --path 'appSecrets.${n}' --stack ${stack}`);
-    return out;
-}
-
 interface Io { out: (s: string) => void; err: (s: string) => void; input?: NodeJS.ReadableStream }
 
 /** One line describing a service in the --service option words, for the interactive question. */
@@ -655,7 +635,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
             const after = withOwners(before, approversOf(parseStackFile(prod.after)));
             if (after !== before) { fs.writeFileSync(owners, after); changed.push(".github/CODEOWNERS"); }
         }
-        const secrets = edits.flatMap((e) => secretsLeft(e.stack, e.after));
+        const secrets = edits.flatMap((e) => secretsLeft(e.stack, parseStackFile(e.after)));
         const warnings = sampleWarnings(edits);
         if (args.json) {
             io.out(`${JSON.stringify({ result: "ok", changed, secretsToSet: secrets, warnings }, null, 2)}\n`);

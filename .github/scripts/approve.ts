@@ -7,14 +7,12 @@
  *
  * Exit codes: 0 approved (or no approval needed), 1 denied or timed out, 2 could not run.
  */
-import { decideApproval, eligibleApprovers, approvalGate, IssueComment } from "../../infra/github/approval";
-import * as fs from "fs";
+import { decideApproval, eligibleApprovers, approvalGate, IssueComment } from "../../tools/lib/approval";
 import * as path from "path";
-import { parse } from "yaml";
-import { parseSettings, PROJECT } from "../../infra/config";
+import { parseSettings } from "../../infra/config";
 import { ToolError } from "../../tools/lib/errors";
 import { parseFlags, runCli, Io, workDirOf } from "../../tools/lib/cli";
-import { configSource, offlineSecrets } from "../../tools/lib/stacks";
+import { configSource, offlineSecrets, readStackConfig, StackConfig } from "../../tools/lib/stacks";
 
 const HELP = `usage: approve.ts --stack <name> (--settings | --commit <sha> --exclude <login,...>) [--timeout-minutes N] [--poll-seconds N] [--work-dir DIR]
   --settings         print required=<true|false> and approvers=<a,b> (GITHUB_OUTPUT lines) and exit
@@ -23,17 +21,11 @@ const HELP = `usage: approve.ts --stack <name> (--settings | --commit <sha> --ex
 environment: GITHUB_TOKEN, GITHUB_REPOSITORY (owner/name), GITHUB_API_URL (default https://api.github.com), RUN_URL
 exit codes: 0 approved or not needed, 1 denied or timed out, 2 could not run`;
 
-/** Reads <work-dir>/Pulumi.<stack>.yaml as the CLI hands config to the program (as tools/lib/mockrun does for the repository). */
+/** Reads <work-dir>/Pulumi.<stack>.yaml as the CLI hands config to the program (tools/lib/stacks, the one reader). */
 function gateFor(workDir: string, stack: string) {
-    const file = path.join(workDir, `Pulumi.${stack}.yaml`);
-    if (!/^[a-z0-9-]+$/.test(stack) || !fs.existsSync(file)) throw new ToolError(`unknown stack ${JSON.stringify(stack)}: no Pulumi.${stack}.yaml in ${workDir}`);
-    const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    const values: Record<string, string> = {};
-    const secretKeys: string[] = [];
-    for (const [k, v] of Object.entries(doc.config ?? {})) {
-        const key = k.includes(":") ? k : `${PROJECT}:${k}`;
-        if (v && typeof v === "object" && "secure" in (v as object)) { secretKeys.push(key); values[key] = "[encrypted]"; } else values[key] = typeof v === "string" ? v : JSON.stringify(v);
-    }
+    let cfg: StackConfig;
+    try { cfg = readStackConfig(stack, workDir); } catch (e) { throw new ToolError((e as Error).message); }
+    const { values, secretKeys } = cfg;
     // Secrets the settings check needs but the workflow never holds: placeholders, as the offline plan uses.
     const placeholders = offlineSecrets(values);
     const settings = parseSettings(configSource({ ...values, ...placeholders }, [...secretKeys, ...Object.keys(placeholders)]), stack);

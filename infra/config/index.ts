@@ -15,6 +15,7 @@ import { parseGithub } from "./parse/github";
 import { parseMonitoring } from "./parse/monitoring";
 import { parseNetwork } from "./parse/network";
 import { parseServers } from "./parse/servers";
+import { checkRequiredSecrets } from "./parse/secrets";
 import { parseTailnet } from "./parse/tailnet";
 import { checkKnownKeys, ConfigSource, ParseContext, Reader } from "./reader";
 import { PROJECT, STACKS, StackName } from "./schema";
@@ -51,9 +52,10 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     const database = parseDatabase(r, ctx);
     const dns = parseDns(r, ctx);
     const edge = parseEdge(r, servers.count, dns);
-    const { monitoring, hasSlackWebhook } = parseMonitoring(r, ctx);
+    const { monitoring, hasSlackWebhook } = parseMonitoring(r);
     const { app, services, check } = parseApp(r, ctx, dns);
     const github = parseGithub(r, ctx);
+    checkRequiredSecrets(r, src, ctx);
 
     return {
         project: PROJECT, stack, prefix: ctx.prefix, stackTag: `${PROJECT}-${stack}`, serverTag: `${PROJECT}-${stack}-app`,

@@ -28,10 +28,10 @@ export interface ParseContext {
 /** A key as the CLI and error messages spell it: `platform:<key>`. */
 export const q = (k: Key) => `${PROJECT}:${k}`;
 
-/** The command that stores a secret; without a value on its command line, the CLI prompts for it. */
-export function setSecretHint(key: Key, stack: string): string {
+/** The command that stores a secret (an `appSecrets` entry by name); without a value on its command line, the CLI prompts for it. */
+export function setSecretHint(key: Key, stack: string, entry = "NAME"): string {
     return key === "appSecrets"
-        ? `pulumi config set --secret --path 'appSecrets.NAME' --stack ${stack}`
+        ? `pulumi config set --secret --path 'appSecrets.${entry}' --stack ${stack}`
         : `pulumi config set --secret ${key} --stack ${stack}`;
 }
 
@@ -122,10 +122,9 @@ export class Reader {
         return true;
     }
 
-    requireSecret(key: Key): void {
-        if (!this.secretPresent(key)) {
-            throw new ConfigError(q(key), `${q(key)}: secret is not set — run: ${setSecretHint(key, this.stack)}`);
-        }
+    /** The names of the filled entries of a secret mapping (`appSecrets`); none when it is unset. */
+    secretEntries(key: Key): string[] {
+        return this.secretPresent(key) ? this.secretEntryNames(key) ?? [] : [];
     }
 
     /**

@@ -113,7 +113,7 @@ export const KEYS = {
     spacesAccessKeyId: { type: "string", secret: true, knob: "name", description: "Spaces access key id (secret) for the dump bucket; needed with dbDump." },
     spacesSecretKey: { type: "string", secret: true, knob: "name", description: "Spaces secret key (secret) for the dump bucket; needed with dbDump." },
     dbClientImage: { type: "string", default: DEFAULT_DB_CLIENT_IMAGE, description: "Postgres client image (repository:tag@sha256:digest, with psql) the migration step reads the database's clock with: the release's restore point." },
-    ghcrUsername: { type: "string", default: "", description: "Registry user for pulling private images (with ghcrToken)." },
+    ghcrUsername: { type: "string", default: "", description: "Registry user for pulling private images; set it with ghcrToken (the program refuses one without the other). Leave both unset for public images." },
     ghcrToken: { type: "string", secret: true, knob: "name", description: "Registry token with read:packages (secret); omit for public images." },
     logLevel: { type: "string", default: "info", knob: "tuning", description: "LOG_LEVEL passed to the app: debug, info, warn or error." },
     appSecrets: { type: "object", secret: true, knob: "name", description: "App secret values as NAME: value, each listed by the service that receives it (services.<name>.secrets), set with `pulumi config set --secret --path 'appSecrets.NAME'`." },

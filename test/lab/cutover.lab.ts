@@ -1,5 +1,5 @@
 /**
- * The cut-over on a real Docker engine (tools/lib/dockerlab.ts): the project's own
+ * The cut-over on a real Docker engine (test/lab/dockerlab.ts): the project's own
  * on-server scripts, the real Caddy in a container on the `platform` network, app releases
  * as containers, and a bounded request loop through the proxy. Every fault of issue 11 is
  * reproduced here; each test says how many requests failed and whether a bad release ever
@@ -9,9 +9,9 @@ import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as http from "http";
 import { parseRestorePoint } from "../../infra/database/restorepoint";
-import { DockerLab, Running, ScriptRun } from "../../tools/lib/dockerlab";
+import { DockerLab, Running, ScriptRun } from "./dockerlab";
 import { lab as sharedLab } from "./hooks";
-import { LoopResult, requestLoop } from "../../tools/lib/proxylab";
+import { LoopResult, requestLoop } from "./proxylab";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

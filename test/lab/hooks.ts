@@ -3,7 +3,7 @@
  * .mocharc.lab.json): its daemon starts and its images are built once, before the first
  * lab test, and it is stopped after the last. Each test file reads it with `lab()`.
  */
-import { DockerLab } from "../../tools/lib/dockerlab";
+import { DockerLab } from "./dockerlab";
 
 let current: DockerLab | undefined;
 

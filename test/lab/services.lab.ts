@@ -1,5 +1,5 @@
 /**
- * Several services behind one proxy, on a real Docker engine (tools/lib/dockerlab.ts): the
+ * Several services behind one proxy, on a real Docker engine (test/lab/dockerlab.ts): the
  * program's host and path routes in the real Caddy, each service cut over on its own by the
  * project's scripts, and bounded request loops on every route. Also the move from one image
  * to services: the proxy's new routes keep sending each service's traffic to the old
@@ -7,9 +7,9 @@
  */
 import * as assert from "assert";
 import * as http from "http";
-import { DockerLab, ScriptRun } from "../../tools/lib/dockerlab";
+import { DockerLab, ScriptRun } from "./dockerlab";
 import { lab as sharedLab } from "./hooks";
-import { LoopResult, requestLoop } from "../../tools/lib/proxylab";
+import { LoopResult, requestLoop } from "./proxylab";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -26,7 +26,7 @@ export function parseDatabase(r: Reader, ctx: ParseContext): DatabaseSettings {
     const maintenanceHour = r.str("dbMaintenanceHour");
     const clusterName = r.str("dbClusterName") || `${ctx.prefix}-pg`;
     if (!isClusterName(clusterName)) fail(q("dbClusterName"), clusterName, "expected 3 to 63 lowercase letters, digits and dashes");
-    const database = {
+    return {
         clusterName,
         version: oneOf(q("dbVersion"), r.str("dbVersion"), PG_VERSIONS, "a PostgreSQL version DigitalOcean offers for new clusters"),
         size,
@@ -40,11 +40,6 @@ export function parseDatabase(r: Reader, ctx: ParseContext): DatabaseSettings {
         restore: parseDatabaseRestore(r.object("databaseRestore"), clusterName),
         dump: parseDatabaseDump(r.object("dbDump")),
     };
-    if (database.dump) {
-        r.requireSecret("spacesAccessKeyId");
-        r.requireSecret("spacesSecretKey");
-    }
-    return database;
 }
 
 /**

@@ -1,16 +1,13 @@
 /** Alerts: who hears about them (email, Slack) and the thresholds that raise them. */
-import { ParseContext, q, Reader, setSecretHint } from "../reader";
-import { ConfigError, fail, isEmail, isSlackChannel } from "../validate";
+import { q, Reader } from "../reader";
+import { fail, isEmail, isSlackChannel } from "../validate";
 
 export interface MonitoringSettings { alertEmails: string[]; slackChannel: string; cpuPercent: number; memoryPercent: number; diskPercent: number }
 
-export function parseMonitoring(r: Reader, ctx: ParseContext): { monitoring: MonitoringSettings; hasSlackWebhook: boolean } {
+export function parseMonitoring(r: Reader): { monitoring: MonitoringSettings; hasSlackWebhook: boolean } {
     const slackChannel = r.str("slackChannel");
     if (slackChannel !== "" && !isSlackChannel(slackChannel)) fail(q("slackChannel"), slackChannel, "expected a Slack channel such as #ops");
     const hasSlackWebhook = r.secretPresent("slackWebhookUrl");
-    if (slackChannel !== "" && !hasSlackWebhook) {
-        throw new ConfigError(q("slackWebhookUrl"), `${q("slackWebhookUrl")}: secret is not set but slackChannel is — run: ${setSecretHint("slackWebhookUrl", ctx.stack)}`);
-    }
     const monitoring = {
         alertEmails: r.strings("alertEmails", { min: 1, each: isEmail, what: "an email address" }),
         slackChannel,

@@ -182,9 +182,6 @@ export function parseService(name: string, raw: unknown, ctx: ServicesContext): 
     const secretNames = strings(at(name, "secrets"), o.secrets ?? [], "environment variable names").slice().sort();
     for (const s of secretNames) {
         checkEnvName(at(name, "secrets"), s);
-        if (!ctx.secretsHeld.includes(s)) {
-            throw new ConfigError(at(name, "secrets"), `${at(name, "secrets")}: ${s} has no value in appSecrets; expected every secret a service asks for to be set — run: pulumi config set --secret --path 'appSecrets.${s}' --stack ${ctx.stack} (it prompts for the value)`);
-        }
     }
     if (new Set(secretNames).size !== secretNames.length) fail(at(name, "secrets"), secretNames, "expected no duplicates");
     const database = o.database ?? false;

@@ -7,7 +7,7 @@
  * Pure decisions live here (tested without a network); `.github/scripts/approve.ts` is the
  * thin CLI the workflow runs.
  */
-import type { Settings } from "../config";
+import type { Settings } from "../../infra/config";
 
 export interface ApprovalGate {
     /** Whether the deploy workflow must wait for an approval before touching the stack. */
