@@ -36,7 +36,8 @@ export function groupsOf(source: string): Map<string, string> {
     for (const line of source.split("\n")) {
         const heading = /^\s*\/\/ --- (.+?)\s*$/.exec(line);
         if (heading) group = heading[1];
-        const key = /^\s*(\w+): \{ type:/.exec(line);
+        // A key of KEYS: four spaces in, on its own line or with its definition (the formatter decides).
+        const key = /^ {4}(\w+): \{/.exec(line);
         if (key && group) groups.set(key[1], group);
     }
     return groups;
@@ -46,7 +47,11 @@ export function groupsOf(source: string): Map<string, string> {
 export function knobDoc(source: string): string {
     const m = /\/\*\*\n((?:(?!\*\/)[\s\S])*)\*\/\nexport type Knob\b/.exec(source);
     if (!m) throw new Error(`${SCHEMA}: no doc comment above \`export type Knob\``);
-    return m[1].split("\n").map((l) => l.replace(/^\s*\* ?/, "")).join("\n").trim();
+    return m[1]
+        .split("\n")
+        .map((l) => l.replace(/^\s*\* ?/, ""))
+        .join("\n")
+        .trim();
 }
 
 const code = (v: unknown) => {
@@ -72,8 +77,10 @@ export function renderConfigDocs(source = fs.readFileSync(path.join(ROOT, SCHEMA
         byGroup.set(g, [...(byGroup.get(g) ?? []), key]);
     }
     const defs = KEYS as Record<string, KeyDef>;
-    const tierRows = Object.entries(STACK_TIERS).map(([stack, t]) =>
-        `| ${stack} | ${[t.backups, t.standby, t.protectedData, t.approvals].map((b) => (b ? "yes" : "no")).join(" | ")} |`);
+    const tierRows = Object.entries(STACK_TIERS).map(
+        ([stack, t]) =>
+            `| ${stack} | ${[t.backups, t.standby, t.protectedData, t.approvals].map((b) => (b ? "yes" : "no")).join(" | ")} |`,
+    );
     const out = [
         "# Configuration reference",
         "",
@@ -116,18 +123,27 @@ export function renderConfigDocs(source = fs.readFileSync(path.join(ROOT, SCHEMA
         out.push(`### ${group}`, "");
         for (const key of keys) out.push(renderKey(key, defs[key]));
     }
-    return `${out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
+    return `${out
+        .join("\n")
+        .replace(/\n{3,}/g, "\n\n")
+        .trimEnd()}\n`;
 }
 
 export function main(argv: string[]): number {
     let values: { check?: boolean; help?: boolean };
     try {
-        ({ values } = parseArgs({ args: argv, options: { check: { type: "boolean" }, help: { type: "boolean", short: "h" } } }));
+        ({ values } = parseArgs({
+            args: argv,
+            options: { check: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+        }));
     } catch (e) {
         process.stderr.write(`error: ${(e as Error).message}\n`);
         return 2;
     }
-    if (values.help) { process.stdout.write(`${HELP}\n`); return 0; }
+    if (values.help) {
+        process.stdout.write(`${HELP}\n`);
+        return 0;
+    }
     const file = path.join(ROOT, CONFIG_DOCS);
     const text = renderConfigDocs();
     if (values.check) {
