@@ -9,20 +9,59 @@ import pulumi from "@pulumi/eslint-plugin";
 // to change everything below them.
 const internalModules = {
     patterns: [
-        { group: ["@pulumi/pulumi/automation/*", "@pulumi/pulumi/runtime", "@pulumi/pulumi/runtime/*", "@pulumi/pulumi/proto/*", "@pulumi/pulumi/cmd/*"], message: "an internal module of the Pulumi SDK: use the public exports of @pulumi/pulumi or @pulumi/pulumi/automation" },
-        { group: ["execa", "execa/*"], message: "the SDK's process runner is not ours to import: use node:child_process" },
+        {
+            group: [
+                "@pulumi/pulumi/automation/*",
+                "@pulumi/pulumi/runtime",
+                "@pulumi/pulumi/runtime/*",
+                "@pulumi/pulumi/proto/*",
+                "@pulumi/pulumi/cmd/*",
+            ],
+            message:
+                "an internal module of the Pulumi SDK: use the public exports of @pulumi/pulumi or @pulumi/pulumi/automation",
+        },
+        {
+            group: ["execa", "execa/*"],
+            message: "the SDK's process runner is not ours to import: use node:child_process",
+        },
     ],
 };
 const internalPath = "/^(@pulumi\\/pulumi\\/(automation|runtime|proto|cmd)(\\/|$)|execa(\\/|$))/";
 const noPatching = [
-    { selector: `CallExpression[callee.name='require'] > Literal[value=${internalPath}]`, message: "requires an internal module of a dependency (see no-restricted-imports)" },
-    { selector: `CallExpression[callee.object.name='require'][callee.property.name='resolve'] > Literal[value=${internalPath}]`, message: "resolves an internal module of a dependency" },
-    { selector: "MemberExpression[object.name='require'][property.name='extensions']", message: "require.extensions is a loader hook: use a maintained loader (tsx)" },
-    { selector: "MemberExpression[property.name='_extensions']", message: "Module._extensions is a loader hook: use a maintained loader (tsx)" },
-    { selector: "AssignmentExpression[left.object.name='Error'][left.property.name=/^(prepareStackTrace|stackTraceLimit)$/]", message: "patches how every stack trace is made: leave Error alone" },
-    { selector: "AssignmentExpression > MemberExpression.left MemberExpression[property.name='prototype']", message: "patches a class's prototype: pass a typed stand-in instead" },
-    { selector: "AssignmentExpression > MemberExpression.left[property.name='prototype']", message: "replaces a class's prototype: pass a typed stand-in instead" },
-    { selector: "CallExpression[callee.object.name='Object'][callee.property.name=/^(defineProperty|defineProperties|assign|setPrototypeOf)$/] > MemberExpression.arguments[property.name='prototype']", message: "patches a class's prototype: pass a typed stand-in instead" },
+    {
+        selector: `CallExpression[callee.name='require'] > Literal[value=${internalPath}]`,
+        message: "requires an internal module of a dependency (see no-restricted-imports)",
+    },
+    {
+        selector: `CallExpression[callee.object.name='require'][callee.property.name='resolve'] > Literal[value=${internalPath}]`,
+        message: "resolves an internal module of a dependency",
+    },
+    {
+        selector: "MemberExpression[object.name='require'][property.name='extensions']",
+        message: "require.extensions is a loader hook: use a maintained loader (tsx)",
+    },
+    {
+        selector: "MemberExpression[property.name='_extensions']",
+        message: "Module._extensions is a loader hook: use a maintained loader (tsx)",
+    },
+    {
+        selector:
+            "AssignmentExpression[left.object.name='Error'][left.property.name=/^(prepareStackTrace|stackTraceLimit)$/]",
+        message: "patches how every stack trace is made: leave Error alone",
+    },
+    {
+        selector: "AssignmentExpression > MemberExpression.left MemberExpression[property.name='prototype']",
+        message: "patches a class's prototype: pass a typed stand-in instead",
+    },
+    {
+        selector: "AssignmentExpression > MemberExpression.left[property.name='prototype']",
+        message: "replaces a class's prototype: pass a typed stand-in instead",
+    },
+    {
+        selector:
+            "CallExpression[callee.object.name='Object'][callee.property.name=/^(defineProperty|defineProperties|assign|setPrototypeOf)$/] > MemberExpression.arguments[property.name='prototype']",
+        message: "patches a class's prototype: pass a typed stand-in instead",
+    },
 ];
 
 export default tseslint.config(

@@ -20,7 +20,10 @@ const root = path.resolve(__dirname, "..");
 const runsArg = process.argv.indexOf("--runs");
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
 const cold = process.argv.includes("--cold");
-const CACHES = [...["tsc", "eslint"].map((d) => path.join(root, "node_modules", ".cache", d)), path.join(os.tmpdir(), `tsx-${process.getuid?.() ?? 0}`)];
+const CACHES = [
+    ...["tsc", "eslint"].map((d) => path.join(root, "node_modules", ".cache", d)),
+    path.join(os.tmpdir(), `tsx-${process.getuid?.() ?? 0}`),
+];
 
 /** CPU seconds of this process's waited-for children so far (cutime + cstime). */
 function childrenCpu(): number {
@@ -43,7 +46,9 @@ const stats = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     return `min ${fmt(s[0])}  median ${fmt(s[Math.floor(s.length / 2)])}  max ${fmt(s[s.length - 1])}`;
 };
-console.log(`npm test, ${cold ? "cold (no tsc or ESLint cache)" : "warm"}, ${runs} runs after one warm-up (goal: median under ${GOAL_SECONDS} s)`);
+console.log(
+    `npm test, ${cold ? "cold (no tsc or ESLint cache)" : "warm"}, ${runs} runs after one warm-up (goal: median under ${GOAL_SECONDS} s)`,
+);
 once();
 const results = Array.from({ length: runs }, () => once());
 const walls = results.map((r) => r.wall);

@@ -20,14 +20,27 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HELP = `Usage: npm run bench:lab [-- --rate <req/s>] [--json]
 Measures deploy and rollback failures, switch time and proxy overhead on the Docker lab (root).`;
 
-interface Switch { failed: number; keepAliveRetries: number; total: number; startedToAllNewMs: number; cutoverMs: number; sample: string[] }
+interface Switch {
+    failed: number;
+    keepAliveRetries: number;
+    total: number;
+    startedToAllNewMs: number;
+    cutoverMs: number;
+    sample: string[];
+}
 
 async function main(argv: string[]): Promise<number> {
-    if (argv.includes("--help") || argv.includes("-h")) { console.log(HELP); return 0; }
+    if (argv.includes("--help") || argv.includes("-h")) {
+        console.log(HELP);
+        return 0;
+    }
     const json = argv.includes("--json");
     const rateArg = argv.indexOf("--rate");
     const rate = rateArg >= 0 ? Number(argv[rateArg + 1]) : 400;
-    if (!Number.isInteger(rate) || rate < 10 || rate > 5000) { console.error(`error: --rate ${argv[rateArg + 1]} is not valid; expected 10-5000 req/s`); return 2; }
+    if (!Number.isInteger(rate) || rate < 10 || rate > 5000) {
+        console.error(`error: --rate ${argv[rateArg + 1]} is not valid; expected 10-5000 req/s`);
+        return 2;
+    }
     const log = (s: string) => (json ? process.stderr : process.stdout).write(`${s}\n`);
 
     let lab: DockerLab;
@@ -47,10 +60,22 @@ async function main(argv: string[]): Promise<number> {
         const switchTo = async (next: string, old: string): Promise<Switch> => {
             let lastOld = 0;
             let finish!: () => void;
-            const loop = requestLoop(80, {
-                host: proxyIp, concurrency: 16, maxRequests: 200_000, maxSeconds: 120, ratePerSecond: rate,
-                onBody: (body, at) => { if (body === old) lastOld = Math.max(lastOld, at); },
-            }, new Promise<void>((r) => { finish = r; }));
+            const loop = requestLoop(
+                80,
+                {
+                    host: proxyIp,
+                    concurrency: 16,
+                    maxRequests: 200_000,
+                    maxSeconds: 120,
+                    ratePerSecond: rate,
+                    onBody: (body, at) => {
+                        if (body === old) lastOld = Math.max(lastOld, at);
+                    },
+                },
+                new Promise<void>((r) => {
+                    finish = r;
+                }),
+            );
             await sleep(1000);
             await lab.release(next, { VERSION: next.replace(/-.*/, "") === "v1" ? "v1-again" : next });
             const started = Date.now();
@@ -61,7 +86,14 @@ async function main(argv: string[]): Promise<number> {
             await sleep(1000);
             finish();
             const res: LoopResult = await loop;
-            return { failed: res.failures.length, keepAliveRetries: res.keepAliveRetries, total: res.total, startedToAllNewMs: lastOld - started, cutoverMs, sample: res.failures.slice(0, 3) };
+            return {
+                failed: res.failures.length,
+                keepAliveRetries: res.keepAliveRetries,
+                total: res.total,
+                startedToAllNewMs: lastOld - started,
+                cutoverMs,
+                sample: res.failures.slice(0, 3),
+            };
         };
         log(`deploy v1 -> v2 at ${rate} req/s ...`);
         const deploy = await switchTo("v2", "v1");
@@ -73,20 +105,40 @@ async function main(argv: string[]): Promise<number> {
         const direct: number[] = [];
         const proxied: number[] = [];
         for (let round = 0; round < 3; round++) {
-            for (const [host, port, into] of [[appIp, 3000, direct], [proxyIp, 80, proxied]] as const) {
-                const r = await requestLoop(port, { host, concurrency: 8, maxRequests: rate * 4, maxSeconds: 4, ratePerSecond: rate }, new Promise(() => undefined));
+            for (const [host, port, into] of [
+                [appIp, 3000, direct],
+                [proxyIp, 80, proxied],
+            ] as const) {
+                const r = await requestLoop(
+                    port,
+                    { host, concurrency: 8, maxRequests: rate * 4, maxSeconds: 4, ratePerSecond: rate },
+                    new Promise(() => undefined),
+                );
                 into.push(...r.latencies.slice(Math.floor(r.latencies.length / 10))); // drop connection warm-up
             }
         }
         const p = (v: number[], q: number) => Math.round(percentile(v, q) * 100) / 100;
-        const overhead = { directP50: p(direct, 50), proxyP50: p(proxied, 50), directP99: p(direct, 99), proxyP99: p(proxied, 99), p99OverheadMs: Math.round((p(proxied, 99) - p(direct, 99)) * 100) / 100 };
+        const overhead = {
+            directP50: p(direct, 50),
+            proxyP50: p(proxied, 50),
+            directP99: p(direct, 99),
+            proxyP99: p(proxied, 99),
+            p99OverheadMs: Math.round((p(proxied, 99) - p(direct, 99)) * 100) / 100,
+        };
         const report = { date: new Date().toISOString().slice(0, 10), ratePerSecond: rate, deploy, rollback, overhead };
         if (json) console.log(JSON.stringify(report, null, 2));
         else {
-            for (const [name, s] of [["deploy", deploy], ["rollback", rollback]] as const) {
-                log(`${name}: ${s.failed} of ${s.total} requests failed (${s.keepAliveRetries} keep-alive retries); new container started -> serving all traffic ${(s.startedToAllNewMs / 1000).toFixed(2)} s; cut-over returned after ${(s.cutoverMs / 1000).toFixed(2)} s${s.sample.length ? `; e.g. ${s.sample.join(" | ")}` : ""}`);
+            for (const [name, s] of [
+                ["deploy", deploy],
+                ["rollback", rollback],
+            ] as const) {
+                log(
+                    `${name}: ${s.failed} of ${s.total} requests failed (${s.keepAliveRetries} keep-alive retries); new container started -> serving all traffic ${(s.startedToAllNewMs / 1000).toFixed(2)} s; cut-over returned after ${(s.cutoverMs / 1000).toFixed(2)} s${s.sample.length ? `; e.g. ${s.sample.join(" | ")}` : ""}`,
+                );
             }
-            log(`proxy overhead at ${rate} req/s: p50 ${overhead.directP50} -> ${overhead.proxyP50} ms, p99 ${overhead.directP99} -> ${overhead.proxyP99} ms (+${overhead.p99OverheadMs} ms; goal < 2 ms)`);
+            log(
+                `proxy overhead at ${rate} req/s: p50 ${overhead.directP50} -> ${overhead.proxyP50} ms, p99 ${overhead.directP99} -> ${overhead.proxyP99} ms (+${overhead.p99OverheadMs} ms; goal < 2 ms)`,
+            );
         }
         return deploy.failed + rollback.failed === 0 ? 0 : 1;
     } catch (e) {
@@ -97,4 +149,6 @@ async function main(argv: string[]): Promise<number> {
     }
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+});

@@ -15,7 +15,10 @@ const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
 
 function once(stack: string): number {
     const t0 = process.hrtime.bigint();
-    const res = spawnSync(process.execPath, ["--import", "tsx", "tools/plan.ts", "--stack", stack, "--json"], { cwd: root, encoding: "utf8" });
+    const res = spawnSync(process.execPath, ["--import", "tsx", "tools/plan.ts", "--stack", stack, "--json"], {
+        cwd: root,
+        encoding: "utf8",
+    });
     if (res.status !== 0) throw new Error(`plan for ${stack} exited ${res.status}: ${res.stderr}`);
     return Number(process.hrtime.bigint() - t0) / 1e9;
 }
@@ -28,6 +31,10 @@ for (const stack of ["dev", "staging", "prod"]) {
     const times = Array.from({ length: runs }, () => once(stack)).sort((a, b) => a - b);
     const median = times[Math.floor(times.length / 2)];
     worst = Math.max(worst, median);
-    console.log(`  ${stack.padEnd(8)} min ${fmt(times[0])}  median ${fmt(median)}  max ${fmt(times[times.length - 1])}`);
+    console.log(
+        `  ${stack.padEnd(8)} min ${fmt(times[0])}  median ${fmt(median)}  max ${fmt(times[times.length - 1])}`,
+    );
 }
-console.log(worst < GOAL_SECONDS ? `within goal (worst median ${fmt(worst)})` : `OVER GOAL: worst median ${fmt(worst)}`);
+console.log(
+    worst < GOAL_SECONDS ? `within goal (worst median ${fmt(worst)})` : `OVER GOAL: worst median ${fmt(worst)}`,
+);

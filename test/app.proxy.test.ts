@@ -11,11 +11,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe("edge proxy: real caddy, generated config", function () {
     this.timeout(60_000);
     const cleanup: (() => Promise<void>)[] = [];
-    afterEach(async () => { for (const c of cleanup.splice(0).reverse()) await c(); });
+    afterEach(async () => {
+        for (const c of cleanup.splice(0).reverse()) await c();
+    });
 
     async function loop(port: number, ms: number, during?: () => Promise<void>) {
         let finish!: () => void;
-        const run = requestLoop(port, { concurrency: 4, maxRequests: 5000, maxSeconds: 20 }, new Promise<void>((r) => { finish = r; }));
+        const run = requestLoop(
+            port,
+            { concurrency: 4, maxRequests: 5000, maxSeconds: 20 },
+            new Promise<void>((r) => {
+                finish = r;
+            }),
+        );
         await sleep(100);
         if (during) await during();
         await sleep(ms);
@@ -26,7 +34,10 @@ describe("edge proxy: real caddy, generated config", function () {
     it("sends every request to the first upstream while it answers; the second only stands by", async () => {
         const a = await startVersion("new");
         const b = await startVersion("previous");
-        cleanup.push(() => a.stop(), () => b.stop());
+        cleanup.push(
+            () => a.stop(),
+            () => b.stop(),
+        );
         const proxy = await startProxy([`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`]);
         cleanup.push(() => proxy.stop());
         const res = await loop(proxy.port, 500);
@@ -49,9 +60,18 @@ describe("edge proxy: real caddy, generated config", function () {
     it("passes a 503 from the only upstream on, and keeps routing to it (no ejection on status)", async () => {
         const { createServer } = await import("http");
         let n = 0;
-        const srv = createServer((_req, res) => { n++; res.writeHead(n === 5 ? 503 : 200).end(n === 5 ? "blip" : "ok"); });
+        const srv = createServer((_req, res) => {
+            n++;
+            res.writeHead(n === 5 ? 503 : 200).end(n === 5 ? "blip" : "ok");
+        });
         await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-        cleanup.push(() => new Promise((r) => { srv.closeAllConnections(); srv.close(() => r()); }));
+        cleanup.push(
+            () =>
+                new Promise((r) => {
+                    srv.closeAllConnections();
+                    srv.close(() => r());
+                }),
+        );
         const port = (srv.address() as { port: number }).port;
         const proxy = await startProxy([`127.0.0.1:${port}`]);
         cleanup.push(() => proxy.stop());

@@ -12,8 +12,12 @@ import { waitsFor } from "../tools/lib/whatif";
 import { atLeastOne, named, ofType, record, serviceOverride, shellcheck, T, tmpdir } from "./helpers";
 
 const DIGEST = /^ghcr\.io\/acme-shop\/shop@sha256:[a-f0-9]{64}$/;
-const byRole = (rec: RecordedStack, role: string) => ofType(rec, T.container).filter((c) =>
-    (c.inputs.labels as { label: string; value: string }[]).some((l) => l.label === "platform.role" && l.value === role));
+const byRole = (rec: RecordedStack, role: string) =>
+    ofType(rec, T.container).filter((c) =>
+        (c.inputs.labels as { label: string; value: string }[]).some(
+            (l) => l.label === "platform.role" && l.value === role,
+        ),
+    );
 
 /** Resource types a release may touch: the containers, their images, and the deploy commands. */
 const CONTAINER_SIDE = /^(docker:index\/|command:local:Command$)/;
@@ -26,7 +30,10 @@ describe("app: containers", () => {
             assert.ok(containers.length >= 3);
             for (const c of containers) assert.match(String(c.inputs.image), /@sha256:[a-f0-9]{64}$/, c.name);
             for (const app of byRole(rec, "app")) assert.match(String(app.inputs.image), DIGEST);
-            assert.strictEqual((rec.outputs.release as { services: Record<string, { image: string }> }).services.app.image, byRole(rec, "app")[0].inputs.image);
+            assert.strictEqual(
+                (rec.outputs.release as { services: Record<string, { image: string }> }).services.app.image,
+                byRole(rec, "app")[0].inputs.image,
+            );
         });
 
         it(`${stack}: app containers start on the proxy's network, need nothing inside the image, and are replaced create-before-delete`, async () => {
@@ -42,14 +49,26 @@ describe("app: containers", () => {
                 assert.strictEqual(a.inputs.name, undefined, "auto-named, so old and new can run side by side");
                 const server = a.name.replace(/-app-app$/, "");
                 const network = named(rec, T.dockerNetwork, `${server}-network`);
-                assert.strictEqual(network.inputs.name, `platform-${named(rec, T.droplet, server).id}`, "per droplet: no name clash while it is replaced");
+                assert.strictEqual(
+                    network.inputs.name,
+                    `platform-${named(rec, T.droplet, server).id}`,
+                    "per droplet: no name clash while it is replaced",
+                );
                 assert.deepStrictEqual(a.inputs.networksAdvanced, [{ name: network.inputs.name }]);
-                assert.deepStrictEqual(a.opts.ignoreChanges ?? [], [], "nothing the cut-over does is hidden from Pulumi");
+                assert.deepStrictEqual(
+                    a.opts.ignoreChanges ?? [],
+                    [],
+                    "nothing the cut-over does is hidden from Pulumi",
+                );
             }
         });
 
         it(`${stack}: a configured health command runs in exec form and is waited for`, async () => {
-            const rec = await record(stack, { overrides: serviceOverride(stack, { health: { command: ["/app/healthcheck", "--quick"], path: "/api/v1/health" } }) });
+            const rec = await record(stack, {
+                overrides: serviceOverride(stack, {
+                    health: { command: ["/app/healthcheck", "--quick"], path: "/api/v1/health" },
+                }),
+            });
             for (const a of byRole(rec, "app")) {
                 const hc = a.inputs.healthcheck as { tests: string[]; interval: string; retries: number };
                 assert.deepStrictEqual(hc.tests, ["CMD", "/app/healthcheck", "--quick"]);
@@ -61,7 +80,11 @@ describe("app: containers", () => {
             const rec = await record(stack);
             for (const c of atLeastOne(ofType(rec, T.container), "container")) {
                 const ports = (c.inputs.ports as { external: number }[] | undefined) ?? [];
-                if (c.name.endsWith("-proxy")) assert.deepStrictEqual(ports.map((p) => p.external), [80, 443]);
+                if (c.name.endsWith("-proxy"))
+                    assert.deepStrictEqual(
+                        ports.map((p) => p.external),
+                        [80, 443],
+                    );
                 else assert.deepStrictEqual(ports, [], c.name);
             }
         });
@@ -79,7 +102,10 @@ describe("app: containers", () => {
         it(`${stack}: migrations run once, on the first server, before any app or worker starts`, async () => {
             const rec = await record(stack);
             const migrations = ofType(rec, T.command).filter((c) => c.name.endsWith("-migrate"));
-            assert.deepStrictEqual(migrations.map((m) => m.name), [`${stack}-web-1-app-migrate`]);
+            assert.deepStrictEqual(
+                migrations.map((m) => m.name),
+                [`${stack}-web-1-app-migrate`],
+            );
             assert.ok(migrations[0].secretInputs.includes("environment"), "DATABASE_URL stays secret");
             const env = migrations[0].inputs.environment as Record<string, string>;
             assert.strictEqual(env.MIGRATE_ARGS, "npm run db:migrate");
@@ -87,7 +113,12 @@ describe("app: containers", () => {
             assert.match(env.IMAGE, DIGEST);
             // The restore point is read with a client image pinned by digest, like every image.
             assert.ok(isPinnedImage(env.PG_CLIENT_IMAGE), env.PG_CLIENT_IMAGE);
-            for (const c of atLeastOne(ofType(rec, T.container).filter((x) => x.name.startsWith(`${stack}-web-1-`) && !x.name.endsWith("-proxy")), "container on web-1")) {
+            for (const c of atLeastOne(
+                ofType(rec, T.container).filter(
+                    (x) => x.name.startsWith(`${stack}-web-1-`) && !x.name.endsWith("-proxy"),
+                ),
+                "container on web-1",
+            )) {
                 assert.ok(c.opts.dependsOn.includes(`${stack}-web-1-app-migrate`), c.name);
             }
         });
@@ -98,11 +129,14 @@ describe("app: containers", () => {
             // command of the app on web-2 runs before web-1's cut-over (its image may be pulled
             // early), and web-1 waits for nothing on web-2.
             const cutover1 = `${stack}-web-1-app-cutover`;
-            const web2 = rec.resources.filter((x) => x.name.startsWith(`${stack}-web-2-app-`) && (x.type === T.container || x.type === T.command));
+            const web2 = rec.resources.filter(
+                (x) => x.name.startsWith(`${stack}-web-2-app-`) && (x.type === T.container || x.type === T.command),
+            );
             for (const r of atLeastOne(web2, "app container or command on web-2")) {
                 assert.ok(waitsFor(rec, r.name, cutover1), `${r.name} waits for ${cutover1}`);
             }
-            for (const r of rec.resources.filter((x) => x.name.startsWith(`${stack}-web-2-`))) assert.ok(!waitsFor(rec, cutover1, r.name), `${cutover1} waits for ${r.name}`);
+            for (const r of rec.resources.filter((x) => x.name.startsWith(`${stack}-web-2-`)))
+                assert.ok(!waitsFor(rec, cutover1, r.name), `${cutover1} waits for ${r.name}`);
             const cut1 = named(rec, T.command, cutover1);
             // Traffic moves only to a started app, through a loaded proxy, after the workers held up.
             for (const before of ["app-app", "app-worker", "app-workers-check", "proxy-config", "network"]) {
@@ -114,7 +148,10 @@ describe("app: containers", () => {
             // The gate checks the container the provider named for this server's worker (the
             // mocks name a container as the provider auto-names it: <name>-<7 chars of its id>).
             const worker1 = named(rec, T.container, `${stack}-web-1-app-worker`);
-            assert.strictEqual((gate.inputs.environment as Record<string, string>).WORKERS, `<stack>-web-1-app-worker-${worker1.id.slice(0, 7)}`);
+            assert.strictEqual(
+                (gate.inputs.environment as Record<string, string>).WORKERS,
+                `<stack>-web-1-app-worker-${worker1.id.slice(0, 7)}`,
+            );
             assert.deepStrictEqual(gate.inputs.triggers, [worker1.id]);
             const env = cut1.inputs.environment as Record<string, string>;
             assert.strictEqual(env.APP_PORT, "3000");
@@ -130,7 +167,11 @@ describe("app: containers", () => {
                 const p = named(rec, "pulumi:providers:docker", `${stack}-web-${n}-docker`);
                 assert.strictEqual(p.inputs.host, `ssh://deploy@${stack}-web-${n}`);
                 // Provider inputs reach the engine as strings.
-                assert.strictEqual(String(p.inputs.disableDockerDaemonCheck), "true", "a first preview plans servers that do not exist yet");
+                assert.strictEqual(
+                    String(p.inputs.disableDockerDaemonCheck),
+                    "true",
+                    "a first preview plans servers that do not exist yet",
+                );
                 assert.deepStrictEqual(p.opts.dependsOn, [`${stack}-web-${n}-ready`]);
                 const ready = named(rec, T.command, `${stack}-web-${n}-ready`);
                 assert.strictEqual((ready.inputs.environment as Record<string, string>).SERVER, `${stack}-web-${n}`);
@@ -144,11 +185,23 @@ describe("app: containers", () => {
         const app = named(rec, T.container, "prod-web-1-app-app");
         assert.ok(app.secretInputs.includes("envs"));
         const envs = app.inputs.envs as string[];
-        for (const line of ["ENVIRONMENT=prod", "API_URL=https://api.acme-shop.com", "FRONTEND_URL=https://app.acme-shop.com", "LOG_LEVEL=info", "FEATURE_CHECKOUT_V2=true"]) {
+        for (const line of [
+            "ENVIRONMENT=prod",
+            "API_URL=https://api.acme-shop.com",
+            "FRONTEND_URL=https://app.acme-shop.com",
+            "LOG_LEVEL=info",
+            "FEATURE_CHECKOUT_V2=true",
+        ]) {
             assert.ok(envs.includes(line), line);
         }
-        assert.ok(envs.some((e) => /^DATABASE_URL=postgresql:\/\/app:.*@private-pool-.*:25061\/[a-z0-9_-]+\?sslmode=require$/.test(e)));
-        assert.ok(envs.some((e) => e.startsWith("SESSION_SECRET=")) && envs.some((e) => e.startsWith("STRIPE_API_KEY=")));
+        assert.ok(
+            envs.some((e) =>
+                /^DATABASE_URL=postgresql:\/\/app:.*@private-pool-.*:25061\/[a-z0-9_-]+\?sslmode=require$/.test(e),
+            ),
+        );
+        assert.ok(
+            envs.some((e) => e.startsWith("SESSION_SECRET=")) && envs.some((e) => e.startsWith("STRIPE_API_KEY=")),
+        );
         const worker = named(rec, T.container, "prod-web-1-app-worker");
         assert.deepStrictEqual(worker.inputs.command, ["node", "dist/worker.js"]);
         assert.strictEqual(worker.inputs.memory, 512);
@@ -159,12 +212,18 @@ describe("app: containers", () => {
         const pinned = `sha256:${"ab".repeat(32)}`;
         const rec = await record("staging", { overrides: serviceOverride("staging", { digest: pinned }) });
         for (const a of byRole(rec, "app")) assert.strictEqual(a.inputs.image, `ghcr.io/acme-shop/shop@${pinned}`);
-        assert.strictEqual((rec.outputs.release as { services: Record<string, { digest: string }> }).services.app.digest, pinned);
+        assert.strictEqual(
+            (rec.outputs.release as { services: Record<string, { digest: string }> }).services.app.digest,
+            pinned,
+        );
     });
 
     it("resolves the configured tag to its registry digest", async () => {
         const rec = await record("staging");
-        assert.strictEqual((rec.outputs.release as { services: Record<string, { digest: string }> }).services.app.digest, fakeDigest("ghcr.io/acme-shop/shop:1.4.2"));
+        assert.strictEqual(
+            (rec.outputs.release as { services: Record<string, { digest: string }> }).services.app.digest,
+            fakeDigest("ghcr.io/acme-shop/shop:1.4.2"),
+        );
     });
 });
 
@@ -178,31 +237,54 @@ describe("app: the edge proxy", () => {
         const server = cfg.apps.http.servers.edge;
         assert.deepStrictEqual(server.listen, [":80"]);
         // The one service answers both hosts; the load balancer's check reaches it on any host.
-        assert.deepStrictEqual(server.routes.map((r: { match?: unknown }) => r.match), [
-            [{ host: ["api.acme-shop.com"] }], [{ host: ["app.acme-shop.com"] }], [{ path: ["/api/v1/health"] }], undefined,
-        ]);
+        assert.deepStrictEqual(
+            server.routes.map((r: { match?: unknown }) => r.match),
+            [
+                [{ host: ["api.acme-shop.com"] }],
+                [{ host: ["app.acme-shop.com"] }],
+                [{ path: ["/api/v1/health"] }],
+                undefined,
+            ],
+        );
         assert.deepStrictEqual(server.routes[3].handle, [{ handler: "static_response", status_code: 404 }]);
         const rp = server.routes[0].handle[0];
-        assert.strictEqual(rp.upstreams, upstreamsPlaceholder("app"), "filled on the server from the cut-over's record");
+        assert.strictEqual(
+            rp.upstreams,
+            upstreamsPlaceholder("app"),
+            "filled on the server from the cut-over's record",
+        );
         assert.strictEqual(rp.load_balancing.selection_policy.policy, "first");
         assert.strictEqual(rp.load_balancing.try_duration, "5s");
         assert.strictEqual(rp.health_checks.active, undefined, "one failed probe must not take the only release out");
-        assert.strictEqual(rp.health_checks.passive.unhealthy_status, undefined, "a 503 from the app is not a dead upstream");
+        assert.strictEqual(
+            rp.health_checks.passive.unhealthy_status,
+            undefined,
+            "a 503 from the app is not a dead upstream",
+        );
         assert.deepStrictEqual(rp.trusted_proxies, ["10.30.0.0/20"]);
         assert.deepStrictEqual(cfg.apps.http.servers["verify-app"].listen, ["127.0.0.1:2080"]);
         // The scripts verify through exactly the listener the config declares.
         const cut = named(rec, T.command, "prod-web-1-app-cutover").inputs.environment as Record<string, string>;
         assert.strictEqual(cut.VERIFY_URL, `http://${cfg.apps.http.servers["verify-app"].listen[0]}`);
         const reload = named(rec, T.command, "prod-web-1-proxy-config").inputs.environment as Record<string, string>;
-        assert.strictEqual(reload.CHECKS, `app|http://${cfg.apps.http.servers["verify-app"].listen[0]}/api/v1/health|200`);
+        assert.strictEqual(
+            reload.CHECKS,
+            `app|http://${cfg.apps.http.servers["verify-app"].listen[0]}/api/v1/health|200`,
+        );
     });
 
     it("(issue 9) upgrades the proxy with current inputs: no ignoreChanges, a constant bootstrap file, a reload on every new proxy", async () => {
         const rec = await record("prod");
         const proxy = named(rec, T.container, "prod-web-1-proxy");
-        assert.deepStrictEqual(proxy.opts.ignoreChanges ?? [], [], "the engine would recreate it from the OLD image and config");
+        assert.deepStrictEqual(
+            proxy.opts.ignoreChanges ?? [],
+            [],
+            "the engine would recreate it from the OLD image and config",
+        );
         assert.strictEqual(proxy.opts.deleteBeforeReplace, true, "it owns host ports");
-        assert.deepStrictEqual(proxy.inputs.uploads, [{ file: "/etc/caddy/caddy.json", content: BOOTSTRAP_PROXY_CONFIG }]);
+        assert.deepStrictEqual(proxy.inputs.uploads, [
+            { file: "/etc/caddy/caddy.json", content: BOOTSTRAP_PROXY_CONFIG },
+        ]);
         const reload = named(rec, T.command, "prod-web-1-proxy-config");
         assert.deepStrictEqual(reload.inputs.triggers, [proxyConfigOf(rec, "prod"), proxy.id]);
 
@@ -214,7 +296,8 @@ describe("app: the edge proxy", () => {
             assert.deepStrictEqual(p.inputs.uploads, proxy.inputs.uploads, "only the image changes");
         }
         // One server at a time: web-2's proxy waits until web-1's serves again.
-        for (const served of ["prod-web-1-proxy-config", "prod-web-1-app-cutover"]) assert.ok(waitsFor(upgraded, "prod-web-2-proxy", served), served);
+        for (const served of ["prod-web-1-proxy-config", "prod-web-1-app-cutover"])
+            assert.ok(waitsFor(upgraded, "prod-web-2-proxy", served), served);
         assert.ok(!waitsFor(upgraded, "prod-web-1-proxy", "prod-web-2-proxy"));
     });
 
@@ -222,7 +305,10 @@ describe("app: the edge proxy", () => {
         const a = await record("prod");
         const b = await record("prod", { overrides: serviceOverride("prod", { tag: "1.4.1" }) });
         for (const n of [1, 2]) {
-            for (const [type, role] of [[T.container, "proxy"], [T.command, "proxy-config"]] as const) {
+            for (const [type, role] of [
+                [T.container, "proxy"],
+                [T.command, "proxy-config"],
+            ] as const) {
                 const before = named(a, type, `prod-web-${n}-${role}`);
                 const after = named(b, type, `prod-web-${n}-${role}`);
                 assert.deepStrictEqual(after.inputs, before.inputs, role);
@@ -234,14 +320,19 @@ describe("app: the edge proxy", () => {
         const rec = await record("prod");
         for (const n of [1, 2]) {
             const droplet = String(named(rec, T.droplet, `prod-web-${n}`).id);
-            const mine = rec.resources.filter((r) => r.name.startsWith(`prod-web-${n}-`) && r.type.startsWith("docker:index/"));
+            const mine = rec.resources.filter(
+                (r) => r.name.startsWith(`prod-web-${n}-`) && r.type.startsWith("docker:index/"),
+            );
             assert.ok(mine.length >= 7, mine.map((r) => r.name).join(", "));
             for (const r of mine) {
                 if (r.type === T.remoteImage) {
                     assert.deepStrictEqual(r.inputs.triggers, { dropletId: droplet }, r.name);
                 } else {
                     const labels = r.inputs.labels as { label: string; value: string }[];
-                    assert.ok(labels.some((l) => l.label === DROPLET_LABEL && l.value === droplet), `${r.name}: ${JSON.stringify(labels)}`);
+                    assert.ok(
+                        labels.some((l) => l.label === DROPLET_LABEL && l.value === droplet),
+                        `${r.name}: ${JSON.stringify(labels)}`,
+                    );
                 }
             }
         }
@@ -253,7 +344,10 @@ describe("app: the edge proxy", () => {
             const dir = tmpdir("caddy-validate-");
             const file = path.join(dir, "caddy.json");
             fs.writeFileSync(file, fillUpstreams(proxyConfigOf(rec, stack), { app: ["app-1:3000", "app-0:3000"] }));
-            const res = spawnSync("caddy", ["validate", "--config", file], { encoding: "utf8", env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+            const res = spawnSync("caddy", ["validate", "--config", file], {
+                encoding: "utf8",
+                env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+            });
             assert.strictEqual(res.status, 0, `${res.stdout}${res.stderr}`);
             assert.match(res.stdout + res.stderr, /Valid configuration/);
         });
@@ -263,7 +357,10 @@ describe("app: the edge proxy", () => {
         const rec = await record("dev");
         const cfg = JSON.parse(proxyConfigOf(rec, "dev"));
         assert.deepStrictEqual(cfg.apps.http.servers.edge.listen, [":443", ":80"]);
-        assert.deepStrictEqual(cfg.apps.http.servers.edge.routes.slice(0, 2).map((r: { match: unknown }) => r.match), [[{ host: ["api.dev.acme-shop.com"] }], [{ host: ["dev.acme-shop.com"] }]]);
+        assert.deepStrictEqual(
+            cfg.apps.http.servers.edge.routes.slice(0, 2).map((r: { match: unknown }) => r.match),
+            [[{ host: ["api.dev.acme-shop.com"] }], [{ host: ["dev.acme-shop.com"] }]],
+        );
         assert.strictEqual(cfg.apps.http.servers.edge.automatic_https, undefined);
         assert.strictEqual(cfg.apps.tls.automation.policies[0].issuers[0].email, "ops@acme-shop.com");
     });
@@ -275,7 +372,12 @@ describe("app: a rollback is just a deploy", () => {
         const diff: string[] = [];
         for (const r of b.resources) {
             const old = before.get(`${r.type}::${r.name}`);
-            if (!old || JSON.stringify(old.inputs) !== JSON.stringify(r.inputs) || JSON.stringify(old.opts) !== JSON.stringify(r.opts)) diff.push(`${r.type}::${r.name}`);
+            if (
+                !old ||
+                JSON.stringify(old.inputs) !== JSON.stringify(r.inputs) ||
+                JSON.stringify(old.opts) !== JSON.stringify(r.opts)
+            )
+                diff.push(`${r.type}::${r.name}`);
         }
         for (const k of before.keys()) if (!b.resources.some((r) => `${r.type}::${r.name}` === k)) diff.push(k);
         return diff;
@@ -289,13 +391,26 @@ describe("app: a rollback is just a deploy", () => {
             const diff = changed(a, b);
             assert.ok(diff.length > 0);
             const outside = diff.filter((k) => !CONTAINER_SIDE.test(k.split("::")[0]));
-            assert.deepStrictEqual(outside, [], "droplets, database, firewall, DNS, Tailscale and GitHub stay as they are");
+            assert.deepStrictEqual(
+                outside,
+                [],
+                "droplets, database, firewall, DNS, Tailscale and GitHub stay as they are",
+            );
             assert.ok(!diff.some((k) => k.endsWith("-ready")), "no server readiness re-check");
             for (const n of [1, 2]) {
-                for (const part of ["image", "app", "worker", "cutover"]) assert.ok(diff.includes(`${part === "cutover" ? T.command : part === "image" ? T.remoteImage : T.container}::${stack}-web-${n}-app-${part}`), `${part} on web-${n}`);
+                for (const part of ["image", "app", "worker", "cutover"])
+                    assert.ok(
+                        diff.includes(
+                            `${part === "cutover" ? T.command : part === "image" ? T.remoteImage : T.container}::${stack}-web-${n}-app-${part}`,
+                        ),
+                        `${part} on web-${n}`,
+                    );
             }
             assert.ok(diff.includes(`${T.command}::${stack}-web-1-app-migrate`));
-            assert.ok(!diff.some((k) => /-proxy(-config|-image)?$/.test(k)), "the edge proxy keeps running with the same config");
+            assert.ok(
+                !diff.some((k) => /-proxy(-config|-image)?$/.test(k)),
+                "the edge proxy keeps running with the same config",
+            );
         });
     }
 
@@ -325,7 +440,24 @@ describe("app: shell sent to servers", () => {
     });
 
     it("builds the plain environment in a stable order, without DATABASE_URL", () => {
-        const env = plainEnv({ environment: "dev", apiUrl: "a", frontendUrl: "f", publicUrl: "p", logLevel: "debug", port: 3000, extra: { Z: "1", A: "2" } });
-        assert.deepStrictEqual(env, ["ENVIRONMENT=dev", "API_URL=a", "FRONTEND_URL=f", "PUBLIC_URL=p", "LOG_LEVEL=debug", "PORT=3000", "A=2", "Z=1"]);
+        const env = plainEnv({
+            environment: "dev",
+            apiUrl: "a",
+            frontendUrl: "f",
+            publicUrl: "p",
+            logLevel: "debug",
+            port: 3000,
+            extra: { Z: "1", A: "2" },
+        });
+        assert.deepStrictEqual(env, [
+            "ENVIRONMENT=dev",
+            "API_URL=a",
+            "FRONTEND_URL=f",
+            "PUBLIC_URL=p",
+            "LOG_LEVEL=debug",
+            "PORT=3000",
+            "A=2",
+            "Z=1",
+        ]);
     });
 });

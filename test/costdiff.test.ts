@@ -13,8 +13,11 @@ import { costDiffMarkdown, diffCosts } from "../tools/lib/costdiff";
 
 const ROOT = path.join(__dirname, "..");
 const report = (items: CostItem[]): CostReport => ({
-    pricesAsOf: "2026-01-02", currency: "USD", items,
-    totalUsdPerMonth: items.reduce((s, i) => s + (i.usdPerMonth ?? 0), 0), unknownItems: items.filter((i) => i.usdPerMonth === null).length,
+    pricesAsOf: "2026-01-02",
+    currency: "USD",
+    items,
+    totalUsdPerMonth: items.reduce((s, i) => s + (i.usdPerMonth ?? 0), 0),
+    unknownItems: items.filter((i) => i.usdPerMonth === null).length,
 });
 const DROPLET = "digitalocean:index/droplet:Droplet";
 const CLUSTER = "digitalocean:index/databaseCluster:DatabaseCluster";
@@ -23,31 +26,55 @@ const LB = "digitalocean:index/loadBalancer:LoadBalancer";
 describe("cost diff (pure)", () => {
     const before = report([
         { resource: "s-web-1", type: DROPLET, item: "droplet s-1vcpu-2gb", usdPerMonth: 12 },
-        { resource: "s-cluster", type: CLUSTER, item: "postgres db-s-1vcpu-2gb x 1 node(s)", usdPerMonth: 30, note: "per-node list price not confirmed by DigitalOcean" },
-        { resource: "s-lb", type: LB, item: "load balancer x 1 node(s)", usdPerMonth: 12, note: "current per-node price not confirmed (older docs: $10)" },
+        {
+            resource: "s-cluster",
+            type: CLUSTER,
+            item: "postgres db-s-1vcpu-2gb x 1 node(s)",
+            usdPerMonth: 30,
+            note: "per-node list price not confirmed by DigitalOcean",
+        },
+        {
+            resource: "s-lb",
+            type: LB,
+            item: "load balancer x 1 node(s)",
+            usdPerMonth: 12,
+            note: "current per-node price not confirmed (older docs: $10)",
+        },
     ]);
     const after = report([
         { resource: "s-web-1", type: DROPLET, item: "droplet s-1vcpu-2gb", usdPerMonth: 12 },
         { resource: "s-web-2", type: DROPLET, item: "droplet s-1vcpu-2gb", usdPerMonth: 12 },
-        { resource: "s-cluster", type: CLUSTER, item: "postgres db-s-1vcpu-2gb x 2 node(s)", usdPerMonth: 60, note: "per-node list price not confirmed by DigitalOcean" },
+        {
+            resource: "s-cluster",
+            type: CLUSTER,
+            item: "postgres db-s-1vcpu-2gb x 2 node(s)",
+            usdPerMonth: 60,
+            note: "per-node list price not confirmed by DigitalOcean",
+        },
         { resource: "s-extra", type: DROPLET, item: "droplet s-9vcpu-99gb", usdPerMonth: null, note: "unknown size" },
     ]);
     const d = diffCosts("staging", before, after);
 
     it("one row per resource and item kind: changed, added, removed, same", () => {
-        assert.deepStrictEqual(d.rows.map((r) => [r.change, r.resource, r.before, r.after, r.delta]), [
-            ["changed", "s-cluster", 30, 60, 30],
-            ["added", "s-extra", null, null, null],
-            ["added", "s-web-2", null, 12, 12],
-            ["removed", "s-lb", 12, null, -12],
-            ["same", "s-web-1", 12, 12, 0],
-        ]);
+        assert.deepStrictEqual(
+            d.rows.map((r) => [r.change, r.resource, r.before, r.after, r.delta]),
+            [
+                ["changed", "s-cluster", 30, 60, 30],
+                ["added", "s-extra", null, null, null],
+                ["added", "s-web-2", null, 12, 12],
+                ["removed", "s-lb", 12, null, -12],
+                ["same", "s-web-1", 12, 12, 0],
+            ],
+        );
         assert.strictEqual(d.rows[0].item, "postgres db-s-1vcpu-2gb x 1 node(s) → postgres db-s-1vcpu-2gb x 2 node(s)");
         assert.deepStrictEqual([d.before, d.after, d.delta, d.unknownItems], [54, 84, 30, 1]);
     });
 
     it("marks unconfirmed and unknown prices", () => {
-        assert.deepStrictEqual(d.rows.filter((r) => r.unconfirmed).map((r) => r.resource), ["s-cluster", "s-extra", "s-lb"]);
+        assert.deepStrictEqual(
+            d.rows.filter((r) => r.unconfirmed).map((r) => r.resource),
+            ["s-cluster", "s-extra", "s-lb"],
+        );
     });
 
     it("renders Markdown: totals, changed rows with a dagger, the price date, a lower-bound note", () => {
@@ -66,12 +93,18 @@ describe("cost diff (pure)", () => {
 
 describe("cost diff: the base's stack file", () => {
     it("is read as the CLI reads it (the one reader): 1.10 stays 1.10, an unquoted nested 1.10 is refused, secrets masked", () => {
-        const b = baseOverrides("config:\n  platform:dbVersion: 16.10\n  platform:tailscaleApiKey:\n    secure: v1:abc\n", { "platform:region": "nyc3" });
+        const b = baseOverrides(
+            "config:\n  platform:dbVersion: 16.10\n  platform:tailscaleApiKey:\n    secure: v1:abc\n",
+            { "platform:region": "nyc3" },
+        );
         assert.strictEqual(b.overrides["platform:dbVersion"], "16.10");
         assert.deepStrictEqual(b.secretKeys, ["platform:tailscaleApiKey"]);
         assert.ok(!JSON.stringify(b).includes("v1:abc"));
         assert.deepStrictEqual(b.unset, ["platform:region"]);
-        assert.throws(() => baseOverrides("config:\n  platform:services:\n    api:\n      tag: 1.10\n", {}), /platform:services\.api\.tag: 1\.10 is read as the number 1\.1 .*quote it/);
+        assert.throws(
+            () => baseOverrides("config:\n  platform:services:\n    api:\n      tag: 1.10\n", {}),
+            /platform:services\.api\.tag: 1\.10 is read as the number 1\.1 .*quote it/,
+        );
     });
 });
 
@@ -80,7 +113,14 @@ describe("npm run cost-diff", function () {
     async function run(argv: string[]) {
         let out = "";
         let err = "";
-        const code = await costDiff(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
+        const code = await costDiff(argv, {
+            out: (s) => {
+                out += s;
+            },
+            err: (s) => {
+                err += s;
+            },
+        });
         return { code, out, err };
     }
 
@@ -89,13 +129,19 @@ describe("npm run cost-diff", function () {
         const head = parse(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8"));
         const count = Number(head.config["platform:serverCount"] ?? 1);
         const baseCount = count > 1 ? count - 1 : count + 1;
-        fs.writeFileSync(path.join(dir, "Pulumi.staging.yaml"), stringify({ ...head, config: { ...head.config, "platform:serverCount": baseCount } }));
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.staging.yaml"),
+            stringify({ ...head, config: { ...head.config, "platform:serverCount": baseCount } }),
+        );
         const r = await run(["--base-dir", dir, "--stack", "staging", "--json"]);
         assert.strictEqual(r.code, 0, r.err);
         const s = JSON.parse(r.out).stacks[0];
         const moved = s.rows.filter((x: { change: string }) => x.change !== "same");
         const server = `staging-web-${Math.max(count, baseCount)}`;
-        assert.ok(moved.some((x: { resource: string }) => x.resource === server), JSON.stringify(moved));
+        assert.ok(
+            moved.some((x: { resource: string }) => x.resource === server),
+            JSON.stringify(moved),
+        );
         const sum = moved.reduce((t: number, x: { delta: number | null }) => t + (x.delta ?? 0), 0);
         assert.strictEqual(Math.round(sum * 100) / 100, s.delta, "the row deltas add up to the total's");
         assert.strictEqual(Math.sign(s.delta), count > baseCount ? 1 : -1);
@@ -113,7 +159,10 @@ describe("npm run cost-diff", function () {
         for (const [argv, expected] of [
             [["--stack", "dev"], /^error: give exactly one of --base <git ref> and --base-dir <dir>\n$/],
             [["--base-dir", "/tmp", "--stack", "qa"], /^error: unknown stack "qa"/],
-            [["--base", "no-such-ref-xyz", "--stack", "dev"], /^error: git cannot read Pulumi\.dev\.yaml at no-such-ref-xyz/],
+            [
+                ["--base", "no-such-ref-xyz", "--stack", "dev"],
+                /^error: git cannot read Pulumi\.dev\.yaml at no-such-ref-xyz/,
+            ],
         ] as [string[], RegExp][]) {
             const r = await run(argv);
             assert.strictEqual(r.code, 2, r.out);

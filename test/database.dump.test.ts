@@ -46,32 +46,62 @@ describe("migrate.sh: the dump upload needs curl >= 8.0.0 (issue 24 #10)", () =>
         const calls = path.join(bin, "calls");
         fs.writeFileSync(calls, "");
         if (curlVersionLine !== undefined) {
-            fs.writeFileSync(path.join(bin, "curl"), `#!/bin/sh\necho "curl $*" >> "${calls}"\n[ "$1" = --version ] && printf '%s\\n' '${curlVersionLine}' 'Release-Date: 2023-02-20'\ncat > /dev/null\nexit 0\n`, { mode: 0o755 });
+            fs.writeFileSync(
+                path.join(bin, "curl"),
+                `#!/bin/sh\necho "curl $*" >> "${calls}"\n[ "$1" = --version ] && printf '%s\\n' '${curlVersionLine}' 'Release-Date: 2023-02-20'\ncat > /dev/null\nexit 0\n`,
+                { mode: 0o755 },
+            );
         }
-        fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\necho "docker $*" >> "${calls}"\ncase "$*" in *restore-point*) echo 2026-11-23T15:04:05.123456Z ;; *platform.role=dump*) echo PGDMP ;; esac\n`, { mode: 0o755 });
+        fs.writeFileSync(
+            path.join(bin, "docker"),
+            `#!/bin/sh\necho "docker $*" >> "${calls}"\ncase "$*" in *restore-point*) echo 2026-11-23T15:04:05.123456Z ;; *platform.role=dump*) echo PGDMP ;; esac\n`,
+            { mode: 0o755 },
+        );
         // Without a curl stand-in, PATH holds only the stand-ins and the shell's basics, so `curl` is not found.
         const basics = curlVersionLine === undefined ? bin : `${bin}:${process.env.PATH}`;
-        if (curlVersionLine === undefined) for (const tool of ["mktemp", "date", "rm", "uname"]) fs.symlinkSync(execPath(tool), path.join(bin, tool));
+        if (curlVersionLine === undefined)
+            for (const tool of ["mktemp", "date", "rm", "uname"]) fs.symlinkSync(execPath(tool), path.join(bin, tool));
         const res = spawnSync("/bin/bash", ["-c", script("migrate")], {
             // stdin closed, as the deploy runs it: on a socket, bash would read ~/.bashrc as under sshd.
             stdio: ["ignore", "pipe", "pipe"],
             encoding: "utf8",
             env: {
-                PATH: basics, DOCKER_HOST: "ssh://deploy@web-1", SERVER: "web-1", IMAGE: "ghcr.io/example/app@sha256:1", DATABASE_URL: "postgres://u:p@db/app",
-                MIGRATE_ARGS: "migrate", PG_CLIENT_IMAGE: "postgres:17-alpine", ...env,
+                PATH: basics,
+                DOCKER_HOST: "ssh://deploy@web-1",
+                SERVER: "web-1",
+                IMAGE: "ghcr.io/example/app@sha256:1",
+                DATABASE_URL: "postgres://u:p@db/app",
+                MIGRATE_ARGS: "migrate",
+                PG_CLIENT_IMAGE: "postgres:17-alpine",
+                ...env,
             },
         });
         return { status: res.status, stdout: res.stdout, stderr: res.stderr, calls: fs.readFileSync(calls, "utf8") };
     }
-    const execPath = (tool: string) => spawnSync("/bin/sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
-    const DUMP = { DUMP_URL: "https://fra1.digitaloceanspaces.com/fixture-db-dumps", DUMP_REGION: "fra1", DUMP_PREFIX: "prod", AWS_ACCESS_KEY_ID: "DO00KEY", AWS_SECRET_ACCESS_KEY: "s3cret" };
+    const execPath = (tool: string) =>
+        spawnSync("/bin/sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
+    const DUMP = {
+        DUMP_URL: "https://fra1.digitaloceanspaces.com/fixture-db-dumps",
+        DUMP_REGION: "fra1",
+        DUMP_PREFIX: "prod",
+        AWS_ACCESS_KEY_ID: "DO00KEY",
+        AWS_SECRET_ACCESS_KEY: "s3cret",
+    };
 
-    for (const line of ["curl 7.88.1 (x86_64-pc-linux-gnu) libcurl/7.88.1 OpenSSL/3.0.19", "curl 7.81.0 (x86_64-pc-linux-gnu)"]) {
+    for (const line of [
+        "curl 7.88.1 (x86_64-pc-linux-gnu) libcurl/7.88.1 OpenSSL/3.0.19",
+        "curl 7.81.0 (x86_64-pc-linux-gnu)",
+    ]) {
         it(`refuses ${line.split(" ").slice(0, 2).join(" ")} in one line, before the database is touched`, () => {
             const r = migrate(line, DUMP);
             assert.strictEqual(r.status, 1, r.stderr);
             const version = line.split(" ")[1];
-            assert.match(r.stderr, new RegExp(`^error: curl ${version.replace(/\./g, "\\.")} on .* cannot sign the dump upload: curl >= 8\\.0\\.0 is needed to sign an upload with --aws-sigv4 `));
+            assert.match(
+                r.stderr,
+                new RegExp(
+                    `^error: curl ${version.replace(/\./g, "\\.")} on .* cannot sign the dump upload: curl >= 8\\.0\\.0 is needed to sign an upload with --aws-sigv4 `,
+                ),
+            );
             assert.strictEqual(r.stderr.trim().split("\n").length, 1);
             assert.doesNotMatch(r.calls, /^docker /m, "no clock read, no dump, no migration");
         });
@@ -80,11 +110,18 @@ describe("migrate.sh: the dump upload needs curl >= 8.0.0 (issue 24 #10)", () =>
     it("refuses when there is no curl at all", () => {
         const r = migrate(undefined, DUMP);
         assert.strictEqual(r.status, 1, r.stderr);
-        assert.match(r.stderr, /^error: curl \(not found\) on .* cannot sign the dump upload: curl >= 8\.0\.0 is needed/);
+        assert.match(
+            r.stderr,
+            /^error: curl \(not found\) on .* cannot sign the dump upload: curl >= 8\.0\.0 is needed/,
+        );
         assert.strictEqual(r.calls, "");
     });
 
-    for (const line of ["curl 8.0.0 (x86_64-pc-linux-gnu)", "curl 8.5.0 (x86_64-pc-linux-gnu) libcurl/8.5.0", "curl 10.1.2 (aarch64-unknown-linux-gnu)"]) {
+    for (const line of [
+        "curl 8.0.0 (x86_64-pc-linux-gnu)",
+        "curl 8.5.0 (x86_64-pc-linux-gnu) libcurl/8.5.0",
+        "curl 10.1.2 (aarch64-unknown-linux-gnu)",
+    ]) {
         it(`goes on with ${line.split(" ").slice(0, 2).join(" ")}: dumps, uploads with SigV4, migrates`, () => {
             const r = migrate(line, DUMP);
             assert.strictEqual(r.status, 0, r.stderr);

@@ -31,7 +31,10 @@ describe("database", () => {
         assert.strictEqual(named(rec, T.db, "staging-db").inputs.name, "app");
         assert.strictEqual(named(rec, T.dbUser, "staging-user").inputs.name, "app");
         const pool = named(rec, T.pool, "staging-pool");
-        assert.deepStrictEqual([pool.inputs.dbName, pool.inputs.user, pool.inputs.mode, pool.inputs.size], ["app", "app", "transaction", Number(fixtureValue("staging", "dbPoolSize"))]);
+        assert.deepStrictEqual(
+            [pool.inputs.dbName, pool.inputs.user, pool.inputs.mode, pool.inputs.size],
+            ["app", "app", "transaction", Number(fixtureValue("staging", "dbPoolSize"))],
+        );
     });
 
     it("protects prod's cluster and database (protect and retainOnDelete), and nothing else's", async () => {
@@ -50,12 +53,14 @@ describe("database", () => {
         assert.strictEqual(rec.outputs.databaseUrl, "[secret]");
         assert.match(String(rec.outputs.databasePrivateHost), /^private-/);
         assert.strictEqual(rec.outputs.databasePort, 25060);
-        for (const r of atLeastOne(ofType(rec, T.envSecret), "environment secret")) assert.ok(r.secretInputs.includes("value"));
+        for (const r of atLeastOne(ofType(rec, T.envSecret), "environment secret"))
+            assert.ok(r.secretInputs.includes("value"));
     });
 
     it("URL-encodes credentials in the connection string", () => {
         assert.strictEqual(
             connectionString({ user: "app", password: "p@ss/w:rd", host: "h", port: 25060, database: "app" }),
-            "postgresql://app:p%40ss%2Fw%3Ard@h:25060/app?sslmode=require");
+            "postgresql://app:p%40ss%2Fw%3Ard@h:25060/app?sslmode=require",
+        );
     });
 });

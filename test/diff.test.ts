@@ -10,7 +10,18 @@ const FIXTURE = path.join(__dirname, "fixtures", "lifecycle", "Pulumi.prod.yaml"
 async function run(argv: string[], github?: GitHubReader): Promise<{ code: number; out: string; err: string }> {
     let out = "";
     let err = "";
-    const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } }, github);
+    const code = await main(
+        argv,
+        {
+            out: (s) => {
+                out += s;
+            },
+            err: (s) => {
+                err += s;
+            },
+        },
+        github,
+    );
     return { code, out, err };
 }
 
@@ -19,12 +30,32 @@ describe("offline preview diff for pull requests", function () {
 
     it("shows a pool change as a new pool first and the app moving to it, and lets it through", async () => {
         const dir = tmpdir("diff-");
-        assert.strictEqual((await run(["--stack", "prod", "--work-dir", path.dirname(FIXTURE), "--record", path.join(dir, "base.json")])).code, 0);
+        assert.strictEqual(
+            (
+                await run([
+                    "--stack",
+                    "prod",
+                    "--work-dir",
+                    path.dirname(FIXTURE),
+                    "--record",
+                    path.join(dir, "base.json"),
+                ])
+            ).code,
+            0,
+        );
         const recorded = fs.readFileSync(path.join(dir, "base.json"), "utf8");
         assert.doesNotMatch(recorded, /offline-secret_key_base|postgresql:\/\//, "no secret text in the recording");
         const head = path.join(dir, "Pulumi.prod.yaml");
         fs.writeFileSync(head, fs.readFileSync(FIXTURE, "utf8").replace("dbPoolSize: 15", "dbPoolSize: 20"));
-        const r = await run(["--stack", "prod", "--work-dir", dir, "--base", path.join(dir, "base.json"), "--markdown"]);
+        const r = await run([
+            "--stack",
+            "prod",
+            "--work-dir",
+            dir,
+            "--base",
+            path.join(dir, "base.json"),
+            "--markdown",
+        ]);
         assert.strictEqual(r.code, 0, r.out + r.err);
         assert.match(r.out, /\| replace \(new first\) \| connection pool `prod-pool` \| name, size \|/);
         assert.match(r.out, /\| replace \(new first\) \| container `prod-web-1-app-app` \| envs \|/);
@@ -35,10 +66,18 @@ describe("offline preview diff for pull requests", function () {
         const dir = tmpdir("diff-");
         await run(["--stack", "prod", "--work-dir", path.dirname(FIXTURE), "--record", path.join(dir, "base.json")]);
         const head = path.join(dir, "Pulumi.prod.yaml");
-        fs.writeFileSync(head, fs.readFileSync(FIXTURE, "utf8").replace("serverCount: 3", "serverCount: 3\n  platform:serverImage: debian-13-x64"));
+        fs.writeFileSync(
+            head,
+            fs
+                .readFileSync(FIXTURE, "utf8")
+                .replace("serverCount: 3", "serverCount: 3\n  platform:serverImage: debian-13-x64"),
+        );
         const r = await run(["--stack", "prod", "--work-dir", dir, "--base", path.join(dir, "base.json"), "--json"]);
         assert.strictEqual(r.code, 1);
-        const json = JSON.parse(r.out) as { refused: boolean; guard: { what: string; op: string; blocking: boolean }[] };
+        const json = JSON.parse(r.out) as {
+            refused: boolean;
+            guard: { what: string; op: string; blocking: boolean }[];
+        };
         assert.ok(json.refused);
         assert.strictEqual(json.guard.filter((f) => f.what === "server" && f.op === "replace" && f.blocking).length, 3);
     });
@@ -47,12 +86,30 @@ describe("offline preview diff for pull requests", function () {
         const dir = tmpdir("diff-");
         await run(["--stack", "prod", "--work-dir", path.dirname(FIXTURE), "--record", path.join(dir, "base.json")]);
         // A team adapting the sample: another region moves every server, the database and the VPC.
-        fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), fs.readFileSync(FIXTURE, "utf8").replace(/platform:region: \S+/, "platform:region: ams3"));
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.prod.yaml"),
+            fs.readFileSync(FIXTURE, "utf8").replace(/platform:region: \S+/, "platform:region: ams3"),
+        );
         const deployments = (list: unknown[]) => {
             const asked: string[] = [];
-            return { asked, get: (p: string) => { asked.push(p); return Promise.resolve(list); } };
+            return {
+                asked,
+                get: (p: string) => {
+                    asked.push(p);
+                    return Promise.resolve(list);
+                },
+            };
         };
-        const argv = ["--stack", "prod", "--work-dir", dir, "--base", path.join(dir, "base.json"), "--repo", "team/platform"];
+        const argv = [
+            "--stack",
+            "prod",
+            "--work-dir",
+            dir,
+            "--base",
+            path.join(dir, "base.json"),
+            "--repo",
+            "team/platform",
+        ];
         const never = deployments([]);
         const first = await run(argv, never);
         assert.deepStrictEqual(never.asked, ["repos/team/platform/deployments?environment=prod&per_page=1"]);
@@ -62,7 +119,9 @@ describe("offline preview diff for pull requests", function () {
         const later = await run(argv, deployments([{ id: 1, environment: "prod" }]));
         assert.strictEqual(later.code, 1, later.out);
         assert.match(later.out, /REFUSED/);
-        const down = await run(argv, { get: () => Promise.reject(new Error("GitHub answered 403 for GET /repos/team/platform/deployments")) });
+        const down = await run(argv, {
+            get: () => Promise.reject(new Error("GitHub answered 403 for GET /repos/team/platform/deployments")),
+        });
         assert.strictEqual(down.code, 2);
         assert.match(down.err, /cannot tell whether prod was ever deployed: GitHub answered 403/);
     });
@@ -75,20 +134,34 @@ describe("offline preview diff for pull requests", function () {
             const base = path.join(dir, "base.json");
             const r = await run(["--stack", stack, "--work-dir", team, "--record", base]);
             assert.strictEqual(r.code, 0, r.err);
-            fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), edit(fs.readFileSync(path.join(team, `Pulumi.${stack}.yaml`), "utf8")));
+            fs.writeFileSync(
+                path.join(dir, `Pulumi.${stack}.yaml`),
+                edit(fs.readFileSync(path.join(team, `Pulumi.${stack}.yaml`), "utf8")),
+            );
             return { dir, base };
         }
 
         it("a services team: the bumped service from its tag to the new one, a newly pinned digest, and the rest unchanged", async () => {
-            const { dir, base } = await baseAndHead(FIXTURES.duo, "staging", (t) => t.replace("      tag: 1.4.2\n", "      tag: 1.5.0\n"));
+            const { dir, base } = await baseAndHead(FIXTURES.duo, "staging", (t) =>
+                t.replace("      tag: 1.4.2\n", "      tag: 1.5.0\n"),
+            );
             const md = await run(["--stack", "staging", "--work-dir", dir, "--base", base, "--markdown"]);
             assert.strictEqual(md.code, 0, md.out + md.err);
             assert.match(md.out, /^\| api \| changed \| 1\.4\.2 \| 1\.5\.0 \|$/m);
             assert.match(md.out, /^\| web \| unchanged \| 2\.3\.0 \| 2\.3\.0 \|$/m);
 
-            fs.writeFileSync(path.join(dir, "Pulumi.staging.yaml"), fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8")
-                .replace("      tag: 2.3.0\n", `      tag: 2.3.0\n      digest: ${D("e")}\n      pin: 2.3.0@${D("e")}\n`));
-            const json = JSON.parse((await run(["--stack", "staging", "--work-dir", dir, "--base", base, "--json"])).out) as { services: unknown };
+            fs.writeFileSync(
+                path.join(dir, "Pulumi.staging.yaml"),
+                fs
+                    .readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8")
+                    .replace(
+                        "      tag: 2.3.0\n",
+                        `      tag: 2.3.0\n      digest: ${D("e")}\n      pin: 2.3.0@${D("e")}\n`,
+                    ),
+            );
+            const json = JSON.parse(
+                (await run(["--stack", "staging", "--work-dir", dir, "--base", base, "--json"])).out,
+            ) as { services: unknown };
             assert.deepStrictEqual(json.services, [
                 { name: "api", change: "changed", base: { tag: "1.4.2" }, head: { tag: "1.5.0" } },
                 { name: "web", change: "changed", base: { tag: "2.3.0" }, head: { tag: "2.3.0", digest: D("e") } },
@@ -98,7 +171,9 @@ describe("offline preview diff for pull requests", function () {
         });
 
         it("a one-service team: its one service, app", async () => {
-            const { dir, base } = await baseAndHead(FIXTURES.sample, "staging", (t) => t.replace(/^ {6}tag: .*$/m, "      tag: 9.9.9"));
+            const { dir, base } = await baseAndHead(FIXTURES.sample, "staging", (t) =>
+                t.replace(/^ {6}tag: .*$/m, "      tag: 9.9.9"),
+            );
             const r = await run(["--stack", "staging", "--work-dir", dir, "--base", base]);
             assert.strictEqual(r.code, 0, r.out + r.err);
             assert.match(r.out, /^ {2}service app: \S+ -> 9\.9\.9$/m);
@@ -110,16 +185,27 @@ describe("offline preview diff for pull requests", function () {
             const old = JSON.parse(fs.readFileSync(base, "utf8")) as Record<string, unknown>;
             delete old.services;
             fs.writeFileSync(base, JSON.stringify(old));
-            const json = JSON.parse((await run(["--stack", "staging", "--work-dir", dir, "--base", base, "--json"])).out) as { services: { name: string; change: string }[] };
-            assert.deepStrictEqual(json.services.map((s) => `${s.name} ${s.change}`), ["api unchanged", "web unchanged"]);
+            const json = JSON.parse(
+                (await run(["--stack", "staging", "--work-dir", dir, "--base", base, "--json"])).out,
+            ) as { services: { name: string; change: string }[] };
+            assert.deepStrictEqual(
+                json.services.map((s) => `${s.name} ${s.change}`),
+                ["api unchanged", "web unchanged"],
+            );
         });
 
         it("new and removed services", () => {
-            assert.deepStrictEqual(compareServices({ api: { tag: "1" }, old: { tag: "2" } }, { api: { tag: "1" }, web: { tag: "3", digest: D("a") } }), [
-                { name: "api", change: "unchanged", base: { tag: "1" }, head: { tag: "1" } },
-                { name: "old", change: "removed", base: { tag: "2" } },
-                { name: "web", change: "new", head: { tag: "3", digest: D("a") } },
-            ]);
+            assert.deepStrictEqual(
+                compareServices(
+                    { api: { tag: "1" }, old: { tag: "2" } },
+                    { api: { tag: "1" }, web: { tag: "3", digest: D("a") } },
+                ),
+                [
+                    { name: "api", change: "unchanged", base: { tag: "1" }, head: { tag: "1" } },
+                    { name: "old", change: "removed", base: { tag: "2" } },
+                    { name: "web", change: "new", head: { tag: "3", digest: D("a") } },
+                ],
+            );
         });
     });
 

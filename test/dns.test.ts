@@ -7,7 +7,10 @@ describe("dns", () => {
             it(`${team}/${stack}: A records for its own names only, the configured TTL, pointing at the edge`, async () => {
                 const rec = await recordTeam(team, stack);
                 const records = ofType(rec, T.dns);
-                assert.deepStrictEqual(records.map((r) => r.inputs.name), [fixtureValue(stack, "frontendHost", team), fixtureValue(stack, "apiHost", team)]);
+                assert.deepStrictEqual(
+                    records.map((r) => r.inputs.name),
+                    [fixtureValue(stack, "frontendHost", team), fixtureValue(stack, "apiHost", team)],
+                );
                 for (const r of records) {
                     assert.strictEqual(r.inputs.domain, fixtureValue(stack, "domain", team));
                     assert.strictEqual(r.inputs.type, "A");
@@ -20,7 +23,10 @@ describe("dns", () => {
 
     it("uses the TTL it is given", async () => {
         const rec = await recordTeam("sample", "dev", { overrides: { dnsTtl: "300" } });
-        assert.deepStrictEqual(ofType(rec, T.dns).map((r) => r.inputs.ttl), [300, 300]);
+        assert.deepStrictEqual(
+            ofType(rec, T.dns).map((r) => r.inputs.ttl),
+            [300, 300],
+        );
     });
 
     it("never creates or deletes the shared zone", async () => {

@@ -13,14 +13,26 @@ import { record, shellcheck } from "./helpers";
 
 const ROOT = path.join(__dirname, "..");
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), "utf8");
-const markdownIn = (dir: string): string[] => fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? markdownIn(path.join(dir, e.name)) : e.name.endsWith(".md") ? [path.join(dir, e.name)] : []);
+const markdownIn = (dir: string): string[] =>
+    fs
+        .readdirSync(path.join(ROOT, dir), { withFileTypes: true })
+        .flatMap((e) =>
+            e.isDirectory()
+                ? markdownIn(path.join(dir, e.name))
+                : e.name.endsWith(".md")
+                  ? [path.join(dir, e.name)]
+                  : [],
+        );
 const DOCS = ["README.md", ...markdownIn("docs")];
 const scripts = (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts;
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
 export function slug(heading: string): string {
-    return heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, "").replace(/ /g, "-");
+    return heading
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, "")
+        .replace(/ /g, "-");
 }
 
 function anchorsOf(markdown: string): Set<string> {
@@ -42,7 +54,8 @@ export function helpOf(source: string): string {
 
 describe("docs", () => {
     it("reads a flag from a tool's help, never from a comment", () => {
-        const source = "// also takes --secret-flag\nexport const HELP = `Usage: x [--json]\n  --stack <name>`;\nconst note = \"--other\";";
+        const source =
+            '// also takes --secret-flag\nexport const HELP = `Usage: x [--json]\n  --stack <name>`;\nconst note = "--other";';
         assert.match(helpOf(source), /--json/);
         assert.match(helpOf(source), /--stack/);
         assert.doesNotMatch(helpOf(source), /--secret-flag|--other/);
@@ -61,16 +74,25 @@ describe("docs", () => {
                 const file = /(?:tools|bench)\/[\w/-]+\.ts/.exec(scripts[m[1]])?.[0];
                 const help = file ? helpOf(read(file)) : "";
                 for (const flag of (m[2] ?? "").match(/(?<![\w-])--[a-z][a-z-]*/g) ?? []) {
-                    assert.ok(new RegExp(`(?<![\\w-])${flag}(?![\\w-])`).test(help), `${doc}: npm run ${m[1]} ${flag}: not in ${file ?? "the script"}'s --help`);
+                    assert.ok(
+                        new RegExp(`(?<![\\w-])${flag}(?![\\w-])`).test(help),
+                        `${doc}: npm run ${m[1]} ${flag}: not in ${file ?? "the script"}'s --help`,
+                    );
                 }
             }
         });
 
         it(`${doc}: every config key it sets exists, and secrets are set as secrets`, () => {
-            for (const m of read(doc).matchAll(/pulumi config set (--secret )?(?:--path )?'?(?:platform:)?([A-Za-z]+)/g)) {
+            for (const m of read(doc).matchAll(
+                /pulumi config set (--secret )?(?:--path )?'?(?:platform:)?([A-Za-z]+)/g,
+            )) {
                 const def = (KEYS as Record<string, { secret?: boolean }>)[m[2]];
                 assert.ok(def, `${doc}: config key ${m[2]}`);
-                assert.strictEqual(!!m[1], !!def.secret, `${doc}: ${m[2]} ${def.secret ? "must" : "must not"} use --secret`);
+                assert.strictEqual(
+                    !!m[1],
+                    !!def.secret,
+                    `${doc}: ${m[2]} ${def.secret ? "must" : "must not"} use --secret`,
+                );
             }
         });
 
@@ -89,14 +111,21 @@ describe("docs", () => {
                 const target = file === "" ? doc : path.join(path.dirname(doc), file);
                 assert.ok(fs.existsSync(path.join(ROOT, target)), `${doc}: ${link}: no ${target}`);
                 if (anchor !== undefined && target.endsWith(".md")) {
-                    assert.ok(anchorsOf(read(target)).has(anchor), `${doc}: ${link}: no heading #${anchor} in ${target}`);
+                    assert.ok(
+                        anchorsOf(read(target)).has(anchor),
+                        `${doc}: ${link}: no heading #${anchor} in ${target}`,
+                    );
                 }
             }
         });
     }
 
     it(`${CONFIG_DOCS} is what npm run gen:config-docs writes from the schema`, () => {
-        assert.strictEqual(read(CONFIG_DOCS), renderConfigDocs(), `${CONFIG_DOCS} is stale: run npm run gen:config-docs`);
+        assert.strictEqual(
+            read(CONFIG_DOCS),
+            renderConfigDocs(),
+            `${CONFIG_DOCS} is stale: run npm run gen:config-docs`,
+        );
     });
 
     it("the configuration reference documents every config key", () => {
@@ -110,16 +139,24 @@ describe("docs", () => {
         const all = DOCS.map(read).join("\n");
         const names = Object.keys(scripts);
         assert.ok(names.length > 0);
-        for (const name of names) assert.ok(all.includes(`npm run ${name}`) || (name === "test" && all.includes("npm test")), `npm run ${name}`);
+        for (const name of names)
+            assert.ok(
+                all.includes(`npm run ${name}`) || (name === "test" && all.includes("npm test")),
+                `npm run ${name}`,
+            );
     });
 
     it("every docs page the code names exists", () => {
         const sources = ["infra", "tools", "policy", ".github"].flatMap((dir) => {
-            const walk = (d: string): string[] => fs.readdirSync(path.join(ROOT, d), { withFileTypes: true }).flatMap((e) =>
-                e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]);
+            const walk = (d: string): string[] =>
+                fs
+                    .readdirSync(path.join(ROOT, d), { withFileTypes: true })
+                    .flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
             return walk(dir);
         });
-        const named = sources.flatMap((f) => [...read(f).matchAll(/(?<![\w/.-])docs\/[\w/.-]+\.md\b/g)].map((m) => `${f}: ${m[0]}`));
+        const named = sources.flatMap((f) =>
+            [...read(f).matchAll(/(?<![\w/.-])docs\/[\w/.-]+\.md\b/g)].map((m) => `${f}: ${m[0]}`),
+        );
         assert.ok(named.length > 0);
         for (const n of named) assert.ok(fs.existsSync(path.join(ROOT, n.split(": ")[1])), n);
     });
@@ -130,8 +167,11 @@ describe("docs", () => {
     });
 
     it("the Tailscale ACL in Getting started owns every stack's tags, and each CI tag reaches only its own stack", () => {
-        const acl = JSON.parse(/```json\n([\s\S]*?)```/.exec(read("docs/getting-started.md"))![1].replace(/^ {4}/gm, "")) as {
-            tagOwners: Record<string, string[]>; ssh: { src: string[]; dst: string[] }[];
+        const acl = JSON.parse(
+            /```json\n([\s\S]*?)```/.exec(read("docs/getting-started.md"))![1].replace(/^ {4}/gm, ""),
+        ) as {
+            tagOwners: Record<string, string[]>;
+            ssh: { src: string[]; dst: string[] }[];
         };
         for (const stack of ["dev", "staging", "prod"]) assert.ok(acl.tagOwners[`tag:${stack}`], `tag:${stack}`);
         assert.ok(acl.tagOwners["tag:server"]);
@@ -155,7 +195,10 @@ describe("docs", () => {
         for (const u of urns) {
             const [typePath, name] = u.split("::");
             const type = typePath.split("$").pop()!;
-            assert.ok(prod.resources.some((r) => r.type === type && r.name === name), `${u}: prod registers no ${type} named ${name}`);
+            assert.ok(
+                prod.resources.some((r) => r.type === type && r.name === name),
+                `${u}: prod registers no ${type} named ${name}`,
+            );
         }
     });
 });

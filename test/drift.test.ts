@@ -21,26 +21,54 @@ describe("drift report (pure)", () => {
     const items = driftFromPreview(PREVIEW);
 
     it("lists each drifted property with the declared and the live value", () => {
-        assert.deepStrictEqual(items.map((i) => [i.resource, i.property, i.declared, i.live, i.op]), [
-            ["prod-cluster", "size", "db-s-2vcpu-4gb", "db-s-4vcpu-8gb", "update"],
-            ["prod-cluster", "maintenanceWindows[0].day", "sunday", "monday", "update"],
-            ["prod-firewall", "inboundRules[1]", "(not set)", "{\"protocol\":\"tcp\",\"portRange\":\"22\",\"sourceAddresses\":[\"0.0.0.0/0\"]}", "update"],
-            ["prod-api", "(resource)", "exists", "missing: deleted outside Pulumi", "create"],
-            ["prod-cpu", "alerts.slacks[0].channel", "#ops", "#random", "update"],
-            ["prod-cpu", "alerts.slacks[0].url", "[secret]", "[secret]", "update"],
-        ]);
+        assert.deepStrictEqual(
+            items.map((i) => [i.resource, i.property, i.declared, i.live, i.op]),
+            [
+                ["prod-cluster", "size", "db-s-2vcpu-4gb", "db-s-4vcpu-8gb", "update"],
+                ["prod-cluster", "maintenanceWindows[0].day", "sunday", "monday", "update"],
+                [
+                    "prod-firewall",
+                    "inboundRules[1]",
+                    "(not set)",
+                    '{"protocol":"tcp","portRange":"22","sourceAddresses":["0.0.0.0/0"]}',
+                    "update",
+                ],
+                ["prod-api", "(resource)", "exists", "missing: deleted outside Pulumi", "create"],
+                ["prod-cpu", "alerts.slacks[0].channel", "#ops", "#random", "update"],
+                ["prod-cpu", "alerts.slacks[0].url", "[secret]", "[secret]", "update"],
+            ],
+        );
     });
 
     it("never shows a secret's content, and ignores the stack, providers and refresh steps", () => {
         assert.ok(!JSON.stringify(items).includes("v1:abc"));
         assert.ok(!items.some((i) => i.type === "pulumi:pulumi:Stack"));
-        assert.strictEqual(driftFromPreview({ steps: PREVIEW.steps.filter((s: { op: string }) => s.op === "same" || s.op === "refresh") }).length, 0);
+        assert.strictEqual(
+            driftFromPreview({
+                steps: PREVIEW.steps.filter((s: { op: string }) => s.op === "same" || s.op === "refresh"),
+            }).length,
+            0,
+        );
     });
 
     it("keeps one logical step per replacement", () => {
-        const base = { urn: "urn:pulumi:prod::platform::digitalocean:index/droplet:Droplet::prod-web-1", oldState: { type: "digitalocean:index/droplet:Droplet", inputs: { image: "a" } }, newState: { type: "digitalocean:index/droplet:Droplet", inputs: { image: "b" } }, detailedDiff: { image: { kind: "update-replace" } } };
-        const r = driftFromPreview({ steps: [{ ...base, op: "create-replacement" }, { ...base, op: "replace" }, { ...base, op: "delete-replaced" }] });
-        assert.deepStrictEqual(r.map((i) => `${i.op} ${i.property} ${i.declared} ${i.live}`), ["replace image b a"]);
+        const base = {
+            urn: "urn:pulumi:prod::platform::digitalocean:index/droplet:Droplet::prod-web-1",
+            oldState: { type: "digitalocean:index/droplet:Droplet", inputs: { image: "a" } },
+            newState: { type: "digitalocean:index/droplet:Droplet", inputs: { image: "b" } },
+            detailedDiff: { image: { kind: "update-replace" } },
+        };
+        const r = driftFromPreview({
+            steps: [
+                { ...base, op: "create-replacement" },
+                { ...base, op: "replace" },
+                { ...base, op: "delete-replaced" },
+            ],
+        });
+        assert.deepStrictEqual(
+            r.map((i) => `${i.op} ${i.property} ${i.declared} ${i.live}`),
+            ["replace image b a"],
+        );
     });
 
     it("renders Markdown for the run summary and a Slack payload, both with old and new", () => {
@@ -70,7 +98,14 @@ describe("npm run drift", () => {
     async function run(argv: string[]) {
         let out = "";
         let err = "";
-        const code = await drift(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
+        const code = await drift(argv, {
+            out: (s) => {
+                out += s;
+            },
+            err: (s) => {
+                err += s;
+            },
+        });
         return { code, out, err };
     }
 
@@ -83,19 +118,45 @@ describe("npm run drift", () => {
         const clean = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "drift-")), "preview.json");
         fs.writeFileSync(clean, JSON.stringify({ steps: [PREVIEW.steps[0]], changeSummary: { same: 60 } }));
         const none = await run(["--preview", clean, "--stack", "prod", "--format", "markdown"]);
-        assert.deepStrictEqual([none.code, none.out], [0, "## Drift: prod\n\nNo drift: the cloud matches the program.\n"]);
+        assert.deepStrictEqual(
+            [none.code, none.out],
+            [0, "## Drift: prod\n\nNo drift: the cloud matches the program.\n"],
+        );
     });
 
     it("explains an unreadable or failed preview in one line, exit 2", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drift-"));
         fs.writeFileSync(path.join(dir, "empty.json"), "");
-        fs.writeFileSync(path.join(dir, "failed.json"), JSON.stringify({ diagnostics: [{ severity: "error", message: "error: failed to refresh: GET https://api.digitalocean.com/v2/droplets/1: 401 Unable to authenticate you\nmore" }] }));
+        fs.writeFileSync(
+            path.join(dir, "failed.json"),
+            JSON.stringify({
+                diagnostics: [
+                    {
+                        severity: "error",
+                        message:
+                            "error: failed to refresh: GET https://api.digitalocean.com/v2/droplets/1: 401 Unable to authenticate you\nmore",
+                    },
+                ],
+            }),
+        );
         const cases: [string[], RegExp][] = [
-            [["--preview", path.join(dir, "missing.json"), "--stack", "prod"], /^error: cannot read .*missing\.json: run pulumi preview --refresh --expect-no-changes --json/],
-            [["--preview", path.join(dir, "empty.json"), "--stack", "prod"], /^error: .*empty\.json is not JSON: the preview failed before it produced its report/],
-            [["--preview", path.join(dir, "failed.json"), "--stack", "prod"], /^error: the preview failed: error: failed to refresh: .*401 Unable to authenticate you\n$/],
+            [
+                ["--preview", path.join(dir, "missing.json"), "--stack", "prod"],
+                /^error: cannot read .*missing\.json: run pulumi preview --refresh --expect-no-changes --json/,
+            ],
+            [
+                ["--preview", path.join(dir, "empty.json"), "--stack", "prod"],
+                /^error: .*empty\.json is not JSON: the preview failed before it produced its report/,
+            ],
+            [
+                ["--preview", path.join(dir, "failed.json"), "--stack", "prod"],
+                /^error: the preview failed: error: failed to refresh: .*401 Unable to authenticate you\n$/,
+            ],
             [["--preview", FIXTURE], /^error: --preview <file> and --stack <name> are required/],
-            [["--preview", FIXTURE, "--stack", "prod", "--format", "html"], /^error: --format html is not one of text, markdown, slack, json/],
+            [
+                ["--preview", FIXTURE, "--stack", "prod", "--format", "html"],
+                /^error: --format html is not one of text, markdown, slack, json/,
+            ],
         ];
         for (const [argv, expected] of cases) {
             const r = await run(argv);
@@ -106,7 +167,15 @@ describe("npm run drift", () => {
     });
 });
 
-type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string; id?: string };
+type Step = {
+    name?: string;
+    uses?: string;
+    run?: string;
+    with?: Record<string, unknown>;
+    env?: Record<string, string>;
+    if?: string;
+    id?: string;
+};
 const WF = parse(fs.readFileSync(path.join(ROOT, ".github", "workflows", "drift.yml"), "utf8"));
 
 describe("drift workflow", () => {
@@ -128,14 +197,21 @@ describe("drift workflow", () => {
         const checkout = steps.find((s) => s.uses?.startsWith("actions/checkout@"))!;
         assert.strictEqual(checkout.with!["persist-credentials"], false);
         const text = JSON.stringify(WF);
-        for (const forbidden of ["pulumi up", "pulumi refresh", "pulumi destroy", "--yes", "command\":\"up"]) assert.ok(!text.includes(forbidden), forbidden);
+        for (const forbidden of ["pulumi up", "pulumi refresh", "pulumi destroy", "--yes", 'command":"up'])
+            assert.ok(!text.includes(forbidden), forbidden);
     });
 
     it("runs a refreshing preview that expects no changes, then the report fails the run on drift", () => {
         const preview = steps.find((s) => s.id === "preview")!;
-        assert.match(preview.run!, /pulumi preview --stack "\$STACK" --refresh --expect-no-changes --json > preview\.json/);
+        assert.match(
+            preview.run!,
+            /pulumi preview --stack "\$STACK" --refresh --expect-no-changes --json > preview\.json/,
+        );
         const report = steps.find((s) => s.name === "Drift report (run summary)")!;
-        assert.match(report.run!, /npm run -s drift -- --preview preview\.json --stack "\$STACK" --format markdown[^\n]*>> "\$GITHUB_STEP_SUMMARY"/);
+        assert.match(
+            report.run!,
+            /npm run -s drift -- --preview preview\.json --stack "\$STACK" --format markdown[^\n]*>> "\$GITHUB_STEP_SUMMARY"/,
+        );
         assert.ok(steps.indexOf(preview) < steps.indexOf(report));
         const slack = steps.find((s) => s.name === "Notify Slack")!;
         // A step's own env is not in the `env` context of its `if:`, and secrets are not
@@ -152,7 +228,9 @@ describe("drift workflow", () => {
         before(async () => {
             server = http.createServer((req, res) => {
                 let body = "";
-                req.on("data", (c) => { body += c; });
+                req.on("data", (c) => {
+                    body += c;
+                });
                 req.on("end", () => {
                     posts.push({ type: req.headers["content-type"], body: JSON.parse(body) });
                     res.writeHead(200).end("ok");
@@ -166,26 +244,38 @@ describe("drift workflow", () => {
         /** A working directory shaped like the checkout, with the step's preview.json. */
         function checkout(preview: string): string {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drift-wf-"));
-            for (const f of ["package.json", "tsconfig.json", "node_modules", "tools", "infra"]) fs.symlinkSync(path.join(ROOT, f), path.join(dir, f));
+            for (const f of ["package.json", "tsconfig.json", "node_modules", "tools", "infra"])
+                fs.symlinkSync(path.join(ROOT, f), path.join(dir, f));
             fs.writeFileSync(path.join(dir, "preview.json"), preview);
             return dir;
         }
         // GitHub runs `shell: bash` as `bash --noprofile --norc -eo pipefail {0}`.
         // Asynchronous, so the Slack stand-in in this process can answer curl meanwhile.
-        const runStep = (step: Step, dir: string, env: Record<string, string>) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-            const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run!], { cwd: dir, env: { ...process.env, STACK: "prod", RUN_URL: "https://github.example/run/7", ...env } });
-            let stdout = "";
-            let stderr = "";
-            child.stdout.on("data", (c) => { stdout += c; });
-            child.stderr.on("data", (c) => { stderr += c; });
-            child.on("close", (status) => resolve({ status, stdout, stderr }));
-        });
+        const runStep = (step: Step, dir: string, env: Record<string, string>) =>
+            new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+                const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run!], {
+                    cwd: dir,
+                    env: { ...process.env, STACK: "prod", RUN_URL: "https://github.example/run/7", ...env },
+                });
+                let stdout = "";
+                let stderr = "";
+                child.stdout.on("data", (c) => {
+                    stdout += c;
+                });
+                child.stderr.on("data", (c) => {
+                    stderr += c;
+                });
+                child.on("close", (status) => resolve({ status, stdout, stderr }));
+            });
         const step = (name: string) => steps.find((s) => s.name === name)!;
 
         it("drift: the summary gets the table, the step fails, Slack gets old and new per property", async () => {
             const dir = checkout(fs.readFileSync(FIXTURE, "utf8"));
             const summary = path.join(dir, "summary.md");
-            const report = await runStep(step("Drift report (run summary)"), dir, { GITHUB_STEP_SUMMARY: summary, PREVIEW_EXIT: "255" });
+            const report = await runStep(step("Drift report (run summary)"), dir, {
+                GITHUB_STEP_SUMMARY: summary,
+                PREVIEW_EXIT: "255",
+            });
             assert.strictEqual(report.status, 1, report.stderr);
             assert.match(fs.readFileSync(summary, "utf8"), /\| `prod-firewall` \| inboundRules\[1\] \|/);
             posts.length = 0;
@@ -194,7 +284,10 @@ describe("drift workflow", () => {
             assert.strictEqual(posts.length, 1);
             const post = posts[0] as { type: string; body: { text: string } };
             assert.strictEqual(post.type, "application/json");
-            assert.match(post.body.text, /^:warning: Drift in prod: 6 change\(s\) made outside Pulumi — https:\/\/github\.example\/run\/7\n• prod-cluster size: declared db-s-2vcpu-4gb, live db-s-4vcpu-8gb/);
+            assert.match(
+                post.body.text,
+                /^:warning: Drift in prod: 6 change\(s\) made outside Pulumi — https:\/\/github\.example\/run\/7\n• prod-cluster size: declared db-s-2vcpu-4gb, live db-s-4vcpu-8gb/,
+            );
         });
 
         it("without a Slack webhook in the environment, the Slack step posts nothing and passes", async () => {
@@ -208,20 +301,31 @@ describe("drift workflow", () => {
 
         it("a preview that failed without a report still fails the run and still tells Slack", async () => {
             const dir = checkout("");
-            const report = await runStep(step("Drift report (run summary)"), dir, { GITHUB_STEP_SUMMARY: path.join(dir, "summary.md"), PREVIEW_EXIT: "255" });
+            const report = await runStep(step("Drift report (run summary)"), dir, {
+                GITHUB_STEP_SUMMARY: path.join(dir, "summary.md"),
+                PREVIEW_EXIT: "255",
+            });
             assert.strictEqual(report.status, 2);
             posts.length = 0;
             const slack = await runStep(step("Notify Slack"), dir, { SLACK_WEBHOOK_URL: url });
             assert.strictEqual(slack.status, 0, slack.stderr);
-            assert.deepStrictEqual((posts[0] as { body: unknown }).body, { text: "Drift check prod failed before it could report: https://github.example/run/7" });
+            assert.deepStrictEqual((posts[0] as { body: unknown }).body, {
+                text: "Drift check prod failed before it could report: https://github.example/run/7",
+            });
         });
 
         it("no drift but a failed preview (exit 255 with a clean report) fails; no drift and exit 0 passes", async () => {
             const clean = JSON.stringify({ steps: [PREVIEW.steps[0]] });
-            const bad = await runStep(step("Drift report (run summary)"), checkout(clean), { GITHUB_STEP_SUMMARY: "/dev/null", PREVIEW_EXIT: "255" });
+            const bad = await runStep(step("Drift report (run summary)"), checkout(clean), {
+                GITHUB_STEP_SUMMARY: "/dev/null",
+                PREVIEW_EXIT: "255",
+            });
             assert.strictEqual(bad.status, 1);
             assert.match(bad.stdout, /::error::the refreshing preview failed \(exit 255\)/);
-            const ok = await runStep(step("Drift report (run summary)"), checkout(clean), { GITHUB_STEP_SUMMARY: "/dev/null", PREVIEW_EXIT: "0" });
+            const ok = await runStep(step("Drift report (run summary)"), checkout(clean), {
+                GITHUB_STEP_SUMMARY: "/dev/null",
+                PREVIEW_EXIT: "0",
+            });
             assert.strictEqual(ok.status, 0, ok.stderr);
         });
     });

@@ -23,12 +23,27 @@ describe("edge", () => {
                 const lb = named(rec, T.lb, `${stack}-lb`);
                 const cert = named(rec, T.cert, `${stack}-cert`);
                 assert.strictEqual(cert.inputs.type, "lets_encrypt");
-                assert.deepStrictEqual(cert.inputs.domains, [fqdn(v("frontendHost"), v("domain")), fqdn(v("apiHost"), v("domain"))]);
+                assert.deepStrictEqual(cert.inputs.domains, [
+                    fqdn(v("frontendHost"), v("domain")),
+                    fqdn(v("apiHost"), v("domain")),
+                ]);
                 assert.strictEqual(lb.inputs.dropletTag, `platform-${stack}-app`);
                 assert.strictEqual(lb.inputs.redirectHttpToHttps, true);
-                assert.deepStrictEqual((lb.inputs.forwardingRules as any[]).map((r) => `${r.entryProtocol}:${r.entryPort}->${r.targetProtocol}:${r.targetPort}`), ["https:443->http:80", "http:80->http:80"]);
+                assert.deepStrictEqual(
+                    (lb.inputs.forwardingRules as any[]).map(
+                        (r) => `${r.entryProtocol}:${r.entryPort}->${r.targetProtocol}:${r.targetPort}`,
+                    ),
+                    ["https:443->http:80", "http:80->http:80"],
+                );
                 // The balancer checks the proxy on port 80 at the app's own health path, whatever the app's port.
-                assert.deepStrictEqual([(lb.inputs.healthcheck as any).protocol, (lb.inputs.healthcheck as any).port, (lb.inputs.healthcheck as any).path], ["http", 80, apiHealthPath(stack, team)]);
+                assert.deepStrictEqual(
+                    [
+                        (lb.inputs.healthcheck as any).protocol,
+                        (lb.inputs.healthcheck as any).port,
+                        (lb.inputs.healthcheck as any).path,
+                    ],
+                    ["http", 80, apiHealthPath(stack, team)],
+                );
                 assert.strictEqual(rec.outputs.edgeKind, "load-balancer");
             });
         }

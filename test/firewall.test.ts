@@ -2,12 +2,21 @@ import * as assert from "assert";
 import { ANYWHERE, inboundRules, outboundRules } from "../infra/firewall";
 import { named, ofType, record, T } from "./helpers";
 
-type Rule = { protocol: string; portRange?: string; sourceAddresses?: string[]; sourceLoadBalancerUids?: string[]; destinationAddresses?: string[] };
+type Rule = {
+    protocol: string;
+    portRange?: string;
+    sourceAddresses?: string[];
+    sourceLoadBalancerUids?: string[];
+    destinationAddresses?: string[];
+};
 
 describe("firewall", () => {
     it("with one server opens only TCP 80 and 443 to the internet", () => {
         const rules = inboundRules({ vpcIpRange: "10.10.0.0/20" }) as Rule[];
-        assert.deepStrictEqual(rules.map((r) => `${r.protocol}/${r.portRange}`), ["tcp/80", "tcp/443"]);
+        assert.deepStrictEqual(
+            rules.map((r) => `${r.protocol}/${r.portRange}`),
+            ["tcp/80", "tcp/443"],
+        );
         for (const r of rules) assert.deepStrictEqual(r.sourceAddresses, ANYWHERE);
     });
 
@@ -19,7 +28,8 @@ describe("firewall", () => {
     it("allows outbound DNS, NTP, HTTP(S), Tailscale, and Postgres only inside the VPC", () => {
         const out = outboundRules({ vpcIpRange: "10.30.0.0/20" }) as Rule[];
         const keys = out.map((r) => `${r.protocol}/${r.portRange ?? "*"}`);
-        for (const k of ["udp/53", "tcp/443", "tcp/80", "udp/41641", "udp/3478", "udp/123"]) assert.ok(keys.includes(k), k);
+        for (const k of ["udp/53", "tcp/443", "tcp/80", "udp/41641", "udp/3478", "udp/123"])
+            assert.ok(keys.includes(k), k);
         assert.deepStrictEqual(out.find((r) => r.portRange === "25060-25061")!.destinationAddresses, ["10.30.0.0/20"]);
     });
 
@@ -38,7 +48,13 @@ describe("firewall", () => {
             } else {
                 const lb = ofType(rec, T.lb)[0];
                 assert.ok(lb, "several servers have a load balancer");
-                assert.deepStrictEqual(inbound, [{ protocol: "tcp", portRange: "80", sourceLoadBalancerUids: [inbound[0].sourceLoadBalancerUids![0]] }]);
+                assert.deepStrictEqual(inbound, [
+                    {
+                        protocol: "tcp",
+                        portRange: "80",
+                        sourceLoadBalancerUids: [inbound[0].sourceLoadBalancerUids![0]],
+                    },
+                ]);
                 assert.ok(inbound[0].sourceLoadBalancerUids![0].length > 0);
             }
         });

@@ -50,7 +50,10 @@ export function apiHealthPath(stack: string, team: Team = "sample"): string {
     const domain = String(fixtureValue(stack, "domain", team));
     const apiHost = String(fixtureValue(stack, "apiHost", team));
     const root = `${apiHost === "@" ? domain : `${apiHost}.${domain}`}/`;
-    const services = fixtureValue(stack, "services", team) as Record<string, { routes: string[]; health: { path?: string } }>;
+    const services = fixtureValue(stack, "services", team) as Record<
+        string,
+        { routes: string[]; health: { path?: string } }
+    >;
     const owner = Object.values(services).find((s) => s.routes.includes(root));
     if (!owner?.health.path) throw new Error(`fixture ${team}/${stack}: no service with a health path answers ${root}`);
     return owner.health.path;
@@ -60,7 +63,11 @@ export function apiHealthPath(stack: string, team: Team = "sample"): string {
  * An override of `services` that changes fields of one service of a fixture stack (the
  * sample team's only service, `app`, by default), as a team edits it in its stack file.
  */
-export function serviceOverride(stack: string, fields: Record<string, unknown>, opts: { team?: Team; service?: string } = {}): { services: string } {
+export function serviceOverride(
+    stack: string,
+    fields: Record<string, unknown>,
+    opts: { team?: Team; service?: string } = {},
+): { services: string } {
     const services = fixtureValue(stack, "services", opts.team) as Record<string, Record<string, unknown>>;
     const name = opts.service ?? "app";
     if (!services[name]) throw new Error(`fixture ${opts.team ?? "sample"}/${stack} has no service ${name}`);
@@ -100,7 +107,12 @@ export function ofType(rec: RecordedStack, type: string): RecordedResource[] {
 
 export function named(rec: RecordedStack, type: string, name: string): RecordedResource {
     const r = rec.resources.find((x) => x.type === type && x.name === name);
-    if (!r) throw new Error(`no ${type} named ${name}; have: ${ofType(rec, type).map((x) => x.name).join(", ")}`);
+    if (!r)
+        throw new Error(
+            `no ${type} named ${name}; have: ${ofType(rec, type)
+                .map((x) => x.name)
+                .join(", ")}`,
+        );
     return r;
 }
 
@@ -110,7 +122,11 @@ export function recordTeam(team: Team, stack: string, opts: RecordOptions = {}):
 }
 
 /** A ConfigSource over a fixture stack file (team A unless `team` says), with offline secrets and overrides. */
-export function source(stack: string, overrides: Partial<Record<Key, string>> = {}, opts: { plainKeys?: Key[]; secretKeys?: Key[]; unset?: Key[]; team?: Team } = {}): ConfigSource {
+export function source(
+    stack: string,
+    overrides: Partial<Record<Key, string>> = {},
+    opts: { plainKeys?: Key[]; secretKeys?: Key[]; unset?: Key[]; team?: Team } = {},
+): ConfigSource {
     const cfg = readStackConfig(stack, FIXTURES[opts.team ?? "sample"]);
     const placeholders = offlineSecrets(cfg.values);
     const values: Record<string, string> = { ...cfg.values, ...placeholders };
@@ -132,7 +148,9 @@ export function shellcheck(text: string, exclude: string[] = []): string {
     const file = path.join(dir, "script.sh");
     fs.writeFileSync(file, text);
     try {
-        execFileSync("shellcheck", ["--severity=style", ...exclude.map((e) => `--exclude=${e}`), file], { encoding: "utf8" });
+        execFileSync("shellcheck", ["--severity=style", ...exclude.map((e) => `--exclude=${e}`), file], {
+            encoding: "utf8",
+        });
         return "";
     } catch (e) {
         return String((e as { stdout?: string }).stdout ?? e);

@@ -20,11 +20,20 @@ function fakeGitHub(answers: Record<string, unknown>): GitHubReader & { asked: s
 }
 
 const labelled = (login: string) => ({ event: "labeled", label: { name: "allow-replacement" }, actor: { login } });
-const world = (events: unknown[], roles: Record<string, string>, labels = ["allow-replacement"]) => fakeGitHub({
-    [`repos/${REPO}/commits/${SHA}/pulls`]: [{ number: 7, merge_commit_sha: "b".repeat(40) }, { number: 12, merge_commit_sha: SHA, labels: labels.map((name) => ({ name })) }],
-    [`repos/${REPO}/issues/12/events?per_page=100&page=1`]: events,
-    ...Object.fromEntries(Object.entries(roles).map(([who, role]) => [`repos/${REPO}/collaborators/${who}/permission`, { permission: role === "maintain" ? "write" : role, role_name: role }])),
-});
+const world = (events: unknown[], roles: Record<string, string>, labels = ["allow-replacement"]) =>
+    fakeGitHub({
+        [`repos/${REPO}/commits/${SHA}/pulls`]: [
+            { number: 7, merge_commit_sha: "b".repeat(40) },
+            { number: 12, merge_commit_sha: SHA, labels: labels.map((name) => ({ name })) },
+        ],
+        [`repos/${REPO}/issues/12/events?per_page=100&page=1`]: events,
+        ...Object.fromEntries(
+            Object.entries(roles).map(([who, role]) => [
+                `repos/${REPO}/collaborators/${who}/permission`,
+                { permission: role === "maintain" ? "write" : role, role_name: role },
+            ]),
+        ),
+    });
 
 describe("the allow-replacement label after a merge", () => {
     it("counts when a maintainer or an admin added it last", async () => {
@@ -38,20 +47,38 @@ describe("the allow-replacement label after a merge", () => {
         for (const role of ["write", "triage", "read"]) {
             const v = await replacementLabelVerdict(world([labelled("dev")], { dev: role }), REPO, SHA);
             assert.strictEqual(v.allow, false, role);
-            assert.match(v.reason, new RegExp(`by dev, whose role is ${role}: only admin or maintain may allow a replacement`));
+            assert.match(
+                v.reason,
+                new RegExp(`by dev, whose role is ${role}: only admin or maintain may allow a replacement`),
+            );
         }
     });
 
     it("judges whoever added it last: removed by a maintainer and re-added by a writer does not count", async () => {
-        const events = [labelled("lead"), { event: "unlabeled", label: { name: "allow-replacement" }, actor: { login: "lead" } }, { event: "labeled", label: { name: "bug" }, actor: { login: "x" } }, labelled("dev")];
+        const events = [
+            labelled("lead"),
+            { event: "unlabeled", label: { name: "allow-replacement" }, actor: { login: "lead" } },
+            { event: "labeled", label: { name: "bug" }, actor: { login: "x" } },
+            labelled("dev"),
+        ];
         assert.strictEqual(lastLabeller(events), "dev");
-        assert.strictEqual((await replacementLabelVerdict(world(events, { lead: "admin", dev: "write" }), REPO, SHA)).allow, false);
+        assert.strictEqual(
+            (await replacementLabelVerdict(world(events, { lead: "admin", dev: "write" }), REPO, SHA)).allow,
+            false,
+        );
     });
 
     it("does not count without the label on the merged pull request, or without a merged pull request", async () => {
         const gh = world([labelled("lead")], { lead: "admin" }, ["bug"]);
-        assert.deepStrictEqual(await replacementLabelVerdict(gh, REPO, SHA), { allow: false, reason: "#12 is not labelled allow-replacement" });
-        assert.deepStrictEqual(gh.asked, [`repos/${REPO}/commits/${SHA}/pulls`], "no further reads once the label is absent");
+        assert.deepStrictEqual(await replacementLabelVerdict(gh, REPO, SHA), {
+            allow: false,
+            reason: "#12 is not labelled allow-replacement",
+        });
+        assert.deepStrictEqual(
+            gh.asked,
+            [`repos/${REPO}/commits/${SHA}/pulls`],
+            "no further reads once the label is absent",
+        );
         const none = fakeGitHub({ [`repos/${REPO}/commits/${SHA}/pulls`]: [] });
         assert.strictEqual((await replacementLabelVerdict(none, REPO, SHA)).allow, false);
     });
@@ -59,7 +86,9 @@ describe("the allow-replacement label after a merge", () => {
     it("reads every page of a long event list", async () => {
         const noise = Array.from({ length: 100 }, () => ({ event: "commented" }));
         const gh = fakeGitHub({
-            [`repos/${REPO}/commits/${SHA}/pulls`]: [{ number: 12, merge_commit_sha: SHA, labels: [{ name: "allow-replacement" }] }],
+            [`repos/${REPO}/commits/${SHA}/pulls`]: [
+                { number: 12, merge_commit_sha: SHA, labels: [{ name: "allow-replacement" }] },
+            ],
             [`repos/${REPO}/issues/12/events?per_page=100&page=1`]: [labelled("dev"), ...noise.slice(1)],
             [`repos/${REPO}/issues/12/events?per_page=100&page=2`]: [labelled("lead")],
             [`repos/${REPO}/collaborators/lead/permission`]: { role_name: "maintain" },
@@ -69,8 +98,20 @@ describe("the allow-replacement label after a merge", () => {
 
     it("the CLI prints a line for $GITHUB_OUTPUT, the reason on stderr, JSON with --json, and exit 2 on bad input or an unreadable GitHub", async () => {
         const run = async (argv: string[], gh: GitHubReader) => {
-            let out = "", err = "";
-            const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } }, gh);
+            let out = "",
+                err = "";
+            const code = await main(
+                argv,
+                {
+                    out: (s) => {
+                        out += s;
+                    },
+                    err: (s) => {
+                        err += s;
+                    },
+                },
+                gh,
+            );
             return { code, out, err };
         };
         const ok = await run(["--repo", REPO, "--sha", SHA], world([labelled("dev")], { dev: "write" }));

@@ -33,12 +33,20 @@ describe("network and project", () => {
             const rec = await recordTeam(team, "prod");
             const v = (k: Parameters<typeof fixtureValue>[1]) => fixtureValue("prod", k, team);
             const count = Number(v("serverCount"));
-            assert.strictEqual(rec.outputs.publicUrl, v("frontendHost") === "@" ? `https://${v("domain")}` : `https://${v("frontendHost")}.${v("domain")}`);
-            assert.deepStrictEqual(rec.outputs.serverHostnames, Array.from({ length: count }, (_, i) => `prod-web-${i + 1}`));
+            assert.strictEqual(
+                rec.outputs.publicUrl,
+                v("frontendHost") === "@" ? `https://${v("domain")}` : `https://${v("frontendHost")}.${v("domain")}`,
+            );
+            assert.deepStrictEqual(
+                rec.outputs.serverHostnames,
+                Array.from({ length: count }, (_, i) => `prod-web-${i + 1}`),
+            );
             assert.strictEqual((rec.outputs.serverPublicIps as string[]).length, count);
             const release = rec.outputs.release as { services: Record<string, Record<string, string>> };
             const declared = v("services") as Record<string, { image: string; tag: string }>;
-            const expected = Object.fromEntries(Object.entries(declared).map(([n, s]) => [n, { repository: s.image, tag: String(s.tag) }]));
+            const expected = Object.fromEntries(
+                Object.entries(declared).map(([n, s]) => [n, { repository: s.image, tag: String(s.tag) }]),
+            );
             assert.ok(Object.keys(expected).length > 0, "the fixture declares services");
             assert.deepStrictEqual(Object.keys(release.services), Object.keys(expected).sort());
             for (const [name, want] of Object.entries(expected)) {

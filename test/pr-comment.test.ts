@@ -9,16 +9,23 @@ const REPO = "team/platform";
 const HEAD = "c".repeat(40);
 
 /** A fake pull request #7 with comments; records every write. */
-function fakeGitHub(headSha: string, comments: { id: number; body: string; user: { login: string; type: string } }[]): GitHubWriter & { writes: [string, string, unknown][] } {
+function fakeGitHub(
+    headSha: string,
+    comments: { id: number; body: string; user: { login: string; type: string } }[],
+): GitHubWriter & { writes: [string, string, unknown][] } {
     const writes: [string, string, unknown][] = [];
     return {
         writes,
         get: (p) => {
             if (p === `repos/${REPO}/pulls/7`) return Promise.resolve({ head: { sha: headSha } });
-            if (p.startsWith(`repos/${REPO}/issues/7/comments?`)) return Promise.resolve(p.endsWith("page=1") ? comments : []);
+            if (p.startsWith(`repos/${REPO}/issues/7/comments?`))
+                return Promise.resolve(p.endsWith("page=1") ? comments : []);
             return Promise.reject(new Error(`GitHub answered 404 for GET /${p}`));
         },
-        send: (method, p, body) => { writes.push([method, p, body]); return Promise.resolve({ id: 99 }); },
+        send: (method, p, body) => {
+            writes.push([method, p, body]);
+            return Promise.resolve({ id: 99 });
+        },
     };
 }
 
@@ -30,30 +37,63 @@ function artifact(number: string, report: string): string {
 }
 
 async function run(argv: string[], gh: GitHubWriter) {
-    let out = "", err = "";
-    const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } }, gh);
+    let out = "",
+        err = "";
+    const code = await main(
+        argv,
+        {
+            out: (s) => {
+                out += s;
+            },
+            err: (s) => {
+                err += s;
+            },
+        },
+        gh,
+    );
     return { code, out, err };
 }
 
 describe("the preview diff as a pull request comment", () => {
-    const argv = (dir: string) => ["--repo", REPO, "--report-dir", dir, "--head-sha", HEAD, "--run-url", "https://example.test/run/1"];
+    const argv = (dir: string) => [
+        "--repo",
+        REPO,
+        "--report-dir",
+        dir,
+        "--head-sha",
+        HEAD,
+        "--run-url",
+        "https://example.test/run/1",
+    ];
 
     it("comments once, then updates its own comment in place on the next push", async () => {
         const dir = artifact("7\n", "### staging: 2 change(s)\n");
         const fresh = fakeGitHub(HEAD, [{ id: 5, body: "LGTM", user: { login: "maria", type: "User" } }]);
         assert.strictEqual((await run(argv(dir), fresh)).code, 0);
-        assert.deepStrictEqual(fresh.writes.map(([m, p]) => [m, p]), [["POST", `repos/${REPO}/issues/7/comments`]]);
-        const again = fakeGitHub(HEAD, [{ id: 5, body: "LGTM", user: { login: "maria", type: "User" } }, { id: 6, body: `${MARKER}\nold`, user: { login: "github-actions[bot]", type: "Bot" } }]);
+        assert.deepStrictEqual(
+            fresh.writes.map(([m, p]) => [m, p]),
+            [["POST", `repos/${REPO}/issues/7/comments`]],
+        );
+        const again = fakeGitHub(HEAD, [
+            { id: 5, body: "LGTM", user: { login: "maria", type: "User" } },
+            { id: 6, body: `${MARKER}\nold`, user: { login: "github-actions[bot]", type: "Bot" } },
+        ]);
         const r = await run(argv(dir), again);
         assert.strictEqual(r.code, 0);
-        assert.deepStrictEqual(again.writes.map(([m, p]) => [m, p]), [["PATCH", `repos/${REPO}/issues/comments/6`]]);
+        assert.deepStrictEqual(
+            again.writes.map(([m, p]) => [m, p]),
+            [["PATCH", `repos/${REPO}/issues/comments/6`]],
+        );
         assert.match(String((again.writes[0][2] as { body: string }).body), /### staging: 2 change\(s\)/);
     });
 
     it("a user's comment that copies the marker is never edited", async () => {
         const gh = fakeGitHub(HEAD, [{ id: 8, body: `${MARKER}\nfake`, user: { login: "mallory", type: "User" } }]);
         await run(argv(artifact("7", "x")), gh);
-        assert.deepStrictEqual(gh.writes.map(([m]) => m), ["POST"]);
+        assert.deepStrictEqual(
+            gh.writes.map(([m]) => m),
+            ["POST"],
+        );
     });
 
     it("refuses when the artifact names a pull request whose head is not the commit the run tested", async () => {

@@ -6,13 +6,20 @@ import * as path from "path";
 import { parse } from "yaml";
 import { tmpdir } from "./helpers";
 
-const workflow = parse(fs.readFileSync(path.join(__dirname, "..", ".github", "workflows", "pull-request.yml"), "utf8")) as {
+const workflow = parse(
+    fs.readFileSync(path.join(__dirname, "..", ".github", "workflows", "pull-request.yml"), "utf8"),
+) as {
     jobs: Record<string, { steps: { name?: string; run?: string }[] }>;
 };
-const step = Object.values(workflow.jobs).flatMap((j) => j.steps).find((s) => s.name === "What this pull request changes, per stack")!;
+const step = Object.values(workflow.jobs)
+    .flatMap((j) => j.steps)
+    .find((s) => s.name === "What this pull request changes, per stack")!;
 
 /** Runs the step with `bash --noprofile --norc -eo pipefail` (GitHub's `shell: bash`) and an npm that answers per stack. */
-function runStep(npm: { record: number; diff: Record<string, number> }, allow: boolean): { code: number; summary: string } {
+function runStep(
+    npm: { record: number; diff: Record<string, number> },
+    allow: boolean,
+): { code: number; summary: string } {
     const dir = tmpdir("prdiff-");
     fs.mkdirSync(path.join(dir, ".base"));
     fs.mkdirSync(path.join(dir, "bin"));
@@ -28,8 +35,14 @@ function runStep(npm: { record: number; diff: Record<string, number> }, allow: b
     fs.writeFileSync(path.join(dir, "bin", "npm"), stub, { mode: 0o755 });
     const summary = path.join(dir, "summary.md");
     const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run!], {
-        cwd: dir, encoding: "utf8",
-        env: { PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, RUNNER_TEMP: dir, GITHUB_STEP_SUMMARY: summary, ALLOW_REPLACEMENT: String(allow) },
+        cwd: dir,
+        encoding: "utf8",
+        env: {
+            PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
+            RUNNER_TEMP: dir,
+            GITHUB_STEP_SUMMARY: summary,
+            ALLOW_REPLACEMENT: String(allow),
+        },
     });
     return { code: r.status ?? -1, summary: fs.existsSync(summary) ? fs.readFileSync(summary, "utf8") : "" };
 }

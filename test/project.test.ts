@@ -26,15 +26,24 @@ describe("project", () => {
         for (const stack of committedStacks()) {
             const { values, secretKeys } = readStackConfig(stack);
             for (const [k, d] of Object.entries(KEYS)) {
-                if ((d as { secret?: boolean }).secret && values[`platform:${k}`] !== undefined) assert.ok(secretKeys.includes(`platform:${k}`), `${stack} holds ${k} in plain text`);
+                if ((d as { secret?: boolean }).secret && values[`platform:${k}`] !== undefined)
+                    assert.ok(secretKeys.includes(`platform:${k}`), `${stack} holds ${k} in plain text`);
             }
-            for (const key of Object.keys(values)) assert.ok(key.startsWith("platform:") && key.slice(9) in KEYS, `${stack}: unknown key ${key}`);
+            for (const key of Object.keys(values))
+                assert.ok(key.startsWith("platform:") && key.slice(9) in KEYS, `${stack}: unknown key ${key}`);
         }
     });
 
     it("resolves a single @pulumi/pulumi for the program and every provider (or the mocks stop working)", () => {
         const main = require.resolve("@pulumi/pulumi", { paths: [ROOT] });
-        for (const pkg of ["@pulumi/digitalocean", "@pulumi/docker", "@pulumi/github", "@pulumi/tailscale", "@pulumi/command", "@pulumi/policy"]) {
+        for (const pkg of [
+            "@pulumi/digitalocean",
+            "@pulumi/docker",
+            "@pulumi/github",
+            "@pulumi/tailscale",
+            "@pulumi/command",
+            "@pulumi/policy",
+        ]) {
             const dir = path.dirname(require.resolve(`${pkg}/package.json`, { paths: [ROOT] }));
             assert.strictEqual(require.resolve("@pulumi/pulumi", { paths: [dir] }), main, pkg);
         }
@@ -42,7 +51,15 @@ describe("project", () => {
         // Exactly one copy in the committed lock, and it is the one installed.
         const copies = Object.keys(lock.packages).filter((k) => k.endsWith("node_modules/@pulumi/pulumi"));
         assert.deepStrictEqual(copies, ["node_modules/@pulumi/pulumi"]);
-        const installed = JSON.parse(fs.readFileSync(path.join(main.slice(0, main.lastIndexOf("node_modules/@pulumi/pulumi")), "node_modules/@pulumi/pulumi/package.json"), "utf8")).version;
+        const installed = JSON.parse(
+            fs.readFileSync(
+                path.join(
+                    main.slice(0, main.lastIndexOf("node_modules/@pulumi/pulumi")),
+                    "node_modules/@pulumi/pulumi/package.json",
+                ),
+                "utf8",
+            ),
+        ).version;
         assert.strictEqual(lock.packages["node_modules/@pulumi/pulumi"].version, installed);
         assert.match(lock.packages["node_modules/typescript"].version, /^5\./);
     });

@@ -4,8 +4,10 @@ import { RecordedStack } from "../tools/lib/mockrun";
 import { record, serviceOverride, T } from "./helpers";
 
 const PROTECTED = [T.droplet, T.cluster, T.db, T.vpc, T.dns];
-const snapshot = (rec: RecordedStack) => rec.resources.filter((r) => (PROTECTED as readonly string[]).includes(r.type))
-    .map((r) => ({ key: `${r.type}::${r.name}`, inputs: r.inputs, opts: r.opts }));
+const snapshot = (rec: RecordedStack) =>
+    rec.resources
+        .filter((r) => (PROTECTED as readonly string[]).includes(r.type))
+        .map((r) => ({ key: `${r.type}::${r.name}`, inputs: r.inputs, opts: r.opts }));
 
 describe("protected data: routine changes leave it alone", () => {
     const routine: [string, Record<string, string>][] = [

@@ -12,7 +12,10 @@ function cloudInitSchema(userData: string): { ok: boolean; output: string } {
     const file = path.join(tmpdir("ud-"), "user-data.yaml");
     fs.writeFileSync(file, userData);
     try {
-        return { ok: true, output: execFileSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8", stdio: "pipe" }) };
+        return {
+            ok: true,
+            output: execFileSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8", stdio: "pipe" }),
+        };
     } catch (e) {
         const err = e as { stdout?: string; stderr?: string };
         return { ok: false, output: `${err.stdout ?? ""}${err.stderr ?? ""}` };
@@ -63,7 +66,9 @@ describe("servers", () => {
                 assert.ok(res.ok, res.output);
                 const doc = parse(ud) as Record<string, unknown>;
                 const host = `${stack}-${d.name.slice(stack.length + 1)}`;
-                const script = (doc.write_files as { path: string; content: string }[]).find((f) => f.path.endsWith("platform-bootstrap"))!.content;
+                const script = (doc.write_files as { path: string; content: string }[]).find((f) =>
+                    f.path.endsWith("platform-bootstrap"),
+                )!.content;
                 assert.match(script, new RegExp(`TS_HOSTNAME=${host}\\n`));
                 assert.match(script, new RegExp(`TS_TAGS=tag:server,tag:${stack}\\n`));
             }
@@ -71,7 +76,14 @@ describe("servers", () => {
     }
 
     it("user data installs Docker and Tailscale, adds a non-root deploy user in the docker group, upgrades, UTC", () => {
-        const doc = parse(renderUserData({ hostname: "prod-web-1", tags: ["tag:server"], sshMode: "tailscale", authKey: "tskey-auth-x" })) as Record<string, any>;
+        const doc = parse(
+            renderUserData({
+                hostname: "prod-web-1",
+                tags: ["tag:server"],
+                sshMode: "tailscale",
+                authKey: "tskey-auth-x",
+            }),
+        ) as Record<string, any>;
         assert.strictEqual(doc.timezone, "Etc/UTC");
         assert.ok(doc.packages.includes("unattended-upgrades"));
         const deploy = doc.users.find((u: any) => u.name === "deploy");
@@ -91,11 +103,17 @@ describe("servers", () => {
     });
 
     it("with openssh-tailnet, binds OpenSSH to the tailnet address and does not enable Tailscale SSH", () => {
-        const script = renderBootstrapScript({ hostname: "dev-web-1", tags: ["tag:server"], sshMode: "openssh-tailnet" });
+        const script = renderBootstrapScript({
+            hostname: "dev-web-1",
+            tags: ["tag:server"],
+            sshMode: "openssh-tailnet",
+        });
         assert.ok(!script.includes("--ssh"));
         assert.match(script, /ListenAddress %s/);
         assert.match(script, /tailscale ip -4/);
-        const res = cloudInitSchema(renderUserData({ hostname: "dev-web-1", tags: ["tag:server"], sshMode: "openssh-tailnet", authKey: "k" }));
+        const res = cloudInitSchema(
+            renderUserData({ hostname: "dev-web-1", tags: ["tag:server"], sshMode: "openssh-tailnet", authKey: "k" }),
+        );
         assert.ok(res.ok, res.output);
     });
 
@@ -107,7 +125,10 @@ describe("servers", () => {
 
     for (const mode of ["tailscale", "openssh-tailnet"] as const) {
         it(`the bootstrap script passes shellcheck (${mode})`, () => {
-            assert.strictEqual(shellcheck(renderBootstrapScript({ hostname: "x-web-1", tags: ["tag:a", "tag:b"], sshMode: mode })), "");
+            assert.strictEqual(
+                shellcheck(renderBootstrapScript({ hostname: "x-web-1", tags: ["tag:a", "tag:b"], sshMode: mode })),
+                "",
+            );
         });
     }
 

@@ -38,16 +38,24 @@ function baseYaml(stack: string, ref?: string, dir?: string): string | undefined
         return fs.existsSync(f) ? fs.readFileSync(f, "utf8") : undefined;
     }
     try {
-        return execFileSync("git", ["-C", ROOT, "show", `${ref}:Pulumi.${stack}.yaml`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        return execFileSync("git", ["-C", ROOT, "show", `${ref}:Pulumi.${stack}.yaml`], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+        });
     } catch (e) {
         const msg = String((e as { stderr?: string }).stderr ?? "");
         if (/does not exist|exists on disk, but not in/.test(msg)) return undefined;
-        throw new UsageError(`git cannot read Pulumi.${stack}.yaml at ${ref}: ${msg.trim().split("\n")[0] || "unknown ref"} (fetch the base branch first, e.g. git fetch origin main)`);
+        throw new UsageError(
+            `git cannot read Pulumi.${stack}.yaml at ${ref}: ${msg.trim().split("\n")[0] || "unknown ref"} (fetch the base branch first, e.g. git fetch origin main)`,
+        );
     }
 }
 
 /** Overrides that turn the committed config into the base's (read as the CLI reads a stack file): every base value, minus keys the base lacks. */
-export function baseOverrides(text: string, head: Record<string, string>): { overrides: Record<string, string>; unset: string[]; secretKeys: string[] } {
+export function baseOverrides(
+    text: string,
+    head: Record<string, string>,
+): { overrides: Record<string, string>; unset: string[]; secretKeys: string[] } {
     const { values: overrides, secretKeys } = parseStackFile(text);
     return { overrides, unset: Object.keys(head).filter((k) => !(k in overrides)), secretKeys };
 }
@@ -61,36 +69,53 @@ export function main(argv: string[], io: Io): Promise<number> {
         if (argv[i] === "--stack" && argv[i + 1] && !argv[i + 1].startsWith("--")) stacks.push(argv[++i]);
         else rest.push(argv[i]);
     }
-    return runTool({
-        name: "cost-diff", help: HELP, values: ["--base", "--base-dir", "--stack"], flags: ["--full", "--json"], userErrors: [UsageError],
-        run: async (args) => {
-            const { base, "base-dir": baseDir } = args.values;
-            if (!!base === !!baseDir) throw new UsageError("give exactly one of --base <git ref> and --base-dir <dir>");
-            const known = committedStacks();
-            const unknown = stacks.find((s) => !known.includes(s));
-            if (unknown) throw new UsageError(`unknown stack ${JSON.stringify(unknown)} (stacks: ${known.join(", ")})`);
+    return runTool(
+        {
+            name: "cost-diff",
+            help: HELP,
+            values: ["--base", "--base-dir", "--stack"],
+            flags: ["--full", "--json"],
+            userErrors: [UsageError],
+            run: async (args) => {
+                const { base, "base-dir": baseDir } = args.values;
+                if (!!base === !!baseDir)
+                    throw new UsageError("give exactly one of --base <git ref> and --base-dir <dir>");
+                const known = committedStacks();
+                const unknown = stacks.find((s) => !known.includes(s));
+                if (unknown)
+                    throw new UsageError(`unknown stack ${JSON.stringify(unknown)} (stacks: ${known.join(", ")})`);
 
-            const diffs: CostDiff[] = [];
-            for (const stack of stacks.length ? stacks : known) {
-                const after = costReport((await recordStack(stack)).resources);
-                const text = baseYaml(stack, base, baseDir);
-                let before;
-                if (text !== undefined) {
-                    let b;
-                    try { b = baseOverrides(text, readStackConfig(stack).values); } catch (e) { throw new UsageError(`the base's Pulumi.${stack}.yaml: ${(e as Error).message}`); }
-                    try {
-                        before = costReport((await recordStack(stack, b)).resources);
-                    } catch (e) {
-                        throw new UsageError(`${stack}: the base config does not run with this change's program: ${(e as Error).message.split("\n")[0]}`);
+                const diffs: CostDiff[] = [];
+                for (const stack of stacks.length ? stacks : known) {
+                    const after = costReport((await recordStack(stack)).resources);
+                    const text = baseYaml(stack, base, baseDir);
+                    let before;
+                    if (text !== undefined) {
+                        let b;
+                        try {
+                            b = baseOverrides(text, readStackConfig(stack).values);
+                        } catch (e) {
+                            throw new UsageError(`the base's Pulumi.${stack}.yaml: ${(e as Error).message}`);
+                        }
+                        try {
+                            before = costReport((await recordStack(stack, b)).resources);
+                        } catch (e) {
+                            throw new UsageError(
+                                `${stack}: the base config does not run with this change's program: ${(e as Error).message.split("\n")[0]}`,
+                            );
+                        }
                     }
+                    diffs.push(diffCosts(stack, before, after));
                 }
-                diffs.push(diffCosts(stack, before, after));
-            }
-            if (args.flags.has("json")) io.out(`${JSON.stringify({ base: base ?? baseDir, stacks: diffs }, null, 2)}\n`);
-            else io.out(costDiffMarkdown(diffs, { base: base ?? "base", full: args.flags.has("full") }));
-            return 0;
+                if (args.flags.has("json"))
+                    io.out(`${JSON.stringify({ base: base ?? baseDir, stacks: diffs }, null, 2)}\n`);
+                else io.out(costDiffMarkdown(diffs, { base: base ?? "base", full: args.flags.has("full") }));
+                return 0;
+            },
         },
-    }, rest, io);
+        rest,
+        io,
+    );
 }
 
 if (require.main === module) runCli(main);

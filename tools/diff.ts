@@ -41,7 +41,10 @@ or base tag/digest -> head tag/digest, as committed (a digest only where one is 
 Exit codes: 0 nothing refused, 1 the guard or the API would refuse it, 2 usage/config error.`;
 
 /** What a service runs as the stack file commits it: its tag, and its digest if one is pinned. */
-export interface ServiceRef { tag: string; digest?: string }
+export interface ServiceRef {
+    tag: string;
+    digest?: string;
+}
 
 /** A recording as `--record` writes it: the offline run, and the release set the stack file commits. */
 export interface Recording extends RecordedStack {
@@ -59,8 +62,13 @@ export interface ServiceChange {
 export function committedServices(stack: string, configDir?: string): Record<string, ServiceRef> {
     const cfg = readStackConfig(stack, configDir);
     const values = { ...cfg.values, ...offlineSecrets(cfg.values) };
-    const settings = parseSettings(configSource(values, [...cfg.secretKeys, ...Object.keys(offlineSecrets(cfg.values))]), stack);
-    return Object.fromEntries(settings.services.map((s) => [s.name, s.digest ? { tag: s.tag, digest: s.digest } : { tag: s.tag }]));
+    const settings = parseSettings(
+        configSource(values, [...cfg.secretKeys, ...Object.keys(offlineSecrets(cfg.values))]),
+        stack,
+    );
+    return Object.fromEntries(
+        settings.services.map((s) => [s.name, s.digest ? { tag: s.tag, digest: s.digest } : { tag: s.tag }]),
+    );
 }
 
 /**
@@ -68,8 +76,13 @@ export function committedServices(stack: string, configDir?: string): Record<str
  * The offline run's digests are placeholders, so none is taken.
  */
 function servicesOfOldRecording(rec: RecordedStack): Record<string, ServiceRef> {
-    const services = (rec.outputs?.release as { services?: Record<string, { tag?: unknown }> } | undefined)?.services ?? {};
-    return Object.fromEntries(Object.entries(services).filter(([, v]) => typeof v?.tag === "string").map(([k, v]) => [k, { tag: v.tag as string }]));
+    const services =
+        (rec.outputs?.release as { services?: Record<string, { tag?: unknown }> } | undefined)?.services ?? {};
+    return Object.fromEntries(
+        Object.entries(services)
+            .filter(([, v]) => typeof v?.tag === "string")
+            .map(([k, v]) => [k, { tag: v.tag as string }]),
+    );
 }
 
 /** Per service, base -> head: the base's order, then services the head adds. */
@@ -101,11 +114,15 @@ function serviceLine(c: ServiceChange): string {
  * holds DATABASE_URL and LOG_LEVEL): a digest keeps its changes visible without its text.
  */
 function redacted(rec: RecordedStack): RecordedStack {
-    const digest = (v: unknown) => `[secret ${crypto.createHash("sha256").update(JSON.stringify(v)).digest("hex").slice(0, 12)}]`;
+    const digest = (v: unknown) =>
+        `[secret ${crypto.createHash("sha256").update(JSON.stringify(v)).digest("hex").slice(0, 12)}]`;
     return {
         ...rec,
         resources: rec.resources.map((r) => ({
-            ...r, inputs: Object.fromEntries(Object.entries(r.inputs).map(([k, v]) => [k, r.secretInputs.includes(k) ? digest(v) : v])),
+            ...r,
+            inputs: Object.fromEntries(
+                Object.entries(r.inputs).map(([k, v]) => [k, r.secretInputs.includes(k) ? digest(v) : v]),
+            ),
         })),
     };
 }
@@ -118,16 +135,25 @@ export async function main(argv: string[], io: Io, github?: GitHubReader): Promi
         io.err(`error: ${(e as Error).message}\n${HELP}\n`);
         return 2;
     }
-    if (args.help) { io.out(`${HELP}\n`); return 0; }
+    if (args.help) {
+        io.out(`${HELP}\n`);
+        return 0;
+    }
     const { stack, record, base } = args.values;
-    if (!stack || (!record === !base)) { io.err(`error: --stack and one of --record or --base are required\n${HELP}\n`); return 2; }
+    if (!stack || !record === !base) {
+        io.err(`error: --stack and one of --record or --base are required\n${HELP}\n`);
+        return 2;
+    }
     let head: Recording;
     try {
         head = redacted(await recordStack(stack, { configDir: args.values["work-dir"] }));
         head.services = committedServices(stack, args.values["work-dir"]);
     } catch (e) {
         const err = e as Error;
-        if (err instanceof UnknownStackError || err.name === "ConfigError") { io.err(`error: ${err.message}\n`); return 2; }
+        if (err instanceof UnknownStackError || err.name === "ConfigError") {
+            io.err(`error: ${err.message}\n`);
+            return 2;
+        }
         throw e;
     }
     if (record) {
@@ -155,26 +181,50 @@ export async function main(argv: string[], io: Io, github?: GitHubReader): Promi
     }
     // Against a stack that was never deployed, what the base would replace or delete does not
     // exist: only the services and what the first deploy creates are worth saying.
-    const judged = deployed ? judgeChange(stack, before, head) : { steps: [], guard: [], nameClashes: [], unapplied: [], serversDownTogether: [], impact: [], refused: false };
+    const judged = deployed
+        ? judgeChange(stack, before, head)
+        : { steps: [], guard: [], nameClashes: [], unapplied: [], serversDownTogether: [], impact: [], refused: false };
     const { steps, guard: findings, serversDownTogether, refused } = judged;
     const clashes = [...judged.nameClashes, ...judged.unapplied];
     const creates = head.resources.filter((r) => r.custom).length;
-    const neverDeployed = deployed ? [] : [`${stack} was never deployed by a workflow (its GitHub environment has no deployment), so nothing exists to replace or delete: the first deploy creates all ${creates} resources. If it was deployed by hand, the deploy job's guard still checks the real state.`];
+    const neverDeployed = deployed
+        ? []
+        : [
+              `${stack} was never deployed by a workflow (its GitHub environment has no deployment), so nothing exists to replace or delete: the first deploy creates all ${creates} resources. If it was deployed by hand, the deploy job's guard still checks the real state.`,
+          ];
     const together = serversDownTogether.map(([a, b]) => `${a} and ${b} would be down at the same time`);
     const services = compareServices(before.services ?? servicesOfOldRecording(before), head.services ?? {});
     if (args.flags.has("json")) {
-        io.out(`${JSON.stringify({ stack, deployed, refused, services, steps, guard: findings, nameClashes: clashes, serversDownTogether: together }, null, 2)}\n`);
+        io.out(
+            `${JSON.stringify({ stack, deployed, refused, services, steps, guard: findings, nameClashes: clashes, serversDownTogether: together }, null, 2)}\n`,
+        );
     } else if (args.flags.has("markdown")) {
-        const lines = [`### ${stack}: ${steps.length === 0 ? "no change" : `${steps.length} change(s)`}${refused ? " — **refused**" : ""}`];
-        if (services.length > 0) lines.push("", "Services (as committed; without a pinned digest the deploy resolves the tag):", "", "| service | change | base | head |", "|---|---|---|---|");
-        for (const c of services) lines.push(`| ${c.name} | ${c.change} | ${c.base ? refText(c.base) : "—"} | ${c.head ? refText(c.head) : "—"} |`);
+        const lines = [
+            `### ${stack}: ${steps.length === 0 ? "no change" : `${steps.length} change(s)`}${refused ? " — **refused**" : ""}`,
+        ];
+        if (services.length > 0)
+            lines.push(
+                "",
+                "Services (as committed; without a pinned digest the deploy resolves the tag):",
+                "",
+                "| service | change | base | head |",
+                "|---|---|---|---|",
+            );
+        for (const c of services)
+            lines.push(
+                `| ${c.name} | ${c.change} | ${c.base ? refText(c.base) : "—"} | ${c.head ? refText(c.head) : "—"} |`,
+            );
         if (steps.length > 0) {
             lines.push("", "| what | resource | why |", "|---|---|---|");
-            for (const s of steps) lines.push(`| ${s.op}${s.op === "replace" ? (s.deleteBeforeReplace ? " (old first)" : " (new first)") : ""} | ${s.what} \`${s.name}\` | ${s.changed.join(", ")} |`);
+            for (const s of steps)
+                lines.push(
+                    `| ${s.op}${s.op === "replace" ? (s.deleteBeforeReplace ? " (old first)" : " (new first)") : ""} | ${s.what} \`${s.name}\` | ${s.changed.join(", ")} |`,
+                );
         }
         for (const n of neverDeployed) lines.push("", `- note: ${n}`);
         for (const i of judged.impact) lines.push("", `- **impact**: ${i}`);
-        for (const f of findings) lines.push("", `- ${f.blocking ? "**refused by the replacement guard**" : "note"}: ${describeFinding(f)}`);
+        for (const f of findings)
+            lines.push("", `- ${f.blocking ? "**refused by the replacement guard**" : "note"}: ${describeFinding(f)}`);
         for (const c of [...clashes, ...together]) lines.push("", `- **refused**: ${c}`);
         io.out(`${lines.join("\n")}\n`);
     } else {

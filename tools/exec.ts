@@ -10,7 +10,17 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { runCli } from "./lib/cli";
 import { shellJoin } from "../infra/shell";
-import { checkProcess, containerOf, explainSsh, layoutOf, parseCommon, pickService, remoteToolError, RemoteError, sshArgv } from "./lib/remote";
+import {
+    checkProcess,
+    containerOf,
+    explainSsh,
+    layoutOf,
+    parseCommon,
+    pickService,
+    remoteToolError,
+    RemoteError,
+    sshArgv,
+} from "./lib/remote";
 
 export const HELP = `Usage: npm run exec -- --stack <name> [--service <name>] [--server web-N] [--process <name>] [-i] -- <command> [args...]
 
@@ -26,30 +36,55 @@ type Io = { out: (s: string) => void; err: (s: string) => void };
 
 /** The remote command running argv in a service's process's container. Pure. */
 export function execCommand(process: string, service: string, argv: string[], interactive: boolean): string {
-    return `c=${containerOf(process, service)}; [ -n "$c" ] || { echo ${shellJoin([`no running ${service} ${process} container on this server`])} >&2; exit 125; }; exec ${shellJoin(["docker", "exec", ...(interactive ? ["-it"] : []), "__C__", ...argv]).replace("__C__", "\"$c\"")}`;
+    return `c=${containerOf(process, service)}; [ -n "$c" ] || { echo ${shellJoin([`no running ${service} ${process} container on this server`])} >&2; exit 125; }; exec ${shellJoin(["docker", "exec", ...(interactive ? ["-it"] : []), "__C__", ...argv]).replace("__C__", '"$c"')}`;
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
     try {
-        const a = parseCommon(argv.map((x) => (x === "-i" ? "--interactive" : x)), ["--stack", "--server", "--service", "--process", "--work-dir"], ["--interactive"]);
-        if (a.help) { io.out(`${HELP}\n`); return 0; }
+        const a = parseCommon(
+            argv.map((x) => (x === "-i" ? "--interactive" : x)),
+            ["--stack", "--server", "--service", "--process", "--work-dir"],
+            ["--interactive"],
+        );
+        if (a.help) {
+            io.out(`${HELP}\n`);
+            return 0;
+        }
         if (!a.values.stack) throw new RemoteError("--stack is required");
-        if (a.rest.length === 0) throw new RemoteError("no command: put it after --, e.g. npm run exec -- --stack staging -- ls");
+        if (a.rest.length === 0)
+            throw new RemoteError("no command: put it after --, e.g. npm run exec -- --stack staging -- ls");
         const proc = a.values.process ?? "app";
         const dir = path.resolve(a.values["work-dir"] ?? path.join(__dirname, ".."));
         const layout = layoutOf(a.values.stack, dir, a.values.server);
         const service = pickService(layout.services, a.values.service, a.values.stack);
-        if (proc === "proxy") throw new RemoteError("--process proxy: the edge proxy is not a service's container; run commands in an app or a worker");
+        if (proc === "proxy")
+            throw new RemoteError(
+                "--process proxy: the edge proxy is not a service's container; run commands in an app or a worker",
+            );
         checkProcess(service, proc);
         const host = layout.hosts[0];
         const tty = a.flags.has("interactive");
         // With a terminal, stdin and stdout are the terminal's; ssh's own stderr is still
         // read, so a failure to connect is explained rather than shown as a bare exit code.
-        const r = spawnSync("ssh", sshArgv(host, execCommand(proc, service.name, a.rest, tty), tty), { stdio: tty ? ["inherit", "inherit", "pipe"] : ["inherit", "pipe", "pipe"], encoding: "utf8" });
-        if (r.error) throw new RemoteError(`cannot run ssh: ${r.error.message} (install OpenSSH, or use Tailscale SSH from a tailnet machine)`);
+        const r = spawnSync("ssh", sshArgv(host, execCommand(proc, service.name, a.rest, tty), tty), {
+            stdio: tty ? ["inherit", "inherit", "pipe"] : ["inherit", "pipe", "pipe"],
+            encoding: "utf8",
+        });
+        if (r.error)
+            throw new RemoteError(
+                `cannot run ssh: ${r.error.message} (install OpenSSH, or use Tailscale SSH from a tailnet machine)`,
+            );
         if (!tty) io.out(r.stdout ?? "");
-        if (r.status === 125) { io.err(`error: ${host}: no running ${service.name} ${proc} container (npm run status -- --stack ${a.values.stack})\n`); return 2; }
-        if (r.status === 255) { io.err(`error: ${explainSsh(host, r.stderr ?? "", r.status)}\n`); return 255; }
+        if (r.status === 125) {
+            io.err(
+                `error: ${host}: no running ${service.name} ${proc} container (npm run status -- --stack ${a.values.stack})\n`,
+            );
+            return 2;
+        }
+        if (r.status === 255) {
+            io.err(`error: ${explainSsh(host, r.stderr ?? "", r.status)}\n`);
+            return 255;
+        }
         io.err(r.stderr ?? "");
         return r.status ?? 1;
     } catch (e) {

@@ -22,7 +22,10 @@ replacements that are safe by design are listed but not refused.
 Exit codes: 0 nothing refused, 1 refused, 2 the preview cannot be judged (empty, not JSON, failed).`;
 
 export function main(argv: string[], write: (s: string) => void = (s) => process.stdout.write(s)): number {
-    if (argv.includes("-h") || argv.includes("--help")) { write(`${HELP}\n`); return 0; }
+    if (argv.includes("-h") || argv.includes("--help")) {
+        write(`${HELP}\n`);
+        return 0;
+    }
     const json = argv.includes("--json");
     const at = argv.indexOf("--preview");
     const file = at >= 0 ? argv[at + 1] : undefined;
@@ -40,7 +43,8 @@ export function main(argv: string[], write: (s: string) => void = (s) => process
         findings = findDestructiveChanges(preview);
         errors = previewErrors(preview);
     } catch (e) {
-        if (e instanceof UnreadablePreview) return error(`${file}: ${e.message}. The guard refuses what it cannot judge.`);
+        if (e instanceof UnreadablePreview)
+            return error(`${file}: ${e.message}. The guard refuses what it cannot judge.`);
         return error(`cannot read ${file}: ${(e as Error).message}`);
     }
     const blocking = findings.filter((f) => f.blocking);
@@ -53,7 +57,8 @@ export function main(argv: string[], write: (s: string) => void = (s) => process
     }
     for (const e of errors) write(`error: the preview failed: ${e}\n`);
     if (findings.length === 0) {
-        if (code === 0) write(`replacement guard: ${stack} keeps every server, database, firewall, network and DNS record\n`);
+        if (code === 0)
+            write(`replacement guard: ${stack} keeps every server, database, firewall, network and DNS record\n`);
         return code;
     }
     const notices = findings.filter((f) => !f.blocking);
@@ -64,7 +69,10 @@ export function main(argv: string[], write: (s: string) => void = (s) => process
     if (blocking.length > 0) {
         write(`replacement guard: this change ${allowed ? "(explicitly allowed) " : ""}would, in ${stack}:\n`);
         for (const f of blocking) write(`  - ${describe(f)}\n    ${f.urn}\n`);
-        if (!allowed) write("Refusing. If this is intended, label the PR `allow-replacement` (or run the workflow with allow-replacement: true) and see docs/operations.md.\n");
+        if (!allowed)
+            write(
+                "Refusing. If this is intended, label the PR `allow-replacement` (or run the workflow with allow-replacement: true) and see docs/operations.md.\n",
+            );
     }
     return code;
 }

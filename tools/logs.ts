@@ -8,7 +8,16 @@
 import * as path from "path";
 import { runCli } from "./lib/cli";
 import { shellJoin } from "../infra/shell";
-import { checkProcess, containerOf, layoutOf, parseCommon, pickService, remoteToolError, RemoteError, streamRemote } from "./lib/remote";
+import {
+    checkProcess,
+    containerOf,
+    layoutOf,
+    parseCommon,
+    pickService,
+    remoteToolError,
+    RemoteError,
+    streamRemote,
+} from "./lib/remote";
 
 export const HELP = `Usage: npm run logs -- --stack <name> [--service <name>] [--process <name>] [--server web-N] [-f] [--since <time>] [--lines <n>]
 
@@ -27,7 +36,10 @@ Exit codes: 0 ok, 1 a server had no such container or its logs failed, 2 usage e
 type Io = { out: (s: string) => void; err: (s: string) => void };
 
 /** The remote command printing a process's logs (of `service`; the proxy has none). Pure. */
-export function logsCommand(process: string, o: { follow: boolean; since?: string; lines?: number; service?: string }): string {
+export function logsCommand(
+    process: string,
+    o: { follow: boolean; since?: string; lines?: number; service?: string },
+): string {
     const args = ["docker", "logs", "--timestamps"];
     if (o.follow) args.push("--follow");
     if (o.since) args.push("--since", o.since);
@@ -39,18 +51,30 @@ export function logsCommand(process: string, o: { follow: boolean; since?: strin
 
 export async function main(argv: string[], io: Io): Promise<number> {
     try {
-        const a = parseCommon(argv.map((x) => (x === "-f" ? "--follow" : x)), ["--stack", "--server", "--service", "--process", "--since", "--lines", "--work-dir"], ["--follow"]);
-        if (a.help) { io.out(`${HELP}\n`); return 0; }
+        const a = parseCommon(
+            argv.map((x) => (x === "-f" ? "--follow" : x)),
+            ["--stack", "--server", "--service", "--process", "--since", "--lines", "--work-dir"],
+            ["--follow"],
+        );
+        if (a.help) {
+            io.out(`${HELP}\n`);
+            return 0;
+        }
         if (!a.values.stack) throw new RemoteError("--stack is required");
         const since = a.values.since;
-        if (since !== undefined && !/^(\d+[smhd]|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)$/.test(since)) throw new RemoteError(`--since ${since}: expected a duration such as 10m, 2h, 1d or an RFC 3339 time`);
+        if (since !== undefined && !/^(\d+[smhd]|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)$/.test(since))
+            throw new RemoteError(`--since ${since}: expected a duration such as 10m, 2h, 1d or an RFC 3339 time`);
         const lines = a.values.lines === undefined ? undefined : Number(a.values.lines);
-        if (lines !== undefined && (!Number.isInteger(lines) || lines < 0)) throw new RemoteError(`--lines ${a.values.lines}: expected a whole number`);
+        if (lines !== undefined && (!Number.isInteger(lines) || lines < 0))
+            throw new RemoteError(`--lines ${a.values.lines}: expected a whole number`);
         const proc = a.values.process ?? "app";
         const dir = path.resolve(a.values["work-dir"] ?? path.join(__dirname, ".."));
         const layout = layoutOf(a.values.stack, dir, a.values.server);
         // The edge proxy belongs to no service.
-        const service = proc === "proxy" && a.values.service === undefined ? undefined : pickService(layout.services, a.values.service, a.values.stack);
+        const service =
+            proc === "proxy" && a.values.service === undefined
+                ? undefined
+                : pickService(layout.services, a.values.service, a.values.stack);
         if (service) checkProcess(service, proc);
         const cmd = logsCommand(proc, { follow: a.flags.has("follow"), since, lines, service: service?.name });
         const codes = await Promise.all(layout.hosts.map((h) => streamRemote(h, cmd, io.out, layout.hosts.length > 1)));

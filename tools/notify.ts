@@ -25,39 +25,74 @@ Exit codes: 0 printed, 2 usage error.`;
 const ACTIONS = ["deploy", "rollback", "promote", "restore"];
 
 export function main(argv: string[], io: Io, now: () => number = () => Date.now()): Promise<number> {
-    return runTool({
-        name: "notify", help: HELP, flags: [],
-        values: ["--action", "--stack", "--result", "--services", "--from-services", "--approvals", "--actor", "--started-at", "--run-url", "--reason", "--format"],
-        run: async (a) => {
-            const v = a.values;
-            if (!v.action || !ACTIONS.includes(v.action)) throw new ToolError(`--action must be one of ${ACTIONS.join(", ")}`);
-            if (!v.stack || !v.result) throw new ToolError("--stack and --result are required");
-            const format = v.format ?? "slack";
-            if (!["slack", "text"].includes(format)) throw new ToolError(`--format ${format} is not one of slack, text`);
-            let approvedBy: string[] | undefined;
-            if (v.approvals) {
-                try { approvedBy = approversFrom(JSON.parse(fs.readFileSync(v.approvals, "utf8")), v.stack); } catch { approvedBy = undefined; }
-            }
-            const set = (flag: string, text: string) => {
-                try { return parseReleaseSet(text); } catch (e) { throw new ToolError(`--${flag}: ${(e as Error).message}`); }
-            };
-            // Empty when the release could not be read (a failed run): the line says so.
-            if (v.services === undefined) throw new ToolError("--services is required: the release set, e.g. --services \"api=1.5.0 web=2.4.1\" (\"\" when unknown)");
-            const to = set("services", v.services);
-            const fromSet = v["from-services"] ? set("from-services", v["from-services"]) : undefined;
-            const started = v["started-at"] ? Number(v["started-at"]) : NaN;
-            const n: Notice = {
-                action: v.action as Notice["action"], stack: v.stack, result: v.result,
-                to,
-                from: fromSet?.length ? fromSet : undefined,
-                approvedBy, actor: v.actor || undefined,
-                durationSeconds: Number.isFinite(started) ? now() / 1000 - started : undefined,
-                runUrl: v["run-url"] || undefined, reason: v.reason || undefined,
-            };
-            io.out(format === "slack" ? `${JSON.stringify(slackNotice(n))}\n` : `${plainNotice(n)}\n`);
-            return 0;
+    return runTool(
+        {
+            name: "notify",
+            help: HELP,
+            flags: [],
+            values: [
+                "--action",
+                "--stack",
+                "--result",
+                "--services",
+                "--from-services",
+                "--approvals",
+                "--actor",
+                "--started-at",
+                "--run-url",
+                "--reason",
+                "--format",
+            ],
+            run: async (a) => {
+                const v = a.values;
+                if (!v.action || !ACTIONS.includes(v.action))
+                    throw new ToolError(`--action must be one of ${ACTIONS.join(", ")}`);
+                if (!v.stack || !v.result) throw new ToolError("--stack and --result are required");
+                const format = v.format ?? "slack";
+                if (!["slack", "text"].includes(format))
+                    throw new ToolError(`--format ${format} is not one of slack, text`);
+                let approvedBy: string[] | undefined;
+                if (v.approvals) {
+                    try {
+                        approvedBy = approversFrom(JSON.parse(fs.readFileSync(v.approvals, "utf8")), v.stack);
+                    } catch {
+                        approvedBy = undefined;
+                    }
+                }
+                const set = (flag: string, text: string) => {
+                    try {
+                        return parseReleaseSet(text);
+                    } catch (e) {
+                        throw new ToolError(`--${flag}: ${(e as Error).message}`);
+                    }
+                };
+                // Empty when the release could not be read (a failed run): the line says so.
+                if (v.services === undefined)
+                    throw new ToolError(
+                        '--services is required: the release set, e.g. --services "api=1.5.0 web=2.4.1" ("" when unknown)',
+                    );
+                const to = set("services", v.services);
+                const fromSet = v["from-services"] ? set("from-services", v["from-services"]) : undefined;
+                const started = v["started-at"] ? Number(v["started-at"]) : NaN;
+                const n: Notice = {
+                    action: v.action as Notice["action"],
+                    stack: v.stack,
+                    result: v.result,
+                    to,
+                    from: fromSet?.length ? fromSet : undefined,
+                    approvedBy,
+                    actor: v.actor || undefined,
+                    durationSeconds: Number.isFinite(started) ? now() / 1000 - started : undefined,
+                    runUrl: v["run-url"] || undefined,
+                    reason: v.reason || undefined,
+                };
+                io.out(format === "slack" ? `${JSON.stringify(slackNotice(n))}\n` : `${plainNotice(n)}\n`);
+                return 0;
+            },
         },
-    }, argv, io);
+        argv,
+        io,
+    );
 }
 
 if (require.main === module) runCli(main);

@@ -29,33 +29,63 @@ With GITHUB_OUTPUT set, writes reason=<one line> there for the rollback step.
 Exit codes: 0 passed, 1 failed (roll back), 2 could not start.`;
 
 export function main(argv: string[], io: Io): Promise<number> {
-    return runTool({
-        name: "post-deploy-check", help: HELP, values: ["--stack", "--base-url", "--window", "--work-dir"], flags: ["--json"],
-        userErrors: [UnknownStackError],
-        explain: (e) => ((e as Error).name === "ConfigError" || e instanceof ToolError ? (e as Error).message : `could not run the check: ${(e as Error).message.split("\n")[0]}`),
-        run: async (args, r) => {
-            if (!args.values.stack) throw new ToolError("--stack is required (see --help)");
-            const stack = r.stack = args.values.stack;
-            const conf = readStackConfig(stack, workDirOf(args.values));
-            // Only plain settings are read; secrets get the offline placeholders the plan uses.
-            const offline = offlineSecrets(conf.values);
-            const cfg = parseSettings(configSource({ ...conf.values, ...offline }, [...conf.secretKeys, ...Object.keys(offline)]), stack);
-            const window = args.values.window === undefined ? cfg.app.verifyWindowSeconds : Number(args.values.window);
-            if (!Number.isInteger(window) || window < 0 || window > 3600) throw new ToolError(`--window ${args.values.window} is not valid; expected whole seconds, 0-3600`);
-            const given = args.values["base-url"]?.replace(/\/+$/, "");
-            if (given !== undefined && !/^https?:\/\/[^\s/]+$/.test(given)) throw new ToolError(`--base-url ${given} is not valid; expected an origin such as https://api.example.com`);
-            const baseUrl = given ?? cfg.urls.api;
-            // With --base-url every request goes to that one origin (a test edge); otherwise each
-            // service's requests go to a public host that routes to it.
-            const requests = given !== undefined
-                ? planRequests(cfg.check.path, cfg.services.flatMap((s) => s.smokeRequests))
-                : publicRequests(cfg);
-            const verdict = await verify({ baseUrl, requests, windowSeconds: window, maxErrorPercent: cfg.app.maxErrorPercent }, undefined, r.log);
-            r.log(verdict.reason);
-            if (process.env.GITHUB_OUTPUT) fs.appendFileSync(process.env.GITHUB_OUTPUT, `reason=${verdict.reason.replace(/[\r\n]+/g, " ")}\n`);
-            return r.done({ result: verdict.ok ? "passed" : "failed", baseUrl, ...verdict }, verdict.ok ? EXIT.ok : EXIT.failed);
+    return runTool(
+        {
+            name: "post-deploy-check",
+            help: HELP,
+            values: ["--stack", "--base-url", "--window", "--work-dir"],
+            flags: ["--json"],
+            userErrors: [UnknownStackError],
+            explain: (e) =>
+                (e as Error).name === "ConfigError" || e instanceof ToolError
+                    ? (e as Error).message
+                    : `could not run the check: ${(e as Error).message.split("\n")[0]}`,
+            run: async (args, r) => {
+                if (!args.values.stack) throw new ToolError("--stack is required (see --help)");
+                const stack = (r.stack = args.values.stack);
+                const conf = readStackConfig(stack, workDirOf(args.values));
+                // Only plain settings are read; secrets get the offline placeholders the plan uses.
+                const offline = offlineSecrets(conf.values);
+                const cfg = parseSettings(
+                    configSource({ ...conf.values, ...offline }, [...conf.secretKeys, ...Object.keys(offline)]),
+                    stack,
+                );
+                const window =
+                    args.values.window === undefined ? cfg.app.verifyWindowSeconds : Number(args.values.window);
+                if (!Number.isInteger(window) || window < 0 || window > 3600)
+                    throw new ToolError(`--window ${args.values.window} is not valid; expected whole seconds, 0-3600`);
+                const given = args.values["base-url"]?.replace(/\/+$/, "");
+                if (given !== undefined && !/^https?:\/\/[^\s/]+$/.test(given))
+                    throw new ToolError(
+                        `--base-url ${given} is not valid; expected an origin such as https://api.example.com`,
+                    );
+                const baseUrl = given ?? cfg.urls.api;
+                // With --base-url every request goes to that one origin (a test edge); otherwise each
+                // service's requests go to a public host that routes to it.
+                const requests =
+                    given !== undefined
+                        ? planRequests(
+                              cfg.check.path,
+                              cfg.services.flatMap((s) => s.smokeRequests),
+                          )
+                        : publicRequests(cfg);
+                const verdict = await verify(
+                    { baseUrl, requests, windowSeconds: window, maxErrorPercent: cfg.app.maxErrorPercent },
+                    undefined,
+                    r.log,
+                );
+                r.log(verdict.reason);
+                if (process.env.GITHUB_OUTPUT)
+                    fs.appendFileSync(process.env.GITHUB_OUTPUT, `reason=${verdict.reason.replace(/[\r\n]+/g, " ")}\n`);
+                return r.done(
+                    { result: verdict.ok ? "passed" : "failed", baseUrl, ...verdict },
+                    verdict.ok ? EXIT.ok : EXIT.failed,
+                );
+            },
         },
-    }, argv, io);
+        argv,
+        io,
+    );
 }
 
 if (require.main === module) runCli(main);

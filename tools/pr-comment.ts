@@ -35,18 +35,32 @@ export const MAX_REPORT = 60_000;
  */
 export function commentBody(report: string, runUrl?: string): string {
     let text = report.replace(/@/g, "@\u200b");
-    if (text.length > MAX_REPORT) text = `${text.slice(0, MAX_REPORT)}\n\n… cut at ${MAX_REPORT} characters: the run's summary has it whole.`;
+    if (text.length > MAX_REPORT)
+        text = `${text.slice(0, MAX_REPORT)}\n\n… cut at ${MAX_REPORT} characters: the run's summary has it whole.`;
     const footer = `<sub>Offline preview of this pull request's own code, without credentials${runUrl ? `: [run](${runUrl})` : ""}. The deploy job previews against the real state before it applies anything.</sub>`;
     return `${MARKER}\n## Preview\n\n${text.trim()}\n\n${footer}\n`;
 }
 
-interface Comment { id: number; body?: string; user?: { login?: string; type?: string } }
+interface Comment {
+    id: number;
+    body?: string;
+    user?: { login?: string; type?: string };
+}
 
 /** Posts or updates the comment; returns what it did. */
-export async function postPreview(gh: GitHubWriter, repo: string, number: number, headSha: string, body: string): Promise<{ action: "created" | "updated" | "refused"; reason: string; id?: number }> {
+export async function postPreview(
+    gh: GitHubWriter,
+    repo: string,
+    number: number,
+    headSha: string,
+    body: string,
+): Promise<{ action: "created" | "updated" | "refused"; reason: string; id?: number }> {
     const pr = (await gh.get(`repos/${repo}/pulls/${number}`)) as { head?: { sha?: string }; state?: string };
     if (pr.head?.sha !== headSha) {
-        return { action: "refused", reason: `pull request #${number}'s head is ${String(pr.head?.sha).slice(0, 12)}, not ${headSha.slice(0, 12)} (the commit the run tested): not commenting` };
+        return {
+            action: "refused",
+            reason: `pull request #${number}'s head is ${String(pr.head?.sha).slice(0, 12)}, not ${headSha.slice(0, 12)} (the commit the run tested): not commenting`,
+        };
     }
     const comments = (await allPages(gh, `repos/${repo}/issues/${number}/comments`)) as Comment[];
     const mine = comments.find((c) => c.user?.type === "Bot" && (c.body ?? "").startsWith(MARKER));
@@ -59,28 +73,53 @@ export async function postPreview(gh: GitHubWriter, repo: string, number: number
 }
 
 export function main(argv: string[], io: Io, github?: GitHubWriter): Promise<number> {
-    return runTool({
-        name: "pr-comment", help: HELP, values: ["--repo", "--report-dir", "--head-sha", "--run-url"], flags: ["--json"],
-        run: async (a, r) => {
-            const { repo, "report-dir": dir, "head-sha": headSha, "run-url": runUrl } = a.values;
-            if (!repo || !/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new ToolError(`--repo must be OWNER/REPO, got ${JSON.stringify(repo ?? "")}`);
-            if (!headSha || !/^[0-9a-f]{40}$/.test(headSha)) throw new ToolError(`--head-sha must be a full commit id, got ${JSON.stringify(headSha ?? "")}`);
-            if (!dir) throw new ToolError("--report-dir is required");
-            const read = (f: string) => {
-                try { return fs.readFileSync(path.join(dir, f), "utf8"); } catch { throw new ToolError(`${path.join(dir, f)} is missing: the pull request's run wrote no preview`); }
-            };
-            const numberText = read("pr-number").trim();
-            if (!/^[1-9]\d{0,8}$/.test(numberText)) {
-                r.log(`refused: pr-number is not a pull request number (${JSON.stringify(numberText.slice(0, 20))})`);
-                return r.done({ result: "refused" }, EXIT.failed);
-            }
-            const gh = github ?? restWriter(process.env.GH_TOKEN ?? "");
-            if (!github && !process.env.GH_TOKEN) throw new ToolError("GH_TOKEN is not set: the workflow passes its GITHUB_TOKEN");
-            const done = await postPreview(gh, repo, Number(numberText), headSha, commentBody(read("report.md"), runUrl));
-            r.log(done.reason);
-            return r.done({ result: done.action, pullRequest: Number(numberText), comment: done.id }, done.action === "refused" ? EXIT.failed : EXIT.ok);
+    return runTool(
+        {
+            name: "pr-comment",
+            help: HELP,
+            values: ["--repo", "--report-dir", "--head-sha", "--run-url"],
+            flags: ["--json"],
+            run: async (a, r) => {
+                const { repo, "report-dir": dir, "head-sha": headSha, "run-url": runUrl } = a.values;
+                if (!repo || !/^[\w.-]+\/[\w.-]+$/.test(repo))
+                    throw new ToolError(`--repo must be OWNER/REPO, got ${JSON.stringify(repo ?? "")}`);
+                if (!headSha || !/^[0-9a-f]{40}$/.test(headSha))
+                    throw new ToolError(`--head-sha must be a full commit id, got ${JSON.stringify(headSha ?? "")}`);
+                if (!dir) throw new ToolError("--report-dir is required");
+                const read = (f: string) => {
+                    try {
+                        return fs.readFileSync(path.join(dir, f), "utf8");
+                    } catch {
+                        throw new ToolError(`${path.join(dir, f)} is missing: the pull request's run wrote no preview`);
+                    }
+                };
+                const numberText = read("pr-number").trim();
+                if (!/^[1-9]\d{0,8}$/.test(numberText)) {
+                    r.log(
+                        `refused: pr-number is not a pull request number (${JSON.stringify(numberText.slice(0, 20))})`,
+                    );
+                    return r.done({ result: "refused" }, EXIT.failed);
+                }
+                const gh = github ?? restWriter(process.env.GH_TOKEN ?? "");
+                if (!github && !process.env.GH_TOKEN)
+                    throw new ToolError("GH_TOKEN is not set: the workflow passes its GITHUB_TOKEN");
+                const done = await postPreview(
+                    gh,
+                    repo,
+                    Number(numberText),
+                    headSha,
+                    commentBody(read("report.md"), runUrl),
+                );
+                r.log(done.reason);
+                return r.done(
+                    { result: done.action, pullRequest: Number(numberText), comment: done.id },
+                    done.action === "refused" ? EXIT.failed : EXIT.ok,
+                );
+            },
         },
-    }, argv, io);
+        argv,
+        io,
+    );
 }
 
 if (require.main === module) runCli(main);

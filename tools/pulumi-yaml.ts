@@ -8,7 +8,6 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { KEYS, KeyDef, PROJECT } from "../infra/config/schema";
 
-
 export function renderPulumiYaml(): string {
     const config: Record<string, Record<string, unknown>> = {};
     for (const [key, d] of Object.entries(KEYS) as [string, KeyDef][]) {
@@ -27,7 +26,8 @@ export function renderPulumiYaml(): string {
     }
     const doc = {
         name: PROJECT,
-        description: "A small team's delivery platform on DigitalOcean: servers, Postgres, edge, tailnet, DNS, monitoring, GitHub environments and the app's containers.",
+        description:
+            "A small team's delivery platform on DigitalOcean: servers, Postgres, edge, tailnet, DNS, monitoring, GitHub environments and the app's containers.",
         runtime: { name: "nodejs", options: { typescript: true } },
         main: "infra/",
         config,

@@ -5,7 +5,15 @@
  * stack from the same history, with commit times from git.
  */
 import { execFileSync } from "child_process";
-import { Automation, EXIT, currentRelease, fullHistory, localAutomation, requireKnownStack, ToolError } from "./lib/automation";
+import {
+    Automation,
+    EXIT,
+    currentRelease,
+    fullHistory,
+    localAutomation,
+    requireKnownStack,
+    ToolError,
+} from "./lib/automation";
 import { Io, runCli, runTool, workDirOf } from "./lib/cli";
 import { doraMetrics, DoraReport, parseSince, renderDora } from "./lib/dora";
 import { shortDigest } from "./lib/notify";
@@ -35,7 +43,10 @@ export function gitCommitTime(dir: string): (sha: string) => Date | undefined {
         if (!/^[0-9a-f]{7,40}$/.test(sha)) return undefined;
         if (!cache.has(sha)) {
             try {
-                const out = execFileSync("git", ["-C", dir, "show", "-s", "--format=%cI", `${sha}^{commit}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+                const out = execFileSync("git", ["-C", dir, "show", "-s", "--format=%cI", `${sha}^{commit}`], {
+                    encoding: "utf8",
+                    stdio: ["ignore", "pipe", "ignore"],
+                }).trim();
                 cache.set(sha, out ? new Date(out) : undefined);
             } catch {
                 cache.set(sha, undefined);
@@ -45,7 +56,14 @@ export function gitCommitTime(dir: string): (sha: string) => Date | undefined {
     };
 }
 
-async function dora(automation: Automation, stacks: string[], workDir: string, since: string, json: boolean, io: Io): Promise<number> {
+async function dora(
+    automation: Automation,
+    stacks: string[],
+    workDir: string,
+    since: string,
+    json: boolean,
+    io: Io,
+): Promise<number> {
     const until = new Date();
     const from = new Date(until.getTime() - parseSince(since));
     const commitTime = gitCommitTime(workDir);
@@ -54,7 +72,10 @@ async function dora(automation: Automation, stacks: string[], workDir: string, s
         const stack = await automation.selectStack(name, workDir);
         reports.push(doraMetrics(await fullHistory(stack), { stack: name, since: from, until, commitTime }));
     }
-    if (json) io.out(`${JSON.stringify({ since: from.toISOString(), until: until.toISOString(), stacks: reports }, null, 2)}\n`);
+    if (json)
+        io.out(
+            `${JSON.stringify({ since: from.toISOString(), until: until.toISOString(), stacks: reports }, null, 2)}\n`,
+        );
     else io.out(`${reports.map(renderDora).join("\n\n")}\n`);
     return EXIT.ok;
 }
@@ -70,39 +91,56 @@ function imageColumn(set: ReleaseSet): string {
 }
 
 export function main(argv: string[], io: Io, automation: Automation = localAutomation): Promise<number> {
-    return runTool({
-        name: "releases", help: HELP, values: ["--stack", "--work-dir", "--since"], flags: ["--json", "--dora"],
-        run: async (args, r) => {
-            const workDir = workDirOf(args.values);
-            const json = args.flags.has("json");
-            if (args.flags.has("dora")) {
-                const since = args.values.since ?? "90d";
-                try { parseSince(since); } catch (e) { throw new ToolError((e as Error).message); }
-                const stacks = args.values.stack ? [r.stack = requireKnownStack(args.values.stack, workDir)] : committedStacksIn(workDir);
-                return await dora(automation, stacks, workDir, since, json, io);
-            }
-            if (args.values.since) throw new ToolError("--since applies to --dora only");
-            const stackName = r.stack = requireKnownStack(args.values.stack, workDir);
-            const stack = await automation.selectStack(stackName, workDir);
-            const releases = releasesFromHistory(await fullHistory(stack));
-            const current = await currentRelease(stack);
-            const running = setOfRecord(current);
-            // The record describes the newest update only; older releases fall back to their start.
-            const points = releases.map((rel, i) => restorePointOf(rel, i === 0 ? current : undefined));
-            if (json) {
-                io.out(`${JSON.stringify({ stack: stackName, current, releases: releases.map((rel, i) => ({ ...rel, restorePoint: points[i] })) }, null, 2)}\n`);
+    return runTool(
+        {
+            name: "releases",
+            help: HELP,
+            values: ["--stack", "--work-dir", "--since"],
+            flags: ["--json", "--dora"],
+            run: async (args, r) => {
+                const workDir = workDirOf(args.values);
+                const json = args.flags.has("json");
+                if (args.flags.has("dora")) {
+                    const since = args.values.since ?? "90d";
+                    try {
+                        parseSince(since);
+                    } catch (e) {
+                        throw new ToolError((e as Error).message);
+                    }
+                    const stacks = args.values.stack
+                        ? [(r.stack = requireKnownStack(args.values.stack, workDir))]
+                        : committedStacksIn(workDir);
+                    return await dora(automation, stacks, workDir, since, json, io);
+                }
+                if (args.values.since) throw new ToolError("--since applies to --dora only");
+                const stackName = (r.stack = requireKnownStack(args.values.stack, workDir));
+                const stack = await automation.selectStack(stackName, workDir);
+                const releases = releasesFromHistory(await fullHistory(stack));
+                const current = await currentRelease(stack);
+                const running = setOfRecord(current);
+                // The record describes the newest update only; older releases fall back to their start.
+                const points = releases.map((rel, i) => restorePointOf(rel, i === 0 ? current : undefined));
+                if (json) {
+                    io.out(
+                        `${JSON.stringify({ stack: stackName, current, releases: releases.map((rel, i) => ({ ...rel, restorePoint: points[i] })) }, null, 2)}\n`,
+                    );
+                    return EXIT.ok;
+                }
+                if (releases.length === 0) io.out(`${stackName}: no releases yet\n`);
+                releases.forEach((rel, i) => {
+                    const now = sameSet(rel.services, running) ? "*" : " ";
+                    const point = `${points[i].source === "database-clock" ? "db" : "~ "} ${points[i].time}`;
+                    const version = rel.version === undefined ? "" : `#${rel.version}`;
+                    io.out(
+                        `${now} ${version.padEnd(5)} ${rel.time}  ${imageColumn(rel.services)}  restore point ${point}  ${rel.message}${rel.author ? ` (${rel.author})` : ""}\n`,
+                    );
+                });
                 return EXIT.ok;
-            }
-            if (releases.length === 0) io.out(`${stackName}: no releases yet\n`);
-            releases.forEach((rel, i) => {
-                const now = sameSet(rel.services, running) ? "*" : " ";
-                const point = `${points[i].source === "database-clock" ? "db" : "~ "} ${points[i].time}`;
-                const version = rel.version === undefined ? "" : `#${rel.version}`;
-                io.out(`${now} ${version.padEnd(5)} ${rel.time}  ${imageColumn(rel.services)}  restore point ${point}  ${rel.message}${rel.author ? ` (${rel.author})` : ""}\n`);
-            });
-            return EXIT.ok;
+            },
         },
-    }, argv, io);
+        argv,
+        io,
+    );
 }
 
 if (require.main === module) runCli(main);

@@ -22,22 +22,34 @@ Prints allow=true or allow=false on stdout (for $GITHUB_OUTPUT) and the reason o
 Exit: 0 decided, 2 usage error or GitHub could not be read.`;
 
 export function main(argv: string[], io: Io, reader?: GitHubReader): Promise<number> {
-    return runTool({
-        name: "replacement-label", help: HELP, values: ["--repo", "--sha"], flags: ["--json"],
-        run: async (a, r) => {
-            const { repo, sha } = a.values;
-            if (!repo || !/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new ToolError(`--repo must be OWNER/REPO, got ${JSON.stringify(repo ?? "")}`);
-            if (!sha || !/^[0-9a-f]{40}$/.test(sha)) throw new ToolError(`--sha must be a full commit id (40 hex digits), got ${JSON.stringify(sha ?? "")}`);
-            const gh = reader ?? restReader(process.env.GH_TOKEN ?? "");
-            if (!reader && !process.env.GH_TOKEN) throw new ToolError("GH_TOKEN is not set: the workflow passes its GITHUB_TOKEN");
-            const verdict = await replacementLabelVerdict(gh, repo, sha);
-            if (!r.json) {
-                io.out(`allow=${verdict.allow}\n`);
-                io.err(`${verdict.reason}\n`);
-            }
-            return r.done({ allow: verdict.allow, reason: verdict.reason }, 0);
+    return runTool(
+        {
+            name: "replacement-label",
+            help: HELP,
+            values: ["--repo", "--sha"],
+            flags: ["--json"],
+            run: async (a, r) => {
+                const { repo, sha } = a.values;
+                if (!repo || !/^[\w.-]+\/[\w.-]+$/.test(repo))
+                    throw new ToolError(`--repo must be OWNER/REPO, got ${JSON.stringify(repo ?? "")}`);
+                if (!sha || !/^[0-9a-f]{40}$/.test(sha))
+                    throw new ToolError(
+                        `--sha must be a full commit id (40 hex digits), got ${JSON.stringify(sha ?? "")}`,
+                    );
+                const gh = reader ?? restReader(process.env.GH_TOKEN ?? "");
+                if (!reader && !process.env.GH_TOKEN)
+                    throw new ToolError("GH_TOKEN is not set: the workflow passes its GITHUB_TOKEN");
+                const verdict = await replacementLabelVerdict(gh, repo, sha);
+                if (!r.json) {
+                    io.out(`allow=${verdict.allow}\n`);
+                    io.err(`${verdict.reason}\n`);
+                }
+                return r.done({ allow: verdict.allow, reason: verdict.reason }, 0);
+            },
         },
-    }, argv, io);
+        argv,
+        io,
+    );
 }
 
 if (require.main === module) runCli(main);

@@ -10,13 +10,31 @@
  * Exit codes: 0 restored (or a dry run), 1 the update failed, 2 could not start, 3 refused
  * (outside the backups, a restore already configured, a preview that would delete data, or no --yes).
  */
-import { Automation, EXIT, currentRelease, fullHistory, localAutomation, requireKnownStack, ToolError, upProgress } from "./lib/automation";
+import {
+    Automation,
+    EXIT,
+    currentRelease,
+    fullHistory,
+    localAutomation,
+    requireKnownStack,
+    ToolError,
+    upProgress,
+} from "./lib/automation";
 import { Args, Io, Reporter, runCli, runTool, workDirOf } from "./lib/cli";
 import { previewChanges } from "./lib/deploy";
 import { DatabasesApi, databasesApi } from "./lib/digitalocean";
 import { formatDuration } from "./lib/notify";
 import { describeSet, releasesFromHistory } from "./lib/releases";
-import { BackupChoice, checkWindow, chooseBackup, destructiveDataChanges, parseRestoreTime, releaseRestorePoint, RestoreError, restoredClusterName } from "./lib/restore";
+import {
+    BackupChoice,
+    checkWindow,
+    chooseBackup,
+    destructiveDataChanges,
+    parseRestoreTime,
+    releaseRestorePoint,
+    RestoreError,
+    restoredClusterName,
+} from "./lib/restore";
 import { configKey, KEYS } from "../infra/config/schema";
 
 const HELP = `Usage: npm run restore -- --stack <name> (--to-release <tag|digest> | --to-time <time>) [--dry-run] [--yes] [--json]
@@ -56,15 +74,26 @@ export interface RestoreDeps {
 }
 
 export function main(argv: string[], io: Io, deps: RestoreDeps = {}): Promise<number> {
-    return runTool({
-        name: "restore", help: HELP, values: ["--stack", "--to-release", "--to-time", "--name", "--work-dir"], flags: ["--yes", "--dry-run", "--exact-point", "--json"],
-        userErrors: [RestoreError], run: (args, r) => restore(args, r, deps),
-    }, argv, io);
+    return runTool(
+        {
+            name: "restore",
+            help: HELP,
+            values: ["--stack", "--to-release", "--to-time", "--name", "--work-dir"],
+            flags: ["--yes", "--dry-run", "--exact-point", "--json"],
+            userErrors: [RestoreError],
+            run: (args, r) => restore(args, r, deps),
+        },
+        argv,
+        io,
+    );
 }
 
 function databasesFromEnv(): DatabasesApi {
     const token = process.env.DIGITALOCEAN_TOKEN ?? "";
-    if (token === "") throw new ToolError("DIGITALOCEAN_TOKEN is not set: restore lists the source cluster's backups through DigitalOcean's API (database read scope)");
+    if (token === "")
+        throw new ToolError(
+            "DIGITALOCEAN_TOKEN is not set: restore lists the source cluster's backups through DigitalOcean's API (database read scope)",
+        );
     return databasesApi(token);
 }
 
@@ -72,7 +101,7 @@ async function restore(args: Args, r: Reporter, deps: RestoreDeps): Promise<numb
     const log = r.log;
     const now = deps.now ?? (() => new Date());
     const workDir = workDirOf(args.values);
-    const stackName = r.stack = requireKnownStack(args.values.stack, workDir);
+    const stackName = (r.stack = requireKnownStack(args.values.stack, workDir));
     const { "to-release": toRelease, "to-time": toTime } = args.values;
     if (!!toRelease === !!toTime) throw new ToolError("give exactly one of --to-release <tag> and --to-time <time>");
     if (args.flags.has("dry-run") && args.flags.has("yes")) throw new ToolError("give --dry-run or --yes, not both");
@@ -83,7 +112,10 @@ async function restore(args: Args, r: Reporter, deps: RestoreDeps): Promise<numb
     const config = await stack.getAllConfig();
     const existing = config[KEY]?.value;
     if (existing && existing !== "{}") {
-        return refuse(r, `a restore is already configured in ${KEY} (${existing}): finish it first (docs/operations.md, "Restore the database from a backup")`);
+        return refuse(
+            r,
+            `a restore is already configured in ${KEY} (${existing}): finish it first (docs/operations.md, "Restore the database from a backup")`,
+        );
     }
 
     let point: string;
@@ -92,20 +124,34 @@ async function restore(args: Args, r: Reporter, deps: RestoreDeps): Promise<numb
         point = requested;
         basis = `the time asked for`;
     } else {
-        const { release, point: p } = releaseRestorePoint(releasesFromHistory(await fullHistory(stack)), toRelease!, await currentRelease(stack));
+        const { release, point: p } = releaseRestorePoint(
+            releasesFromHistory(await fullHistory(stack)),
+            toRelease!,
+            await currentRelease(stack),
+        );
         point = p.time.replace(/\.000Z$/, "Z");
-        basis = p.source === "database-clock"
-            ? `release ${describeSet(release.services)}'s restore point (database clock, just before its migration)`
-            : `the start of release ${describeSet(release.services)}'s update (it recorded no database-clock restore point; this is earlier than its migration)`;
+        basis =
+            p.source === "database-clock"
+                ? `release ${describeSet(release.services)}'s restore point (database clock, just before its migration)`
+                : `the start of release ${describeSet(release.services)}'s update (it recorded no database-clock restore point; this is earlier than its migration)`;
     }
-    try { checkWindow(point, now()); } catch (e) { return refuse(r, (e as Error).message); }
+    try {
+        checkWindow(point, now());
+    } catch (e) {
+        return refuse(r, (e as Error).message);
+    }
 
     const source = config[configKey("dbClusterName")]?.value || `platform-${stackName}-pg`;
     const databases = deps.databases ?? databasesFromEnv();
     const cluster = await databases.cluster(source);
-    if (!cluster) throw new ToolError(`no database cluster named ${source} on the DigitalOcean account of DIGITALOCEAN_TOKEN (dbClusterName)`);
+    if (!cluster)
+        throw new ToolError(
+            `no database cluster named ${source} on the DigitalOcean account of DIGITALOCEAN_TOKEN (dbClusterName)`,
+        );
     let choice: BackupChoice;
-    try { choice = chooseBackup(await databases.backups(cluster.id), point, source, exact); } catch (e) {
+    try {
+        choice = chooseBackup(await databases.backups(cluster.id), point, source, exact);
+    } catch (e) {
         if (e instanceof RestoreError) return refuse(r, e.message);
         throw e;
     }
@@ -113,21 +159,33 @@ async function restore(args: Args, r: Reporter, deps: RestoreDeps): Promise<numb
     const clusterName = args.values.name ?? restoredClusterName(source, time);
     const nodes = Number(config[configKey("dbNodeCount")]?.value ?? KEYS.dbNodeCount.default);
     const plan = {
-        point, time, exactPoint: exact, backup: choice.backup, lost: choice.lost ?? null, source, clusterName, nodeCount: nodes,
+        point,
+        time,
+        exactPoint: exact,
+        backup: choice.backup,
+        lost: choice.lost ?? null,
+        source,
+        clusterName,
+        nodeCount: nodes,
     };
     log(`${stackName}: restore point ${point} (${basis})`);
     log(`${stackName}: restoring ${source}'s backup of ${time} into a new cluster ${clusterName}`);
     if (choice.lost) {
-        log(`lost: writes from ${choice.lost.from} to ${choice.lost.to} (${formatDuration(choice.lost.seconds)}) will not come back: DigitalOcean's API restores a backup (one a day), not a point in time; the newest backup at or before the restore point is ${choice.lost.from} (docs/operations.md, "What a restore loses")`);
+        log(
+            `lost: writes from ${choice.lost.from} to ${choice.lost.to} (${formatDuration(choice.lost.seconds)}) will not come back: DigitalOcean's API restores a backup (one a day), not a point in time; the newest backup at or before the restore point is ${choice.lost.from} (docs/operations.md, "What a restore loses")`,
+        );
     } else {
-        log(`--exact-point: asking DigitalOcean for ${time} itself (the newest backup before it is ${utcOf(choice.backup.createdAt)}); this holds only if the restore drill in docs/operations.md showed your account's API restores to any time`);
+        log(
+            `--exact-point: asking DigitalOcean for ${time} itself (the newest backup before it is ${utcOf(choice.backup.createdAt)}); this holds only if the restore drill in docs/operations.md showed your account's API restores to any time`,
+        );
     }
     if (args.flags.has("dry-run")) {
         log("dry run: nothing changed; without --dry-run the tool previews this restore, and applies it with --yes");
         return r.done({ result: "dry-run", ...plan }, EXIT.ok);
     }
 
-    const set = async (field: string, value: string) => stack.setConfig(`${KEY}.${field}`, { value, secret: false }, true);
+    const set = async (field: string, value: string) =>
+        stack.setConfig(`${KEY}.${field}`, { value, secret: false }, true);
     await set("sourceCluster", source);
     await set("time", time);
     await set("clusterName", clusterName);
@@ -136,7 +194,11 @@ async function restore(args: Args, r: Reporter, deps: RestoreDeps): Promise<numb
     const { changes, flagged: destructive } = await previewChanges(stack, undo, destructiveDataChanges, log);
     if (destructive.length > 0) {
         await undo();
-        return refuse(r, `the preview would ${destructive.map((c) => `${c.op} ${c.name}`).join(", ")} (marked !): a restore only adds a cluster; nothing changed`, { ...plan, changes });
+        return refuse(
+            r,
+            `the preview would ${destructive.map((c) => `${c.op} ${c.name}`).join(", ")} (marked !): a restore only adds a cluster; nothing changed`,
+            { ...plan, changes },
+        );
     }
     if (!args.flags.has("yes")) {
         await undo();
@@ -148,12 +210,18 @@ async function restore(args: Args, r: Reporter, deps: RestoreDeps): Promise<numb
         up = await stack.up({ onEvent: upProgress(log) });
     } catch (e) {
         if ((e as Error).name === "ConcurrentUpdateError") throw e;
-        const line = `${(e as Error).message}`.split("\n").map((l) => l.trim()).find((l) => l.startsWith("error:")) ?? "pulumi up failed";
+        const line =
+            `${(e as Error).message}`
+                .split("\n")
+                .map((l) => l.trim())
+                .find((l) => l.startsWith("error:")) ?? "pulumi up failed";
         const reason = `${line.replace(/^error:\s*/, "")} (${KEY} stays set, so re-running \`pulumi up --stack ${stackName}\` continues the restore)`;
         log(`failed: ${reason}`);
         return r.done({ result: "failed", ...plan, reason }, EXIT.failed);
     }
-    log(`restored: the app now uses ${clusterName}; ${source} is kept (protected) until you retire it (docs/operations.md)`);
+    log(
+        `restored: the app now uses ${clusterName}; ${source} is kept (protected) until you retire it (docs/operations.md)`,
+    );
     const standby = await standbyCheck(databases, clusterName, nodes, stackName, log);
     return r.done({ result: "succeeded", ...plan, standby, release: up.outputs.release?.value }, EXIT.ok);
 }
@@ -173,7 +241,13 @@ const utcOf = (t: string) => new Date(t).toISOString().replace(/\.000Z$/, "Z");
  * d.HasChanges("size", "node_count", ...)). `--refresh` makes that hold even if the count
  * dropped after the create's Read.
  */
-async function standbyCheck(databases: DatabasesApi, clusterName: string, want: number, stackName: string, log: (l: string) => void) {
+async function standbyCheck(
+    databases: DatabasesApi,
+    clusterName: string,
+    want: number,
+    stackName: string,
+    log: (l: string) => void,
+) {
     const restored = await databases.cluster(clusterName).catch(() => undefined);
     if (!restored) {
         const fix = `check its nodes in the control panel; if fewer than ${want}, run pulumi up --refresh --stack ${stackName}`;
@@ -185,7 +259,9 @@ async function standbyCheck(databases: DatabasesApi, clusterName: string, want: 
         return { want, have: restored.numNodes };
     }
     const fix = `pulumi up --refresh --stack ${stackName}`;
-    log(`warning: ${clusterName} has ${restored.numNodes} node(s), the stack wants ${want} (dbNodeCount): DigitalOcean re-adds no standby after a restore. Run \`${fix}\`: the refresh records ${restored.numNodes} and the update resizes the cluster to ${want}`);
+    log(
+        `warning: ${clusterName} has ${restored.numNodes} node(s), the stack wants ${want} (dbNodeCount): DigitalOcean re-adds no standby after a restore. Run \`${fix}\`: the refresh records ${restored.numNodes} and the update resizes the cluster to ${want}`,
+    );
     return { want, have: restored.numNodes, fix };
 }
 

@@ -11,7 +11,15 @@
 import { Automation, EXIT, currentRelease, fullHistory, localAutomation, requireKnownStack } from "./lib/automation";
 import { Io, runCli, runTool, workDirOf } from "./lib/cli";
 import { deployRelease, logOutcome } from "./lib/deploy";
-import { deployedTogether, describeSet, pickTarget, ReleaseSet, releasesFromHistory, setOfRecord, TargetError } from "./lib/releases";
+import {
+    deployedTogether,
+    describeSet,
+    pickTarget,
+    ReleaseSet,
+    releasesFromHistory,
+    setOfRecord,
+    TargetError,
+} from "./lib/releases";
 
 const HELP = `Usage: npm run rollback -- --stack <name> [--service <name>] [--to <target>] [--reason <line>] [--yes] [--force] [--json]
 
@@ -34,44 +42,84 @@ Re-deploys a prior release (the images the stack's services ran before) and noth
 Exit codes: 0 succeeded, 1 failed, 2 could not start (see the message), 3 refused.`;
 
 export function main(argv: string[], io: Io, automation: Automation = localAutomation): Promise<number> {
-    return runTool({
-        name: "rollback", help: HELP,
-        values: ["--stack", "--service", "--to", "--work-dir", "--registry-url", "--reason"], flags: ["--yes", "--force", "--json"],
-        userErrors: [TargetError],
-        run: async (args, r) => {
-            const log = r.log;
-            const workDir = workDirOf(args.values);
-            const stackName = r.stack = requireKnownStack(args.values.stack, workDir);
-            const service = args.values.service;
-            const force = args.flags.has("force");
+    return runTool(
+        {
+            name: "rollback",
+            help: HELP,
+            values: ["--stack", "--service", "--to", "--work-dir", "--registry-url", "--reason"],
+            flags: ["--yes", "--force", "--json"],
+            userErrors: [TargetError],
+            run: async (args, r) => {
+                const log = r.log;
+                const workDir = workDirOf(args.values);
+                const stackName = (r.stack = requireKnownStack(args.values.stack, workDir));
+                const service = args.values.service;
+                const force = args.flags.has("force");
 
-            const stack = await automation.selectStack(stackName, workDir);
-            const releases = releasesFromHistory(await fullHistory(stack));
-            const current = setOfRecord(await currentRelease(stack));
-            const target = pickTarget(releases, current, args.values.to ?? "previous", service);
-            // One service moves; the others keep what runs now.
-            const change: ReleaseSet = service ? { [service]: target.services[service] } : target.services;
-            const result: ReleaseSet = { ...current, ...change };
-            const kept = Object.keys(current).filter((n) => !(n in change));
-            if (!service && kept.length > 0) log(`note: ${kept.join(", ")} did not run in that release; ${kept.length === 1 ? "it keeps" : "they keep"} what runs now`);
-            const reason = args.values.reason?.replace(/[\r\n]+/g, " ");
-            if (reason) log(`rolling back because: ${reason}`);
-            log(`${stackName}: rolling back ${service ? `${service} ` : ""}from ${Object.keys(current).length ? describeSet(service ? { [service]: current[service] } : current, true) : "?"} to ${describeSet(change, true)}, released ${target.time}`);
+                const stack = await automation.selectStack(stackName, workDir);
+                const releases = releasesFromHistory(await fullHistory(stack));
+                const current = setOfRecord(await currentRelease(stack));
+                const target = pickTarget(releases, current, args.values.to ?? "previous", service);
+                // One service moves; the others keep what runs now.
+                const change: ReleaseSet = service ? { [service]: target.services[service] } : target.services;
+                const result: ReleaseSet = { ...current, ...change };
+                const kept = Object.keys(current).filter((n) => !(n in change));
+                if (!service && kept.length > 0)
+                    log(
+                        `note: ${kept.join(", ")} did not run in that release; ${kept.length === 1 ? "it keeps" : "they keep"} what runs now`,
+                    );
+                const reason = args.values.reason?.replace(/[\r\n]+/g, " ");
+                if (reason) log(`rolling back because: ${reason}`);
+                log(
+                    `${stackName}: rolling back ${service ? `${service} ` : ""}from ${Object.keys(current).length ? describeSet(service ? { [service]: current[service] } : current, true) : "?"} to ${describeSet(change, true)}, released ${target.time}`,
+                );
 
-            if (service && !deployedTogether(releases, result)) {
-                const why = `${describeSet(result)} never ran together in ${stackName}'s history: frontend and backend versions must stay compatible`;
-                if (!force) {
-                    log(`refused: ${why}; roll back the whole release (without --service), or re-run with --force to deploy this combination anyway`);
-                    return r.done({ result: "refused", because: reason, from: current, to: result, reason: `${why}; re-run with --force to deploy it anyway` }, EXIT.refused);
+                if (service && !deployedTogether(releases, result)) {
+                    const why = `${describeSet(result)} never ran together in ${stackName}'s history: frontend and backend versions must stay compatible`;
+                    if (!force) {
+                        log(
+                            `refused: ${why}; roll back the whole release (without --service), or re-run with --force to deploy this combination anyway`,
+                        );
+                        return r.done(
+                            {
+                                result: "refused",
+                                because: reason,
+                                from: current,
+                                to: result,
+                                reason: `${why}; re-run with --force to deploy it anyway`,
+                            },
+                            EXIT.refused,
+                        );
+                    }
+                    log(`note: ${why} (deploying anyway: --force)`);
                 }
-                log(`note: ${why} (deploying anyway: --force)`);
-            }
 
-            const res = await deployRelease(stack, { stackName, set: change, yes: args.flags.has("yes"), force, registryUrl: args.values["registry-url"], log });
-            logOutcome(res, log);
-            return r.done({ result: res.result, because: reason, from: current, to: { ...current, ...res.set }, changes: res.changes, release: res.release, reason: res.reason }, res.code);
+                const res = await deployRelease(stack, {
+                    stackName,
+                    set: change,
+                    yes: args.flags.has("yes"),
+                    force,
+                    registryUrl: args.values["registry-url"],
+                    log,
+                });
+                logOutcome(res, log);
+                return r.done(
+                    {
+                        result: res.result,
+                        because: reason,
+                        from: current,
+                        to: { ...current, ...res.set },
+                        changes: res.changes,
+                        release: res.release,
+                        reason: res.reason,
+                    },
+                    res.code,
+                );
+            },
         },
-    }, argv, io);
+        argv,
+        io,
+    );
 }
 
 if (require.main === module) runCli(main);

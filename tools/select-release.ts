@@ -15,7 +15,15 @@ import { Io, parseFlags, runCli, workDirOf } from "./lib/cli";
 import { ConfiguredImage, imageKeys, stackImages } from "./lib/deploy";
 import { explain, EXIT } from "./lib/errors";
 import { parseReleaseSet, ServiceRelease } from "./lib/notify";
-import { recordServices, Release, ReleaseRecord, ReleaseSet, releasesFromHistory, sameSet, describeSet } from "./lib/releases";
+import {
+    recordServices,
+    Release,
+    ReleaseRecord,
+    ReleaseSet,
+    releasesFromHistory,
+    sameSet,
+    describeSet,
+} from "./lib/releases";
 import { parseStackFile } from "./lib/stacks";
 
 export const HELP = `Usage: npm run select-release -- <command> --stack <dev|staging|prod> [options]
@@ -46,7 +54,12 @@ const NOT_IN_SET = /[^A-Za-z0-9_.@:=, -]/;
 
 /** A bad input or a refused selection; its message is the whole story. */
 export class SelectError extends Error {
-    constructor(message: string, readonly code: number = EXIT.error) { super(message); }
+    constructor(
+        message: string,
+        readonly code: number = EXIT.error,
+    ) {
+        super(message);
+    }
 }
 
 export interface Inputs {
@@ -62,27 +75,40 @@ export interface Inputs {
 export function checkInputs(i: Inputs): ServiceRelease[] {
     checkStack(i.stack);
     if (i.mode !== "up" && i.mode !== "rollback") throw new SelectError(`mode must be up or rollback, got '${i.mode}'`);
-    if (!SHA.test(i.commit)) throw new SelectError(`commit '${i.commit}' is not a full SHA (an empty staging output must stop the promotion)`);
-    if (i.service !== "" && !SERVICE_NAME.test(i.service)) throw new SelectError(`service '${i.service}' is not a service name (lowercase letters, digits and dashes)`);
+    if (!SHA.test(i.commit))
+        throw new SelectError(
+            `commit '${i.commit}' is not a full SHA (an empty staging output must stop the promotion)`,
+        );
+    if (i.service !== "" && !SERVICE_NAME.test(i.service))
+        throw new SelectError(`service '${i.service}' is not a service name (lowercase letters, digits and dashes)`);
     const set = requestedSet(i.services);
     // A promotion carries exactly what staging ran: every service with its digest.
     if (i.requireRelease) {
-        if (set.length === 0) throw new SelectError("promotion needs the release set staging ran (services, each name=tag@sha256:...); got none");
+        if (set.length === 0)
+            throw new SelectError(
+                "promotion needs the release set staging ran (services, each name=tag@sha256:...); got none",
+            );
         const bare = set.find((s) => !s.digest);
-        if (bare) throw new SelectError(`promotion needs the digest staging ran for each service; got '${bare.name}=${bare.tag}'`);
+        if (bare)
+            throw new SelectError(
+                `promotion needs the digest staging ran for each service; got '${bare.name}=${bare.tag}'`,
+            );
     }
     return set;
 }
 
 /** Only the stacks the program defines: their names pick the GitHub environment and its credentials. */
 export function checkStack(stack: string): void {
-    if (!(STACKS as readonly string[]).includes(stack)) throw new SelectError(`stack must be one of ${STACKS.join(", ")}, got '${stack}'`);
+    if (!(STACKS as readonly string[]).includes(stack))
+        throw new SelectError(`stack must be one of ${STACKS.join(", ")}, got '${stack}'`);
 }
 
 /** `--services` as entries: name=tag or name=tag@sha256:<64 hex>, separated by spaces or commas. */
 export function requestedSet(text: string): ServiceRelease[] {
     if (NOT_IN_SET.test(text)) {
-        throw new SelectError(`services '${text.replace(new RegExp(NOT_IN_SET.source, "g"), "?")}' has a character that is not in a service name, tag or digest (? marks it): expected e.g. api=1.5.0 web=2.4.1`);
+        throw new SelectError(
+            `services '${text.replace(new RegExp(NOT_IN_SET.source, "g"), "?")}' has a character that is not in a service name, tag or digest (? marks it): expected e.g. api=1.5.0 web=2.4.1`,
+        );
     }
     try {
         return parseReleaseSet(text);
@@ -100,19 +126,37 @@ export function runningCommitOf(messages: string[]): string {
     return "";
 }
 
-export interface Order { running: string; skip: boolean; notice?: string }
+export interface Order {
+    running: string;
+    skip: boolean;
+    notice?: string;
+}
 
 /**
  * Queued runs start in the order they began waiting, which is not always merge order. A
  * commit the stack already runs a descendant of is not deployed over it (its changes are
  * live); a release named by a dispatch would be dropped by that skip, so it fails instead.
  */
-export function orderOf(o: { stack: string; commit: string; running: string; containsCommit: boolean; named: ServiceRelease[]; requireRelease: boolean }): Order {
+export function orderOf(o: {
+    stack: string;
+    commit: string;
+    running: string;
+    containsCommit: boolean;
+    named: ServiceRelease[];
+    requireRelease: boolean;
+}): Order {
     if (o.running === "" || o.running === o.commit || !o.containsCommit) return { running: o.running, skip: false };
     if (o.named.length > 0 && !o.requireRelease) {
-        throw new SelectError(`${o.stack} already runs ${o.running}, newer than ${o.commit}: ${setText(o.named)} was not deployed; dispatch it again`, EXIT.failed);
+        throw new SelectError(
+            `${o.stack} already runs ${o.running}, newer than ${o.commit}: ${setText(o.named)} was not deployed; dispatch it again`,
+            EXIT.failed,
+        );
     }
-    return { running: o.running, skip: true, notice: `${o.stack} already runs ${o.running}, which contains ${o.commit}: not deploying the older commit over it` };
+    return {
+        running: o.running,
+        skip: true,
+        notice: `${o.stack} already runs ${o.running}, which contains ${o.commit}: not deploying the older commit over it`,
+    };
 }
 
 /**
@@ -121,16 +165,26 @@ export function orderOf(o: { stack: string; commit: string; running: string; con
  * stack's newest release is a rollback when it equals a release older than the one it
  * replaced; then a promotion of exactly the replaced set is refused, in one line.
  */
-export function promotionOverRollback(stack: string, releases: Release[], requested: ServiceRelease[]): string | undefined {
+export function promotionOverRollback(
+    stack: string,
+    releases: Release[],
+    requested: ServiceRelease[],
+): string | undefined {
     if (releases.length < 3 || requested.length === 0) return undefined;
     const [now, replaced, ...older] = releases;
-    const rolledBack = !sameSet(now.services, replaced.services) && older.some((r) => sameSet(r.services, now.services));
+    const rolledBack =
+        !sameSet(now.services, replaced.services) && older.some((r) => sameSet(r.services, now.services));
     const set: ReleaseSet = Object.fromEntries(requested.map((s) => [s.name, { tag: s.tag ?? "", digest: s.digest }]));
     if (!rolledBack || !sameSet(set, replaced.services)) return undefined;
     return `${stack} was rolled back from ${describeSet(replaced.services)} to ${describeSet(now.services)} at ${now.time}, after this promotion was queued: promoting would deploy the release just rolled back; promote again once staging runs a fixed release`;
 }
 
-export interface ImageWrite { service: string; tag: string; digest: string; pin: string }
+export interface ImageWrite {
+    service: string;
+    tag: string;
+    digest: string;
+    pin: string;
+}
 
 /**
  * Which image each service deploys. Nothing is committed back to the repository, so the
@@ -141,16 +195,26 @@ export interface ImageWrite { service: string; tag: string; digest: string; pin:
  * `npm run pin` resolves it) or tag@digest (a promotion). Every name is checked first.
  */
 export function planWrites(o: {
-    stack: string; record: ReleaseRecord; declared: Record<string, ConfiguredImage>;
+    stack: string;
+    record: ReleaseRecord;
+    declared: Record<string, ConfiguredImage>;
     /** Each service's tag as committed at the commit the stack runs; undefined: unknown, keep every service. */
     committedThen?: Record<string, string>;
     requested: ServiceRelease[];
 }): { writes: ImageWrite[]; lines: string[] } {
     const unknown = o.requested.find((s) => !o.declared[s.name]);
-    if (unknown) throw new SelectError(`services: ${unknown.name} is not a service of ${o.stack} (no platform:services.${unknown.name} in Pulumi.${o.stack}.yaml at this commit)`);
+    if (unknown)
+        throw new SelectError(
+            `services: ${unknown.name} is not a service of ${o.stack} (no platform:services.${unknown.name} in Pulumi.${o.stack}.yaml at this commit)`,
+        );
     const writes: ImageWrite[] = [];
     const lines: string[] = [];
-    const image = (service: string, tag: string, digest = ""): ImageWrite => ({ service, tag, digest, pin: digest ? `${tag}@${digest}` : "" });
+    const image = (service: string, tag: string, digest = ""): ImageWrite => ({
+        service,
+        tag,
+        digest,
+        pin: digest ? `${tag}@${digest}` : "",
+    });
     const running = Object.entries(recordServices(o.record)).filter(([, s]) => !!s?.tag);
     if (running.length === 0) lines.push(`${o.stack} has no release yet: deploying the committed tags`);
     for (const [name, s] of running) {
@@ -162,7 +226,9 @@ export function planWrites(o: {
         const committed = o.declared[name].tag ?? "";
         const before = o.committedThen?.[name] ?? "";
         if (o.committedThen && committed !== before) {
-            lines.push(`${name}: this merge changes its committed tag from ${before || "nothing"} to ${committed}: deploying ${committed}`);
+            lines.push(
+                `${name}: this merge changes its committed tag from ${before || "nothing"} to ${committed}: deploying ${committed}`,
+            );
             continue;
         }
         lines.push(`${name} keeps its running release ${s.tag} (${s.digest ?? "no digest"})`);
@@ -182,7 +248,11 @@ export function setText(set: { name: string; tag?: string; digest?: string }[]):
 
 /** The release set a stack's record names, as `setText` writes it. */
 export function recordText(record: ReleaseRecord): string {
-    return setText(Object.entries(recordServices(record)).filter(([, s]) => !!s?.tag).map(([name, s]) => ({ name, tag: s.tag, digest: s.digest || undefined })));
+    return setText(
+        Object.entries(recordServices(record))
+            .filter(([, s]) => !!s?.tag)
+            .map(([name, s]) => ({ name, tag: s.tag, digest: s.digest || undefined })),
+    );
 }
 
 /** The tag of each service in a stack file's text; undefined when it cannot be read. */
@@ -219,13 +289,19 @@ export function realBackend(workDir: string, automation: Automation = localAutom
     const openStack = (stack: string, dir: string) => automation.selectStack(stack, dir);
     return {
         release: async (stack) => currentRelease(await openStack(stack, workDir)),
-        updateMessages: async (stack) => (await (await openStack(stack, workDir)).history(20, 1)).map((h) => h.message ?? ""),
+        updateMessages: async (stack) =>
+            (await (await openStack(stack, workDir)).history(20, 1)).map((h) => h.message ?? ""),
         releases: async (stack) => releasesFromHistory(await (await openStack(stack, workDir)).history(20, 1)),
         declared: async (stack) => stackImages(await (await openStack(stack, workDir)).getAllConfig()).services,
         setImage: async (stack, w) => {
             const s = await openStack(stack, workDir);
             const keys = imageKeys(w.service);
-            for (const [key, value] of [[keys.tag, w.tag], [keys.digest, w.digest], [keys.pin, w.pin]]) await s.setConfig(key, { value, secret: false }, true);
+            for (const [key, value] of [
+                [keys.tag, w.tag],
+                [keys.digest, w.digest],
+                [keys.pin, w.pin],
+            ])
+                await s.setConfig(key, { value, secret: false }, true);
         },
         contains: (of, commit) => git(["merge-base", "--is-ancestor", commit, of]).status === 0,
         stackFileAt: (commit, stack) => {
@@ -238,21 +314,51 @@ export function realBackend(workDir: string, automation: Automation = localAutom
 
 const COMMANDS = ["check", "order", "apply", "record"];
 
-export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env, backendOf: (workDir: string) => Backend = realBackend): Promise<number> {
+export async function main(
+    argv: string[],
+    io: Io,
+    env: NodeJS.ProcessEnv = process.env,
+    backendOf: (workDir: string) => Backend = realBackend,
+): Promise<number> {
     const github = env.GITHUB_ACTIONS === "true";
     const fail = (message: string, code: number) => {
         io.err(github ? `::error::${message}\n` : `error: ${message}\n`);
         return code;
     };
     const [command, ...rest] = argv;
-    if (command === "-h" || command === "--help") { io.out(`${HELP}\n`); return EXIT.ok; }
+    if (command === "-h" || command === "--help") {
+        io.out(`${HELP}\n`);
+        return EXIT.ok;
+    }
     try {
-        if (!COMMANDS.includes(command)) throw new SelectError(`expected a command, one of ${COMMANDS.join(", ")}; got '${command ?? ""}' (see --help)`);
-        const a = parseFlags(rest, ["--stack", "--mode", "--commit", "--services", "--service", "--require-release", "--running", "--skipped", "--github-output", "--work-dir"], []);
-        if (a.help) { io.out(`${HELP}\n`); return EXIT.ok; }
+        if (!COMMANDS.includes(command))
+            throw new SelectError(
+                `expected a command, one of ${COMMANDS.join(", ")}; got '${command ?? ""}' (see --help)`,
+            );
+        const a = parseFlags(
+            rest,
+            [
+                "--stack",
+                "--mode",
+                "--commit",
+                "--services",
+                "--service",
+                "--require-release",
+                "--running",
+                "--skipped",
+                "--github-output",
+                "--work-dir",
+            ],
+            [],
+        );
+        if (a.help) {
+            io.out(`${HELP}\n`);
+            return EXIT.ok;
+        }
         const v = (k: string) => a.values[k] ?? "";
         const bool = (k: string) => {
-            if (!["", "true", "false"].includes(v(k))) throw new SelectError(`--${k} must be true or false, got '${v(k)}'`);
+            if (!["", "true", "false"].includes(v(k)))
+                throw new SelectError(`--${k} must be true or false, got '${v(k)}'`);
             return v(k) === "true";
         };
         const stack = v("stack");
@@ -265,7 +371,14 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
         const backend = () => backendOf(workDirOf(a.values));
 
         if (command === "check") {
-            checkInputs({ stack, mode: v("mode"), commit: v("commit"), services: v("services"), service: v("service"), requireRelease: bool("require-release") });
+            checkInputs({
+                stack,
+                mode: v("mode"),
+                commit: v("commit"),
+                services: v("services"),
+                service: v("service"),
+                requireRelease: bool("require-release"),
+            });
             return EXIT.ok;
         }
         if (command === "order") {
@@ -277,19 +390,29 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
             }
             const running = runningCommitOf(await b.updateMessages(stack));
             const o = orderOf({
-                stack, commit: v("commit"), running, containsCommit: running !== "" && b.contains(running, v("commit")),
-                named: requestedSet(v("services")), requireRelease: bool("require-release"),
+                stack,
+                commit: v("commit"),
+                running,
+                containsCommit: running !== "" && b.contains(running, v("commit")),
+                named: requestedSet(v("services")),
+                requireRelease: bool("require-release"),
             });
             if (o.notice) io.out(github ? `::notice::${o.notice}\n` : `${o.notice}\n`);
-            output([["running", o.running], ["skip", String(o.skip)]]);
+            output([
+                ["running", o.running],
+                ["skip", String(o.skip)],
+            ]);
             return EXIT.ok;
         }
         if (command === "apply") {
             const b = backend();
             const text = v("running") ? b.stackFileAt(v("running"), stack) : undefined;
             const plan = planWrites({
-                stack, record: await b.release(stack), declared: await b.declared(stack),
-                committedThen: text === undefined ? undefined : committedTags(text), requested: requestedSet(v("services")),
+                stack,
+                record: await b.release(stack),
+                declared: await b.declared(stack),
+                committedThen: text === undefined ? undefined : committedTags(text),
+                requested: requestedSet(v("services")),
             });
             for (const line of plan.lines) io.out(`${line}\n`);
             for (const w of plan.writes) await b.setImage(stack, w);
@@ -298,11 +421,17 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
         // record: what the stack runs after this job (an unreadable backend names no release).
         const b = backend();
         const record = await b.release(stack).catch((): ReleaseRecord => ({}));
-        output([["commit", bool("skipped") ? v("running") : b.head()], ["services", recordText(record)]]);
+        output([
+            ["commit", bool("skipped") ? v("running") : b.head()],
+            ["services", recordText(record)],
+        ]);
         return EXIT.ok;
     } catch (e) {
         if (e instanceof SelectError) return fail(e.message, e.code);
-        return fail(e instanceof ToolError ? e.message : explain(e, argv[argv.indexOf("--stack") + 1] ?? ""), EXIT.error);
+        return fail(
+            e instanceof ToolError ? e.message : explain(e, argv[argv.indexOf("--stack") + 1] ?? ""),
+            EXIT.error,
+        );
     }
 }
 

@@ -9,7 +9,18 @@
  */
 import * as path from "path";
 import { runCli } from "./lib/cli";
-import { ContainerStatus, layoutOf, parseCommon, parsePs, pickService, PS_COMMAND, remoteToolError, RemoteError, runRemote, ServiceProcesses } from "./lib/remote";
+import {
+    ContainerStatus,
+    layoutOf,
+    parseCommon,
+    parsePs,
+    pickService,
+    PS_COMMAND,
+    remoteToolError,
+    RemoteError,
+    runRemote,
+    ServiceProcesses,
+} from "./lib/remote";
 
 export const HELP = `Usage: npm run status -- --stack <name> [--server web-N] [--service <name>] [--json] [--work-dir <dir>]
 
@@ -32,14 +43,24 @@ type Io = { out: (s: string) => void; err: (s: string) => void };
  * cut-over's probes were its gate) and each of its workers running; the proxy must run.
  * Pure: the rows are what `docker ps` showed.
  */
-export function problemsOn(host: string, rows: ContainerStatus[], services: ServiceProcesses[], withProxy = true): string[] {
-    const running = (role: string, service?: string) => rows.filter((c) => c.role === role && (service === undefined || c.service === service) && c.state === "running");
+export function problemsOn(
+    host: string,
+    rows: ContainerStatus[],
+    services: ServiceProcesses[],
+    withProxy = true,
+): string[] {
+    const running = (role: string, service?: string) =>
+        rows.filter(
+            (c) => c.role === role && (service === undefined || c.service === service) && c.state === "running",
+        );
     const out: string[] = [];
     for (const svc of services) {
         const app = running("app", svc.name);
         if (app.length === 0) {
             const stopped = rows.find((c) => c.role === "app" && c.service === svc.name);
-            out.push(`${host}: ${svc.name}: no running app container${stopped ? ` (${stopped.name} is ${stopped.state})` : ""}`);
+            out.push(
+                `${host}: ${svc.name}: no running app container${stopped ? ` (${stopped.name} is ${stopped.state})` : ""}`,
+            );
         } else if (!app.some((c) => c.health === "healthy" || c.health === "no healthcheck")) {
             out.push(`${host}: ${svc.name}: app container ${app[0].name} is ${app[0].health}`);
         }
@@ -54,18 +75,26 @@ export function problemsOn(host: string, rows: ContainerStatus[], services: Serv
 export async function main(argv: string[], io: Io): Promise<number> {
     try {
         const a = parseCommon(argv, ["--stack", "--server", "--service", "--work-dir"], ["--json"]);
-        if (a.help) { io.out(`${HELP}\n`); return 0; }
+        if (a.help) {
+            io.out(`${HELP}\n`);
+            return 0;
+        }
         if (!a.values.stack) throw new RemoteError("--stack is required");
         const dir = path.resolve(a.values["work-dir"] ?? path.join(__dirname, ".."));
         const layout = layoutOf(a.values.stack, dir, a.values.server);
-        const services = a.values.service === undefined ? layout.services : [pickService(layout.services, a.values.service, a.values.stack)];
+        const services =
+            a.values.service === undefined
+                ? layout.services
+                : [pickService(layout.services, a.values.service, a.values.stack)];
         const only = a.values.service;
         const rows: ContainerStatus[] = [];
         const problems: string[] = [];
         const unreachable: string[] = [];
         for (const host of layout.hosts) {
             try {
-                const found = parsePs(host, runRemote(host, PS_COMMAND)).filter((c) => only === undefined || c.service === only);
+                const found = parsePs(host, runRemote(host, PS_COMMAND)).filter(
+                    (c) => only === undefined || c.service === only,
+                );
                 rows.push(...found);
                 problems.push(...problemsOn(host, found, services, only === undefined));
             } catch (e) {
@@ -74,12 +103,43 @@ export async function main(argv: string[], io: Io): Promise<number> {
             }
         }
         if (a.flags.has("json")) {
-            io.out(`${JSON.stringify({ stack: a.values.stack, ok: problems.length + unreachable.length === 0, containers: rows, problems, unreachable }, null, 2)}\n`);
+            io.out(
+                `${JSON.stringify({ stack: a.values.stack, ok: problems.length + unreachable.length === 0, containers: rows, problems, unreachable }, null, 2)}\n`,
+            );
         } else {
-            const head = ["SERVER", "SERVICE", "PROCESS", "CONTAINER", "RELEASE", "DIGEST", "STATE", "HEALTH", "UPTIME"];
-            const table = [head, ...rows.map((r) => [r.server, r.service, r.role, r.name, r.release, r.digest.startsWith("sha256:") ? `${r.digest.slice(0, 19)}…` : r.digest, r.state, r.health, r.uptime])];
+            const head = [
+                "SERVER",
+                "SERVICE",
+                "PROCESS",
+                "CONTAINER",
+                "RELEASE",
+                "DIGEST",
+                "STATE",
+                "HEALTH",
+                "UPTIME",
+            ];
+            const table = [
+                head,
+                ...rows.map((r) => [
+                    r.server,
+                    r.service,
+                    r.role,
+                    r.name,
+                    r.release,
+                    r.digest.startsWith("sha256:") ? `${r.digest.slice(0, 19)}…` : r.digest,
+                    r.state,
+                    r.health,
+                    r.uptime,
+                ]),
+            ];
             const w = head.map((_, i) => Math.max(...table.map((t) => t[i].length)));
-            for (const t of table) io.out(`${t.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()}\n`);
+            for (const t of table)
+                io.out(
+                    `${t
+                        .map((c, i) => c.padEnd(w[i]))
+                        .join("  ")
+                        .trimEnd()}\n`,
+                );
             for (const p of problems) io.err(`problem: ${p}\n`);
             for (const u of unreachable) io.err(`error: ${u}\n`);
         }

@@ -24,11 +24,18 @@ exit codes: 0 approved or not needed, 1 denied or timed out, 2 could not run`;
 /** Reads <work-dir>/Pulumi.<stack>.yaml as the CLI hands config to the program (tools/lib/stacks, the one reader). */
 function gateFor(workDir: string, stack: string) {
     let cfg: StackConfig;
-    try { cfg = readStackConfig(stack, workDir); } catch (e) { throw new ToolError((e as Error).message); }
+    try {
+        cfg = readStackConfig(stack, workDir);
+    } catch (e) {
+        throw new ToolError((e as Error).message);
+    }
     const { values, secretKeys } = cfg;
     // Secrets the settings check needs but the workflow never holds: placeholders, as the offline plan uses.
     const placeholders = offlineSecrets(values);
-    const settings = parseSettings(configSource({ ...values, ...placeholders }, [...secretKeys, ...Object.keys(placeholders)]), stack);
+    const settings = parseSettings(
+        configSource({ ...values, ...placeholders }, [...secretKeys, ...Object.keys(placeholders)]),
+        stack,
+    );
     return approvalGate(settings.github);
 }
 
@@ -36,7 +43,11 @@ async function api<T>(method: string, route: string, body?: unknown): Promise<T>
     const base = process.env.GITHUB_API_URL ?? "https://api.github.com";
     const res = await fetch(`${base}${route}`, {
         method,
-        headers: { authorization: `Bearer ${process.env.GITHUB_TOKEN ?? ""}`, accept: "application/vnd.github+json", "content-type": "application/json" },
+        headers: {
+            authorization: `Bearer ${process.env.GITHUB_TOKEN ?? ""}`,
+            accept: "application/vnd.github+json",
+            "content-type": "application/json",
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!res.ok) throw new ToolError(`GitHub API ${method} ${route}: HTTP ${res.status}`);
@@ -46,7 +57,10 @@ async function api<T>(method: string, route: string, body?: unknown): Promise<T>
 async function allComments(repo: string, issue: number): Promise<IssueComment[]> {
     const out: IssueComment[] = [];
     for (let page = 1; page <= 20; page++) {
-        const batch = await api<IssueComment[]>("GET", `/repos/${repo}/issues/${issue}/comments?per_page=100&page=${page}`);
+        const batch = await api<IssueComment[]>(
+            "GET",
+            `/repos/${repo}/issues/${issue}/comments?per_page=100&page=${page}`,
+        );
         out.push(...batch);
         if (batch.length < 100) break;
     }
@@ -54,8 +68,15 @@ async function allComments(repo: string, issue: number): Promise<IssueComment[]>
 }
 
 async function main(argv: string[], io: Io): Promise<number> {
-    const { values, flags, help } = parseFlags(argv, ["--stack", "--commit", "--exclude", "--timeout-minutes", "--poll-seconds", "--work-dir"], ["--settings"]);
-    if (help) { io.out(`${HELP}\n`); return 0; }
+    const { values, flags, help } = parseFlags(
+        argv,
+        ["--stack", "--commit", "--exclude", "--timeout-minutes", "--poll-seconds", "--work-dir"],
+        ["--settings"],
+    );
+    if (help) {
+        io.out(`${HELP}\n`);
+        return 0;
+    }
     const stack = values.stack;
     if (!stack) throw new ToolError("--stack is required (see --help)");
     const gate = gateFor(values["work-dir"] ? path.resolve(values["work-dir"]) : workDirOf({}), stack);
@@ -63,14 +84,23 @@ async function main(argv: string[], io: Io): Promise<number> {
         io.out(`required=${gate.required}\napprovers=${gate.approvers.join(",")}\n`);
         return 0;
     }
-    if (!gate.required) { io.out(`${stack}: no workflow approval configured\n`); return 0; }
+    if (!gate.required) {
+        io.out(`${stack}: no workflow approval configured\n`);
+        return 0;
+    }
     const commit = values.commit ?? "";
-    if (!/^[0-9a-f]{40}$/.test(commit)) throw new ToolError(`--commit ${JSON.stringify(commit)} is not a full commit SHA`);
-    const excluded = (values.exclude ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+    if (!/^[0-9a-f]{40}$/.test(commit))
+        throw new ToolError(`--commit ${JSON.stringify(commit)} is not a full commit SHA`);
+    const excluded = (values.exclude ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
     if (excluded.length === 0) throw new ToolError("--exclude is required: name who merged or started the run");
     const eligible = eligibleApprovers(gate.approvers, excluded);
     if (eligible.length === 0) {
-        io.err(`error: nobody can approve: the only listed approvers (${gate.approvers.join(", ")}) started this deploy\n`);
+        io.err(
+            `error: nobody can approve: the only listed approvers (${gate.approvers.join(", ")}) started this deploy\n`,
+        );
         return 1;
     }
     const repo = process.env.GITHUB_REPOSITORY ?? "";
@@ -78,12 +108,18 @@ async function main(argv: string[], io: Io): Promise<number> {
     const timeoutMs = Number(values["timeout-minutes"] ?? "240") * 60_000;
     const pollMs = Number(values["poll-seconds"] ?? "30") * 1000;
     const body = [
-        `A deploy of **${stack}** waits for approval.`, "",
-        `- commit: \`${commit}\``, `- run: ${process.env.RUN_URL ?? "(unknown)"}`,
-        `- may approve: ${eligible.map((a) => `@${a}`).join(", ")} (not: ${excluded.join(", ")})`, "",
+        `A deploy of **${stack}** waits for approval.`,
+        "",
+        `- commit: \`${commit}\``,
+        `- run: ${process.env.RUN_URL ?? "(unknown)"}`,
+        `- may approve: ${eligible.map((a) => `@${a}`).join(", ")} (not: ${excluded.join(", ")})`,
+        "",
         "Comment `/approve` to deploy or `/deny` to stop it. Edited comments do not count.",
     ].join("\n");
-    const issue = await api<{ number: number; html_url: string }>("POST", `/repos/${repo}/issues`, { title: `Approve ${stack} deploy of ${commit.slice(0, 12)}`, body });
+    const issue = await api<{ number: number; html_url: string }>("POST", `/repos/${repo}/issues`, {
+        title: `Approve ${stack} deploy of ${commit.slice(0, 12)}`,
+        body,
+    });
     io.out(`waiting for approval on ${issue.html_url}\n`);
     const deadline = Date.now() + timeoutMs;
     let reported = 0;

@@ -80,9 +80,12 @@ export function verifyUrl(routes: EdgeRoute[], service: string, basePort = VERIF
 /** Listen addresses per mode. */
 export function listenAddresses(mode: ProxyMode): string[] {
     switch (mode.kind) {
-        case "tls": return [":443", ":80"];
-        case "behind-lb": return [":80"];
-        case "test": return [mode.listen];
+        case "tls":
+            return [":443", ":80"];
+        case "behind-lb":
+            return [":80"];
+        case "test":
+            return [mode.listen];
     }
 }
 
@@ -123,14 +126,26 @@ export function reverseProxy(upstreams: string[] | string, trustedProxies?: stri
 export function verifyProxy(upstreams: string[] | string): Record<string, unknown> {
     return {
         ...reverseProxy(upstreams),
-        handle_response: [{
-            routes: [{
-                handle: [
-                    { handler: "headers", response: { set: { [STATUS_HEADER]: ["{http.reverse_proxy.status_code}"], [UPSTREAM_HEADER]: ["{http.reverse_proxy.upstream.hostport}"] } } },
-                    { handler: "copy_response", status_code: 200 },
+        handle_response: [
+            {
+                routes: [
+                    {
+                        handle: [
+                            {
+                                handler: "headers",
+                                response: {
+                                    set: {
+                                        [STATUS_HEADER]: ["{http.reverse_proxy.status_code}"],
+                                        [UPSTREAM_HEADER]: ["{http.reverse_proxy.upstream.hostport}"],
+                                    },
+                                },
+                            },
+                            { handler: "copy_response", status_code: 200 },
+                        ],
+                    },
                 ],
-            }],
-        }],
+            },
+        ],
     };
 }
 
@@ -144,7 +159,12 @@ export function pathMatch(prefix: string): string[] | undefined {
  * the longest prefix first, so `/api` wins over `/` whatever order the config lists them.
  */
 export function orderedRoutes(routes: EdgeRoute[]): EdgeRoute[] {
-    return [...routes].sort((a, b) => (a.host ?? "~").localeCompare(b.host ?? "~") || b.path.length - a.path.length || a.path.localeCompare(b.path));
+    return [...routes].sort(
+        (a, b) =>
+            (a.host ?? "~").localeCompare(b.host ?? "~") ||
+            b.path.length - a.path.length ||
+            a.path.localeCompare(b.path),
+    );
 }
 
 export function caddyConfig(o: ProxyOptions): Record<string, unknown> {
@@ -155,10 +175,18 @@ export function caddyConfig(o: ProxyOptions): Record<string, unknown> {
         if (r.host) match.host = [r.host];
         const paths = pathMatch(r.path);
         if (paths) match.path = paths;
-        return { ...(Object.keys(match).length ? { match: [match] } : {}), handle: [reverseProxy(upstreamsOf(r.service), trusted)], terminal: true };
+        return {
+            ...(Object.keys(match).length ? { match: [match] } : {}),
+            handle: [reverseProxy(upstreamsOf(r.service), trusted)],
+            terminal: true,
+        };
     });
     if (o.check && o.mode.kind === "behind-lb") {
-        routes.push({ match: [{ path: [o.check.path] }], handle: [reverseProxy(upstreamsOf(o.check.service), trusted)], terminal: true });
+        routes.push({
+            match: [{ path: [o.check.path] }],
+            handle: [reverseProxy(upstreamsOf(o.check.service), trusted)],
+            terminal: true,
+        });
     }
     // Anything no route claims: a plain 404 rather than Caddy's empty 200.
     routes.push({ handle: [{ handler: "static_response", status_code: 404 }], terminal: true });
@@ -184,7 +212,9 @@ export function caddyConfig(o: ProxyOptions): Record<string, unknown> {
 export function fillUpstreams(config: string, upstreams: Record<string, string[]>): string {
     let out = config;
     for (const [service, list] of Object.entries(upstreams)) {
-        out = out.split(JSON.stringify(upstreamsPlaceholder(service))).join(JSON.stringify(list.map((dial) => ({ dial }))));
+        out = out
+            .split(JSON.stringify(upstreamsPlaceholder(service)))
+            .join(JSON.stringify(list.map((dial) => ({ dial }))));
     }
     return out;
 }

@@ -9,8 +9,11 @@ import { isDigest } from "../config/validate";
  * deploys the same way. (The old default, `curl || wget` inside the container, never
  * turned a distroless image healthy.)
  */
-export function dockerHealthcheck(command: string[], intervalSeconds: number, retries: number):
-    { tests: string[]; interval: string; timeout: string; retries: number; startPeriod: string } | undefined {
+export function dockerHealthcheck(
+    command: string[],
+    intervalSeconds: number,
+    retries: number,
+): { tests: string[]; interval: string; timeout: string; retries: number; startPeriod: string } | undefined {
     if (command.length === 0) return undefined;
     return { tests: ["CMD", ...command], interval: `${intervalSeconds}s`, timeout: "3s", retries, startPeriod: "10s" };
 }
@@ -39,8 +42,15 @@ export function plainEnv(e: PlainEnv): string[] {
         LOG_LEVEL: e.logLevel,
         PORT: String(e.port),
     };
-    const lines = Object.entries(platform).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
-    return [...lines, ...Object.keys(e.extra).sort().map((k) => `${k}=${e.extra[k]}`)];
+    const lines = Object.entries(platform)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k}=${v}`);
+    return [
+        ...lines,
+        ...Object.keys(e.extra)
+            .sort()
+            .map((k) => `${k}=${e.extra[k]}`),
+    ];
 }
 
 /** `repository@sha256:...`: what every container runs, so a tag moved later changes nothing. */

@@ -42,7 +42,13 @@ export interface AppArgs {
      * (`https://<region>.digitaloceanspaces.com/<bucket>`), its region, the object name
      * prefix and the Spaces keys (secret).
      */
-    readonly dump?: { url: pulumi.Input<string>; region: string; prefix: string; accessKeyId: pulumi.Input<string>; secretKey: pulumi.Input<string> };
+    readonly dump?: {
+        url: pulumi.Input<string>;
+        region: string;
+        prefix: string;
+        accessKeyId: pulumi.Input<string>;
+        secretKey: pulumi.Input<string>;
+    };
     /** Interval and retries of the services' Docker healthchecks, when they have one. */
     readonly healthcheck: { intervalSeconds: number; retries: number };
     /** How long a new container may take to become healthy. @default 180 */
@@ -54,17 +60,27 @@ export interface AppArgs {
 /** The migration step's environment for the dump, or nothing when dumps are off. */
 function dumpEnv(dump: AppArgs["dump"]): pulumi.Output<{ [k: string]: string }> {
     if (!dump) return pulumi.output({} as { [k: string]: string });
-    return pulumi.all([dump.url, dump.accessKeyId, dump.secretKey]).apply(([url, id, key]): { [k: string]: string } => ({
-        DUMP_URL: url, DUMP_REGION: dump.region, DUMP_PREFIX: dump.prefix, AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: key,
-    }));
+    return pulumi
+        .all([dump.url, dump.accessKeyId, dump.secretKey])
+        .apply(([url, id, key]): { [k: string]: string } => ({
+            DUMP_URL: url,
+            DUMP_REGION: dump.region,
+            DUMP_PREFIX: dump.prefix,
+            AWS_ACCESS_KEY_ID: id,
+            AWS_SECRET_ACCESS_KEY: key,
+        }));
 }
 
 /** proxy-config.sh's CHECKS: per routed service, its verify URL and what it must answer. */
 export function proxyChecks(routes: EdgeRoute[], services: Pick<AppService, "name" | "health">[]): string {
-    return routedServices(routes).map((name) => {
-        const h = services.find((s) => s.name === name)?.health;
-        return h?.kind === "http" ? `${name}|${verifyUrl(routes, name)}${h.path}|200` : `${name}|${verifyUrl(routes, name)}/|any`;
-    }).join(" ");
+    return routedServices(routes)
+        .map((name) => {
+            const h = services.find((s) => s.name === name)?.health;
+            return h?.kind === "http"
+                ? `${name}|${verifyUrl(routes, name)}${h.path}|200`
+                : `${name}|${verifyUrl(routes, name)}/|any`;
+        })
+        .join(" ");
 }
 
 /**
@@ -89,17 +105,25 @@ export class App extends pulumi.ComponentResource {
         super("platform:app:App", name, {}, opts);
         const parent = this;
 
-        const registryProvider = new docker.Provider(`${name}-registry`, {
-            // Only registry lookups go through this provider: no daemon needed.
-            disableDockerDaemonCheck: true,
-            registryAuth: args.registry ? [args.registry] : [],
-        }, { parent });
+        const registryProvider = new docker.Provider(
+            `${name}-registry`,
+            {
+                // Only registry lookups go through this provider: no daemon needed.
+                disableDockerDaemonCheck: true,
+                registryAuth: args.registry ? [args.registry] : [],
+            },
+            { parent },
+        );
         this.digests = {};
         this.images = {};
         for (const svc of args.services) {
-            const digest = svc.digest !== ""
-                ? pulumi.output(svc.digest)
-                : docker.getRegistryImageOutput({ name: `${svc.repository}:${svc.tag}` }, { parent, provider: registryProvider }).sha256Digest;
+            const digest =
+                svc.digest !== ""
+                    ? pulumi.output(svc.digest)
+                    : docker.getRegistryImageOutput(
+                          { name: `${svc.repository}:${svc.tag}` },
+                          { parent, provider: registryProvider },
+                      ).sha256Digest;
             this.digests[svc.name] = digest;
             this.images[svc.name] = digest.apply((d) => imageRef(svc.repository, d));
         }
@@ -107,22 +131,44 @@ export class App extends pulumi.ComponentResource {
         // preview (an invoke needs the registry) and plan a proxy replacement whenever the
         // tag moved upstream.
         const proxyImage = pulumi.output(args.proxyImage);
-        const proxyConfig = JSON.stringify(caddyConfig({ mode: args.proxyMode, routes: args.routes, check: args.check }));
+        const proxyConfig = JSON.stringify(
+            caddyConfig({ mode: args.proxyMode, routes: args.routes, check: args.check }),
+        );
         const checks = proxyChecks(args.routes, args.services);
-        const migration: MigrationArgs = { databaseUrl: args.migrationDatabaseUrl, dbClientImage: args.dbClientImage, dumpEnv: dumpEnv(args.dump) };
+        const migration: MigrationArgs = {
+            databaseUrl: args.migrationDatabaseUrl,
+            dbClientImage: args.dbClientImage,
+            dumpEnv: dumpEnv(args.dump),
+        };
 
         let previous: pulumi.Resource[] = [];
         let previousProxy: pulumi.Resource[] = [];
         const migrations: command.local.Command[] = [];
         args.servers.forEach((server, i) => {
-            const s = onServer(`${name}-${server.key}`, server, { deployUser: args.deployUser, bootTimeoutSeconds: args.bootTimeoutSeconds, registry: args.registry }, parent);
-            const proxyReady = edgeProxy(s, { proxyImage, proxyConfig, checks, probeTimeoutSeconds: PROBE_TIMEOUT_SECONDS }, previousProxy);
+            const s = onServer(
+                `${name}-${server.key}`,
+                server,
+                { deployUser: args.deployUser, bootTimeoutSeconds: args.bootTimeoutSeconds, registry: args.registry },
+                parent,
+            );
+            const proxyReady = edgeProxy(
+                s,
+                { proxyImage, proxyConfig, checks, probeTimeoutSeconds: PROBE_TIMEOUT_SECONDS },
+                previousProxy,
+            );
             // Migrations run once per release, on the first server.
-            const steps = args.services.map((svc) => deployService(s, svc, {
-                image: this.images[svc.name], proxyConfig, verifyUrl: verifyUrl(args.routes, svc.name), proxyReady, previous,
-                migration: i === 0 ? migration : undefined,
-                healthcheck: args.healthcheck, deployTimeoutSeconds: args.deployTimeoutSeconds,
-            }));
+            const steps = args.services.map((svc) =>
+                deployService(s, svc, {
+                    image: this.images[svc.name],
+                    proxyConfig,
+                    verifyUrl: verifyUrl(args.routes, svc.name),
+                    proxyReady,
+                    previous,
+                    migration: i === 0 ? migration : undefined,
+                    healthcheck: args.healthcheck,
+                    deployTimeoutSeconds: args.deployTimeoutSeconds,
+                }),
+            );
             migrations.push(...steps.flatMap((st) => (st.migrate ? [st.migrate] : [])));
             previous = steps.map((st) => st.cutover);
             // The next proxy is touched only once this server serves: its proxy answers again

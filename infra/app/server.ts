@@ -18,7 +18,10 @@ export interface AppServer {
     dropletId: pulumi.Input<number>;
 }
 
-export type Labels = (role: string, extra?: { label: string; value: pulumi.Input<string> }[]) => { label: string; value: pulumi.Input<string> }[];
+export type Labels = (
+    role: string,
+    extra?: { label: string; value: pulumi.Input<string> }[],
+) => { label: string; value: pulumi.Input<string> }[];
 
 /** What every step on one server shares. */
 export interface OnServer {
@@ -38,31 +41,53 @@ export interface OnServer {
 
 /** The readiness wait, the server's Docker provider and its network. */
 export function onServer(
-    name: string, server: AppServer, o: { deployUser: string; bootTimeoutSeconds: number; registry?: docker.types.input.ProviderRegistryAuth },
+    name: string,
+    server: AppServer,
+    o: { deployUser: string; bootTimeoutSeconds: number; registry?: docker.types.input.ProviderRegistryAuth },
     parent: pulumi.Resource,
 ): OnServer {
     const dockerHost = `ssh://${o.deployUser}@${server.tailnetHostname}`;
-    const ready = new command.local.Command(`${name}-ready`, {
-        create: script("wait-for-server"),
-        interpreter: ["/bin/bash", "-c"],
-        environment: { SERVER: server.tailnetHostname, DEPLOY_USER: o.deployUser, BOOT_TIMEOUT: String(o.bootTimeoutSeconds) },
-        triggers: [server.dropletId],
-    }, { parent });
+    const ready = new command.local.Command(
+        `${name}-ready`,
+        {
+            create: script("wait-for-server"),
+            interpreter: ["/bin/bash", "-c"],
+            environment: {
+                SERVER: server.tailnetHostname,
+                DEPLOY_USER: o.deployUser,
+                BOOT_TIMEOUT: String(o.bootTimeoutSeconds),
+            },
+            triggers: [server.dropletId],
+        },
+        { parent },
+    );
 
-    const provider = new docker.Provider(`${name}-docker`, {
-        host: dockerHost,
-        // The daemon is contacted when a resource needs it, not when the provider is
-        // configured: a first preview of a new stack plans containers for servers that
-        // do not exist yet.
-        disableDockerDaemonCheck: true,
-        sshOpts: ["-o", "StrictHostKeyChecking=accept-new", "-o", "ServerAliveInterval=15"],
-        registryAuth: o.registry ? [o.registry] : [],
-    }, { parent, dependsOn: [ready] });
+    const provider = new docker.Provider(
+        `${name}-docker`,
+        {
+            host: dockerHost,
+            // The daemon is contacted when a resource needs it, not when the provider is
+            // configured: a first preview of a new stack plans containers for servers that
+            // do not exist yet.
+            disableDockerDaemonCheck: true,
+            sshOpts: ["-o", "StrictHostKeyChecking=accept-new", "-o", "ServerAliveInterval=15"],
+            registryAuth: o.registry ? [o.registry] : [],
+        },
+        { parent, dependsOn: [ready] },
+    );
 
     // Every docker resource of this server is tied to its droplet (see DROPLET_LABEL).
     const dropletId = pulumi.output(server.dropletId).apply(String);
-    const labels: Labels = (role, extra = []) => [{ label: DROPLET_LABEL, value: dropletId }, { label: "platform.role", value: role }, ...extra];
-    const network = new docker.Network(`${name}-network`, { name: dropletId.apply(networkName), driver: "bridge", labels: labels("network") }, { parent, provider });
+    const labels: Labels = (role, extra = []) => [
+        { label: DROPLET_LABEL, value: dropletId },
+        { label: "platform.role", value: role },
+        ...extra,
+    ];
+    const network = new docker.Network(
+        `${name}-network`,
+        { name: dropletId.apply(networkName), driver: "bridge", labels: labels("network") },
+        { parent, provider },
+    );
     return { name, server, dropletId, dockerHost, parent, provider, network, labels };
 }
 
@@ -77,39 +102,68 @@ export function onServer(
  * again (`previousProxy`). Returns the step that loads its config and checks it serves.
  */
 export function edgeProxy(
-    s: OnServer, o: { proxyImage: pulumi.Output<string>; proxyConfig: string; checks: string; probeTimeoutSeconds: number },
+    s: OnServer,
+    o: { proxyImage: pulumi.Output<string>; proxyConfig: string; checks: string; probeTimeoutSeconds: number },
     previousProxy: pulumi.Resource[],
 ): command.local.Command {
     const on = { parent: s.parent, provider: s.provider };
-    const proxyPull = new docker.RemoteImage(`${s.name}-proxy-image`, { name: o.proxyImage, keepLocally: true, triggers: { dropletId: s.dropletId } }, on);
-    const proxyData = new docker.Volume(`${s.name}-proxy-data`, { name: "edge-proxy-data", labels: s.labels("proxy-data") }, { ...on, retainOnDelete: true });
-    const proxyConfigVolume = new docker.Volume(`${s.name}-proxy-config`, { name: "edge-proxy-config", labels: s.labels("proxy-config") }, { ...on, retainOnDelete: true });
-    const proxy = new docker.Container(`${s.name}-proxy`, {
-        name: PROXY_CONTAINER,
-        image: o.proxyImage,
-        command: ["caddy", "run", "--resume", "--config", "/etc/caddy/caddy.json"],
-        uploads: [{ file: "/etc/caddy/caddy.json", content: BOOTSTRAP_PROXY_CONFIG }],
-        ports: [{ internal: 80, external: 80 }, { internal: 443, external: 443 }],
-        volumes: [
-            { volumeName: proxyData.name, containerPath: "/data" },
-            { volumeName: proxyConfigVolume.name, containerPath: "/config" },
-        ],
-        networksAdvanced: [{ name: s.network.name }],
-        restart: "unless-stopped",
-        memory: 256,
-        logDriver: "json-file",
-        logOpts: { ...LOG_OPTS },
-        labels: s.labels("proxy"),
-    }, { ...on, dependsOn: [proxyPull, ...previousProxy], deleteBeforeReplace: true });
+    const proxyPull = new docker.RemoteImage(
+        `${s.name}-proxy-image`,
+        { name: o.proxyImage, keepLocally: true, triggers: { dropletId: s.dropletId } },
+        on,
+    );
+    const proxyData = new docker.Volume(
+        `${s.name}-proxy-data`,
+        { name: "edge-proxy-data", labels: s.labels("proxy-data") },
+        { ...on, retainOnDelete: true },
+    );
+    const proxyConfigVolume = new docker.Volume(
+        `${s.name}-proxy-config`,
+        { name: "edge-proxy-config", labels: s.labels("proxy-config") },
+        { ...on, retainOnDelete: true },
+    );
+    const proxy = new docker.Container(
+        `${s.name}-proxy`,
+        {
+            name: PROXY_CONTAINER,
+            image: o.proxyImage,
+            command: ["caddy", "run", "--resume", "--config", "/etc/caddy/caddy.json"],
+            uploads: [{ file: "/etc/caddy/caddy.json", content: BOOTSTRAP_PROXY_CONFIG }],
+            ports: [
+                { internal: 80, external: 80 },
+                { internal: 443, external: 443 },
+            ],
+            volumes: [
+                { volumeName: proxyData.name, containerPath: "/data" },
+                { volumeName: proxyConfigVolume.name, containerPath: "/config" },
+            ],
+            networksAdvanced: [{ name: s.network.name }],
+            restart: "unless-stopped",
+            memory: 256,
+            logDriver: "json-file",
+            logOpts: { ...LOG_OPTS },
+            labels: s.labels("proxy"),
+        },
+        { ...on, dependsOn: [proxyPull, ...previousProxy], deleteBeforeReplace: true },
+    );
     // Loads the config with the recorded upstreams and checks the proxy serves: after a
     // config change, and after every new proxy container (an upgrade, a rebuilt droplet).
-    return new command.local.Command(`${s.name}-proxy-config`, {
-        create: script("proxy-config"),
-        interpreter: ["/bin/bash", "-c"],
-        environment: {
-            DOCKER_HOST: s.dockerHost, SERVER: s.server.tailnetHostname, PROXY_CONTAINER, PROXY_CONFIG: o.proxyConfig,
-            READY_TIMEOUT: "120", PROBE_TIMEOUT: String(o.probeTimeoutSeconds), CHECKS: o.checks,
+    return new command.local.Command(
+        `${s.name}-proxy-config`,
+        {
+            create: script("proxy-config"),
+            interpreter: ["/bin/bash", "-c"],
+            environment: {
+                DOCKER_HOST: s.dockerHost,
+                SERVER: s.server.tailnetHostname,
+                PROXY_CONTAINER,
+                PROXY_CONFIG: o.proxyConfig,
+                READY_TIMEOUT: "120",
+                PROBE_TIMEOUT: String(o.probeTimeoutSeconds),
+                CHECKS: o.checks,
+            },
+            triggers: [o.proxyConfig, proxy.id],
         },
-        triggers: [o.proxyConfig, proxy.id],
-    }, { parent: s.parent, dependsOn: [proxy] });
+        { parent: s.parent, dependsOn: [proxy] },
+    );
 }

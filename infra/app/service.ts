@@ -10,7 +10,14 @@ import { ProcessSpec, ServiceHealth } from "../config/parse/services";
 import { SmokeRequest } from "../config/validate";
 import { shellJoin } from "../shell";
 import { dockerHealthcheck, LOG_OPTS } from "./container";
-import { PROXY_CONTAINER, PROBE_TIMEOUT_SECONDS, script, smokeWords, VERIFY_SECONDS, WORKER_STABLE_SECONDS } from "./scripts";
+import {
+    PROXY_CONTAINER,
+    PROBE_TIMEOUT_SECONDS,
+    script,
+    smokeWords,
+    VERIFY_SECONDS,
+    WORKER_STABLE_SECONDS,
+} from "./scripts";
 import { OnServer } from "./server";
 
 export interface AppService {
@@ -74,31 +81,52 @@ export function healthEnv(health: ServiceHealth): { HEALTH: string; HEALTH_PATH?
  * back) the old release serving and fails the update with the reason.
  */
 export function deployService(
-    s: OnServer, svc: AppService, o: {
-        image: pulumi.Output<string>; proxyConfig: string; verifyUrl: string; proxyReady: pulumi.Resource;
-        previous: pulumi.Resource[]; migration?: MigrationArgs;
-        healthcheck: { intervalSeconds: number; retries: number }; deployTimeoutSeconds: number;
+    s: OnServer,
+    svc: AppService,
+    o: {
+        image: pulumi.Output<string>;
+        proxyConfig: string;
+        verifyUrl: string;
+        proxyReady: pulumi.Resource;
+        previous: pulumi.Resource[];
+        migration?: MigrationArgs;
+        healthcheck: { intervalSeconds: number; retries: number };
+        deployTimeoutSeconds: number;
     },
 ): ServiceSteps {
     const base = serviceBase(s.name, svc.name);
     const on = { parent: s.parent, provider: s.provider };
-    const image = new docker.RemoteImage(`${base}-image`, { name: o.image, keepLocally: true, triggers: { dropletId: s.dropletId } }, on);
+    const image = new docker.RemoteImage(
+        `${base}-image`,
+        { name: o.image, keepLocally: true, triggers: { dropletId: s.dropletId } },
+        on,
+    );
 
     const beforeApp: pulumi.Resource[] = [image, ...o.previous];
     let migrate: command.local.Command | undefined;
     if (o.migration && svc.migrationCommand.length > 0) {
         const m = o.migration;
-        migrate = new command.local.Command(`${base}-migrate`, {
-            create: script("migrate"),
-            interpreter: ["/bin/bash", "-c"],
-            environment: pulumi.secret(pulumi.all([o.image, m.databaseUrl, m.dumpEnv]).apply(([img, url, dump]) => ({
-                DOCKER_HOST: s.dockerHost, SERVER: s.server.tailnetHostname, IMAGE: img,
-                DATABASE_URL: url, MIGRATE_ARGS: shellJoin(svc.migrationCommand), PG_CLIENT_IMAGE: m.dbClientImage,
-                ...dump,
-            }))),
-            // Runs again exactly when the release changes.
-            triggers: [o.image],
-        }, { parent: s.parent, dependsOn: [image, ...o.previous] });
+        migrate = new command.local.Command(
+            `${base}-migrate`,
+            {
+                create: script("migrate"),
+                interpreter: ["/bin/bash", "-c"],
+                environment: pulumi.secret(
+                    pulumi.all([o.image, m.databaseUrl, m.dumpEnv]).apply(([img, url, dump]) => ({
+                        DOCKER_HOST: s.dockerHost,
+                        SERVER: s.server.tailnetHostname,
+                        IMAGE: img,
+                        DATABASE_URL: url,
+                        MIGRATE_ARGS: shellJoin(svc.migrationCommand),
+                        PG_CLIENT_IMAGE: m.dbClientImage,
+                        ...dump,
+                    })),
+                ),
+                // Runs again exactly when the release changes.
+                triggers: [o.image],
+            },
+            { parent: s.parent, dependsOn: [image, ...o.previous] },
+        );
         beforeApp.push(migrate);
     }
 
@@ -112,60 +140,97 @@ export function deployService(
         stopTimeout: 30,
     };
     // Labels force a new container (see DROPLET_LABEL).
-    const release = [{ label: "platform.release", value: svc.tag }, { label: "platform.service", value: svc.name }];
+    const release = [
+        { label: "platform.release", value: svc.tag },
+        { label: "platform.service", value: svc.name },
+    ];
     const healthcheck = dockerHealthcheck(svc.healthcheckCommand, o.healthcheck.intervalSeconds, o.healthcheck.retries);
-    const app = new docker.Container(`${base}-app`, {
-        ...common,
-        memory: svc.memoryMb,
-        labels: s.labels("app", release),
-        // On the proxy's network from the start, under its own (auto) name: the proxy only
-        // routes to it once the cut-over switches its upstream to it.
-        networksAdvanced: [{ name: s.network.name }],
-        ...(healthcheck ? { healthcheck } : {}),
-        // The provider's `wait` polls Docker's health status, which exists only with a
-        // healthcheck; without one the cut-over's probes are the gate.
-        wait: healthcheck !== undefined,
-        waitTimeout: o.deployTimeoutSeconds,
-    }, {
-        ...on, dependsOn: beforeApp, deleteBeforeReplace: false,
-        // The Docker provider plans a healthcheck change as an update its Update never applies
-        // (infra/lifecycle/semantics.ts, noopOn): a new container, cut over, makes it real.
-        replaceOnChanges: ["healthcheck"],
-    });
+    const app = new docker.Container(
+        `${base}-app`,
+        {
+            ...common,
+            memory: svc.memoryMb,
+            labels: s.labels("app", release),
+            // On the proxy's network from the start, under its own (auto) name: the proxy only
+            // routes to it once the cut-over switches its upstream to it.
+            networksAdvanced: [{ name: s.network.name }],
+            ...(healthcheck ? { healthcheck } : {}),
+            // The provider's `wait` polls Docker's health status, which exists only with a
+            // healthcheck; without one the cut-over's probes are the gate.
+            wait: healthcheck !== undefined,
+            waitTimeout: o.deployTimeoutSeconds,
+        },
+        {
+            ...on,
+            dependsOn: beforeApp,
+            deleteBeforeReplace: false,
+            // The Docker provider plans a healthcheck change as an update its Update never applies
+            // (infra/lifecycle/semantics.ts, noopOn): a new container, cut over, makes it real.
+            replaceOnChanges: ["healthcheck"],
+        },
+    );
 
-    const workers = svc.processes.map((p) => new docker.Container(`${base}-${p.name}`, {
-        ...common,
-        command: p.command,
-        memory: p.memoryMb,
-        labels: s.labels(p.name, release),
-    }, { ...on, dependsOn: beforeApp, deleteBeforeReplace: false }));
+    const workers = svc.processes.map(
+        (p) =>
+            new docker.Container(
+                `${base}-${p.name}`,
+                {
+                    ...common,
+                    command: p.command,
+                    memory: p.memoryMb,
+                    labels: s.labels(p.name, release),
+                },
+                { ...on, dependsOn: beforeApp, deleteBeforeReplace: false },
+            ),
+    );
     const gates: pulumi.Resource[] = [app, o.proxyReady, s.network];
     if (workers.length > 0) {
         // A crash-looping worker fails the deploy before any traffic moves.
-        gates.push(new command.local.Command(`${base}-workers-check`, {
-            create: script("workers-check"),
-            interpreter: ["/bin/bash", "-c"],
-            environment: {
-                DOCKER_HOST: s.dockerHost, SERVER: s.server.tailnetHostname,
-                WORKERS: pulumi.all(workers.map((w) => w.name)).apply((names) => names.join(" ")),
-                STABLE_SECONDS: String(WORKER_STABLE_SECONDS),
-            },
-            triggers: workers.map((w) => w.id),
-        }, { parent: s.parent, dependsOn: workers }));
+        gates.push(
+            new command.local.Command(
+                `${base}-workers-check`,
+                {
+                    create: script("workers-check"),
+                    interpreter: ["/bin/bash", "-c"],
+                    environment: {
+                        DOCKER_HOST: s.dockerHost,
+                        SERVER: s.server.tailnetHostname,
+                        WORKERS: pulumi.all(workers.map((w) => w.name)).apply((names) => names.join(" ")),
+                        STABLE_SECONDS: String(WORKER_STABLE_SECONDS),
+                    },
+                    triggers: workers.map((w) => w.id),
+                },
+                { parent: s.parent, dependsOn: workers },
+            ),
+        );
     }
 
-    const cutover = new command.local.Command(`${base}-cutover`, {
-        create: script("cutover"),
-        interpreter: ["/bin/bash", "-c"],
-        environment: {
-            DOCKER_HOST: s.dockerHost, SERVER: s.server.tailnetHostname, SERVICE: svc.name, APP_CONTAINER: app.name, APP_PORT: String(svc.port),
-            ...healthEnv(svc.health), PROXY_CONTAINER, NETWORK: s.network.name, PROXY_CONFIG: o.proxyConfig,
-            HEALTH_TIMEOUT: String(o.deployTimeoutSeconds), PROBE_TIMEOUT: String(PROBE_TIMEOUT_SECONDS),
-            VERIFY_SECONDS: String(VERIFY_SECONDS), LOCK_TIMEOUT: String(o.deployTimeoutSeconds + 120),
-            SMOKE: smokeWords(svc.smokeRequests), VERIFY_URL: o.verifyUrl,
+    const cutover = new command.local.Command(
+        `${base}-cutover`,
+        {
+            create: script("cutover"),
+            interpreter: ["/bin/bash", "-c"],
+            environment: {
+                DOCKER_HOST: s.dockerHost,
+                SERVER: s.server.tailnetHostname,
+                SERVICE: svc.name,
+                APP_CONTAINER: app.name,
+                APP_PORT: String(svc.port),
+                ...healthEnv(svc.health),
+                PROXY_CONTAINER,
+                NETWORK: s.network.name,
+                PROXY_CONFIG: o.proxyConfig,
+                HEALTH_TIMEOUT: String(o.deployTimeoutSeconds),
+                PROBE_TIMEOUT: String(PROBE_TIMEOUT_SECONDS),
+                VERIFY_SECONDS: String(VERIFY_SECONDS),
+                LOCK_TIMEOUT: String(o.deployTimeoutSeconds + 120),
+                SMOKE: smokeWords(svc.smokeRequests),
+                VERIFY_URL: o.verifyUrl,
+            },
+            // Runs for every new app container, i.e. for every release.
+            triggers: [app.id],
         },
-        // Runs for every new app container, i.e. for every release.
-        triggers: [app.id],
-    }, { parent: s.parent, dependsOn: gates });
+        { parent: s.parent, dependsOn: gates },
+    );
     return { cutover, migrate };
 }

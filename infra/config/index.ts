@@ -39,7 +39,10 @@ export { checkApprovalRules, MAX_ENVIRONMENT_REVIEWERS } from "./parse/github";
 
 export function parseSettings(src: ConfigSource, stackName: string): Settings {
     if (!(STACKS as readonly string[]).includes(stackName)) {
-        throw new ConfigError("stack", `stack: ${show(stackName)} is not a stack this program defines; expected one of ${STACKS.join(", ")}`);
+        throw new ConfigError(
+            "stack",
+            `stack: ${show(stackName)} is not a stack this program defines; expected one of ${STACKS.join(", ")}`,
+        );
     }
     const stack = stackName as StackName;
     checkKnownKeys(src.keys?.() ?? [], stack);
@@ -58,9 +61,24 @@ export function parseSettings(src: ConfigSource, stackName: string): Settings {
     checkRequiredSecrets(r, src, ctx);
 
     return {
-        project: PROJECT, stack, prefix: ctx.prefix, stackTag: `${PROJECT}-${stack}`, serverTag: `${PROJECT}-${stack}-app`,
+        project: PROJECT,
+        stack,
+        prefix: ctx.prefix,
+        stackTag: `${PROJECT}-${stack}`,
+        serverTag: `${PROJECT}-${stack}-app`,
         protectData: r.bool("protectData"),
-        ...network, servers, tailnet, database, dns, ...edge, urls: { ...edge.urls, health: `https://${check.host}${check.path}` },
-        monitoring, hasSlackWebhook, app, services, check, github,
+        ...network,
+        servers,
+        tailnet,
+        database,
+        dns,
+        ...edge,
+        urls: { ...edge.urls, health: `https://${check.host}${check.path}` },
+        monitoring,
+        hasSlackWebhook,
+        app,
+        services,
+        check,
+        github,
     };
 }

@@ -18,14 +18,18 @@ export function pulumiSource(): ConfigSource {
     return {
         get: (key) => all[q(key)],
         isSecret: (key) => (informed ? rt.isConfigSecret!(q(key)) : true),
-        keys: () => Object.keys(all).filter((k) => k.startsWith(`${PROJECT}:`)).map((k) => k.slice(PROJECT.length + 1)),
+        keys: () =>
+            Object.keys(all)
+                .filter((k) => k.startsWith(`${PROJECT}:`))
+                .map((k) => k.slice(PROJECT.length + 1)),
     };
 }
 
 export function loadConfig(): PlatformConfig {
     const settings = parseSettings(pulumiSource(), pulumi.getStack());
     const cfg = new pulumi.Config(PROJECT);
-    const appSecretsObj = settings.app.secretNames.length > 0 ? cfg.requireSecretObject<Record<string, string>>("appSecrets") : undefined;
+    const appSecretsObj =
+        settings.app.secretNames.length > 0 ? cfg.requireSecretObject<Record<string, string>>("appSecrets") : undefined;
     const appSecrets: Record<string, pulumi.Output<string>> = {};
     for (const name of settings.app.secretNames) {
         appSecrets[name] = pulumi.secret(appSecretsObj!.apply((o) => o[name]));
@@ -35,7 +39,10 @@ export function loadConfig(): PlatformConfig {
         secrets: {
             tailscaleApiKey: cfg.requireSecret("tailscaleApiKey"),
             spaces: settings.database.dump
-                ? { accessKeyId: cfg.requireSecret("spacesAccessKeyId"), secretKey: cfg.requireSecret("spacesSecretKey") }
+                ? {
+                      accessKeyId: cfg.requireSecret("spacesAccessKeyId"),
+                      secretKey: cfg.requireSecret("spacesSecretKey"),
+                  }
                 : undefined,
             slackWebhookUrl: settings.hasSlackWebhook ? cfg.requireSecret("slackWebhookUrl") : undefined,
             ghcrToken: settings.app.hasRegistryToken ? cfg.requireSecret("ghcrToken") : undefined,

@@ -40,20 +40,29 @@ const def = (key: Key): KeyDef => KEYS[key];
 /** A required key that is not set (or empty, for a mapping): one line with the fix. */
 export function missing(key: Key, stack: string): never {
     const fix = def(key).fix?.replace("<stack>", stack);
-    throw new ConfigError(q(key), fix
-        ? `${q(key)}: is not set; expected ${fix}`
-        : `${q(key)}: is not set; it is required (${KEYS[key].description}) — run: pulumi config set ${key} <value> --stack ${stack}`);
+    throw new ConfigError(
+        q(key),
+        fix
+            ? `${q(key)}: is not set; expected ${fix}`
+            : `${q(key)}: is not set; it is required (${KEYS[key].description}) — run: pulumi config set ${key} <value> --stack ${stack}`,
+    );
 }
 
 export class Reader {
-    constructor(private readonly src: ConfigSource, private readonly stack: string) {}
+    constructor(
+        private readonly src: ConfigSource,
+        private readonly stack: string,
+    ) {}
 
     private raw(key: Key): string | undefined {
         const v = this.src.get(key);
         // An encrypted value on a key that is not a secret would otherwise be judged by its
         // ciphertext (or its offline placeholder): "not a valid region".
         if (v !== undefined && !def(key).secret && this.src.isSecret(key)) {
-            throw new ConfigError(q(key), `${q(key)}: is stored encrypted, but it is not a secret and is read as plain text; expected a plain value — run: pulumi config set ${key} <value> --stack ${this.stack} (without --secret)`);
+            throw new ConfigError(
+                q(key),
+                `${q(key)}: is stored encrypted, but it is not a secret and is read as plain text; expected a plain value — run: pulumi config set ${key} <value> --stack ${this.stack} (without --secret)`,
+            );
         }
         if (v === undefined && def(key).required && !def(key).secret) missing(key, this.stack);
         return v;
@@ -96,9 +105,11 @@ export class Reader {
 
     strings(key: Key, opts: { min?: number; each?: (s: string) => boolean; what?: string } = {}): string[] {
         const v = this.json(key);
-        if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) return fail(q(key), v, "expected a list of strings");
+        if (!Array.isArray(v) || v.some((x) => typeof x !== "string"))
+            return fail(q(key), v, "expected a list of strings");
         const list = v as string[];
-        if (list.length < (opts.min ?? 0)) return fail(q(key), list, `expected at least ${opts.min} ${opts.what ?? "entry"}`);
+        if (list.length < (opts.min ?? 0))
+            return fail(q(key), list, `expected at least ${opts.min} ${opts.what ?? "entry"}`);
         const bad = opts.each ? list.find((s) => !opts.each!(s)) : undefined;
         if (bad !== undefined) return fail(q(key), bad, `expected each entry to be ${opts.what ?? "valid"}`);
         if (new Set(list).size !== list.length) return fail(q(key), list, "expected no duplicates");
@@ -107,7 +118,8 @@ export class Reader {
 
     object(key: Key): Record<string, unknown> {
         const v = this.json(key);
-        if (typeof v !== "object" || v === null || Array.isArray(v)) return fail(q(key), v, "expected a mapping of names to values");
+        if (typeof v !== "object" || v === null || Array.isArray(v))
+            return fail(q(key), v, "expected a mapping of names to values");
         return v as Record<string, unknown>;
     }
 
@@ -117,14 +129,17 @@ export class Reader {
         // Pulumi.yaml declares optional secrets with an empty default.
         if (v === undefined || v === "" || v === "{}") return false;
         if (!this.src.isSecret(key)) {
-            throw new ConfigError(q(key), `${q(key)}: is stored in plain text but must be a secret — run: ${setSecretHint(key, this.stack)} (and remove the plain value from Pulumi.${this.stack}.yaml)`);
+            throw new ConfigError(
+                q(key),
+                `${q(key)}: is stored in plain text but must be a secret — run: ${setSecretHint(key, this.stack)} (and remove the plain value from Pulumi.${this.stack}.yaml)`,
+            );
         }
         return true;
     }
 
     /** The names of the filled entries of a secret mapping (`appSecrets`); none when it is unset. */
     secretEntries(key: Key): string[] {
-        return this.secretPresent(key) ? this.secretEntryNames(key) ?? [] : [];
+        return this.secretPresent(key) ? (this.secretEntryNames(key) ?? []) : [];
     }
 
     /**
@@ -161,9 +176,15 @@ function isEmptyJson(v: string): boolean {
  */
 export function filledKeys(raw: string): string[] | undefined {
     let parsed: unknown;
-    try { parsed = JSON.parse(raw); } catch { return undefined; }
+    try {
+        parsed = JSON.parse(raw);
+    } catch {
+        return undefined;
+    }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
-    return Object.entries(parsed).filter(([, v]) => typeof v === "string" && v !== "").map(([k]) => k);
+    return Object.entries(parsed)
+        .filter(([, v]) => typeof v === "string" && v !== "")
+        .map(([k]) => k);
 }
 
 /**
@@ -175,9 +196,15 @@ export function checkKnownKeys(keys: readonly string[], stack: string): void {
     for (const k of keys) {
         if (known.includes(k)) continue;
         if (RETIRED_KEYS[k]) {
-            throw new ConfigError(`${PROJECT}:${k}`, `${PROJECT}:${k}: was retired: ${RETIRED_KEYS[k]}; remove it (pulumi config rm ${k} --stack ${stack})`);
+            throw new ConfigError(
+                `${PROJECT}:${k}`,
+                `${PROJECT}:${k}: was retired: ${RETIRED_KEYS[k]}; remove it (pulumi config rm ${k} --stack ${stack})`,
+            );
         }
         const near = closest(k, known, 1)[0];
-        throw new ConfigError(`${PROJECT}:${k}`, `${PROJECT}:${k}: is not a key this program reads; expected a declared key — did you mean ${near}? Rename it in Pulumi.${stack}.yaml (or run: pulumi config rm ${k} --stack ${stack})`);
+        throw new ConfigError(
+            `${PROJECT}:${k}`,
+            `${PROJECT}:${k}: is not a key this program reads; expected a declared key — did you mean ${near}? Rename it in Pulumi.${stack}.yaml (or run: pulumi config rm ${k} --stack ${stack})`,
+        );
     }
 }

@@ -10,7 +10,10 @@ import { RunError } from "@pulumi/pulumi/errors";
  * the program's stack trace.
  */
 export class ConfigError extends RunError {
-    constructor(readonly key: string, message: string) {
+    constructor(
+        readonly key: string,
+        message: string,
+    ) {
         super(message);
         this.name = "ConfigError";
     }
@@ -18,7 +21,7 @@ export class ConfigError extends RunError {
 
 /** JSON-ish rendering of a value for an error message, cut short so the line stays readable. */
 export function show(value: unknown): string {
-    const s = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+    const s = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
     return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
@@ -71,7 +74,12 @@ const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 /** A DNS domain such as `example.com`: lowercase labels, at least two, no trailing dot. */
 export function isDomain(value: string): boolean {
     const labels = value.split(".");
-    return value.length <= 253 && labels.length >= 2 && labels.every((l) => LABEL.test(l)) && !/^\d+$/.test(labels[labels.length - 1]);
+    return (
+        value.length <= 253 &&
+        labels.length >= 2 &&
+        labels.every((l) => LABEL.test(l)) &&
+        !/^\d+$/.test(labels[labels.length - 1])
+    );
 }
 
 /** A record name relative to the zone: `@` for the apex, or one or more labels (`api.staging`). */
@@ -108,12 +116,12 @@ export function cidrsOverlap(a: string, b: string): boolean {
     if (!x || !y) return false;
     const prefix = Math.min(x.prefix, y.prefix);
     const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-    return ((x.base & mask) >>> 0) === ((y.base & mask) >>> 0);
+    return (x.base & mask) >>> 0 === (y.base & mask) >>> 0;
 }
 
 /** True when `value` lies inside an RFC 1918 private range. */
 export function isPrivateCidr(c: { base: number; prefix: number }): boolean {
-    const inRange = (b: number, p: number) => c.prefix >= p && (c.base >>> (32 - p)) === (b >>> (32 - p));
+    const inRange = (b: number, p: number) => c.prefix >= p && c.base >>> (32 - p) === b >>> (32 - p);
     return inRange(0x0a000000, 8) || inRange(0xac100000, 12) || inRange(0xc0a80000, 16);
 }
 
@@ -134,7 +142,10 @@ export function isImageTag(value: string): boolean {
 
 /** `repository:tag@sha256:<64 hex>`: readable tag, immutable digest. */
 export function isPinnedImage(value: string): boolean {
-    const m = /^([a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})@(.+)$/.exec(value);
+    const m =
+        /^([a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})@(.+)$/.exec(
+            value,
+        );
     return m !== null && isDigest(m[3]);
 }
 
@@ -216,7 +227,19 @@ export function isTeamSlug(value: string): boolean {
  * Container roles and resource name suffixes the platform uses itself; a worker process may
  * not take them (`<service>-<process>` would collide with `<service>-app`, `-image`, ...).
  */
-export const RESERVED_PROCESS_NAMES = ["app", "caddy", "migrate", "edge", "image", "cutover", "workers-check", "proxy", "network", "docker", "ready"] as const;
+export const RESERVED_PROCESS_NAMES = [
+    "app",
+    "caddy",
+    "migrate",
+    "edge",
+    "image",
+    "cutover",
+    "workers-check",
+    "proxy",
+    "network",
+    "docker",
+    "ready",
+] as const;
 
 /** A worker process name: also its container's role, so short, lowercase, and not a platform role. */
 export function isProcessName(value: string): boolean {
@@ -233,14 +256,21 @@ export interface SmokeRequest {
  * `path=status` words, so a path may not contain `=` or spaces.
  */
 export function smokeRequests(key: string, value: Record<string, unknown>): SmokeRequest[] {
-    return Object.keys(value).sort().map((path) => {
-        if (!isUrlPath(path)) fail(key, path, "expected an absolute URL path such as /api/v1/products (no spaces or =)");
-        const status = value[path];
-        if (typeof status !== "number" || !Number.isInteger(status) || status < 100 || status > 599) {
-            fail(key, { [path]: status }, `expected the HTTP status ${path} must answer, 100-599, e.g. {"${path}": 200}`);
-        }
-        return { path, status };
-    });
+    return Object.keys(value)
+        .sort()
+        .map((path) => {
+            if (!isUrlPath(path))
+                fail(key, path, "expected an absolute URL path such as /api/v1/products (no spaces or =)");
+            const status = value[path];
+            if (typeof status !== "number" || !Number.isInteger(status) || status < 100 || status > 599) {
+                fail(
+                    key,
+                    { [path]: status },
+                    `expected the HTTP status ${path} must answer, 100-599, e.g. {"${path}": 200}`,
+                );
+            }
+            return { path, status };
+        });
 }
 
 /** Ports the edge proxy on each server listens on (HTTP, HTTPS, Caddy's admin API): no app may use them. */

@@ -34,15 +34,24 @@ export class DumpBucket extends pulumi.ComponentResource {
     constructor(name: string, args: DumpBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:database:DumpBucket", name, {}, opts);
         // Spaces uses its own keys, not the API token: a provider of its own carries them.
-        const provider = new digitalocean.Provider(`${name}-spaces`, {
-            spacesAccessId: args.accessKeyId, spacesSecretKey: args.secretKey,
-        }, { parent: this });
-        this.bucket = new digitalocean.SpacesBucket(`${name}-bucket`, {
-            name: args.bucket,
-            region: args.region,
-            acl: "private",
-            lifecycleRules: [{ enabled: true, expiration: { days: args.retentionDays } }],
-        }, { parent: this, provider, protect: args.protect, retainOnDelete: args.protect });
+        const provider = new digitalocean.Provider(
+            `${name}-spaces`,
+            {
+                spacesAccessId: args.accessKeyId,
+                spacesSecretKey: args.secretKey,
+            },
+            { parent: this },
+        );
+        this.bucket = new digitalocean.SpacesBucket(
+            `${name}-bucket`,
+            {
+                name: args.bucket,
+                region: args.region,
+                acl: "private",
+                lifecycleRules: [{ enabled: true, expiration: { days: args.retentionDays } }],
+            },
+            { parent: this, provider, protect: args.protect, retainOnDelete: args.protect },
+        );
         this.endpoint = spacesEndpoint(args.region);
         this.registerOutputs({});
     }

@@ -35,7 +35,13 @@ export interface DatabaseArgs {
 }
 
 /** `postgresql://user:password@host:port/db?sslmode=require` with the password URL-encoded. */
-export function connectionString(p: { user: string; password: string; host: string; port: number; database: string }): string {
+export function connectionString(p: {
+    user: string;
+    password: string;
+    host: string;
+    port: number;
+    database: string;
+}): string {
     return `postgresql://${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}@${p.host}:${p.port}/${encodeURIComponent(p.database)}?sslmode=require`;
 }
 
@@ -69,13 +75,24 @@ export function clusterArgs(args: DatabaseArgs): digitalocean.DatabaseClusterArg
 
 /** The direct URL (migrations) and the pooled one (app processes) of a user on a cluster, both secret. */
 export function connectionUrls(p: {
-    user: pulumi.Input<string>; password: pulumi.Input<string>; database: pulumi.Input<string>;
-    cluster: digitalocean.DatabaseCluster; pool: digitalocean.DatabaseConnectionPool;
+    user: pulumi.Input<string>;
+    password: pulumi.Input<string>;
+    database: pulumi.Input<string>;
+    cluster: digitalocean.DatabaseCluster;
+    pool: digitalocean.DatabaseConnectionPool;
 }): { directUrl: pulumi.Output<string>; poolUrl: pulumi.Output<string> } {
     const url = (host: pulumi.Input<string>, port: pulumi.Input<number>, database: pulumi.Input<string>) =>
-        pulumi.secret(pulumi.all([p.user, p.password, host, port, database])
-            .apply(([user, password, h, n, db]) => connectionString({ user, password, host: h, port: n, database: db })));
-    return { directUrl: url(p.cluster.privateHost, p.cluster.port, p.database), poolUrl: url(p.pool.privateHost, p.pool.port, p.pool.name) };
+        pulumi.secret(
+            pulumi
+                .all([p.user, p.password, host, port, database])
+                .apply(([user, password, h, n, db]) =>
+                    connectionString({ user, password, host: h, port: n, database: db }),
+                ),
+        );
+    return {
+        directUrl: url(p.cluster.privateHost, p.cluster.port, p.database),
+        poolUrl: url(p.pool.privateHost, p.pool.port, p.pool.name),
+    };
 }
 
 /**
@@ -97,35 +114,61 @@ export class Database extends pulumi.ComponentResource {
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:database:Database", name, {}, opts);
-        const dataOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protect, retainOnDelete: args.protect };
-        this.cluster = new digitalocean.DatabaseCluster(`${name}-cluster`, clusterArgs(args),
-            { ...dataOpts, additionalSecretOutputs: ["password", "uri", "privateUri"] });
-        this.database = new digitalocean.DatabaseDb(`${name}-db`, { clusterId: this.cluster.id, name: args.dbName }, dataOpts);
-        this.user = new digitalocean.DatabaseUser(`${name}-user`, { clusterId: this.cluster.id, name: args.dbUser },
-            { parent: this, additionalSecretOutputs: ["password"] });
-        this.pool = new digitalocean.DatabaseConnectionPool(`${name}-pool`, {
-            clusterId: this.cluster.id,
-            name: poolName({ dbName: args.dbName, user: args.dbUser, mode: args.poolMode, size: args.poolSize }),
-            mode: args.poolMode,
-            size: args.poolSize,
-            dbName: this.database.name,
-            user: this.user.name,
-        }, {
-            parent: this, additionalSecretOutputs: ["password", "uri", "privateUri"],
-            // New pool first: its name carries mode and size, so it never clashes, and the app
-            // moves to it before the old one goes. Unset, the bridge would delete the old pool
-            // first because the program names it (infra/lifecycle/semantics.ts, deleteFirst).
-            deleteBeforeReplace: false,
+        const dataOpts: pulumi.CustomResourceOptions = {
+            parent: this,
+            protect: args.protect,
+            retainOnDelete: args.protect,
+        };
+        this.cluster = new digitalocean.DatabaseCluster(`${name}-cluster`, clusterArgs(args), {
+            ...dataOpts,
+            additionalSecretOutputs: ["password", "uri", "privateUri"],
         });
-        new digitalocean.DatabaseFirewall(`${name}-firewall`, {
-            clusterId: this.cluster.id,
-            rules: [{ type: "tag", value: args.serverTag }],
-        }, { parent: this });
+        this.database = new digitalocean.DatabaseDb(
+            `${name}-db`,
+            { clusterId: this.cluster.id, name: args.dbName },
+            dataOpts,
+        );
+        this.user = new digitalocean.DatabaseUser(
+            `${name}-user`,
+            { clusterId: this.cluster.id, name: args.dbUser },
+            { parent: this, additionalSecretOutputs: ["password"] },
+        );
+        this.pool = new digitalocean.DatabaseConnectionPool(
+            `${name}-pool`,
+            {
+                clusterId: this.cluster.id,
+                name: poolName({ dbName: args.dbName, user: args.dbUser, mode: args.poolMode, size: args.poolSize }),
+                mode: args.poolMode,
+                size: args.poolSize,
+                dbName: this.database.name,
+                user: this.user.name,
+            },
+            {
+                parent: this,
+                additionalSecretOutputs: ["password", "uri", "privateUri"],
+                // New pool first: its name carries mode and size, so it never clashes, and the app
+                // moves to it before the old one goes. Unset, the bridge would delete the old pool
+                // first because the program names it (infra/lifecycle/semantics.ts, deleteFirst).
+                deleteBeforeReplace: false,
+            },
+        );
+        new digitalocean.DatabaseFirewall(
+            `${name}-firewall`,
+            {
+                clusterId: this.cluster.id,
+                rules: [{ type: "tag", value: args.serverTag }],
+            },
+            { parent: this },
+        );
 
         this.privateHost = this.cluster.privateHost;
         this.port = this.cluster.port;
         ({ directUrl: this.directUrl, poolUrl: this.poolUrl } = connectionUrls({
-            user: this.user.name, password: this.user.password, database: this.database.name, cluster: this.cluster, pool: this.pool,
+            user: this.user.name,
+            password: this.user.password,
+            database: this.database.name,
+            cluster: this.cluster,
+            pool: this.pool,
         }));
         this.registerOutputs({ privateHost: this.privateHost, port: this.port });
     }

@@ -78,31 +78,62 @@ export class RestoredDatabase extends pulumi.ComponentResource {
     constructor(name: string, args: RestoredDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:database:RestoredDatabase", name, {}, opts);
         if (args.clusterName === args.sourceClusterName) {
-            throw new Error(`RestoredDatabase ${name}: clusterName must differ from the source cluster ${args.sourceClusterName} (DigitalOcean restores into a new cluster only)`);
+            throw new Error(
+                `RestoredDatabase ${name}: clusterName must differ from the source cluster ${args.sourceClusterName} (DigitalOcean restores into a new cluster only)`,
+            );
         }
-        this.cluster = new digitalocean.DatabaseCluster(`${name}-restored-cluster`, {
-            ...clusterArgs(args),
-            backupRestore: { databaseName: args.sourceClusterName, backupCreatedAt: args.restoreTime },
-        }, { parent: this, protect: args.protect, retainOnDelete: args.protect, additionalSecretOutputs: ["password", "uri", "privateUri"] });
+        this.cluster = new digitalocean.DatabaseCluster(
+            `${name}-restored-cluster`,
+            {
+                ...clusterArgs(args),
+                backupRestore: { databaseName: args.sourceClusterName, backupCreatedAt: args.restoreTime },
+            },
+            {
+                parent: this,
+                protect: args.protect,
+                retainOnDelete: args.protect,
+                additionalSecretOutputs: ["password", "uri", "privateUri"],
+            },
+        );
 
-        const user = digitalocean.getDatabaseUserOutput({ clusterId: this.cluster.id, name: args.dbUser }, { parent: this });
-        this.pool = new digitalocean.DatabaseConnectionPool(`${name}-restored-pool`, {
-            clusterId: this.cluster.id,
-            name: restoredPoolName({ dbName: args.dbName, user: args.dbUser, mode: args.poolMode, size: args.poolSize }),
-            mode: args.poolMode,
-            size: args.poolSize,
-            dbName: args.dbName,
-            user: args.dbUser,
-        }, { parent: this, additionalSecretOutputs: ["password", "uri", "privateUri"] });
-        new digitalocean.DatabaseFirewall(`${name}-restored-firewall`, {
-            clusterId: this.cluster.id,
-            rules: [{ type: "tag", value: args.serverTag }],
-        }, { parent: this });
+        const user = digitalocean.getDatabaseUserOutput(
+            { clusterId: this.cluster.id, name: args.dbUser },
+            { parent: this },
+        );
+        this.pool = new digitalocean.DatabaseConnectionPool(
+            `${name}-restored-pool`,
+            {
+                clusterId: this.cluster.id,
+                name: restoredPoolName({
+                    dbName: args.dbName,
+                    user: args.dbUser,
+                    mode: args.poolMode,
+                    size: args.poolSize,
+                }),
+                mode: args.poolMode,
+                size: args.poolSize,
+                dbName: args.dbName,
+                user: args.dbUser,
+            },
+            { parent: this, additionalSecretOutputs: ["password", "uri", "privateUri"] },
+        );
+        new digitalocean.DatabaseFirewall(
+            `${name}-restored-firewall`,
+            {
+                clusterId: this.cluster.id,
+                rules: [{ type: "tag", value: args.serverTag }],
+            },
+            { parent: this },
+        );
 
         this.privateHost = this.cluster.privateHost;
         this.port = this.cluster.port;
         ({ directUrl: this.directUrl, poolUrl: this.poolUrl } = connectionUrls({
-            user: args.dbUser, password: pulumi.secret(user.password), database: args.dbName, cluster: this.cluster, pool: this.pool,
+            user: args.dbUser,
+            password: pulumi.secret(user.password),
+            database: args.dbName,
+            cluster: this.cluster,
+            pool: this.pool,
         }));
         this.registerOutputs({ privateHost: this.privateHost, port: this.port });
     }

@@ -14,7 +14,11 @@ export const RESTORE_POINT_MARK = "platform.restore-point=";
 
 /** The restore point in a migration's output, as an ISO time in UTC; undefined if absent. */
 export function parseRestorePoint(stdout: string): string | undefined {
-    const line = stdout.split("\n").map((l) => l.trim()).filter((l) => l.startsWith(RESTORE_POINT_MARK)).pop();
+    const line = stdout
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l.startsWith(RESTORE_POINT_MARK))
+        .pop();
     const text = line?.slice(RESTORE_POINT_MARK.length) ?? "";
     // ISO 8601 with a zone only: Date.parse would also guess at other forms.
     if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(text)) return undefined;
@@ -24,4 +28,3 @@ export function parseRestorePoint(stdout: string): string | undefined {
 
 /** Days DigitalOcean keeps managed Postgres backups, the only restore window (see restore.ts). */
 export const PITR_WINDOW_DAYS = 7;
-

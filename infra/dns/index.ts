@@ -22,13 +22,20 @@ export class Dns extends pulumi.ComponentResource {
 
     constructor(name: string, args: DnsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:dns:Dns", name, {}, opts);
-        this.records = args.records.map(({ role, host }) => new digitalocean.DnsRecord(`${name}-${role}`, {
-            domain: args.domain,
-            type: "A",
-            name: host,
-            value: args.ip,
-            ttl: args.ttl,
-        }, { parent: this }));
+        this.records = args.records.map(
+            ({ role, host }) =>
+                new digitalocean.DnsRecord(
+                    `${name}-${role}`,
+                    {
+                        domain: args.domain,
+                        type: "A",
+                        name: host,
+                        value: args.ip,
+                        ttl: args.ttl,
+                    },
+                    { parent: this },
+                ),
+        );
         this.registerOutputs({});
     }
 }

@@ -10,7 +10,11 @@ import * as crypto from "crypto";
  * the new certificate be created, the balancer switched to it, and the old one deleted.
  */
 export function certificateName(prefix: string, hostnames: string[]): string {
-    const digest = crypto.createHash("sha256").update([...hostnames].sort().join(",")).digest("hex").slice(0, 8);
+    const digest = crypto
+        .createHash("sha256")
+        .update([...hostnames].sort().join(","))
+        .digest("hex")
+        .slice(0, 8);
     return `${prefix}-cert-${digest}`;
 }
 
@@ -64,45 +68,68 @@ export class Edge extends pulumi.ComponentResource {
     constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:edge:Edge", name, {}, opts);
         if (args.kind === "load-balancer") {
-            const cert = new digitalocean.Certificate(`${name}-cert`, {
-                name: certificateName(args.prefix, args.hostnames),
-                type: "lets_encrypt",
-                domains: args.hostnames,
-                // New certificate first (its name follows its hostnames): the balancer moves to
-                // it, then the old one, no longer in use, can go. Deleted first, DigitalOcean
-                // would refuse to delete a certificate the balancer still uses.
-            }, { parent: this, deleteBeforeReplace: false });
-            this.loadBalancer = new digitalocean.LoadBalancer(`${name}-lb`, {
-                name: `${args.prefix}-lb`,
-                region: args.region,
-                vpcUuid: args.vpcId,
-                sizeUnit: 1,
-                dropletTag: args.serverTag,
-                redirectHttpToHttps: true,
-                // With a Let's Encrypt certificate DigitalOcean otherwise writes A records for
-                // the certificate's names pointing at this balancer into the shared zone
-                // (loadbalancer/resource_loadbalancer.go, disable_lets_encrypt_dns_records);
-                // the program owns those records (infra/dns) and every stack shares the zone.
-                disableLetsEncryptDnsRecords: true,
-                enableBackendKeepalive: true,
-                httpIdleTimeoutSeconds: 60,
-                forwardingRules: [
-                    { entryProtocol: "https", entryPort: 443, targetProtocol: "http", targetPort: 80, certificateName: cert.name },
-                    { entryProtocol: "http", entryPort: 80, targetProtocol: "http", targetPort: 80 },
-                ],
-                healthcheck: {
-                    protocol: "http", port: 80, path: args.healthPath,
-                    checkIntervalSeconds: 5, responseTimeoutSeconds: 3, healthyThreshold: 2, unhealthyThreshold: 2,
+            const cert = new digitalocean.Certificate(
+                `${name}-cert`,
+                {
+                    name: certificateName(args.prefix, args.hostnames),
+                    type: "lets_encrypt",
+                    domains: args.hostnames,
+                    // New certificate first (its name follows its hostnames): the balancer moves to
+                    // it, then the old one, no longer in use, can go. Deleted first, DigitalOcean
+                    // would refuse to delete a certificate the balancer still uses.
                 },
-            }, { parent: this });
+                { parent: this, deleteBeforeReplace: false },
+            );
+            this.loadBalancer = new digitalocean.LoadBalancer(
+                `${name}-lb`,
+                {
+                    name: `${args.prefix}-lb`,
+                    region: args.region,
+                    vpcUuid: args.vpcId,
+                    sizeUnit: 1,
+                    dropletTag: args.serverTag,
+                    redirectHttpToHttps: true,
+                    // With a Let's Encrypt certificate DigitalOcean otherwise writes A records for
+                    // the certificate's names pointing at this balancer into the shared zone
+                    // (loadbalancer/resource_loadbalancer.go, disable_lets_encrypt_dns_records);
+                    // the program owns those records (infra/dns) and every stack shares the zone.
+                    disableLetsEncryptDnsRecords: true,
+                    enableBackendKeepalive: true,
+                    httpIdleTimeoutSeconds: 60,
+                    forwardingRules: [
+                        {
+                            entryProtocol: "https",
+                            entryPort: 443,
+                            targetProtocol: "http",
+                            targetPort: 80,
+                            certificateName: cert.name,
+                        },
+                        { entryProtocol: "http", entryPort: 80, targetProtocol: "http", targetPort: 80 },
+                    ],
+                    healthcheck: {
+                        protocol: "http",
+                        port: 80,
+                        path: args.healthPath,
+                        checkIntervalSeconds: 5,
+                        responseTimeoutSeconds: 3,
+                        healthyThreshold: 2,
+                        unhealthyThreshold: 2,
+                    },
+                },
+                { parent: this },
+            );
             this.ip = this.loadBalancer.ip;
             this.resourceUrn = this.loadBalancer.loadBalancerUrn;
         } else {
             this.reservedIp = new digitalocean.ReservedIp(`${name}-ip`, { region: args.region }, { parent: this });
-            new digitalocean.ReservedIpAssignment(`${name}-ip-assignment`, {
-                ipAddress: this.reservedIp.ipAddress,
-                dropletId: args.dropletIds[0],
-            }, { parent: this });
+            new digitalocean.ReservedIpAssignment(
+                `${name}-ip-assignment`,
+                {
+                    ipAddress: this.reservedIp.ipAddress,
+                    dropletId: args.dropletIds[0],
+                },
+                { parent: this },
+            );
             this.ip = this.reservedIp.ipAddress;
             this.resourceUrn = this.reservedIp.ipAddress.apply(reservedIpProjectUrn);
         }

@@ -20,12 +20,16 @@ export class Firewall extends pulumi.ComponentResource {
     constructor(name: string, args: FirewallArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:firewall:Firewall", name, {}, opts);
         const ruleOpts = { loadBalancerUid: args.loadBalancerUid, vpcIpRange: args.vpcIpRange };
-        this.firewall = new digitalocean.Firewall(`${name}-fw`, {
-            name: `${args.prefix}-app`,
-            tags: [args.serverTag],
-            inboundRules: inboundRules(ruleOpts),
-            outboundRules: outboundRules(ruleOpts),
-        }, { parent: this });
+        this.firewall = new digitalocean.Firewall(
+            `${name}-fw`,
+            {
+                name: `${args.prefix}-app`,
+                tags: [args.serverTag],
+                inboundRules: inboundRules(ruleOpts),
+                outboundRules: outboundRules(ruleOpts),
+            },
+            { parent: this },
+        );
         this.registerOutputs({});
     }
 }

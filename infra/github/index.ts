@@ -36,7 +36,6 @@ export interface GithubEnvironmentArgs {
     readonly provider: pulumi.ProviderResource;
 }
 
-
 /**
  * The environment's own protection rules for an approval mode. In `workflow` mode none are
  * set: required reviewers and wait timers on a private repository below GitHub Enterprise
@@ -45,8 +44,15 @@ export interface GithubEnvironmentArgs {
  * (terraform-provider-github, github/resource_github_repository_environment.go,
  * createUpdateEnvironmentData), so 0 and [] here mean "not sent".
  */
-export function protectionRules(mode: ApprovalMode, reviewers: string[], reviewerTeams: string[], waitTimerMinutes: number): { reviewers: string[]; reviewerTeams: string[]; waitTimerMinutes: number } {
-    return mode === "environment" ? { reviewers, reviewerTeams, waitTimerMinutes } : { reviewers: [], reviewerTeams: [], waitTimerMinutes: 0 };
+export function protectionRules(
+    mode: ApprovalMode,
+    reviewers: string[],
+    reviewerTeams: string[],
+    waitTimerMinutes: number,
+): { reviewers: string[]; reviewerTeams: string[]; waitTimerMinutes: number } {
+    return mode === "environment"
+        ? { reviewers, reviewerTeams, waitTimerMinutes }
+        : { reviewers: [], reviewerTeams: [], waitTimerMinutes: 0 };
 }
 
 /**
@@ -68,26 +74,40 @@ export class GithubEnvironment extends pulumi.ComponentResource {
         const users = rules.reviewers.map((username) => github.getUserOutput({ username }, on).id.apply(Number));
         const teams = rules.reviewerTeams.map((slug) => github.getTeamOutput({ slug }, on).id.apply(Number));
 
-        this.environment = new github.RepositoryEnvironment(`${name}-environment`, {
-            repository: args.repository,
-            environment: args.environment,
-            reviewers: users.length + teams.length > 0 ? [{ users, teams }] : [],
-            preventSelfReview: users.length + teams.length > 0,
-            canAdminsBypass: false,
-            waitTimer: rules.waitTimerMinutes,
-            // Custom policies, not "protected branches": with that, every protected branch
-            // (and, without protection rules, every branch) may deploy.
-            deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
-        }, on);
+        this.environment = new github.RepositoryEnvironment(
+            `${name}-environment`,
+            {
+                repository: args.repository,
+                environment: args.environment,
+                reviewers: users.length + teams.length > 0 ? [{ users, teams }] : [],
+                preventSelfReview: users.length + teams.length > 0,
+                canAdminsBypass: false,
+                waitTimer: rules.waitTimerMinutes,
+                // Custom policies, not "protected branches": with that, every protected branch
+                // (and, without protection rules, every branch) may deploy.
+                deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
+            },
+            on,
+        );
         const env = { repository: args.repository, environment: this.environment.environment };
         // Named `branch-<branch>` as before, so the staging and prod policies stay in place.
-        new github.RepositoryEnvironmentDeploymentPolicy(`${name}-branch-${args.deployBranch}`, { ...env, branchPattern: args.deployBranch }, on);
+        new github.RepositoryEnvironmentDeploymentPolicy(
+            `${name}-branch-${args.deployBranch}`,
+            { ...env, branchPattern: args.deployBranch },
+            on,
+        );
         for (const [secretName, value] of Object.entries(args.secrets)) {
-            new github.ActionsEnvironmentSecret(`${name}-secret-${secretName}`, {
-                // `value`: `plaintext_value` is deprecated ("Use `value`",
-                // github/resource_github_actions_environment_secret.go); both encrypt before upload.
-                ...env, secretName, value: pulumi.secret(value),
-            }, on);
+            new github.ActionsEnvironmentSecret(
+                `${name}-secret-${secretName}`,
+                {
+                    // `value`: `plaintext_value` is deprecated ("Use `value`",
+                    // github/resource_github_actions_environment_secret.go); both encrypt before upload.
+                    ...env,
+                    secretName,
+                    value: pulumi.secret(value),
+                },
+                on,
+            );
         }
         for (const [variableName, value] of Object.entries(args.variables)) {
             new github.ActionsEnvironmentVariable(`${name}-var-${variableName}`, { ...env, variableName, value }, on);

@@ -64,134 +64,258 @@ const GH = "integrations/terraform-provider-github v6.13.0";
 /** Keyed by Pulumi type token. */
 export const PROVIDER_SEMANTICS: Readonly<Record<string, TypeSemantics>> = {
     [TYPES.droplet]: {
-        what: "server", source: `${DO} digitalocean/droplet/resource_droplet.go`,
-        replaceOn: ["image", "region", "sshKeys", "userData", "vpcUuid", "monitoring", "dropletAgent", "publicNetworking", "gpuPartitionMode"],
+        what: "server",
+        source: `${DO} digitalocean/droplet/resource_droplet.go`,
+        replaceOn: [
+            "image",
+            "region",
+            "sshKeys",
+            "userData",
+            "vpcUuid",
+            "monitoring",
+            "dropletAgent",
+            "publicNetworking",
+            "gpuPartitionMode",
+        ],
         // resource_droplet.go:312-318 CustomizeDiff ForceNewIfChange("ipv6", old && !new):
         // turning IPv6 off replaces the droplet; turning it on is an update (:767-786).
         replaceWhen: { ipv6: (before, after) => before === true && after !== true },
         // resourceDigitalOceanDropletUpdate (:600-641): HasChange("size") -> PowerOff, Resize, PowerOn.
         restartOn: ["size"],
-        holdsData: true, guarded: true, deleteFirst: "whenNamed",
+        holdsData: true,
+        guarded: true,
+        deleteFirst: "whenNamed",
     },
     [TYPES.vpc]: {
-        what: "VPC", source: `${DO} digitalocean/vpc/resource_vpc.go`,
-        replaceOn: ["ipRange", "region"], uniqueName: "name", guarded: true, deleteFirst: "whenNamed",
+        what: "VPC",
+        source: `${DO} digitalocean/vpc/resource_vpc.go`,
+        replaceOn: ["ipRange", "region"],
+        uniqueName: "name",
+        guarded: true,
+        deleteFirst: "whenNamed",
     },
     [TYPES.cert]: {
-        what: "TLS certificate", source: `${DO} digitalocean/certificate/resource_certificate.go`,
-        replaceOn: ["name", "type", "domains", "privateKey", "leafCertificate", "certificateChain"], uniqueName: "name", deleteFirst: "whenNamed",
+        what: "TLS certificate",
+        source: `${DO} digitalocean/certificate/resource_certificate.go`,
+        replaceOn: ["name", "type", "domains", "privateKey", "leafCertificate", "certificateChain"],
+        uniqueName: "name",
+        deleteFirst: "whenNamed",
     },
     [TYPES.lb]: {
-        what: "load balancer", source: `${DO} digitalocean/loadbalancer/resource_loadbalancer.go`,
-        replaceOn: ["region", "vpcUuid", "type", "network", "networkStack", "subnetUuid", "ip"], guarded: true, deleteFirst: "whenNamed",
+        what: "load balancer",
+        source: `${DO} digitalocean/loadbalancer/resource_loadbalancer.go`,
+        replaceOn: ["region", "vpcUuid", "type", "network", "networkStack", "subnetUuid", "ip"],
+        guarded: true,
+        deleteFirst: "whenNamed",
     },
     [TYPES.reservedIp]: {
-        what: "reserved IP", source: `${DO} digitalocean/reservedip/resource_reserved_ip.go`,
-        replaceOn: ["region"], guarded: true,
+        what: "reserved IP",
+        source: `${DO} digitalocean/reservedip/resource_reserved_ip.go`,
+        replaceOn: ["region"],
+        guarded: true,
     },
     [TYPES.reservedIpAssignment]: {
-        what: "reserved IP assignment", source: `${DO} digitalocean/reservedip/resource_reserved_ip_assignment.go`,
+        what: "reserved IP assignment",
+        source: `${DO} digitalocean/reservedip/resource_reserved_ip_assignment.go`,
         replaceOn: ["dropletId", "ipAddress"],
     },
     [TYPES.firewall]: {
-        what: "cloud firewall", source: `${DO} digitalocean/firewall/resource_firewall.go`,
-        replaceOn: [], guarded: true, deleteFirst: "whenNamed",
+        what: "cloud firewall",
+        source: `${DO} digitalocean/firewall/resource_firewall.go`,
+        replaceOn: [],
+        guarded: true,
+        deleteFirst: "whenNamed",
     },
     [TYPES.cluster]: {
-        what: "database cluster", source: `${DO} digitalocean/database/resource_database_cluster.go`,
+        what: "database cluster",
+        source: `${DO} digitalocean/database/resource_database_cluster.go`,
         // size, nodeCount and region change in place (resize and migrate calls).
-        replaceOn: ["name", "engine", "privateNetworkUuid", "projectId"], uniqueName: "name", holdsData: true, guarded: true, deleteFirst: "whenNamed",
+        replaceOn: ["name", "engine", "privateNetworkUuid", "projectId"],
+        uniqueName: "name",
+        holdsData: true,
+        guarded: true,
+        deleteFirst: "whenNamed",
     },
     [TYPES.db]: {
-        what: "database", source: `${DO} digitalocean/database/resource_database_db.go`,
-        replaceOn: ["clusterId", "name"], uniqueName: "name", uniqueWithin: "clusterId", holdsData: true, guarded: true, deleteFirst: "whenNamed",
+        what: "database",
+        source: `${DO} digitalocean/database/resource_database_db.go`,
+        replaceOn: ["clusterId", "name"],
+        uniqueName: "name",
+        uniqueWithin: "clusterId",
+        holdsData: true,
+        guarded: true,
+        deleteFirst: "whenNamed",
     },
     [TYPES.dbUser]: {
-        what: "database user", source: `${DO} digitalocean/database/resource_database_user.go`,
-        replaceOn: ["clusterId", "name"], uniqueName: "name", uniqueWithin: "clusterId", guarded: true, deleteFirst: "whenNamed",
+        what: "database user",
+        source: `${DO} digitalocean/database/resource_database_user.go`,
+        replaceOn: ["clusterId", "name"],
+        uniqueName: "name",
+        uniqueWithin: "clusterId",
+        guarded: true,
+        deleteFirst: "whenNamed",
     },
     [TYPES.pool]: {
-        what: "connection pool", source: `${DO} digitalocean/database/resource_database_connection_pool.go`,
+        what: "connection pool",
+        source: `${DO} digitalocean/database/resource_database_connection_pool.go`,
         // No Update function at all (:19-21): every field is ForceNew (:30-68).
-        replaceOn: ["clusterId", "dbName", "mode", "name", "size", "user"], uniqueName: "name", uniqueWithin: "clusterId", guarded: true, deleteFirst: "whenNamed",
+        replaceOn: ["clusterId", "dbName", "mode", "name", "size", "user"],
+        uniqueName: "name",
+        uniqueWithin: "clusterId",
+        guarded: true,
+        deleteFirst: "whenNamed",
     },
     [TYPES.dbFirewall]: {
-        what: "database firewall", source: `${DO} digitalocean/database/resource_database_firewall.go`,
-        replaceOn: ["clusterId"], guarded: true,
+        what: "database firewall",
+        source: `${DO} digitalocean/database/resource_database_firewall.go`,
+        replaceOn: ["clusterId"],
+        guarded: true,
     },
     [TYPES.dns]: {
-        what: "DNS record", source: `${DO} digitalocean/domain/resource_record.go`,
-        replaceOn: ["domain", "type"], guarded: true, deleteFirst: "whenNamed",
+        what: "DNS record",
+        source: `${DO} digitalocean/domain/resource_record.go`,
+        replaceOn: ["domain", "type"],
+        guarded: true,
+        deleteFirst: "whenNamed",
     },
     [TYPES.project]: {
-        what: "project", source: `${DO} digitalocean/project/resource_project.go`, replaceOn: [], deleteFirst: "whenNamed",
+        what: "project",
+        source: `${DO} digitalocean/project/resource_project.go`,
+        replaceOn: [],
+        deleteFirst: "whenNamed",
     },
     [TYPES.alert]: {
-        what: "monitor alert", source: `${DO} digitalocean/monitoring/resource_monitor_alert.go`, replaceOn: [],
+        what: "monitor alert",
+        source: `${DO} digitalocean/monitoring/resource_monitor_alert.go`,
+        replaceOn: [],
     },
     [TYPES.uptime]: {
-        what: "uptime check", source: `${DO} digitalocean/uptime/resource_uptime_check.go`, replaceOn: [], deleteFirst: "whenNamed",
+        what: "uptime check",
+        source: `${DO} digitalocean/uptime/resource_uptime_check.go`,
+        replaceOn: [],
+        deleteFirst: "whenNamed",
     },
     [TYPES.uptimeAlert]: {
-        what: "uptime alert", source: `${DO} digitalocean/uptime/resource_uptime_alert.go`, replaceOn: [], deleteFirst: "whenNamed",
+        what: "uptime alert",
+        source: `${DO} digitalocean/uptime/resource_uptime_alert.go`,
+        replaceOn: [],
+        deleteFirst: "whenNamed",
     },
     [TYPES.spacesBucket]: {
-        what: "dump bucket", source: `${DO} digitalocean/spaces/resource_spaces_bucket.go`,
+        what: "dump bucket",
+        source: `${DO} digitalocean/spaces/resource_spaces_bucket.go`,
         // Only `region` is ForceNew (:48). `name` is not (:35-39), and Update (:271-306) never
         // renames: state would name a bucket that does not exist while the dumps stay in the old.
-        replaceOn: ["region"], noopOn: ["name"], uniqueName: "name", holdsData: true, guarded: true, deleteFirst: "whenNamed",
+        replaceOn: ["region"],
+        noopOn: ["name"],
+        uniqueName: "name",
+        holdsData: true,
+        guarded: true,
+        deleteFirst: "whenNamed",
     },
     [TYPES.tailnetKey]: {
-        what: "tailnet auth key", source: "tailscale/terraform-provider-tailscale v0.29.2 tailscale/resource_tailnet_key.go",
+        what: "tailnet auth key",
+        source: "tailscale/terraform-provider-tailscale v0.29.2 tailscale/resource_tailnet_key.go",
         // RequiresReplace on each (:78, :85, :93, :100, :113, :129).
         replaceOn: ["reusable", "ephemeral", "tags", "preauthorized", "expiry", "description"],
     },
     [TYPES.container]: {
-        what: "container", source: `${DOCKER} internal/provider/resource_docker_container.go`,
+        what: "container",
+        source: `${DOCKER} internal/provider/resource_docker_container.go`,
         // Fields without ForceNew: resourceDockerContainerUpdate (resource_docker_container_funcs.go:991-1077)
         // applies restart, max_retry_count, cpu_*, memory*, device_* through ContainerUpdate and
         // must_run; the rest are provider-side only. Every other field is ForceNew.
-        replaceOn: [], replaceOnAllExcept: ["restart", "memory", "memorySwap", "cpuShares", "cpuSet", "maxRetryCount", "memoryReservation", "start", "mustRun", "wait", "waitTimeout", "destroyGraceSeconds", "rm", "attach", "logs", "removeVolumes", "deviceReadBps", "deviceReadIops", "deviceWriteBps", "deviceWriteIops", "containerReadRefreshTimeoutMilliseconds", ...CONTAINER_NOOP],
+        replaceOn: [],
+        replaceOnAllExcept: [
+            "restart",
+            "memory",
+            "memorySwap",
+            "cpuShares",
+            "cpuSet",
+            "maxRetryCount",
+            "memoryReservation",
+            "start",
+            "mustRun",
+            "wait",
+            "waitTimeout",
+            "destroyGraceSeconds",
+            "rm",
+            "attach",
+            "logs",
+            "removeVolumes",
+            "deviceReadBps",
+            "deviceReadIops",
+            "deviceWriteBps",
+            "deviceWriteIops",
+            "containerReadRefreshTimeoutMilliseconds",
+            ...CONTAINER_NOOP,
+        ],
         // Not ForceNew, and Update never applies them (healthcheck :1045, tmpfs :482, init :1126,
         // cpuPeriod :1164, cpuQuota :1170): the container keeps the old value.
         noopOn: CONTAINER_NOOP,
         // pulumi-docker v5.1.0 provider/resources.go:112-114: DeleteBeforeReplace: true.
-        uniqueName: "name", deleteFirst: "always",
+        uniqueName: "name",
+        deleteFirst: "always",
     },
     [TYPES.dockerNetwork]: {
-        what: "docker network", source: `${DOCKER} internal/provider/resource_docker_network.go`,
-        replaceOn: ["attachable", "driver", "ingress", "internal", "ipamConfigs", "ipamDriver", "ipamOptions", "labels", "name", "options"], uniqueName: "name", deleteFirst: "whenNamed",
+        what: "docker network",
+        source: `${DOCKER} internal/provider/resource_docker_network.go`,
+        replaceOn: [
+            "attachable",
+            "driver",
+            "ingress",
+            "internal",
+            "ipamConfigs",
+            "ipamDriver",
+            "ipamOptions",
+            "labels",
+            "name",
+            "options",
+        ],
+        uniqueName: "name",
+        deleteFirst: "whenNamed",
     },
     [TYPES.volume]: {
-        what: "docker volume", source: `${DOCKER} internal/provider/resource_docker_volume.go`,
-        replaceOn: ["cluster", "driver", "driverOpts", "labels", "name"], uniqueName: "name", holdsData: true, guarded: true, deleteFirst: "whenNamed",
+        what: "docker volume",
+        source: `${DOCKER} internal/provider/resource_docker_volume.go`,
+        replaceOn: ["cluster", "driver", "driverOpts", "labels", "name"],
+        uniqueName: "name",
+        holdsData: true,
+        guarded: true,
+        deleteFirst: "whenNamed",
     },
     [TYPES.remoteImage]: {
-        what: "image", source: `${DOCKER} internal/provider/resource_docker_image.go`,
+        what: "image",
+        source: `${DOCKER} internal/provider/resource_docker_image.go`,
         replaceOn: ["name", "platform", "triggers", "pullTriggers"],
     },
     [TYPES.command]: {
-        what: "deploy step", source: "pulumi-command v1.2.1 provider/pkg/provider/common/inputs.go (triggers: replaceOnChanges)",
+        what: "deploy step",
+        source: "pulumi-command v1.2.1 provider/pkg/provider/common/inputs.go (triggers: replaceOnChanges)",
         replaceOn: ["triggers"],
     },
     [TYPES.environment]: {
-        what: "GitHub environment", source: `${GH} github/resource_github_repository_environment.go`,
+        what: "GitHub environment",
+        source: `${GH} github/resource_github_repository_environment.go`,
         // `repository` is not ForceNew, but diffRepository (github/util_diff.go:67-74) forces a
         // new resource when it names another repository (a rename of the same one updates).
         replaceOn: ["environment", "repository"],
     },
     [TYPES.envPolicy]: {
-        what: "deployment branch policy", source: `${GH} github/resource_github_repository_environment_deployment_policy.go`,
+        what: "deployment branch policy",
+        source: `${GH} github/resource_github_repository_environment_deployment_policy.go`,
         replaceOn: ["environment", "repository"],
     },
     [TYPES.envSecret]: {
-        what: "environment secret", source: `${GH} github/resource_github_actions_environment_secret.go`,
+        what: "environment secret",
+        source: `${GH} github/resource_github_actions_environment_secret.go`,
         replaceOn: ["environment", "secretName", "repository"],
         // pulumi-github v6.15.0 provider/resources.go:110: DeleteBeforeReplace: true.
         deleteFirst: "always",
     },
     [TYPES.envVariable]: {
-        what: "environment variable", source: `${GH} github/resource_github_actions_environment_variable.go`,
+        what: "environment variable",
+        source: `${GH} github/resource_github_actions_environment_variable.go`,
         replaceOn: ["environment", "variableName", "repository"],
     },
 };
@@ -202,7 +326,12 @@ export type ChangeKind = "none" | "update" | "restart" | "replace";
  * What the provider does when `changed` inputs of a resource of `type` change; `before` and
  * `after` (the inputs) decide the changes that replace in one direction only.
  */
-export function changeKind(type: string, changed: readonly string[], before: Record<string, unknown> = {}, after: Record<string, unknown> = {}): ChangeKind {
+export function changeKind(
+    type: string,
+    changed: readonly string[],
+    before: Record<string, unknown> = {},
+    after: Record<string, unknown> = {},
+): ChangeKind {
     if (changed.length === 0) return "none";
     const s = PROVIDER_SEMANTICS[type];
     // A type the table does not know is assumed to replace: unknown is not safe.
@@ -217,11 +346,16 @@ export function changeKind(type: string, changed: readonly string[], before: Rec
 }
 
 /** The inputs of a resource that decide which real resource it is: a new value, a new resource. */
-export function replacementIdentity(type: string, inputs: Record<string, unknown>, ignored: readonly string[] = []): Record<string, unknown> {
+export function replacementIdentity(
+    type: string,
+    inputs: Record<string, unknown>,
+    ignored: readonly string[] = [],
+): Record<string, unknown> {
     const s = PROVIDER_SEMANTICS[type];
     if (!s) return inputs;
     // An ignored input keeps its old value in the engine, so it cannot replace anything.
-    const keys = Object.keys(inputs).filter((k) => !ignored.includes(k))
+    const keys = Object.keys(inputs)
+        .filter((k) => !ignored.includes(k))
         .filter((k) => (s.replaceOnAllExcept ? !s.replaceOnAllExcept.includes(k) : s.replaceOn.includes(k)));
     return Object.fromEntries(keys.sort().map((k) => [k, inputs[k]]));
 }

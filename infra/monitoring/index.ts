@@ -30,39 +30,55 @@ export class Monitoring extends pulumi.ComponentResource {
         super("platform:monitoring:Monitoring", name, {}, opts);
         const slacks = args.slack ? [{ channel: args.slack.channel, url: args.slack.url }] : [];
         for (const a of DROPLET_ALERTS) {
-            new digitalocean.MonitorAlert(`${name}-${a.key}`, {
-                description: `${args.prefix}: ${a.what} above ${args.thresholds[a.key]}% for 5 minutes`,
-                type: a.type,
-                compare: "GreaterThan",
-                value: args.thresholds[a.key],
-                window: "5m",
-                entities: args.dropletIds.map((id) => pulumi.output(id).apply(String)),
-                tags: args.tags,
-                alerts: { emails: args.emails, slacks },
-            }, { parent: this });
+            new digitalocean.MonitorAlert(
+                `${name}-${a.key}`,
+                {
+                    description: `${args.prefix}: ${a.what} above ${args.thresholds[a.key]}% for 5 minutes`,
+                    type: a.type,
+                    compare: "GreaterThan",
+                    value: args.thresholds[a.key],
+                    window: "5m",
+                    entities: args.dropletIds.map((id) => pulumi.output(id).apply(String)),
+                    tags: args.tags,
+                    alerts: { emails: args.emails, slacks },
+                },
+                { parent: this },
+            );
         }
-        this.uptimeCheck = new digitalocean.UptimeCheck(`${name}-uptime`, {
-            name: `${args.prefix}-health`,
-            target: args.healthUrl,
-            type: "https",
-            regions: ["us_east", "eu_west"],
-        }, { parent: this });
+        this.uptimeCheck = new digitalocean.UptimeCheck(
+            `${name}-uptime`,
+            {
+                name: `${args.prefix}-health`,
+                target: args.healthUrl,
+                type: "https",
+                regions: ["us_east", "eu_west"],
+            },
+            { parent: this },
+        );
         const notifications = [{ emails: args.emails, slacks }];
-        new digitalocean.UptimeAlert(`${name}-down`, {
-            name: `${args.prefix}-down`,
-            checkId: this.uptimeCheck.id,
-            type: "down",
-            period: "2m",
-            notifications,
-        }, { parent: this });
-        new digitalocean.UptimeAlert(`${name}-tls`, {
-            name: `${args.prefix}-tls-expiry`,
-            checkId: this.uptimeCheck.id,
-            type: "ssl_expiry",
-            threshold: 14,
-            period: "2m",
-            notifications,
-        }, { parent: this });
+        new digitalocean.UptimeAlert(
+            `${name}-down`,
+            {
+                name: `${args.prefix}-down`,
+                checkId: this.uptimeCheck.id,
+                type: "down",
+                period: "2m",
+                notifications,
+            },
+            { parent: this },
+        );
+        new digitalocean.UptimeAlert(
+            `${name}-tls`,
+            {
+                name: `${args.prefix}-tls-expiry`,
+                checkId: this.uptimeCheck.id,
+                type: "ssl_expiry",
+                threshold: 14,
+                period: "2m",
+                notifications,
+            },
+            { parent: this },
+        );
         this.registerOutputs({});
     }
 }

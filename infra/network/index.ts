@@ -37,14 +37,18 @@ export class Network extends pulumi.ComponentResource {
         super("platform:network:Network", name, {}, opts);
         // Changing the range or region replaces the VPC, and every droplet and the database
         // cluster with it (their vpc ids force replacement). The replacement guard refuses it.
-        this.vpc = new digitalocean.Vpc(`${name}-vpc`, {
-            name: vpcName(args.prefix, args.region, args.ipRange),
-            region: args.region,
-            ipRange: args.ipRange,
-            description: `Private network of ${args.prefix}`,
-            // The name follows the range, so a new VPC is made before the old one is deleted
-            // (a VPC with members cannot be deleted first; the guard refuses this anyway).
-        }, { parent: this, deleteBeforeReplace: false });
+        this.vpc = new digitalocean.Vpc(
+            `${name}-vpc`,
+            {
+                name: vpcName(args.prefix, args.region, args.ipRange),
+                region: args.region,
+                ipRange: args.ipRange,
+                description: `Private network of ${args.prefix}`,
+                // The name follows the range, so a new VPC is made before the old one is deleted
+                // (a VPC with members cannot be deleted first; the guard refuses this anyway).
+            },
+            { parent: this, deleteBeforeReplace: false },
+        );
         this.vpcId = this.vpc.id;
         this.registerOutputs({ vpcId: this.vpcId });
     }

@@ -15,13 +15,17 @@ export class Project extends pulumi.ComponentResource {
     constructor(name: string, args: ProjectArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:project:Project", name, {}, opts);
         const environment = args.stack === "prod" ? "Production" : args.stack === "staging" ? "Staging" : "Development";
-        this.project = new digitalocean.Project(`${name}-project`, {
-            name: args.prefix,
-            description: `Everything of the ${args.stack} stack, managed by Pulumi`,
-            purpose: "Web Application",
-            environment,
-            resources: args.resourceUrns,
-        }, { parent: this });
+        this.project = new digitalocean.Project(
+            `${name}-project`,
+            {
+                name: args.prefix,
+                description: `Everything of the ${args.stack} stack, managed by Pulumi`,
+                purpose: "Web Application",
+                environment,
+                resources: args.resourceUrns,
+            },
+            { parent: this },
+        );
         this.registerOutputs({});
     }
 }

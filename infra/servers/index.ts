@@ -75,9 +75,19 @@ export interface RebuildInputs extends Omit<UserDataOptions, "authKey"> {
  */
 export function rebuildFingerprint(r: RebuildInputs): string {
     const template = renderUserData({ hostname: r.hostname, tags: r.tags, sshMode: r.sshMode, authKey: "<auth-key>" });
-    return crypto.createHash("sha256")
-        .update(JSON.stringify({ image: r.image, region: r.region, sshKeys: r.sshKeys, vpcIpRange: r.vpcIpRange, template }))
-        .digest("hex").slice(0, 10);
+    return crypto
+        .createHash("sha256")
+        .update(
+            JSON.stringify({
+                image: r.image,
+                region: r.region,
+                sshKeys: r.sshKeys,
+                vpcIpRange: r.vpcIpRange,
+                template,
+            }),
+        )
+        .digest("hex")
+        .slice(0, 10);
 }
 
 /**
@@ -85,7 +95,11 @@ export function rebuildFingerprint(r: RebuildInputs): string {
  * endpoint: plain HTTP behind the load balancer, HTTPS for the site's own name when the
  * proxy terminates TLS (its port 80 only redirects).
  */
-export function inServiceProbe(o: { edge: "load-balancer" | "reserved-ip"; healthPath: string; host: string }): string[] {
+export function inServiceProbe(o: {
+    edge: "load-balancer" | "reserved-ip";
+    healthPath: string;
+    host: string;
+}): string[] {
     return o.edge === "load-balancer"
         ? [`http://127.0.0.1${o.healthPath}`]
         : ["--resolve", `${o.host}:443:127.0.0.1`, `https://${o.host}${o.healthPath}`];
@@ -144,50 +158,68 @@ export class Servers extends pulumi.ComponentResource {
         let previous: pulumi.Resource | undefined;
         this.servers = args.keys.map((key) => {
             const hostname = tailnetHostname(args.stack, key);
-            const userData = pulumi.secret(pulumi.output(args.authKeys[key]).apply((authKey) =>
-                renderUserData({ hostname, tags: args.tailscaleTags, sshMode: args.sshMode, authKey })));
-            const droplet = new digitalocean.Droplet(`${name}-${key}`, {
-                name: `${args.prefix}-${key}`,
-                region: args.region,
-                size: args.size,
-                image: args.image,
-                vpcUuid: args.vpcId,
-                monitoring: true,
-                backups: args.backups,
-                backupPolicy: args.backups ? { plan: "daily", hour: 4 } : undefined,
-                ipv6: args.ipv6,
-                sshKeys: args.sshKeys,
-                tags: args.tags,
-                userData,
-                // Resizing keeps the disk so a size change stays reversible.
-                resizeDisk: false,
-                gracefulShutdown: true,
-            }, {
-                parent: this,
-                dependsOn: previous ? [previous] : [],
-                // A replacement deletes the old droplet first: the new one joins the tailnet
-                // under the same hostname, which must be free, and the old one's containers
-                // are removed while it still answers.
-                deleteBeforeReplace: true,
-            });
+            const userData = pulumi.secret(
+                pulumi
+                    .output(args.authKeys[key])
+                    .apply((authKey) =>
+                        renderUserData({ hostname, tags: args.tailscaleTags, sshMode: args.sshMode, authKey }),
+                    ),
+            );
+            const droplet = new digitalocean.Droplet(
+                `${name}-${key}`,
+                {
+                    name: `${args.prefix}-${key}`,
+                    region: args.region,
+                    size: args.size,
+                    image: args.image,
+                    vpcUuid: args.vpcId,
+                    monitoring: true,
+                    backups: args.backups,
+                    backupPolicy: args.backups ? { plan: "daily", hour: 4 } : undefined,
+                    ipv6: args.ipv6,
+                    sshKeys: args.sshKeys,
+                    tags: args.tags,
+                    userData,
+                    // Resizing keeps the disk so a size change stays reversible.
+                    resizeDisk: false,
+                    gracefulShutdown: true,
+                },
+                {
+                    parent: this,
+                    dependsOn: previous ? [previous] : [],
+                    // A replacement deletes the old droplet first: the new one joins the tailnet
+                    // under the same hostname, which must be free, and the old one's containers
+                    // are removed while it still answers.
+                    deleteBeforeReplace: true,
+                },
+            );
             // After a resize (the step's update) or a rebuild (a new droplet: a new step),
             // waits until this server serves again before the next one is touched. The step
             // records the size it saw (its stdout), so an update for another reason returns at
             // once; a new server while no other one serves (a stack's first up) does too.
-            const inService = new command.local.Command(`${name}-${key}-in-service`, {
-                create: inServiceScript(),
-                update: inServiceScript(),
-                interpreter: ["/bin/bash", "-c"],
-                environment: {
-                    SIZE: args.size, SERVER: hostname, DEPLOY_USER: args.deployUser,
-                    // The server a rebuild must keep serving: the previous one (or, for the
-                    // first, the next). One neighbour, not all: the list stays the same when a
-                    // stack grows, and staging and prod differ only in their counts.
-                    OTHERS: neighbour(args.keys, key).map((k) => tailnetHostname(args.stack, k)).join(" "),
-                    PROBE_ARGS: shellJoin(args.inService.probeArgs), TIMEOUT: String(args.inService.timeoutSeconds),
+            const inService = new command.local.Command(
+                `${name}-${key}-in-service`,
+                {
+                    create: inServiceScript(),
+                    update: inServiceScript(),
+                    interpreter: ["/bin/bash", "-c"],
+                    environment: {
+                        SIZE: args.size,
+                        SERVER: hostname,
+                        DEPLOY_USER: args.deployUser,
+                        // The server a rebuild must keep serving: the previous one (or, for the
+                        // first, the next). One neighbour, not all: the list stays the same when a
+                        // stack grows, and staging and prod differ only in their counts.
+                        OTHERS: neighbour(args.keys, key)
+                            .map((k) => tailnetHostname(args.stack, k))
+                            .join(" "),
+                        PROBE_ARGS: shellJoin(args.inService.probeArgs),
+                        TIMEOUT: String(args.inService.timeoutSeconds),
+                    },
+                    triggers: [droplet.id],
                 },
-                triggers: [droplet.id],
-            }, { parent: this, dependsOn: [droplet] });
+                { parent: this, dependsOn: [droplet] },
+            );
             previous = inService;
             return { key, droplet, tailnetHostname: hostname, inService };
         });

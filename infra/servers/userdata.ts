@@ -50,15 +50,12 @@ export function renderBootstrapScript(o: Omit<UserDataOptions, "authKey">): stri
         `usermod -aG docker ${DEPLOY_USER}`,
         "",
         "# Join the tailnet as a tagged device; the key is single-use and is removed right after.",
-        "ts_args=(--auth-key=\"file:${AUTHKEY_FILE}\" --hostname=\"${TS_HOSTNAME}\" --advertise-tags=\"${TS_TAGS}\")",
+        'ts_args=(--auth-key="file:${AUTHKEY_FILE}" --hostname="${TS_HOSTNAME}" --advertise-tags="${TS_TAGS}")',
     ];
     if (o.sshMode === "tailscale") {
         lines.push("ts_args+=(--ssh)");
     }
-    lines.push(
-        'tailscale up "${ts_args[@]}"',
-        'shred -u "${AUTHKEY_FILE}" 2>/dev/null || rm -f "${AUTHKEY_FILE}"',
-    );
+    lines.push('tailscale up "${ts_args[@]}"', 'shred -u "${AUTHKEY_FILE}" 2>/dev/null || rm -f "${AUTHKEY_FILE}"');
     if (o.sshMode === "openssh-tailnet") {
         lines.push(
             "",

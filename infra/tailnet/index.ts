@@ -48,22 +48,28 @@ export class TailnetKeys extends pulumi.ComponentResource {
     constructor(name: string, args: TailnetKeysArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:tailnet:TailnetKeys", name, {}, opts);
         for (const server of args.servers) {
-            const key = new tailscale.TailnetKey(`${name}-${server}`, {
-                description: keyDescription(args.prefix, server, args.fingerprints[server]),
-                reusable: false,
-                ephemeral: false,
-                preauthorized: true,
-                tags: args.tags,
-                expiry: args.expirySeconds,
-                recreateIfInvalid: "never",
-            }, {
-                parent: this, provider: args.provider, additionalSecretOutputs: ["key"],
-                // The expiry forces a new key (RequiresReplace) and a new key a new server;
-                // only a first boot reads it. The engine keeps an ignored input's old value on
-                // replacement too, so a new lifetime applies only to servers added later, not to
-                // a rebuilt one (its fresh key keeps the lifetime it was first minted with).
-                ignoreChanges: ["expiry"],
-            });
+            const key = new tailscale.TailnetKey(
+                `${name}-${server}`,
+                {
+                    description: keyDescription(args.prefix, server, args.fingerprints[server]),
+                    reusable: false,
+                    ephemeral: false,
+                    preauthorized: true,
+                    tags: args.tags,
+                    expiry: args.expirySeconds,
+                    recreateIfInvalid: "never",
+                },
+                {
+                    parent: this,
+                    provider: args.provider,
+                    additionalSecretOutputs: ["key"],
+                    // The expiry forces a new key (RequiresReplace) and a new key a new server;
+                    // only a first boot reads it. The engine keeps an ignored input's old value on
+                    // replacement too, so a new lifetime applies only to servers added later, not to
+                    // a rebuilt one (its fresh key keeps the lifetime it was first minted with).
+                    ignoreChanges: ["expiry"],
+                },
+            );
             this.resources[server] = key;
             this.keys[server] = pulumi.secret(key.key);
         }

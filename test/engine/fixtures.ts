@@ -17,14 +17,17 @@ export const STACKS: readonly Stack[] = ["dev", "staging", "prod"];
 
 /** A fixture stack as its file states it, plus placeholder secrets set through the CLI. */
 export function fixtureStack(stack: Stack): StackFixture {
-    const doc = parse(fs.readFileSync(path.join(DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const doc = parse(fs.readFileSync(path.join(DIR, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: Record<string, unknown>;
+    };
     const config = Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k.replace(`${PROJECT}:`, ""), v]));
     const secrets: Record<string, string> = {};
     for (const [k, v] of Object.entries(offlineSecrets(readStackConfig(stack, DIR).values))) {
         const key = k.replace(`${PROJECT}:`, "");
         if (key === "appSecrets") {
             // One `--path` secret per name, as a team sets them.
-            for (const [name, value] of Object.entries(JSON.parse(v) as Record<string, string>)) secrets[`appSecrets.${name}`] = value;
+            for (const [name, value] of Object.entries(JSON.parse(v) as Record<string, string>))
+                secrets[`appSecrets.${name}`] = value;
         } else {
             secrets[key] = v;
         }

@@ -28,13 +28,17 @@ export function readManifest(): Manifest | undefined {
 
 /** Why the tier cannot run at all, or undefined when it can. */
 export function engineMissing(m: Manifest | undefined): string | undefined {
-    if (!m) return `engine not built: no ${path.relative(ROOT, path.join(ENGINE_DIR, MANIFEST))} — run \`npm run engine:build\` first`;
+    if (!m)
+        return `engine not built: no ${path.relative(ROOT, path.join(ENGINE_DIR, MANIFEST))} — run \`npm run engine:build\` first`;
     for (const name of ["pulumi", "pulumi-language-nodejs", "pulumi-resource-standin"]) {
         const built = m.built.find((b) => b.name === name);
-        if (!built) return `engine not built: ${name} is missing (${m.notBuilt.find((n) => n.name === name)?.reason ?? "not in the manifest"})`;
-        if (!fs.existsSync(path.join(BIN, name))) return `engine not built: ${path.join(BIN, name)} is gone — run \`npm run engine:build\``;
+        if (!built)
+            return `engine not built: ${name} is missing (${m.notBuilt.find((n) => n.name === name)?.reason ?? "not in the manifest"})`;
+        if (!fs.existsSync(path.join(BIN, name)))
+            return `engine not built: ${path.join(BIN, name)} is gone — run \`npm run engine:build\``;
     }
-    if (m.notBuilt.length > 0) return `engine build incomplete: ${m.notBuilt.map((n) => `${n.name}: ${n.reason}`).join("; ")}`;
+    if (m.notBuilt.length > 0)
+        return `engine build incomplete: ${m.notBuilt.map((n) => `${n.name}: ${n.reason}`).join("; ")}`;
     if (m.standIns.length === 0) return "engine build installed no stand-in providers — run `npm run engine:build`";
     return undefined;
 }
@@ -49,20 +53,36 @@ export function standInLabel(m: Manifest): string {
  * infra/lifecycle/semantics.ts; auto-naming for the types whose SDK declares `name`
  * optional (the Terraform bridge makes an auto-named `name` optional in the schema).
  */
-export function standInTable(): { types: Record<string, { replaceOn: readonly string[]; replaceOnAllExcept?: readonly string[] }>; autoName: string[] } {
-    const types = Object.fromEntries(Object.entries(PROVIDER_SEMANTICS).map(([t, s]) => [t, { replaceOn: s.replaceOn, replaceOnAllExcept: s.replaceOnAllExcept }]));
+export function standInTable(): {
+    types: Record<string, { replaceOn: readonly string[]; replaceOnAllExcept?: readonly string[] }>;
+    autoName: string[];
+} {
+    const types = Object.fromEntries(
+        Object.entries(PROVIDER_SEMANTICS).map(([t, s]) => [
+            t,
+            { replaceOn: s.replaceOn, replaceOnAllExcept: s.replaceOnAllExcept },
+        ]),
+    );
     const autoName = Object.keys(PROVIDER_SEMANTICS).filter((token) => {
         const [pkg, mod, res] = token.split(":");
-        const file = mod.startsWith("index/") ? mod.slice("index/".length) : `${mod}/${res[0].toLowerCase()}${res.slice(1)}`;
+        const file = mod.startsWith("index/")
+            ? mod.slice("index/".length)
+            : `${mod}/${res[0].toLowerCase()}${res.slice(1)}`;
         const dts = path.join(ROOT, "node_modules", "@pulumi", pkg, `${file}.d.ts`);
-        const args = new RegExp(`export interface ${res}Args \\{([\\s\\S]*?)\\n\\}`).exec(fs.readFileSync(dts, "utf8"))?.[1];
+        const args = new RegExp(`export interface ${res}Args \\{([\\s\\S]*?)\\n\\}`).exec(
+            fs.readFileSync(dts, "utf8"),
+        )?.[1];
         if (args === undefined) throw new Error(`no ${res}Args in ${dts}: cannot tell whether ${token} is auto-named`);
         return /^\s+name\?:/m.test(args);
     });
     return { types, autoName };
 }
 
-export interface Run { code: number; stdout: string; stderr: string }
+export interface Run {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
 
 /** Values of a stack file: plain values as YAML values, secrets set through the CLI. */
 export interface StackFixture {
@@ -87,7 +107,8 @@ export class EngineProject {
         fs.symlinkSync(path.join(ENGINE_DIR, HOME, "plugins"), path.join(this.home, "plugins"));
         const table = path.join(base, "standin-table.json");
         fs.writeFileSync(table, JSON.stringify(standInTable()));
-        for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json"]) fs.copyFileSync(path.join(ROOT, f), path.join(this.dir, f));
+        for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json"])
+            fs.copyFileSync(path.join(ROOT, f), path.join(this.dir, f));
         // Linked, not copied: the program and its one copy of @pulumi/pulumi are the repo's.
         for (const d of ["infra", "node_modules"]) fs.symlinkSync(path.join(ROOT, d), path.join(this.dir, d));
 
@@ -111,9 +132,18 @@ export class EngineProject {
 
     pulumi(args: string[], input?: string): Run {
         const r = spawnSync(path.join(BIN, "pulumi"), [...args, "--non-interactive"], {
-            cwd: this.dir, env: this.env, input, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: 15 * 60_000,
+            cwd: this.dir,
+            env: this.env,
+            input,
+            encoding: "utf8",
+            maxBuffer: 256 * 1024 * 1024,
+            timeout: 15 * 60_000,
         });
-        return { code: r.status ?? 1, stdout: r.stdout ?? "", stderr: `${r.stderr ?? ""}${r.error ? r.error.message : ""}` };
+        return {
+            code: r.status ?? 1,
+            stdout: r.stdout ?? "",
+            stderr: `${r.stderr ?? ""}${r.error ? r.error.message : ""}`,
+        };
     }
 
     /** Logs in to the file backend and creates `stack` with the fixture's config. */
@@ -127,11 +157,27 @@ export class EngineProject {
     writeConfig(stack: string, fx: StackFixture): void {
         const file = path.join(this.dir, `Pulumi.${stack}.yaml`);
         const salt = /^encryptionsalt: .*$/m.exec(fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "")?.[0];
-        const config = Object.fromEntries(Object.entries(fx.config).map(([k, v]) => [k.includes(":") ? k : `platform:${k}`, v]));
+        const config = Object.fromEntries(
+            Object.entries(fx.config).map(([k, v]) => [k.includes(":") ? k : `platform:${k}`, v]),
+        );
         fs.writeFileSync(file, `${salt ? `${salt}\n` : ""}${stringify({ config })}`);
         for (const [k, v] of Object.entries(fx.secrets)) {
             // The value goes through stdin: never on a command line.
-            must(this.pulumi(["config", "set", "--secret", "--stack", stack, ...(k.includes(".") ? ["--path"] : []), k.includes(":") ? k : `platform:${k}`], v), `config set --secret ${k}`);
+            must(
+                this.pulumi(
+                    [
+                        "config",
+                        "set",
+                        "--secret",
+                        "--stack",
+                        stack,
+                        ...(k.includes(".") ? ["--path"] : []),
+                        k.includes(":") ? k : `platform:${k}`,
+                    ],
+                    v,
+                ),
+                `config set --secret ${k}`,
+            );
         }
     }
 
@@ -140,7 +186,11 @@ export class EngineProject {
         const log = this.eventLog();
         const run = this.pulumi(["preview", "--stack", stack, "--json", "--event-log", log, ...extra]);
         let digest: PreviewDigest | undefined;
-        try { digest = JSON.parse(run.stdout) as PreviewDigest; } catch { digest = undefined; }
+        try {
+            digest = JSON.parse(run.stdout) as PreviewDigest;
+        } catch {
+            digest = undefined;
+        }
         return { run, digest, events: readEvents(log) };
     }
 
@@ -159,10 +209,20 @@ export class EngineProject {
     }
 
     /** The stack's state as `pulumi stack export` gives it. */
-    exportState(stack: string): { urn: string; type: string; id?: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown>; protect?: boolean }[] {
+    exportState(stack: string): {
+        urn: string;
+        type: string;
+        id?: string;
+        inputs?: Record<string, unknown>;
+        outputs?: Record<string, unknown>;
+        protect?: boolean;
+    }[] {
         const r = this.pulumi(["stack", "export", "--stack", stack]);
         must(r, "stack export");
-        return (JSON.parse(r.stdout) as { deployment: { resources?: ReturnType<EngineProject["exportState"]> } }).deployment.resources ?? [];
+        return (
+            (JSON.parse(r.stdout) as { deployment: { resources?: ReturnType<EngineProject["exportState"]> } })
+                .deployment.resources ?? []
+        );
     }
 
     dispose(): void {
@@ -172,13 +232,26 @@ export class EngineProject {
 
 /** The parts of the CLI's PreviewDigest (`pulumi preview --json`) the tests read. */
 export interface PreviewDigest {
-    steps?: { op: string; urn: string; oldState?: { type?: string } | null; newState?: { type?: string; inputs?: Record<string, unknown> } | null; replaceReasons?: string[]; detailedDiff?: Record<string, { kind: string }> | null }[];
+    steps?: {
+        op: string;
+        urn: string;
+        oldState?: { type?: string } | null;
+        newState?: { type?: string; inputs?: Record<string, unknown> } | null;
+        replaceReasons?: string[];
+        detailedDiff?: Record<string, { kind: string }> | null;
+    }[];
     diagnostics?: { message: string; severity: string; urn?: string }[];
     changeSummary?: Record<string, number>;
 }
 
 function readEvents(log: string): EngineEvent[] {
-    return fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as EngineEvent) : [];
+    return fs.existsSync(log)
+        ? fs
+              .readFileSync(log, "utf8")
+              .split("\n")
+              .filter(Boolean)
+              .map((l) => JSON.parse(l) as EngineEvent)
+        : [];
 }
 
 /** The parts of an engine event (`--event-log`, one JSON object a line) the tests read. */
@@ -186,13 +259,25 @@ export interface EngineEvent {
     sequence: number;
     resourcePreEvent?: { metadata: StepMetadata };
     resOutputsEvent?: { metadata: StepMetadata };
-    policyEvent?: { resourceUrn?: string; message: string; policyName: string; policyPackName: string; enforcementLevel: string };
+    policyEvent?: {
+        resourceUrn?: string;
+        message: string;
+        policyName: string;
+        policyPackName: string;
+        enforcementLevel: string;
+    };
     /** One per resource the policy pack analyzed. */
     policyAnalyzeSummaryEvent?: { resourceUrn: string; policyPackName: string; passed?: string[]; failed?: string[] };
     diagnosticEvent?: { message: string; severity: string; urn?: string };
 }
 
-export interface StepMetadata { op: string; urn: string; type: string; diffs?: string[]; keys?: string[] }
+export interface StepMetadata {
+    op: string;
+    urn: string;
+    type: string;
+    diffs?: string[];
+    keys?: string[];
+}
 
 export function must(r: Run, what: string): void {
     if (r.code !== 0) throw new Error(`pulumi ${what} failed (exit ${r.code}): ${lastLines(r.stderr || r.stdout)}`);

@@ -18,7 +18,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe("cut-over on a real Docker engine", function () {
     let lab: DockerLab;
     let proxyIp: string;
-    before(() => { lab = sharedLab(); });
+    before(() => {
+        lab = sharedLab();
+    });
 
     /** A server whose proxy serves release v1, as a previous deploy left it. */
     beforeEach(async function () {
@@ -40,15 +42,33 @@ describe("cut-over on a real Docker engine", function () {
         let finish!: () => void;
         lastAnswer = {};
         lastSent = {};
-        const loop = requestLoop(80, {
-            host: proxyIp, concurrency: 4, maxRequests: 20_000, maxSeconds: 90, ratePerSecond: 200,
-            onBody: (body, at, sentAt) => { lastAnswer[body] = at; lastSent[body] = Math.max(lastSent[body] ?? 0, sentAt); },
-        }, new Promise<void>((r) => { finish = r; }));
-        return async () => { finish(); return loop; };
+        const loop = requestLoop(
+            80,
+            {
+                host: proxyIp,
+                concurrency: 4,
+                maxRequests: 20_000,
+                maxSeconds: 90,
+                ratePerSecond: 200,
+                onBody: (body, at, sentAt) => {
+                    lastAnswer[body] = at;
+                    lastSent[body] = Math.max(lastSent[body] ?? 0, sentAt);
+                },
+            },
+            new Promise<void>((r) => {
+                finish = r;
+            }),
+        );
+        return async () => {
+            finish();
+            return loop;
+        };
     }
 
-    const cutover = (app: string, extra: Record<string, string> = {}): Running => lab.script("cutover", lab.cutoverEnv(app, extra));
-    const why = (r: ScriptRun, res?: LoopResult) => `${r.stdout}${r.stderr}${res ? `\nfailures: ${res.failures.slice(0, 5).join(" | ")}` : ""}`;
+    const cutover = (app: string, extra: Record<string, string> = {}): Running =>
+        lab.script("cutover", lab.cutoverEnv(app, extra));
+    const why = (r: ScriptRun, res?: LoopResult) =>
+        `${r.stdout}${r.stderr}${res ? `\nfailures: ${res.failures.slice(0, 5).join(" | ")}` : ""}`;
 
     it("a release answers: it takes all traffic with no failed request, and the old one is removed after", async () => {
         const stop = load();
@@ -77,7 +97,10 @@ describe("cut-over on a real Docker engine", function () {
         const r = await cutover("bad", { HEALTH_TIMEOUT: "4" }).done;
         const res = await stop();
         assert.strictEqual(r.status, 1);
-        assert.match(r.stderr, /^error: lab-web-1: bad was not put into service: GET \/api\/v1\/health did not answer 200 within 2s three times in a row in 4s \(last: 503\); the previous release keeps serving$/m);
+        assert.match(
+            r.stderr,
+            /^error: lab-web-1: bad was not put into service: GET \/api\/v1\/health did not answer 200 within 2s three times in a row in 4s \(last: 503\); the previous release keeps serving$/m,
+        );
         assert.deepStrictEqual(res.failures, []);
         assert.deepStrictEqual(Object.keys(res.bodies), ["v1"]);
         assert.strictEqual(await lab.upstreams(), "v1:3000");
@@ -100,7 +123,10 @@ describe("cut-over on a real Docker engine", function () {
         const r = await cutover("bad").done;
         const res = await stop();
         assert.strictEqual(r.status, 1, why(r));
-        assert.match(r.stderr, /bad was not put into service: GET \/ answered 500, expected 200; the previous release keeps serving/);
+        assert.match(
+            r.stderr,
+            /bad was not put into service: GET \/ answered 500, expected 200; the previous release keeps serving/,
+        );
         assert.deepStrictEqual(res.failures, []);
         assert.deepStrictEqual(Object.keys(res.bodies), ["v1"]);
     });
@@ -113,12 +139,18 @@ describe("cut-over on a real Docker engine", function () {
         await sleep(1000);
         const res = await stop();
         assert.strictEqual(r.status, 1, why(r, res));
-        assert.match(r.stderr, /dies was not put into service: .*after the switch; switched back to v1, which serves again/);
+        assert.match(
+            r.stderr,
+            /dies was not put into service: .*after the switch; switched back to v1, which serves again/,
+        );
         assert.deepStrictEqual(res.failures, [], why(r, res));
         assert.strictEqual(await lab.upstreams(), "v1:3000");
         // It answered while it was healthy; a request sent once the cut-over returned reaches
         // only v1 (one sent just before may still be answered by the old upstream after it).
-        assert.ok((lastSent.dies ?? 0) <= doneAt, "no request sent after the cut-over returned reaches the dead release");
+        assert.ok(
+            (lastSent.dies ?? 0) <= doneAt,
+            "no request sent after the cut-over returned reaches the dead release",
+        );
         assert.ok(lastAnswer.v1 > doneAt);
     });
 
@@ -134,7 +166,10 @@ describe("cut-over on a real Docker engine", function () {
         await sleep(1000);
         const res = await stop();
         assert.strictEqual(r.status, 0, why(r, res));
-        assert.ok(res.failedAt.every((t) => t >= killedAt && t <= doneAt), "no request fails after the cut-over returned");
+        assert.ok(
+            res.failedAt.every((t) => t >= killedAt && t <= doneAt),
+            "no request fails after the cut-over returned",
+        );
         // Requests already inside the proxy when v1 died keep retrying it for try_duration
         // (5 s); at most the loop's 4 workers x (window / 5 s + 1) can fail.
         assert.ok(res.failures.length <= 4 * (Math.ceil((doneAt - killedAt) / 5000) + 1), why(r, res));
@@ -193,15 +228,24 @@ describe("cut-over on a real Docker engine", function () {
         const before = await lab.docker(["ps", "-a", "--format", "{{.Names}} {{.Status}}"]);
         const stop = load();
         const r = await lab.script("migrate", {
-            SERVER: "lab-web-1", IMAGE: "lab/app:1", DATABASE_URL: "postgres://u:s3cret@db/fail-migration", MIGRATE_ARGS: "migrate",
+            SERVER: "lab-web-1",
+            IMAGE: "lab/app:1",
+            DATABASE_URL: "postgres://u:s3cret@db/fail-migration",
+            MIGRATE_ARGS: "migrate",
         }).done;
         const res = await stop();
         assert.strictEqual(r.status, 1);
-        assert.match(r.stderr, /^error: the migration from lab\/app:1 failed on lab-web-1; nothing was cut over and the previous version keeps serving\.$/m);
+        assert.match(
+            r.stderr,
+            /^error: the migration from lab\/app:1 failed on lab-web-1; nothing was cut over and the previous version keeps serving\.$/m,
+        );
         assert.doesNotMatch(r.stdout + r.stderr, /s3cret/);
         assert.deepStrictEqual(res.failures, []);
         assert.deepStrictEqual(Object.keys(res.bodies), ["v1"]);
-        assert.strictEqual(await lab.docker(["ps", "-a", "--format", "{{.Names}} {{.Status}}"]).then((s) => s.replace(/Up .*/g, "Up")), before.replace(/Up .*/g, "Up"));
+        assert.strictEqual(
+            await lab.docker(["ps", "-a", "--format", "{{.Names}} {{.Status}}"]).then((s) => s.replace(/Up .*/g, "Up")),
+            before.replace(/Up .*/g, "Up"),
+        );
         assert.strictEqual(await lab.upstreams(), "v1:3000");
     });
 
@@ -211,10 +255,23 @@ describe("cut-over on a real Docker engine", function () {
      */
     async function clientImage(): Promise<void> {
         await lab.docker(["rm", "-f", "mkpsql"]).catch(() => undefined);
-        const psql = '#!/bin/sh\ncase "$1" in *clock-down*) echo "psql: could not connect" >&2; exit 2;; esac\necho 2026-11-23T15:04:05.123456Z\n';
-        const dump = '#!/bin/sh\nfor a in "$@"; do case "$a" in *dump-fail*) echo "pg_dump: error: connection failed" >&2; exit 1;; esac; done\nprintf "PGDMP lab dump\\n"\n';
-        await lab.docker(["run", "--name", "mkpsql", "-e", `PSQL=${psql}`, "-e", `DUMP=${dump}`, "lab/caddy:1", "sh", "-c",
-            'printf "%b" "$PSQL" > /bin/psql && printf "%b" "$DUMP" > /bin/pg_dump && /bin/busybox chmod +x /bin/psql /bin/pg_dump']);
+        const psql =
+            '#!/bin/sh\ncase "$1" in *clock-down*) echo "psql: could not connect" >&2; exit 2;; esac\necho 2026-11-23T15:04:05.123456Z\n';
+        const dump =
+            '#!/bin/sh\nfor a in "$@"; do case "$a" in *dump-fail*) echo "pg_dump: error: connection failed" >&2; exit 1;; esac; done\nprintf "PGDMP lab dump\\n"\n';
+        await lab.docker([
+            "run",
+            "--name",
+            "mkpsql",
+            "-e",
+            `PSQL=${psql}`,
+            "-e",
+            `DUMP=${dump}`,
+            "lab/caddy:1",
+            "sh",
+            "-c",
+            'printf "%b" "$PSQL" > /bin/psql && printf "%b" "$DUMP" > /bin/pg_dump && /bin/busybox chmod +x /bin/psql /bin/pg_dump',
+        ]);
         await lab.docker(["commit", "mkpsql", "lab/psql:1"]);
     }
 
@@ -223,17 +280,31 @@ describe("cut-over on a real Docker engine", function () {
         await lab.docker(["rm", "-f", "mkpsql"]).catch(() => undefined);
         await clientImage();
         const ok = await lab.script("migrate", {
-            SERVER: "lab-web-1", IMAGE: "lab/app:1", DATABASE_URL: "postgres://u:s3cret@db/app", MIGRATE_ARGS: "migrate", PG_CLIENT_IMAGE: "lab/psql:1",
+            SERVER: "lab-web-1",
+            IMAGE: "lab/app:1",
+            DATABASE_URL: "postgres://u:s3cret@db/app",
+            MIGRATE_ARGS: "migrate",
+            PG_CLIENT_IMAGE: "lab/psql:1",
         }).done;
         assert.strictEqual(ok.status, 0, ok.stderr);
         assert.strictEqual(parseRestorePoint(ok.stdout), "2026-11-23T15:04:05.123Z");
-        assert.ok(ok.stdout.indexOf("platform.restore-point=") < ok.stdout.indexOf("migrations applied"), "the clock is read before the migration runs");
+        assert.ok(
+            ok.stdout.indexOf("platform.restore-point=") < ok.stdout.indexOf("migrations applied"),
+            "the clock is read before the migration runs",
+        );
         assert.doesNotMatch(ok.stdout + ok.stderr, /s3cret/);
         const down = await lab.script("migrate", {
-            SERVER: "lab-web-1", IMAGE: "lab/app:1", DATABASE_URL: "postgres://u:s3cret@clock-down/app", MIGRATE_ARGS: "migrate", PG_CLIENT_IMAGE: "lab/psql:1",
+            SERVER: "lab-web-1",
+            IMAGE: "lab/app:1",
+            DATABASE_URL: "postgres://u:s3cret@clock-down/app",
+            MIGRATE_ARGS: "migrate",
+            PG_CLIENT_IMAGE: "lab/psql:1",
         }).done;
         assert.strictEqual(down.status, 1);
-        assert.match(down.stderr, /^error: could not read the database's clock on lab-web-1 for the restore point; nothing was migrated/m);
+        assert.match(
+            down.stderr,
+            /^error: could not read the database's clock on lab-web-1 for the restore point; nothing was migrated/m,
+        );
         assert.doesNotMatch(down.stdout, /migrations applied/);
         assert.doesNotMatch(down.stdout + down.stderr, /s3cret/);
     });
@@ -245,7 +316,9 @@ describe("cut-over on a real Docker engine", function () {
         let refuse = false;
         const server = http.createServer((req, res) => {
             let body = "";
-            req.on("data", (c) => { body += c; });
+            req.on("data", (c) => {
+                body += c;
+            });
             req.on("end", () => {
                 puts.push({ url: req.url ?? "", auth: String(req.headers.authorization ?? ""), body });
                 res.writeHead(refuse ? 403 : 200).end();
@@ -254,18 +327,31 @@ describe("cut-over on a real Docker engine", function () {
         await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
         const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/fixture-db-dumps`;
         const env = (db: string) => ({
-            SERVER: "lab-web-1", IMAGE: "lab/app:1", DATABASE_URL: `postgres://u:s3cret@${db}/app`, MIGRATE_ARGS: "migrate", PG_CLIENT_IMAGE: "lab/psql:1",
-            DUMP_URL: url, DUMP_REGION: "fra1", DUMP_PREFIX: "prod", AWS_ACCESS_KEY_ID: "DO00LABKEY", AWS_SECRET_ACCESS_KEY: "lab-spaces-s3cret",
+            SERVER: "lab-web-1",
+            IMAGE: "lab/app:1",
+            DATABASE_URL: `postgres://u:s3cret@${db}/app`,
+            MIGRATE_ARGS: "migrate",
+            PG_CLIENT_IMAGE: "lab/psql:1",
+            DUMP_URL: url,
+            DUMP_REGION: "fra1",
+            DUMP_PREFIX: "prod",
+            AWS_ACCESS_KEY_ID: "DO00LABKEY",
+            AWS_SECRET_ACCESS_KEY: "lab-spaces-s3cret",
         });
         try {
             // migrate.sh runs curl on the host, as the deploy runs it on the deployer: below
             // 8.0.0 it must refuse before anything (the SigV4 upload is signed wrongly there),
             // and the upload half of this case cannot run on such a host.
-            const curlMajor = Number(/^curl (\d+)\./.exec(execFileSync("curl", ["--version"], { encoding: "utf8" }))?.[1] ?? 0);
+            const curlMajor = Number(
+                /^curl (\d+)\./.exec(execFileSync("curl", ["--version"], { encoding: "utf8" }))?.[1] ?? 0,
+            );
             if (curlMajor < 8) {
                 const old = await lab.script("migrate", env("db")).done;
                 assert.strictEqual(old.status, 1);
-                assert.match(old.stderr, /^error: curl \S+ on .* cannot sign the dump upload: curl >= 8\.0\.0 is needed/m);
+                assert.match(
+                    old.stderr,
+                    /^error: curl \S+ on .* cannot sign the dump upload: curl >= 8\.0\.0 is needed/m,
+                );
                 assert.strictEqual(puts.length, 0, "nothing dumped or uploaded");
                 this.skip(); // the host's curl is older than 8.0.0: the upload itself is not exercised here
             }
@@ -275,19 +361,28 @@ describe("cut-over on a real Docker engine", function () {
             assert.match(puts[0].url, /^\/fixture-db-dumps\/prod-\d{8}T\d{6}Z\.dump$/);
             assert.match(puts[0].auth, /^AWS4-HMAC-SHA256 Credential=DO00LABKEY\/\d{8}\/fra1\/s3\/aws4_request/);
             assert.strictEqual(puts[0].body, "PGDMP lab dump\n");
-            assert.ok(ok.stdout.indexOf("platform.dump=") < ok.stdout.indexOf("migrations applied"), "dumped before migrating");
+            assert.ok(
+                ok.stdout.indexOf("platform.dump=") < ok.stdout.indexOf("migrations applied"),
+                "dumped before migrating",
+            );
             assert.doesNotMatch(ok.stdout + ok.stderr, /s3cret/);
 
             const failedDump = await lab.script("migrate", env("dump-fail")).done;
             assert.strictEqual(failedDump.status, 1);
-            assert.match(failedDump.stderr, /^error: the database dump before migrating failed on lab-web-1; nothing was migrated/m);
+            assert.match(
+                failedDump.stderr,
+                /^error: the database dump before migrating failed on lab-web-1; nothing was migrated/m,
+            );
             assert.doesNotMatch(failedDump.stdout, /migrations applied/);
             assert.strictEqual(puts.length, 1, "nothing uploaded");
 
             refuse = true;
             const failedUpload = await lab.script("migrate", env("db")).done;
             assert.strictEqual(failedUpload.status, 1);
-            assert.match(failedUpload.stderr, /^error: uploading the database dump to .* failed; nothing was migrated/m);
+            assert.match(
+                failedUpload.stderr,
+                /^error: uploading the database dump to .* failed; nothing was migrated/m,
+            );
             assert.doesNotMatch(failedUpload.stdout, /migrations applied/);
             assert.doesNotMatch(failedUpload.stdout + failedUpload.stderr, /s3cret/);
         } finally {
@@ -296,12 +391,31 @@ describe("cut-over on a real Docker engine", function () {
     });
 
     it("workers are gated: a crash-looping worker fails the check, a steady one passes", async () => {
-        await lab.docker(["run", "-d", "--name", "worker-bad", "--restart", "unless-stopped", "-e", "WORKER_EXIT_MS=300", "lab/app:1", "worker"]);
+        await lab.docker([
+            "run",
+            "-d",
+            "--name",
+            "worker-bad",
+            "--restart",
+            "unless-stopped",
+            "-e",
+            "WORKER_EXIT_MS=300",
+            "lab/app:1",
+            "worker",
+        ]);
         await lab.docker(["run", "-d", "--name", "worker-ok", "--restart", "unless-stopped", "lab/app:1", "worker"]);
-        const bad = await lab.script("workers-check", { SERVER: "lab-web-1", WORKERS: "worker-ok worker-bad", STABLE_SECONDS: "4" }).done;
+        const bad = await lab.script("workers-check", {
+            SERVER: "lab-web-1",
+            WORKERS: "worker-ok worker-bad",
+            STABLE_SECONDS: "4",
+        }).done;
         assert.strictEqual(bad.status, 1);
-        assert.match(bad.stderr, /^error: lab-web-1: worker worker-bad is not staying up \(status \w+, [1-9]\d* restart\(s\)\); the release is not cut over/m);
-        const ok = await lab.script("workers-check", { SERVER: "lab-web-1", WORKERS: "worker-ok", STABLE_SECONDS: "2" }).done;
+        assert.match(
+            bad.stderr,
+            /^error: lab-web-1: worker worker-bad is not staying up \(status \w+, [1-9]\d* restart\(s\)\); the release is not cut over/m,
+        );
+        const ok = await lab.script("workers-check", { SERVER: "lab-web-1", WORKERS: "worker-ok", STABLE_SECONDS: "2" })
+            .done;
         assert.strictEqual(ok.status, 0, ok.stderr);
     });
 
@@ -323,6 +437,9 @@ describe("cut-over on a real Docker engine", function () {
         const after = await fetch(`http://${await lab.ip("edge-proxy")}/`);
         assert.strictEqual(await after.text(), "v1");
         // Only requests while no proxy ran can fail.
-        assert.ok(res.failures.length <= Math.ceil(outage / 1000) * 200 + 4, `${res.failures.length} failed in ${outage} ms`);
+        assert.ok(
+            res.failures.length <= Math.ceil(outage / 1000) * 200 + 4,
+            `${res.failures.length} failed in ${outage} ms`,
+        );
     });
 });

@@ -56,12 +56,31 @@ export class DockerLab {
         const lab = new DockerLab(fs.mkdtempSync(path.join(os.tmpdir(), "dlab-")));
         // A pool of its own, unlikely to collide with another daemon's networks on this host.
         const pool = `base=10.${200 + Math.floor(Math.random() * 50)}.0.0/16,size=24`;
-        lab.daemon = spawn("dockerd", [
-            "--data-root", `${lab.dir}/data`, "--exec-root", `${lab.dir}/exec`, "--pidfile", `${lab.dir}/docker.pid`,
-            "-H", `unix://${lab.dir}/docker.sock`, "--bridge=none", "--default-address-pool", pool, "--log-level", "warn",
-        ], { stdio: ["ignore", "pipe", "pipe"] });
-        lab.daemon.stdout!.on("data", (d) => { lab.log += d; });
-        lab.daemon.stderr!.on("data", (d) => { lab.log += d; });
+        lab.daemon = spawn(
+            "dockerd",
+            [
+                "--data-root",
+                `${lab.dir}/data`,
+                "--exec-root",
+                `${lab.dir}/exec`,
+                "--pidfile",
+                `${lab.dir}/docker.pid`,
+                "-H",
+                `unix://${lab.dir}/docker.sock`,
+                "--bridge=none",
+                "--default-address-pool",
+                pool,
+                "--log-level",
+                "warn",
+            ],
+            { stdio: ["ignore", "pipe", "pipe"] },
+        );
+        lab.daemon.stdout!.on("data", (d) => {
+            lab.log += d;
+        });
+        lab.daemon.stderr!.on("data", (d) => {
+            lab.log += d;
+        });
         const deadline = Date.now() + 60_000;
         for (;;) {
             try {
@@ -83,9 +102,15 @@ export class DockerLab {
     async docker(args: string[], input?: string): Promise<string> {
         if (input !== undefined) {
             return new Promise((resolve, reject) => {
-                const child = execFile("docker", args, { env: this.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-                    if (err) reject(new Error(`docker ${args.join(" ")}: ${stderr || err.message}`)); else resolve(stdout.trim());
-                });
+                const child = execFile(
+                    "docker",
+                    args,
+                    { env: this.env, maxBuffer: 64 << 20 },
+                    (err, stdout, stderr) => {
+                        if (err) reject(new Error(`docker ${args.join(" ")}: ${stderr || err.message}`));
+                        else resolve(stdout.trim());
+                    },
+                );
                 child.stdin!.end(input);
             });
         }
@@ -104,9 +129,11 @@ export class DockerLab {
      */
     private async buildImages(): Promise<void> {
         const root = path.join(this.dir, "rootfs");
-        for (const d of ["bin", "tmp", "etc", "config", "data", "usr/bin", "lib/x86_64-linux-gnu", "lib64"]) fs.mkdirSync(path.join(root, d), { recursive: true });
+        for (const d of ["bin", "tmp", "etc", "config", "data", "usr/bin", "lib/x86_64-linux-gnu", "lib64"])
+            fs.mkdirSync(path.join(root, d), { recursive: true });
         fs.copyFileSync("/bin/busybox", path.join(root, "bin/busybox"));
-        for (const a of ["sh", "cat", "wget", "timeout", "sleep", "printf", "mv", "rm", "ls", "echo", "mkdir"]) fs.symlinkSync("busybox", path.join(root, "bin", a));
+        for (const a of ["sh", "cat", "wget", "timeout", "sleep", "printf", "mv", "rm", "ls", "echo", "mkdir"])
+            fs.symlinkSync("busybox", path.join(root, "bin", a));
         fs.writeFileSync(path.join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
         fs.copyFileSync("/usr/bin/caddy", path.join(root, "usr/bin/caddy"));
         const { stdout: ldd } = await run("ldd", ["/usr/bin/caddy"]);
@@ -115,25 +142,39 @@ export class DockerLab {
             fs.mkdirSync(path.dirname(dest), { recursive: true });
             fs.copyFileSync(m[1], dest);
         }
-        await this.importDir(root, "lab/caddy:1", ["ENV PATH=/usr/bin:/bin", "ENV XDG_CONFIG_HOME=/config", "ENV XDG_DATA_HOME=/data", 'CMD ["caddy","run"]']);
+        await this.importDir(root, "lab/caddy:1", [
+            "ENV PATH=/usr/bin:/bin",
+            "ENV XDG_CONFIG_HOME=/config",
+            "ENV XDG_DATA_HOME=/data",
+            'CMD ["caddy","run"]',
+        ]);
 
         const appDir = path.join(this.dir, "app");
         fs.mkdirSync(appDir);
         await run("go", ["build", "-trimpath", "-ldflags=-s", "-o", path.join(appDir, "app"), "."], {
-            cwd: path.join(ROOT, "test", "lab", "app"), env: { ...process.env, CGO_ENABLED: "0" },
+            cwd: path.join(ROOT, "test", "lab", "app"),
+            env: { ...process.env, CGO_ENABLED: "0" },
         });
         await this.importDir(appDir, "lab/app:1", ['ENTRYPOINT ["/app"]']);
         // The same app with a Docker healthcheck in exec form (no shell in the image), as the
         // program sets one for a service whose health is a command.
-        await this.importDir(appDir, "lab/app-healthcheck:1", ['ENTRYPOINT ["/app"]', 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD ["/app", "healthcheck"]']);
+        await this.importDir(appDir, "lab/app-healthcheck:1", [
+            'ENTRYPOINT ["/app"]',
+            'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD ["/app", "healthcheck"]',
+        ]);
     }
 
     private async importDir(dir: string, tag: string, changes: string[]): Promise<void> {
         const tar = spawn("tar", ["-C", dir, "-c", "."], { stdio: ["ignore", "pipe", "inherit"] });
-        const imp = spawn("docker", ["import", ...changes.flatMap((c) => ["--change", c]), "-", tag], { env: this.env, stdio: ["pipe", "ignore", "pipe"] });
+        const imp = spawn("docker", ["import", ...changes.flatMap((c) => ["--change", c]), "-", tag], {
+            env: this.env,
+            stdio: ["pipe", "ignore", "pipe"],
+        });
         tar.stdout!.pipe(imp.stdin!);
         let err = "";
-        imp.stderr!.on("data", (d) => { err += d; });
+        imp.stderr!.on("data", (d) => {
+            err += d;
+        });
         const code = await new Promise<number | null>((resolve) => imp.on("close", resolve));
         if (code !== 0) throw new Error(`docker import ${tag}: ${err}`);
     }
@@ -162,7 +203,12 @@ export class DockerLab {
 
     /** The container's address on the platform network (reachable from this host). */
     async ip(container: string): Promise<string> {
-        return this.docker(["inspect", "--format", `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, container]);
+        return this.docker([
+            "inspect",
+            "--format",
+            `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`,
+            container,
+        ]);
     }
 
     async status(container: string): Promise<string> {
@@ -177,7 +223,9 @@ export class DockerLab {
 
     /** The proxy's config as the program renders it for a droplet behind the load balancer. */
     proxyConfig(): string {
-        return JSON.stringify(caddyConfig({ mode: { kind: "behind-lb", trustedProxies: ["10.0.0.0/8"] }, routes: this.routes }));
+        return JSON.stringify(
+            caddyConfig({ mode: { kind: "behind-lb", trustedProxies: ["10.0.0.0/8"] }, routes: this.routes }),
+        );
     }
 
     /**
@@ -193,9 +241,27 @@ export class DockerLab {
     }
 
     async createProxy(image: string): Promise<void> {
-        await this.docker(["create", "--name", PROXY_CONTAINER, "--network", NETWORK, "--restart", "unless-stopped",
-            "-v", "edge-proxy-config:/config", "-v", "edge-proxy-data:/data", "--label", "platform.role=proxy",
-            image, "caddy", "run", "--resume", "--config", "/etc/caddy/caddy.json"]);
+        await this.docker([
+            "create",
+            "--name",
+            PROXY_CONTAINER,
+            "--network",
+            NETWORK,
+            "--restart",
+            "unless-stopped",
+            "-v",
+            "edge-proxy-config:/config",
+            "-v",
+            "edge-proxy-data:/data",
+            "--label",
+            "platform.role=proxy",
+            image,
+            "caddy",
+            "run",
+            "--resume",
+            "--config",
+            "/etc/caddy/caddy.json",
+        ]);
         const dir = fs.mkdtempSync(path.join(this.dir, "upload-"));
         fs.mkdirSync(path.join(dir, "caddy"));
         fs.writeFileSync(path.join(dir, "caddy", "caddy.json"), BOOTSTRAP_PROXY_CONFIG);
@@ -204,15 +270,39 @@ export class DockerLab {
     }
 
     proxyConfigEnv(): Record<string, string> {
-        const services = [...new Set(this.routes.map((r) => r.service))].map((name) => ({ name, health: { kind: "http" as const, path: LAB_HEALTH_PATH } }));
-        return { SERVER: "lab-web-1", PROXY_CONTAINER, PROXY_CONFIG: this.proxyConfig(), PROBE_TIMEOUT: "2", READY_TIMEOUT: "20", CHECKS: proxyChecks(this.routes, services) };
+        const services = [...new Set(this.routes.map((r) => r.service))].map((name) => ({
+            name,
+            health: { kind: "http" as const, path: LAB_HEALTH_PATH },
+        }));
+        return {
+            SERVER: "lab-web-1",
+            PROXY_CONTAINER,
+            PROXY_CONFIG: this.proxyConfig(),
+            PROBE_TIMEOUT: "2",
+            READY_TIMEOUT: "20",
+            CHECKS: proxyChecks(this.routes, services),
+        };
     }
 
     /** A release's app container, as the program creates it: auto-named in prod, named here for readability. */
     async release(name: string, env: Record<string, string> = {}, image = "lab/app:1"): Promise<string> {
         const e = { VERSION: name, PORT: String(LAB_PORT), ...env };
-        await this.docker(["run", "-d", "--name", name, "--network", NETWORK, "--restart", "unless-stopped", "--stop-timeout", "30",
-            "--label", "platform.role=app", ...Object.entries(e).flatMap(([k, v]) => ["-e", `${k}=${v}`]), image]);
+        await this.docker([
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            NETWORK,
+            "--restart",
+            "unless-stopped",
+            "--stop-timeout",
+            "30",
+            "--label",
+            "platform.role=app",
+            ...Object.entries(e).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+            image,
+        ]);
         return name;
     }
 
@@ -225,20 +315,42 @@ export class DockerLab {
     /** The cut-over's environment for one container of `service` (default `app`), as the program sets it. */
     cutoverEnv(app: string, extra: Record<string, string> = {}, service = "app"): Record<string, string> {
         return {
-            SERVER: "lab-web-1", SERVICE: service, APP_CONTAINER: app, APP_PORT: String(LAB_PORT), ...healthEnv({ kind: "http", path: LAB_HEALTH_PATH }),
-            PROXY_CONTAINER, NETWORK, PROXY_CONFIG: this.proxyConfig(), HEALTH_TIMEOUT: "20", PROBE_TIMEOUT: "2",
-            VERIFY_SECONDS: "3", LOCK_TIMEOUT: "60", SMOKE: "/=200", VERIFY_URL: verifyUrl(this.routes, service), ...extra,
+            SERVER: "lab-web-1",
+            SERVICE: service,
+            APP_CONTAINER: app,
+            APP_PORT: String(LAB_PORT),
+            ...healthEnv({ kind: "http", path: LAB_HEALTH_PATH }),
+            PROXY_CONTAINER,
+            NETWORK,
+            PROXY_CONFIG: this.proxyConfig(),
+            HEALTH_TIMEOUT: "20",
+            PROBE_TIMEOUT: "2",
+            VERIFY_SECONDS: "3",
+            LOCK_TIMEOUT: "60",
+            SMOKE: "/=200",
+            VERIFY_URL: verifyUrl(this.routes, service),
+            ...extra,
         };
     }
 
     /** Runs one of the project's on-server scripts exactly as the deploy does (bash -c), against the lab. */
     script(name: Parameters<typeof script>[0], env: Record<string, string>, text = script(name)): Running {
-        const child = spawn("bash", ["-c", text], { env: { ...this.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+        const child = spawn("bash", ["-c", text], {
+            env: { ...this.env, ...env },
+            stdio: ["ignore", "pipe", "pipe"],
+            detached: true,
+        });
         let stdout = "";
         let stderr = "";
-        child.stdout!.on("data", (d) => { stdout += d; });
-        child.stderr!.on("data", (d) => { stderr += d; });
-        const done = new Promise<ScriptRun>((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+        child.stdout!.on("data", (d) => {
+            stdout += d;
+        });
+        child.stderr!.on("data", (d) => {
+            stderr += d;
+        });
+        const done = new Promise<ScriptRun>((resolve) =>
+            child.on("close", (status) => resolve({ status, stdout, stderr })),
+        );
         return { child, done };
     }
 

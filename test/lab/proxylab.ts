@@ -56,22 +56,36 @@ export async function startVersion(name: string, healthy = true): Promise<AppVer
     const listen = async (port: number) => {
         const server = http.createServer(handler);
         server.keepAliveTimeout = 5000;
-        server.on("connection", (sock) => { sockets.add(sock); sock.on("close", () => sockets.delete(sock)); });
+        server.on("connection", (sock) => {
+            sockets.add(sock);
+            sock.on("close", () => sockets.delete(sock));
+        });
         await new Promise<void>((resolve, reject) => {
             server.once("error", reject);
-            server.listen(port, "127.0.0.1", () => { server.off("error", reject); resolve(); });
+            server.listen(port, "127.0.0.1", () => {
+                server.off("error", reject);
+                resolve();
+            });
         });
         servers.push(server);
     };
     const v: AppVersion = {
-        name, port: await freePort(), served: 0, healthy,
+        name,
+        port: await freePort(),
+        served: 0,
+        healthy,
         expose: listen,
         stop: async () => {
             closing = true;
-            const closed = Promise.all(servers.map((srv) => new Promise<void>((resolve) => {
-                srv.close(() => resolve());
-                srv.closeIdleConnections();
-            })));
+            const closed = Promise.all(
+                servers.map(
+                    (srv) =>
+                        new Promise<void>((resolve) => {
+                            srv.close(() => resolve());
+                            srv.closeIdleConnections();
+                        }),
+                ),
+            );
             // Like docker's stop timeout: connections still open after the grace period are cut.
             const grace = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
             await Promise.race([closed, grace]);
@@ -96,10 +110,16 @@ export async function startProxy(upstreams: string[]): Promise<Proxy> {
     const adminPort = await freePort();
     const verifyPort = await freePort();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "caddy-lab-"));
-    const configFor = (ups: string[]) => JSON.stringify(caddyConfig({
-        mode: { kind: "test", listen: `127.0.0.1:${port}` }, routes: [{ path: "/", service: "app" }], upstreams: { app: ups },
-        adminListen: `127.0.0.1:${adminPort}`, verifyPort,
-    }));
+    const configFor = (ups: string[]) =>
+        JSON.stringify(
+            caddyConfig({
+                mode: { kind: "test", listen: `127.0.0.1:${port}` },
+                routes: [{ path: "/", service: "app" }],
+                upstreams: { app: ups },
+                adminListen: `127.0.0.1:${adminPort}`,
+                verifyPort,
+            }),
+        );
     const file = path.join(dir, "caddy.json");
     fs.writeFileSync(file, configFor(upstreams));
     let output = "";
@@ -107,12 +127,19 @@ export async function startProxy(upstreams: string[]): Promise<Proxy> {
         env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
         stdio: ["ignore", "pipe", "pipe"],
     });
-    child.stdout!.on("data", (d) => { output += d; });
-    child.stderr!.on("data", (d) => { output += d; });
+    child.stdout!.on("data", (d) => {
+        output += d;
+    });
+    child.stderr!.on("data", (d) => {
+        output += d;
+    });
     const deadline = Date.now() + 10_000;
     for (;;) {
         const up = await new Promise<boolean>((resolve) => {
-            const s = net.connect(port, "127.0.0.1", () => { s.destroy(); resolve(true); });
+            const s = net.connect(port, "127.0.0.1", () => {
+                s.destroy();
+                resolve(true);
+            });
             s.on("error", () => resolve(false));
         });
         if (up) break;
@@ -120,14 +147,16 @@ export async function startProxy(upstreams: string[]): Promise<Proxy> {
         await new Promise((r) => setTimeout(r, 50));
     }
     return {
-        port, adminPort,
+        port,
+        adminPort,
         log: () => output,
-        stop: () => new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve();
-            child.on("exit", () => resolve());
-            child.kill("SIGTERM");
-            setTimeout(() => child.kill("SIGKILL"), 3000).unref();
-        }),
+        stop: () =>
+            new Promise<void>((resolve) => {
+                if (child.exitCode !== null) return resolve();
+                child.on("exit", () => resolve());
+                child.kill("SIGTERM");
+                setTimeout(() => child.kill("SIGKILL"), 3000).unref();
+            }),
     };
 }
 
@@ -149,60 +178,96 @@ export interface LoopResult {
  * Sends requests with `concurrency` workers until `stop()` resolves, `maxRequests` are sent
  * or `maxSeconds` pass, whichever comes first. Bounded in count and time by design.
  */
-export function requestLoop(port: number, opts: {
-    concurrency: number; maxRequests: number; maxSeconds: number; path?: string; ratePerSecond?: number; host?: string;
-    /** The Host header to send (routing by host); the connection still goes to `host`. */
-    hostHeader?: string;
-    /**
-     * Called with each 200 response's body, the time it arrived and the time its request
-     * was sent (ms since the epoch): a request sent before a switch may be answered after it.
-     */
-    onBody?: (body: string, at: number, sentAt: number) => void;
-},
-    stop: Promise<void>): Promise<LoopResult> {
+export function requestLoop(
+    port: number,
+    opts: {
+        concurrency: number;
+        maxRequests: number;
+        maxSeconds: number;
+        path?: string;
+        ratePerSecond?: number;
+        host?: string;
+        /** The Host header to send (routing by host); the connection still goes to `host`. */
+        hostHeader?: string;
+        /**
+         * Called with each 200 response's body, the time it arrived and the time its request
+         * was sent (ms since the epoch): a request sent before a switch may be answered after it.
+         */
+        onBody?: (body: string, at: number, sentAt: number) => void;
+    },
+    stop: Promise<void>,
+): Promise<LoopResult> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
-    const result: LoopResult = { total: 0, failures: [], failedAt: [], keepAliveRetries: 0, bodies: {}, latencies: [], seconds: 0 };
+    const result: LoopResult = {
+        total: 0,
+        failures: [],
+        failedAt: [],
+        keepAliveRetries: 0,
+        bodies: {},
+        latencies: [],
+        seconds: 0,
+    };
     const started = process.hrtime.bigint();
     const deadline = Date.now() + opts.maxSeconds * 1000;
     let stopped = false;
-    void stop.then(() => { stopped = true; });
-    const one = (retry = false): Promise<void> => new Promise<void>((resolve) => {
-        const t0 = process.hrtime.bigint();
-        const sentAt = Date.now();
-        const headers = opts.hostHeader ? { host: opts.hostHeader } : undefined;
-        const req = http.get({ host: opts.host ?? "127.0.0.1", port, path: opts.path ?? "/", headers, agent: retry ? false : agent, timeout: 5000 }, (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (c) => { body += c; });
-            res.on("end", () => {
-                result.latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-                if (res.statusCode !== 200) {
-                    result.failures.push(`${res.statusCode} ${body.slice(0, 80)}`);
-                    result.failedAt.push(Date.now());
+    void stop.then(() => {
+        stopped = true;
+    });
+    const one = (retry = false): Promise<void> =>
+        new Promise<void>((resolve) => {
+            const t0 = process.hrtime.bigint();
+            const sentAt = Date.now();
+            const headers = opts.hostHeader ? { host: opts.hostHeader } : undefined;
+            const req = http.get(
+                {
+                    host: opts.host ?? "127.0.0.1",
+                    port,
+                    path: opts.path ?? "/",
+                    headers,
+                    agent: retry ? false : agent,
+                    timeout: 5000,
+                },
+                (res) => {
+                    let body = "";
+                    res.setEncoding("utf8");
+                    res.on("data", (c) => {
+                        body += c;
+                    });
+                    res.on("end", () => {
+                        result.latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+                        if (res.statusCode !== 200) {
+                            result.failures.push(`${res.statusCode} ${body.slice(0, 80)}`);
+                            result.failedAt.push(Date.now());
+                        } else {
+                            result.bodies[body] = (result.bodies[body] ?? 0) + 1;
+                            opts.onBody?.(body, Date.now(), sentAt);
+                        }
+                        resolve();
+                    });
+                },
+            );
+            req.on("timeout", () => req.destroy(new Error("timeout")));
+            req.on("error", (e) => {
+                // The keep-alive race: the server closed an idle connection (a graceful config
+                // reload does) just as this request was written on it. Browsers and Node's own
+                // docs retry a GET once on a fresh connection in exactly this case; so does this
+                // client, and it counts them (they are reported, not hidden).
+                if (
+                    req.reusedSocket &&
+                    !retry &&
+                    ["ECONNRESET", "EPIPE"].includes((e as NodeJS.ErrnoException).code ?? "")
+                ) {
+                    result.keepAliveRetries++;
+                    one(true).then(resolve);
+                    return;
                 }
-                else {
-                    result.bodies[body] = (result.bodies[body] ?? 0) + 1;
-                    opts.onBody?.(body, Date.now(), sentAt);
-                }
+                result.failures.push(
+                    `${e.message}${req.reusedSocket ? " (on a reused connection)" : ""}${retry ? " (retry)" : ""}`,
+                );
+                result.failedAt.push(Date.now());
                 resolve();
             });
         });
-        req.on("timeout", () => req.destroy(new Error("timeout")));
-        req.on("error", (e) => {
-            // The keep-alive race: the server closed an idle connection (a graceful config
-            // reload does) just as this request was written on it. Browsers and Node's own
-            // docs retry a GET once on a fresh connection in exactly this case; so does this
-            // client, and it counts them (they are reported, not hidden).
-            if (req.reusedSocket && !retry && ["ECONNRESET", "EPIPE"].includes((e as NodeJS.ErrnoException).code ?? "")) {
-                result.keepAliveRetries++;
-                one(true).then(resolve);
-                return;
-            }
-            result.failures.push(`${e.message}${req.reusedSocket ? " (on a reused connection)" : ""}${retry ? " (retry)" : ""}`);
-            result.failedAt.push(Date.now());
-            resolve();
-        });
-    });
     const t0 = Date.now();
     const worker = async () => {
         while (!stopped && result.total < opts.maxRequests && Date.now() < deadline) {

@@ -29,18 +29,36 @@ const PROBES = [
 describe("several services on a real Docker engine", function () {
     let lab: DockerLab;
     let proxyIp: string;
-    before(() => { lab = sharedLab(); });
-    afterEach(() => { if (lab) lab.routes = [{ path: "/", service: "app" }]; });
+    before(() => {
+        lab = sharedLab();
+    });
+    afterEach(() => {
+        if (lab) lab.routes = [{ path: "/", service: "app" }];
+    });
 
     const why = (r: ScriptRun) => `${r.stdout}${r.stderr}`;
 
     /** A loop per route until the returned function is called: what answered each, and what failed. */
     function loadAll(): () => Promise<Record<string, LoopResult>> {
         let finish!: () => void;
-        const stop = new Promise<void>((r) => { finish = r; });
-        const loops = PROBES.map((p) => requestLoop(80, {
-            host: proxyIp, hostHeader: p.hostHeader, path: p.path, concurrency: 2, maxRequests: 10_000, maxSeconds: 90, ratePerSecond: 100,
-        }, stop));
+        const stop = new Promise<void>((r) => {
+            finish = r;
+        });
+        const loops = PROBES.map((p) =>
+            requestLoop(
+                80,
+                {
+                    host: proxyIp,
+                    hostHeader: p.hostHeader,
+                    path: p.path,
+                    concurrency: 2,
+                    maxRequests: 10_000,
+                    maxSeconds: 90,
+                    ratePerSecond: 100,
+                },
+                stop,
+            ),
+        );
         return async () => {
             finish();
             const res = await Promise.all(loops);
@@ -89,8 +107,15 @@ describe("several services on a real Docker engine", function () {
         await removed;
         const res = await stop();
         for (const [route, r] of Object.entries(res)) assert.deepStrictEqual(r.failures, [], route);
-        assert.deepStrictEqual(Object.keys(res["shop.lab.test/"].bodies), ["web-v1"], "the web route never saw the api deploy");
-        assert.ok(res["api.lab.test/"].bodies["api-v2"] > 0 && res["shop.lab.test/api"].bodies["api-v2"] > 0, JSON.stringify(res));
+        assert.deepStrictEqual(
+            Object.keys(res["shop.lab.test/"].bodies),
+            ["web-v1"],
+            "the web route never saw the api deploy",
+        );
+        assert.ok(
+            res["api.lab.test/"].bodies["api-v2"] > 0 && res["shop.lab.test/api"].bodies["api-v2"] > 0,
+            JSON.stringify(res),
+        );
         assert.strictEqual(await lab.upstreams("api"), "api-v2:3000 api-v1:3000");
         assert.strictEqual(await lab.upstreams("web"), "web-v1:3000");
     });
@@ -102,7 +127,10 @@ describe("several services on a real Docker engine", function () {
         await lab.release("web-v2", { PAGE_STATUS: "404" });
         await cutover("web-v2", "web", { HEALTH: "none", HEALTH_PATH: "", SMOKE: "" });
         await lab.release("web-bad", { PAGE_STATUS: "500" });
-        const bad = await lab.script("cutover", lab.cutoverEnv("web-bad", { HEALTH: "none", HEALTH_PATH: "", SMOKE: "", HEALTH_TIMEOUT: "4" }, "web")).done;
+        const bad = await lab.script(
+            "cutover",
+            lab.cutoverEnv("web-bad", { HEALTH: "none", HEALTH_PATH: "", SMOKE: "", HEALTH_TIMEOUT: "4" }, "web"),
+        ).done;
         assert.notStrictEqual(bad.status, 0);
         assert.match(bad.stderr, /GET \/ did not answer \(any status below 500\)/);
         assert.strictEqual((await lab.upstreams("web")).split(" ")[0], "web-v2:3000");
@@ -111,7 +139,10 @@ describe("several services on a real Docker engine", function () {
         await lab.release("api-v2", {}, hc);
         await cutover("api-v2", "api", { HEALTH: "docker", HEALTH_PATH: "" });
         await lab.release("api-sick", { HEALTH: "fail" }, hc);
-        const sick = await lab.script("cutover", lab.cutoverEnv("api-sick", { HEALTH: "docker", HEALTH_PATH: "", HEALTH_TIMEOUT: "6" }, "api")).done;
+        const sick = await lab.script(
+            "cutover",
+            lab.cutoverEnv("api-sick", { HEALTH: "docker", HEALTH_PATH: "", HEALTH_TIMEOUT: "6" }, "api"),
+        ).done;
         assert.notStrictEqual(sick.status, 0);
         assert.match(sick.stderr, /its healthcheck command did not report healthy/);
         assert.strictEqual((await lab.upstreams("api")).split(" ")[0], "api-v2:3000");

@@ -32,7 +32,13 @@ provider SDK's plugin name and version into <dir>/home; writes <dir>/manifest.js
 Exit: 0 all built and installed, 1 a build or install failed, 2 usage.`;
 
 /** A real provider the stand-in is installed for: its SDK, and its Go module the proxy refuses. */
-export interface StandInFor { plugin: string; sdk: string; module: string; version: string; why: string }
+export interface StandInFor {
+    plugin: string;
+    sdk: string;
+    module: string;
+    version: string;
+    why: string;
+}
 
 export interface Pin {
     name: string;
@@ -49,11 +55,32 @@ export interface Pin {
     standInFor?: StandInFor[];
 }
 
-export interface Built { name: string; role: string; module: string; version: string; npm: string; path: string; seconds: number }
-export interface NotBuilt { name: string; role: string; module: string; version: string; npm: string; reason: string; note: string }
+export interface Built {
+    name: string;
+    role: string;
+    module: string;
+    version: string;
+    npm: string;
+    path: string;
+    seconds: number;
+}
+export interface NotBuilt {
+    name: string;
+    role: string;
+    module: string;
+    version: string;
+    npm: string;
+    reason: string;
+    note: string;
+}
 
 /** A stand-in installed as a provider plugin: never the real provider. */
-export interface StandIn { plugin: string; version: string; sdk: string; realModule: string }
+export interface StandIn {
+    plugin: string;
+    version: string;
+    sdk: string;
+    realModule: string;
+}
 
 export interface Manifest {
     builtAt: string;
@@ -81,9 +108,18 @@ export function exitCodeOf(m: Pick<Manifest, "notBuilt">): number {
     return m.notBuilt.length === 0 ? 0 : 1;
 }
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): { code: number; out: string; err: string } {
+function run(
+    cmd: string,
+    args: string[],
+    cwd: string,
+    env: NodeJS.ProcessEnv = process.env,
+): { code: number; out: string; err: string } {
     const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-    return { code: r.status ?? 1, out: r.stdout ?? "", err: (r.stderr ?? "") + (r.error ? String(r.error.message) : "") };
+    return {
+        code: r.status ?? 1,
+        out: r.stdout ?? "",
+        err: (r.stderr ?? "") + (r.error ? String(r.error.message) : ""),
+    };
 }
 
 function buildOne(pin: Pin, binDir: string, log: (s: string) => void): Built | NotBuilt {
@@ -116,21 +152,36 @@ function installStandIns(manifest: Manifest, outDir: string, log: (s: string) =>
     const home = path.join(outDir, HOME);
     // Only what this build installs: an older SDK version's plugin must not linger.
     fs.rmSync(path.join(home, "plugins"), { recursive: true, force: true });
-    const sdks = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies;
+    const sdks = (
+        JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }
+    ).dependencies;
     const cli = path.join(ROOT, manifest.built.find((b) => b.name === "pulumi")!.path);
     for (const pin of readPins()) {
         const built = manifest.built.find((b) => b.name === pin.name);
         if (!built) continue;
         for (const f of pin.standInFor ?? []) {
             const version = sdks[f.sdk];
-            const r = version === undefined
-                ? { code: 1, out: "", err: `${f.sdk} is not a dependency in package.json` }
-                : run(cli, ["plugin", "install", "resource", f.plugin, version, "--file", path.join(ROOT, built.path)], ROOT,
-                    { ...process.env, PULUMI_HOME: home, PULUMI_SKIP_UPDATE_CHECK: "true" });
+            const r =
+                version === undefined
+                    ? { code: 1, out: "", err: `${f.sdk} is not a dependency in package.json` }
+                    : run(
+                          cli,
+                          ["plugin", "install", "resource", f.plugin, version, "--file", path.join(ROOT, built.path)],
+                          ROOT,
+                          { ...process.env, PULUMI_HOME: home, PULUMI_SKIP_UPDATE_CHECK: "true" },
+                      );
             if (r.code !== 0) {
                 const reason = `stand-in install as ${f.plugin} failed: ${(r.err || r.out).trim().split("\n").slice(-2).join(" | ")}`;
                 log(`  ${reason}`);
-                manifest.notBuilt.push({ name: `pulumi-resource-${f.plugin}`, role: "provider", module: f.module, version: version ?? "", npm: f.sdk, reason, note: pin.note });
+                manifest.notBuilt.push({
+                    name: `pulumi-resource-${f.plugin}`,
+                    role: "provider",
+                    module: f.module,
+                    version: version ?? "",
+                    npm: f.sdk,
+                    reason,
+                    note: pin.note,
+                });
                 continue;
             }
             manifest.standIns.push({ plugin: f.plugin, version, sdk: f.sdk, realModule: `${f.module}@${f.version}` });
@@ -141,15 +192,25 @@ function installStandIns(manifest: Manifest, outDir: string, log: (s: string) =>
 export function main(argv: string[]): number {
     const json = argv.includes("--json");
     const outAt = argv.indexOf("--out");
-    if (argv.includes("-h") || argv.includes("--help")) { process.stdout.write(`${HELP}\n`); return 0; }
-    const unknown = argv.filter((a, i) => a.startsWith("-") && !["--json", "--out"].includes(a) && !(i === outAt + 1 && outAt >= 0));
+    if (argv.includes("-h") || argv.includes("--help")) {
+        process.stdout.write(`${HELP}\n`);
+        return 0;
+    }
+    const unknown = argv.filter(
+        (a, i) => a.startsWith("-") && !["--json", "--out"].includes(a) && !(i === outAt + 1 && outAt >= 0),
+    );
     if (unknown.length > 0 || (outAt >= 0 && !argv[outAt + 1])) {
-        process.stderr.write(`error: ${unknown.length ? `unknown argument ${unknown[0]}` : "--out needs a folder"}\n${HELP}\n`);
+        process.stderr.write(
+            `error: ${unknown.length ? `unknown argument ${unknown[0]}` : "--out needs a folder"}\n${HELP}\n`,
+        );
         return 2;
     }
     const log = (s: string) => (json ? process.stderr : process.stdout).write(`${s}\n`);
     const goVersion = run("go", ["version"], ROOT);
-    if (goVersion.code !== 0) { process.stderr.write("error: go is not on PATH: install Go 1.25 or newer\n"); return 2; }
+    if (goVersion.code !== 0) {
+        process.stderr.write("error: go is not on PATH: install Go 1.25 or newer\n");
+        return 2;
+    }
 
     const outDir = path.resolve(ROOT, outAt >= 0 ? argv[outAt + 1] : ".engine");
     const binDir = path.join(outDir, "bin");
@@ -168,11 +229,22 @@ export function main(argv: string[]): number {
     };
     const cli = manifest.built.find((b) => b.name === "pulumi");
     if (cli) {
-        const v = run(path.join(ROOT, cli.path), ["version"], ROOT, { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" });
+        const v = run(path.join(ROOT, cli.path), ["version"], ROOT, {
+            ...process.env,
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+        });
         manifest.cliVersion = v.out.trim();
         if (v.code !== 0 || !manifest.cliVersion) {
             manifest.built = manifest.built.filter((b) => b !== cli);
-            manifest.notBuilt.unshift({ name: cli.name, role: cli.role, module: cli.module, version: cli.version, npm: cli.npm, reason: `built, but \`pulumi version\` failed: ${v.err.trim().split("\n")[0]}`, note: "" });
+            manifest.notBuilt.unshift({
+                name: cli.name,
+                role: cli.role,
+                module: cli.module,
+                version: cli.version,
+                npm: cli.npm,
+                reason: `built, but \`pulumi version\` failed: ${v.err.trim().split("\n")[0]}`,
+                note: "",
+            });
         }
     }
     if (manifest.cliVersion) installStandIns(manifest, outDir, log);
@@ -181,12 +253,17 @@ export function main(argv: string[]): number {
 
     log("");
     log(`built (${manifest.seconds}s in all):`);
-    for (const b of manifest.built) log(`  ${b.name.padEnd(30)} ${b.module}@${b.version}  (${b.npm ? `SDK ${b.npm}` : b.role})`);
+    for (const b of manifest.built)
+        log(`  ${b.name.padEnd(30)} ${b.module}@${b.version}  (${b.npm ? `SDK ${b.npm}` : b.role})`);
     if (manifest.cliVersion) log(`  pulumi version: ${manifest.cliVersion}`);
-    for (const i of manifest.standIns) log(`  STAND-IN installed as ${i.plugin} v${i.version} (for ${i.sdk}; real module ${i.realModule} refused by the proxy)`);
+    for (const i of manifest.standIns)
+        log(
+            `  STAND-IN installed as ${i.plugin} v${i.version} (for ${i.sdk}; real module ${i.realModule} refused by the proxy)`,
+        );
     if (manifest.notBuilt.length) {
         log("NOT built:");
-        for (const n of manifest.notBuilt) log(`  ${n.name.padEnd(30)} ${n.module}@${n.version}  (SDK ${n.npm}): ${n.reason}`);
+        for (const n of manifest.notBuilt)
+            log(`  ${n.name.padEnd(30)} ${n.module}@${n.version}  (SDK ${n.npm}): ${n.reason}`);
     }
     if (json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
     return exitCodeOf(manifest);

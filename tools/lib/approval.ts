@@ -31,9 +31,7 @@ export interface IssueComment {
 }
 
 export type Decision =
-    | { outcome: "approved"; by: string }
-    | { outcome: "denied"; by: string }
-    | { outcome: "pending"; ignored: string[] };
+    { outcome: "approved"; by: string } | { outcome: "denied"; by: string } | { outcome: "pending"; ignored: string[] };
 
 /**
  * Reads the comments oldest first; the first `/approve` or `/deny` from a listed approver who
@@ -51,9 +49,18 @@ export function decideApproval(comments: IssueComment[], approvers: string[], ex
         const command = /^\s*\/(approve|deny)\b/i.exec(c.body ?? "")?.[1]?.toLowerCase();
         if (command === undefined) continue;
         const login = (c.user?.login ?? "").toLowerCase();
-        if (c.updated_at !== c.created_at) { ignored.push(`${login}: edited comment`); continue; }
-        if (!allowed.has(login)) { ignored.push(`${login}: not a listed approver`); continue; }
-        if (banned.has(login)) { ignored.push(`${login}: started this deploy`); continue; }
+        if (c.updated_at !== c.created_at) {
+            ignored.push(`${login}: edited comment`);
+            continue;
+        }
+        if (!allowed.has(login)) {
+            ignored.push(`${login}: not a listed approver`);
+            continue;
+        }
+        if (banned.has(login)) {
+            ignored.push(`${login}: started this deploy`);
+            continue;
+        }
         return command === "approve" ? { outcome: "approved", by: login } : { outcome: "denied", by: login };
     }
     return { outcome: "pending", ignored };

@@ -44,7 +44,9 @@ export const localAutomation: Automation = {
             // The CLI's history entries, as releases.ts reads them.
             history: async (pageSize, page) => (await stack.history(pageSize, page)) as unknown as HistoryEntry[],
             outputs: () => stack.outputs(),
-            preview: async (opts) => { await stack.preview(opts); },
+            preview: async (opts) => {
+                await stack.preview(opts);
+            },
             up: async (opts) => ({ outputs: (await stack.up(opts)).outputs }),
         };
     },
@@ -81,9 +83,11 @@ export function upProgress(log: (line: string) => void): (e: EngineEvent) => voi
     const name = (urn: string) => urn.split("::").pop();
     return (e) => {
         const pre = e.resourcePreEvent?.metadata;
-        if (pre && pre.op !== "same" && pre.type !== "pulumi:pulumi:Stack") log(`${stamp()} ${pre.op.padEnd(18)} ${name(pre.urn)}`);
+        if (pre && pre.op !== "same" && pre.type !== "pulumi:pulumi:Stack")
+            log(`${stamp()} ${pre.op.padEnd(18)} ${name(pre.urn)}`);
         const done = e.resOutputsEvent?.metadata;
-        if (done && done.op !== "same" && done.type !== "pulumi:pulumi:Stack") log(`${stamp()} done               ${name(done.urn)}`);
+        if (done && done.op !== "same" && done.type !== "pulumi:pulumi:Stack")
+            log(`${stamp()} done               ${name(done.urn)}`);
         const failed = e.resOpFailedEvent?.metadata;
         if (failed) log(`${stamp()} FAILED             ${name(failed.urn)}`);
         const diag = e.diagnosticEvent;

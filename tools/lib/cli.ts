@@ -2,7 +2,11 @@
 import * as path from "path";
 import { EXIT, explain, ToolError } from "./errors";
 
-export interface Args { values: Record<string, string>; flags: Set<string>; help: boolean }
+export interface Args {
+    values: Record<string, string>;
+    flags: Set<string>;
+    help: boolean;
+}
 
 export function parseFlags(argv: string[], values: string[], flags: string[]): Args {
     const out: Args = { values: {}, flags: new Set<string>(), help: false };
@@ -28,10 +32,15 @@ export const processIo: Io = { out: (s) => process.stdout.write(s), err: (s) => 
 
 /** Runs a tool's main and sets the exit code; never prints a stack trace. */
 export function runCli(main: (argv: string[], io: Io) => Promise<number>): void {
-    main(process.argv.slice(2), processIo).then((code) => { process.exitCode = code; }, (e: Error) => {
-        process.stderr.write(`error: ${e.message.split("\n")[0]}\n`);
-        process.exitCode = 2;
-    });
+    main(process.argv.slice(2), processIo).then(
+        (code) => {
+            process.exitCode = code;
+        },
+        (e: Error) => {
+            process.stderr.write(`error: ${e.message.split("\n")[0]}\n`);
+            process.exitCode = 2;
+        },
+    );
 }
 
 /** The project directory a tool works in: --work-dir, or this repository. */
@@ -47,12 +56,16 @@ export class Reporter {
     json = false;
     stack = "";
 
-    constructor(private readonly io: Io, private readonly action: string) {}
+    constructor(
+        private readonly io: Io,
+        private readonly action: string,
+    ) {}
 
     readonly log = (line: string): void => (this.json ? this.io.err : this.io.out)(`${line}\n`);
 
     done(fields: Record<string, unknown>, code: number): number {
-        if (this.json) this.io.out(`${JSON.stringify({ stack: this.stack, action: this.action, ...fields }, null, 2)}\n`);
+        if (this.json)
+            this.io.out(`${JSON.stringify({ stack: this.stack, action: this.action, ...fields }, null, 2)}\n`);
         return code;
     }
 

@@ -34,14 +34,24 @@ export function costOf(r: RecordedResource): CostItem[] {
         case TYPES.droplet: {
             const size = String(i.size);
             const price = DROPLET_PRICES[size];
-            const items: CostItem[] = [{
-                resource: r.name, type: r.type, item: `droplet ${size}`, usdPerMonth: price ?? null,
-                note: price === undefined ? `unknown size ${size}: not in the price table` : undefined,
-            }];
+            const items: CostItem[] = [
+                {
+                    resource: r.name,
+                    type: r.type,
+                    item: `droplet ${size}`,
+                    usdPerMonth: price ?? null,
+                    note: price === undefined ? `unknown size ${size}: not in the price table` : undefined,
+                },
+            ];
             if (i.backups === true) {
                 const plan = (i.backupPolicy as { plan?: string } | undefined)?.plan ?? "daily";
                 const share = plan === "weekly" ? OTHER_PRICES.backupShareWeekly : OTHER_PRICES.backupShareDaily;
-                items.push({ resource: r.name, type: r.type, item: `${plan} backups (+${share * 100}%)`, usdPerMonth: price === undefined ? null : round(price * share) });
+                items.push({
+                    resource: r.name,
+                    type: r.type,
+                    item: `${plan} backups (+${share * 100}%)`,
+                    usdPerMonth: price === undefined ? null : round(price * share),
+                });
             }
             return items;
         }
@@ -49,19 +59,43 @@ export function costOf(r: RecordedResource): CostItem[] {
             const size = String(i.size);
             const nodes = Number(i.nodeCount ?? 1);
             const per = DB_SIZES[size]?.usdPerNode;
-            return [{
-                resource: r.name, type: r.type, item: `postgres ${size} x ${nodes} node(s)`, usdPerMonth: per === undefined ? null : per * nodes,
-                note: per === undefined ? `no confirmed price for ${size}` : "per-node list price not confirmed by DigitalOcean; every node priced as the primary",
-            }];
+            return [
+                {
+                    resource: r.name,
+                    type: r.type,
+                    item: `postgres ${size} x ${nodes} node(s)`,
+                    usdPerMonth: per === undefined ? null : per * nodes,
+                    note:
+                        per === undefined
+                            ? `no confirmed price for ${size}`
+                            : "per-node list price not confirmed by DigitalOcean; every node priced as the primary",
+                },
+            ];
         }
         case TYPES.lb: {
             const nodes = Number(i.sizeUnit ?? 1);
-            return [{ resource: r.name, type: r.type, item: `load balancer x ${nodes} node(s)`, usdPerMonth: OTHER_PRICES.loadBalancerNode * nodes, note: "current per-node price not confirmed (older docs: $10)" }];
+            return [
+                {
+                    resource: r.name,
+                    type: r.type,
+                    item: `load balancer x ${nodes} node(s)`,
+                    usdPerMonth: OTHER_PRICES.loadBalancerNode * nodes,
+                    note: "current per-node price not confirmed (older docs: $10)",
+                },
+            ];
         }
         case TYPES.uptime:
             return [{ resource: r.name, type: r.type, item: "uptime check", usdPerMonth: OTHER_PRICES.uptimeCheck }];
         case TYPES.reservedIp:
-            return [{ resource: r.name, type: r.type, item: "reserved IPv4 (assigned)", usdPerMonth: OTHER_PRICES.reservedIpAssigned, note: "billed only while unassigned" }];
+            return [
+                {
+                    resource: r.name,
+                    type: r.type,
+                    item: "reserved IPv4 (assigned)",
+                    usdPerMonth: OTHER_PRICES.reservedIpAssigned,
+                    note: "billed only while unassigned",
+                },
+            ];
         default:
             return [];
     }

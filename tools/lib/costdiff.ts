@@ -72,26 +72,39 @@ export function diffCosts(stack: string, before: CostReport | undefined, after: 
 }
 
 const usd = (n: number | null) => (n === null ? "unknown" : `$${n.toFixed(2)}`);
-const signed = (n: number | null) => (n === null ? "unknown" : n === 0 ? "$0.00" : `${n > 0 ? "+" : "−"}$${Math.abs(n).toFixed(2)}`);
+const signed = (n: number | null) =>
+    n === null ? "unknown" : n === 0 ? "$0.00" : `${n > 0 ? "+" : "−"}$${Math.abs(n).toFixed(2)}`;
 
 /** Markdown for the pull request: totals, then the rows that change (all rows if `full`). */
 export function costDiffMarkdown(diffs: CostDiff[], opts: { base: string; full?: boolean } = { base: "base" }): string {
     const out: string[] = [`### Monthly cost: ${opts.base} → this change`, ""];
     out.push("| Stack | Before | After | Delta |", "|---|---:|---:|---:|");
-    for (const d of diffs) out.push(`| ${d.stack} | ${d.before === null ? "(new stack)" : usd(d.before)} | ${usd(d.after)} | ${signed(d.delta)} |`);
+    for (const d of diffs)
+        out.push(
+            `| ${d.stack} | ${d.before === null ? "(new stack)" : usd(d.before)} | ${usd(d.after)} | ${signed(d.delta)} |`,
+        );
     let marked = false;
     for (const d of diffs) {
         const rows = opts.full ? d.rows : d.rows.filter((r) => r.change !== "same");
         out.push("", `#### ${d.stack}`, "");
-        if (rows.length === 0) { out.push("No priced resource changes."); continue; }
+        if (rows.length === 0) {
+            out.push("No priced resource changes.");
+            continue;
+        }
         out.push("| Resource | Item | Before | After | Delta |", "|---|---|---:|---:|---:|");
         for (const r of rows) {
             marked ||= r.unconfirmed;
-            out.push(`| \`${r.resource}\` | ${r.item}${r.unconfirmed ? " †" : ""} | ${r.before === null ? "–" : usd(r.before)} | ${r.after === null ? "–" : usd(r.after)} | ${signed(r.delta)} |`);
+            out.push(
+                `| \`${r.resource}\` | ${r.item}${r.unconfirmed ? " †" : ""} | ${r.before === null ? "–" : usd(r.before)} | ${r.after === null ? "–" : usd(r.after)} | ${signed(r.delta)} |`,
+            );
         }
         if (d.unknownItems) out.push("", `${d.unknownItems} item(s) have no known price: the total is a lower bound.`);
     }
     const asOf = diffs[0]?.pricesAsOf ?? "";
-    out.push("", `List prices as of ${asOf}, USD per month, before tax and credits (the offline plan's tables).${marked ? " † price not confirmed by DigitalOcean." : ""}`, "");
+    out.push(
+        "",
+        `List prices as of ${asOf}, USD per month, before tax and credits (the offline plan's tables).${marked ? " † price not confirmed by DigitalOcean." : ""}`,
+        "",
+    );
     return out.join("\n");
 }

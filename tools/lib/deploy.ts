@@ -31,7 +31,12 @@ export interface DeployResult {
 }
 
 /** One service's image as the stack's config names it. */
-export interface ConfiguredImage { repository?: string; tag?: string; digest?: string; pin?: string }
+export interface ConfiguredImage {
+    repository?: string;
+    tag?: string;
+    digest?: string;
+    pin?: string;
+}
 
 /** How a stack's config names its images: `platform:services`, one entry per service. */
 export interface StackImages {
@@ -46,23 +51,42 @@ export function stackImages(config: ConfigMap, project = "platform"): StackImage
     if (entry) {
         let map = entry.objectValue;
         if (map === undefined) {
-            try { map = JSON.parse(entry.value); } catch { throw new ToolError(`${project}:services is not a mapping of services (pulumi config get ${project}:services)`); }
+            try {
+                map = JSON.parse(entry.value);
+            } catch {
+                throw new ToolError(
+                    `${project}:services is not a mapping of services (pulumi config get ${project}:services)`,
+                );
+            }
         }
-        if (!map || typeof map !== "object" || Array.isArray(map)) throw new ToolError(`${project}:services is not a mapping of services (pulumi config get ${project}:services)`);
+        if (!map || typeof map !== "object" || Array.isArray(map))
+            throw new ToolError(
+                `${project}:services is not a mapping of services (pulumi config get ${project}:services)`,
+            );
         const services: Record<string, ConfiguredImage> = {};
         for (const [name, raw] of Object.entries(map as Record<string, Record<string, unknown> | null>)) {
-            services[name] = { repository: str(raw?.image), tag: str(raw?.tag), digest: str(raw?.digest), pin: str(raw?.pin) };
+            services[name] = {
+                repository: str(raw?.image),
+                tag: str(raw?.tag),
+                digest: str(raw?.digest),
+                pin: str(raw?.pin),
+            };
         }
         return { services };
     }
-    throw new ToolError(`the stack declares no ${project}:services: every stack declares its services (one entry for a one-service app)`);
+    throw new ToolError(
+        `the stack declares no ${project}:services: every stack declares its services (one entry for a one-service app)`,
+    );
 }
 
 /**
  * The config keys of one service's image, as `stack.setConfig` takes them. The pin records
  * the tag@digest pair set here, so a later hand edit of the tag is refused (infra/config).
  */
-export function imageKeys(service: string, project = "platform"): { repository: string; tag: string; digest: string; pin: string } {
+export function imageKeys(
+    service: string,
+    project = "platform",
+): { repository: string; tag: string; digest: string; pin: string } {
     const at = `${project}:services.${service}`;
     return { repository: `${at}.image`, tag: `${at}.tag`, digest: `${at}.digest`, pin: `${at}.pin` };
 }
@@ -79,16 +103,28 @@ export function serviceOf(images: StackImages, name: string, stackName: string):
 
 /** Registry credentials from the stack's config. */
 const credsOf = (config: ConfigMap, registryUrl?: string) => ({
-    registryUrl, username: config[configKey("ghcrUsername")]?.value || undefined, password: config[configKey("ghcrToken")]?.value || undefined,
+    registryUrl,
+    username: config[configKey("ghcrUsername")]?.value || undefined,
+    password: config[configKey("ghcrToken")]?.value || undefined,
 });
 
 /** Resolves and verifies one image's digest in the registry, before anything changes. */
-export async function verifyInRegistry(config: ConfigMap, repository: string | undefined, target: Pick<ServiceImage, "tag" | "digest">, registryUrl?: string): Promise<string> {
-    if (!repository) throw new ToolError("the stack names no image repository for this service (services.<name>.image)");
+export async function verifyInRegistry(
+    config: ConfigMap,
+    repository: string | undefined,
+    target: Pick<ServiceImage, "tag" | "digest">,
+    registryUrl?: string,
+): Promise<string> {
+    if (!repository)
+        throw new ToolError("the stack names no image repository for this service (services.<name>.image)");
     const ref = target.digest ?? target.tag;
     const digest = await manifestDigest(repository, ref, credsOf(config, registryUrl));
-    if (!digest) throw new ToolError(`${repository}@${ref} (tag ${target.tag}) no longer exists in the registry: it cannot be deployed again`);
-    if (target.digest && digest !== target.digest) throw new ToolError(`registry returned ${digest} for ${target.digest}`);
+    if (!digest)
+        throw new ToolError(
+            `${repository}@${ref} (tag ${target.tag}) no longer exists in the registry: it cannot be deployed again`,
+        );
+    if (target.digest && digest !== target.digest)
+        throw new ToolError(`registry returned ${digest} for ${target.digest}`);
     return digest;
 }
 
@@ -101,7 +137,11 @@ async function writeImages(stack: StackApi, images: StackImages, set: ReleaseSet
     for (const [name, s] of Object.entries(set)) {
         const keys = imageKeys(name);
         const before = images.services[name];
-        const writes: [string, string, string | undefined][] = [[keys.tag, s.tag, before.tag], [keys.digest, s.digest!, before.digest], [keys.pin, `${s.tag}@${s.digest}`, before.pin]];
+        const writes: [string, string, string | undefined][] = [
+            [keys.tag, s.tag, before.tag],
+            [keys.digest, s.digest!, before.digest],
+            [keys.pin, `${s.tag}@${s.digest}`, before.pin],
+        ];
         for (const [key, value, prior] of writes) {
             undo.push({ key, value: prior });
             await stack.setConfig(key, { value, secret: false }, true);
@@ -119,7 +159,12 @@ async function writeImages(stack: StackApi, images: StackImages, set: ReleaseSet
  * Previews the stack as its config stands now and logs each change, marking with ! those
  * `flag` picks. A failed preview undoes the config change first, then throws.
  */
-export async function previewChanges(stack: StackApi, undo: () => Promise<unknown>, flag: (changes: Change[]) => Change[], log: (line: string) => void): Promise<{ changes: Change[]; flagged: Change[] }> {
+export async function previewChanges(
+    stack: StackApi,
+    undo: () => Promise<unknown>,
+    flag: (changes: Change[]) => Change[],
+    log: (line: string) => void,
+): Promise<{ changes: Change[]; flagged: Change[] }> {
     const events: unknown[] = [];
     try {
         await stack.preview({ onEvent: (e) => events.push(e) });
@@ -147,7 +192,10 @@ export async function deployRelease(stack: StackApi, o: DeployOptions): Promise<
         const digest = await verifyInRegistry(before, repository, target, o.registryUrl);
         set[name] = { tag: target.tag, digest, repository };
         o.log(`target: ${name} ${target.tag} (${digest}), present in the registry`);
-        if (!target.digest) o.log(`note: that release recorded no digest for ${name} ${target.tag}; it was resolved in the registry just now`);
+        if (!target.digest)
+            o.log(
+                `note: that release recorded no digest for ${name} ${target.tag}; it was resolved in the registry just now`,
+            );
     }
 
     const restore = await writeImages(stack, images, set);
@@ -156,11 +204,23 @@ export async function deployRelease(stack: StackApi, o: DeployOptions): Promise<
 
     if (outside.length > 0 && !o.force) {
         await restore();
-        return { result: "refused", code: EXIT.refused, set, changes, reason: `${outside.length} change(s) outside the containers (marked !): a release must touch only containers; re-run with --force if this is intended` };
+        return {
+            result: "refused",
+            code: EXIT.refused,
+            set,
+            changes,
+            reason: `${outside.length} change(s) outside the containers (marked !): a release must touch only containers; re-run with --force if this is intended`,
+        };
     }
     if (!o.yes) {
         await restore();
-        return { result: "refused", code: EXIT.refused, set, changes, reason: "nothing changed: re-run with --yes to deploy" };
+        return {
+            result: "refused",
+            code: EXIT.refused,
+            set,
+            changes,
+            reason: "nothing changed: re-run with --yes to deploy",
+        };
     }
 
     let up;
@@ -169,14 +229,28 @@ export async function deployRelease(stack: StackApi, o: DeployOptions): Promise<
     } catch (e) {
         // A lock held by another update is an environment problem, reported like the others.
         if ((e as Error).name === "ConcurrentUpdateError") throw e;
-        return { result: "failed", code: EXIT.failed, set, changes, reason: `${failureReason(`${(e as Error).message}`)} (the stack's config now names ${describeTargets(set)}; fix and re-run, or roll back)` };
+        return {
+            result: "failed",
+            code: EXIT.failed,
+            set,
+            changes,
+            reason: `${failureReason(`${(e as Error).message}`)} (the stack's config now names ${describeTargets(set)}; fix and re-run, or roll back)`,
+        };
     }
-    return { result: "succeeded", code: EXIT.ok, set, changes, release: up.outputs.release?.value as ReleaseRecord | undefined };
+    return {
+        result: "succeeded",
+        code: EXIT.ok,
+        set,
+        changes,
+        release: up.outputs.release?.value as ReleaseRecord | undefined,
+    };
 }
 
 /** `api 1.4.1, web 2.3.0`. */
 function describeTargets(set: ReleaseSet): string {
-    return Object.entries(set).map(([name, s]) => `${name} ${s.tag}`).join(", ");
+    return Object.entries(set)
+        .map(([name, s]) => `${name} ${s.tag}`)
+        .join(", ");
 }
 
 /** One line on how it ended; the release record when it succeeded. */
@@ -192,7 +266,9 @@ export function logOutcome(res: DeployResult, log: (line: string) => void): void
  */
 export function failureReason(text: string): string {
     const lines = text.split("\n").map((l) => l.trim());
-    const ours = lines.find((l) => /^error: .*(was not put into service|is not staying up|migration from .* failed|edge proxy)/.test(l));
+    const ours = lines.find((l) =>
+        /^error: .*(was not put into service|is not staying up|migration from .* failed|edge proxy)/.test(l),
+    );
     const line = ours ?? lines.find((l) => l.startsWith("error:")) ?? "pulumi up failed";
     return line.replace(/^error:\s*/, "");
 }

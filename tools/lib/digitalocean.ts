@@ -33,20 +33,29 @@ export interface DatabasesApi {
 /** A reader over DigitalOcean's API with a token (database read scope). */
 export function databasesApi(token: string, api = "https://api.digitalocean.com"): DatabasesApi {
     const get = async (p: string): Promise<unknown> => {
-        const res = await fetch(`${api}${p}`, { headers: { authorization: `Bearer ${token}`, accept: "application/json" } });
-        if (!res.ok) throw new Error(`DigitalOcean answered ${res.status} for GET ${p.split("?")[0]}${res.status === 401 || res.status === 403 ? " (the token needs the database read scope)" : ""}`);
+        const res = await fetch(`${api}${p}`, {
+            headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+        });
+        if (!res.ok)
+            throw new Error(
+                `DigitalOcean answered ${res.status} for GET ${p.split("?")[0]}${res.status === 401 || res.status === 403 ? " (the token needs the database read scope)" : ""}`,
+            );
         return res.json();
     };
     return {
         async cluster(name) {
             // "all of the database clusters available on your account", not paged: the operation
             // takes only `tag_name` (digitalocean/openapi, databases_list_clusters.yml).
-            const body = (await get("/v2/databases")) as { databases?: { id: string; name: string; num_nodes: number }[] | null };
+            const body = (await get("/v2/databases")) as {
+                databases?: { id: string; name: string; num_nodes: number }[] | null;
+            };
             const c = (body.databases ?? []).find((d) => d.name === name);
             return c ? { id: c.id, name: c.name, numNodes: c.num_nodes } : undefined;
         },
         async backups(clusterId) {
-            const body = (await get(`/v2/databases/${encodeURIComponent(clusterId)}/backups`)) as { backups?: { created_at: string; size_gigabytes: number }[] | null };
+            const body = (await get(`/v2/databases/${encodeURIComponent(clusterId)}/backups`)) as {
+                backups?: { created_at: string; size_gigabytes: number }[] | null;
+            };
             return (body.backups ?? []).map((b) => ({ createdAt: b.created_at, sizeGigabytes: b.size_gigabytes }));
         },
     };

@@ -34,7 +34,11 @@ export interface Deployment {
     timeToRestoreHours?: number;
 }
 
-export interface Stat { count: number; medianHours: number | null; p90Hours: number | null }
+export interface Stat {
+    count: number;
+    medianHours: number | null;
+    p90Hours: number | null;
+}
 
 export interface DoraReport {
     stack: string;
@@ -60,12 +64,17 @@ export function percentile(values: number[], p: number): number | null {
     return sorted[rank - 1];
 }
 
-const stat = (values: number[]): Stat => ({ count: values.length, medianHours: percentile(values, 50), p90Hours: percentile(values, 90) });
+const stat = (values: number[]): Stat => ({
+    count: values.length,
+    medianHours: percentile(values, 50),
+    p90Hours: percentile(values, 90),
+});
 
 /** `90d`, `12w`, `48h` → milliseconds; anything else is a one-line error for the user. */
 export function parseSince(text: string): number {
     const m = /^(\d{1,4})([dwh])$/.exec(text);
-    if (!m || Number(m[1]) === 0) throw new RangeError(`--since ${JSON.stringify(text)}: expected a duration such as 90d, 12w or 48h`);
+    if (!m || Number(m[1]) === 0)
+        throw new RangeError(`--since ${JSON.stringify(text)}: expected a duration such as 90d, 12w or 48h`);
     return Number(m[1]) * { h: HOUR, d: 24 * HOUR, w: 7 * 24 * HOUR }[m[2] as "h" | "d" | "w"];
 }
 
@@ -76,7 +85,10 @@ const SHA = /^[0-9a-f]{7,40}$/;
  * Deployments oldest first, each marked failed when a rollback replaced it, plus the
  * rollback count. Walks the successful releases in time order.
  */
-export function deploymentsFromHistory(history: HistoryEntry[], project = "platform"): { deployments: Deployment[]; rollbacks: number } {
+export function deploymentsFromHistory(
+    history: HistoryEntry[],
+    project = "platform",
+): { deployments: Deployment[]; rollbacks: number } {
     const releases = releasesFromHistory(history, project).slice().reverse();
     const deployments: Deployment[] = [];
     const ran: Release[] = [];
@@ -94,8 +106,16 @@ export function deploymentsFromHistory(history: HistoryEntry[], project = "platf
             }
             live = { release: r };
         } else {
-            const shaTag = Object.values(r.services).map((s) => s.tag).find((t) => SHA.test(t));
-            const d: Deployment = { tag: describeSet(r.services), services: r.services, live: r.time, commit: r.commit ?? shaTag, failed: false };
+            const shaTag = Object.values(r.services)
+                .map((s) => s.tag)
+                .find((t) => SHA.test(t));
+            const d: Deployment = {
+                tag: describeSet(r.services),
+                services: r.services,
+                live: r.time,
+                commit: r.commit ?? shaTag,
+                failed: false,
+            };
             deployments.push(d);
             live = { release: r, deployment: d };
         }
@@ -116,7 +136,10 @@ export interface DoraOptions {
 
 export function doraMetrics(history: HistoryEntry[], o: DoraOptions): DoraReport {
     const { deployments: all } = deploymentsFromHistory(history, o.project);
-    const inWindow = (iso: string) => { const t = Date.parse(iso); return t >= o.since.getTime() && t <= o.until.getTime(); };
+    const inWindow = (iso: string) => {
+        const t = Date.parse(iso);
+        return t >= o.since.getTime() && t <= o.until.getTime();
+    };
     const items = all.filter((d) => inWindow(d.live));
     for (const d of items) {
         const at = d.commit ? o.commitTime(d.commit) : undefined;
@@ -129,21 +152,37 @@ export function doraMetrics(history: HistoryEntry[], o: DoraOptions): DoraReport
     const failed = items.filter((d) => d.failed);
     const restoreTimes = failed.map((d) => d.timeToRestoreHours).filter((x): x is number => x !== undefined);
     const leadTimes = items.map((d) => d.leadTimeHours).filter((x): x is number => x !== undefined);
-    const failedUpdates = history.filter((h) => h.kind === "update" && h.result === "failed" && inWindow(typeof h.startTime === "string" ? h.startTime : h.startTime.toISOString())).length;
+    const failedUpdates = history.filter(
+        (h) =>
+            h.kind === "update" &&
+            h.result === "failed" &&
+            inWindow(typeof h.startTime === "string" ? h.startTime : h.startTime.toISOString()),
+    ).length;
     return {
         stack: o.stack,
         window: { since: o.since.toISOString(), until: o.until.toISOString(), days: Math.round(days * 100) / 100 },
         deployments: items.length,
         deploymentsPerWeek: days > 0 ? Math.round((items.length / days) * 7 * 100) / 100 : 0,
         leadTime: { ...stat(leadTimes), unknownCommits: items.length - leadTimes.length },
-        changeFailureRate: { failed: failed.length, deployments: items.length, rate: items.length ? Math.round((failed.length / items.length) * 1000) / 1000 : null },
+        changeFailureRate: {
+            failed: failed.length,
+            deployments: items.length,
+            rate: items.length ? Math.round((failed.length / items.length) * 1000) / 1000 : null,
+        },
         timeToRestore: { ...stat(restoreTimes), unresolved: failed.length - restoreTimes.length },
         failedUpdates,
         items,
     };
 }
 
-const fmtHours = (h: number | null) => (h === null ? "n/a" : h < 1 ? `${Math.round(h * 60)} min` : h < 48 ? `${h.toFixed(1)} h` : `${(h / 24).toFixed(1)} d`);
+const fmtHours = (h: number | null) =>
+    h === null
+        ? "n/a"
+        : h < 1
+          ? `${Math.round(h * 60)} min`
+          : h < 48
+            ? `${h.toFixed(1)} h`
+            : `${(h / 24).toFixed(1)} d`;
 
 /** The human-readable block for one stack. */
 export function renderDora(r: DoraReport): string {

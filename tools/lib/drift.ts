@@ -40,9 +40,11 @@ const NO_CHANGE = new Set(["same", "read", "refresh", "discard", "discard-replac
 /** A value as one short line; secrets stay `[secret]` at any depth. */
 export function showValue(v: unknown): string {
     if (v === undefined) return "(not set)";
-    const text = JSON.stringify(v, (_k, x) => (x && typeof x === "object" && (x as Record<string, unknown>)[SIG_KEY] === SECRET_SIG ? "[secret]" : x));
+    const text = JSON.stringify(v, (_k, x) =>
+        x && typeof x === "object" && (x as Record<string, unknown>)[SIG_KEY] === SECRET_SIG ? "[secret]" : x,
+    );
     if (text === undefined) return "(not set)";
-    const one = text.startsWith("\"") && !text.includes("\\") ? text.slice(1, -1) : text;
+    const one = text.startsWith('"') && !text.includes("\\") ? text.slice(1, -1) : text;
     return one.length > MAX ? `${one.slice(0, MAX - 1)}…` : one;
 }
 
@@ -71,7 +73,10 @@ export function driftFromPreview(preview: { steps?: DriftStep[] }): DriftItem[] 
         const resource = step.urn.split("::").pop() ?? step.urn;
         if (op === "create" || op === "delete") {
             out.push({
-                resource, type, op, property: "(resource)",
+                resource,
+                type,
+                op,
+                property: "(resource)",
                 declared: op === "create" ? "exists" : "(not declared)",
                 live: op === "create" ? "missing: deleted outside Pulumi" : "exists",
             });
@@ -79,12 +84,22 @@ export function driftFromPreview(preview: { steps?: DriftStep[] }): DriftItem[] 
         }
         const live = { ...(step.oldState?.inputs ?? {}), ...(step.oldState?.outputs ?? {}) };
         const declared = step.newState?.inputs ?? {};
-        const props = Object.keys(step.detailedDiff ?? {}).length > 0 ? Object.keys(step.detailedDiff!) : (step.diffReasons ?? step.replaceReasons ?? []);
+        const props =
+            Object.keys(step.detailedDiff ?? {}).length > 0
+                ? Object.keys(step.detailedDiff!)
+                : (step.diffReasons ?? step.replaceReasons ?? []);
         if (props.length === 0) out.push({ resource, type, op, property: "(unknown)", declared: "", live: "" });
         for (const p of props) {
             // Live values come from the refreshed inputs, as bridged providers read them back.
             const liveValue = atPath(step.oldState?.inputs ?? {}, p) ?? atPath(live, p);
-            out.push({ resource, type, op, property: p, declared: showValue(atPath(declared, p)), live: showValue(liveValue) });
+            out.push({
+                resource,
+                type,
+                op,
+                property: p,
+                declared: showValue(atPath(declared, p)),
+                live: showValue(liveValue),
+            });
         }
     }
     return out;
@@ -102,7 +117,10 @@ export function driftMarkdown(stack: string, items: DriftItem[], runUrl?: string
         "",
         "| Resource | Property | Declared (old) | Live now (new) | Step |",
         "|---|---|---|---|---|",
-        ...items.map((i) => `| \`${cell(i.resource)}\` | ${cell(i.property)} | \`${cell(i.declared)}\` | \`${cell(i.live)}\` | ${i.op} |`),
+        ...items.map(
+            (i) =>
+                `| \`${cell(i.resource)}\` | ${cell(i.property)} | \`${cell(i.declared)}\` | \`${cell(i.live)}\` | ${i.op} |`,
+        ),
         "",
     ];
     return lines.join("\n");
@@ -111,7 +129,15 @@ export function driftMarkdown(stack: string, items: DriftItem[], runUrl?: string
 /** Slack incoming-webhook payload: one line per drifted property, at most `limit`. */
 export function driftSlack(stack: string, items: DriftItem[], runUrl?: string, limit = 15): { text: string } {
     if (items.length === 0) return { text: `Drift check ${stack}: no drift.` };
-    const shown = items.slice(0, limit).map((i) => `• ${i.resource} ${i.property}: declared ${i.declared}, live ${i.live} (${i.op})`);
+    const shown = items
+        .slice(0, limit)
+        .map((i) => `• ${i.resource} ${i.property}: declared ${i.declared}, live ${i.live} (${i.op})`);
     const more = items.length > limit ? [`…and ${items.length - limit} more`] : [];
-    return { text: [`:warning: Drift in ${stack}: ${items.length} change(s) made outside Pulumi${runUrl ? ` — ${runUrl}` : ""}`, ...shown, ...more].join("\n") };
+    return {
+        text: [
+            `:warning: Drift in ${stack}: ${items.length} change(s) made outside Pulumi${runUrl ? ` — ${runUrl}` : ""}`,
+            ...shown,
+            ...more,
+        ].join("\n"),
+    };
 }

@@ -13,7 +13,10 @@ export class ToolError extends Error {}
 export function requireKnownStack(stack: string | undefined, workDir: string, flag = "--stack"): string {
     const known = committedStacksIn(workDir);
     if (!stack) throw new ToolError(`${flag} is required (stacks: ${known.join(", ")})`);
-    if (!known.includes(stack)) throw new ToolError(`unknown stack ${JSON.stringify(stack)}: no Pulumi.${stack}.yaml in ${workDir} (stacks: ${known.join(", ")})`);
+    if (!known.includes(stack))
+        throw new ToolError(
+            `unknown stack ${JSON.stringify(stack)}: no Pulumi.${stack}.yaml in ${workDir} (stacks: ${known.join(", ")})`,
+        );
     return stack;
 }
 
@@ -38,7 +41,9 @@ export function explain(e: unknown, stack: string): string {
     if (/PULUMI_CONFIG_PASSPHRASE/.test(text)) {
         return "this backend encrypts secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE)";
     }
-    const line = text.split("\n").map((l) => l.trim()).find((l) => l.startsWith("error:"));
+    const line = text
+        .split("\n")
+        .map((l) => l.trim())
+        .find((l) => l.startsWith("error:"));
     return line ? line.replace(/^error:\s*/, "") : (err.message ?? String(e)).split("\n")[0];
 }
-

@@ -8,7 +8,11 @@ export interface GitHubReader {
     get(path: string): Promise<unknown>;
 }
 
-const headersFor = (token: string) => ({ accept: "application/vnd.github+json", authorization: `Bearer ${token}`, "x-github-api-version": "2022-11-28" });
+const headersFor = (token: string) => ({
+    accept: "application/vnd.github+json",
+    authorization: `Bearer ${token}`,
+    "x-github-api-version": "2022-11-28",
+});
 
 /** A reader over GitHub's REST API with a token (the workflow's GITHUB_TOKEN). */
 export function restReader(token: string, api = "https://api.github.com"): GitHubReader {
@@ -38,7 +42,9 @@ export async function allPages(gh: GitHubReader, path: string): Promise<unknown[
  * "none" means nothing of the stack can exist yet. Needs `deployments: read`.
  */
 export async function everDeployed(gh: GitHubReader, repo: string, environment: string): Promise<boolean> {
-    const list = (await gh.get(`repos/${repo}/deployments?environment=${encodeURIComponent(environment)}&per_page=1`)) as unknown[];
+    const list = (await gh.get(
+        `repos/${repo}/deployments?environment=${encodeURIComponent(environment)}&per_page=1`,
+    )) as unknown[];
     return list.length > 0;
 }
 
@@ -53,7 +59,11 @@ export function restWriter(token: string, api = "https://api.github.com"): GitHu
     return {
         ...restReader(token, api),
         async send(method, path, body) {
-            const res = await fetch(`${api}/${path}`, { method, headers: { ...headersFor(token), "content-type": "application/json" }, body: JSON.stringify(body) });
+            const res = await fetch(`${api}/${path}`, {
+                method,
+                headers: { ...headersFor(token), "content-type": "application/json" },
+                body: JSON.stringify(body),
+            });
             if (!res.ok) throw new Error(`GitHub answered ${res.status} for ${method} /${path}`);
             return res.json();
         },

@@ -13,7 +13,9 @@ import { TYPES } from "../../infra/lifecycle/types";
 
 /** Resource types whose replacement or deletion the guard refuses, with what they are called. */
 export const GUARDED_TYPES: Readonly<Record<string, string>> = Object.fromEntries(
-    Object.entries(PROVIDER_SEMANTICS).filter(([, s]) => s.guarded).map(([t, s]) => [t, s.what]),
+    Object.entries(PROVIDER_SEMANTICS)
+        .filter(([, s]) => s.guarded)
+        .map(([t, s]) => [t, s.what]),
 );
 
 /**
@@ -21,10 +23,7 @@ export const GUARDED_TYPES: Readonly<Record<string, string>> = Object.fromEntrie
  * created under its new name before the app moves to it (infra/database), a certificate
  * before the balancer switches to it (infra/edge).
  */
-const SAFE_REPLACEMENTS = new Set<string>([
-    TYPES.pool,
-    TYPES.cert,
-]);
+const SAFE_REPLACEMENTS = new Set<string>([TYPES.pool, TYPES.cert]);
 
 /** Ops that destroy the resource in place (replacement steps appear only with --show-replacement-steps). */
 const DESTRUCTIVE_OPS = ["replace", "create-replacement", "delete-replaced", "delete", "discard"];
@@ -68,7 +67,9 @@ export function stepType(step: PreviewStep): string {
 
 /** Error diagnostics of a preview: a failed preview is never a green light. */
 export function previewErrors(d: PreviewDigest): string[] {
-    return (d.diagnostics ?? []).filter((x) => x.severity === "error").map((x) => (x.message ?? "error").trim().replace(/\s+/g, " "));
+    return (d.diagnostics ?? [])
+        .filter((x) => x.severity === "error")
+        .map((x) => (x.message ?? "error").trim().replace(/\s+/g, " "));
 }
 
 /**
@@ -77,7 +78,8 @@ export function previewErrors(d: PreviewDigest): string[] {
  * errors still has steps worth reading; `previewErrors` tells.
  */
 export function parsePreview(text: string): PreviewDigest {
-    if (text.trim() === "") throw new UnreadablePreview("the preview is empty: the preview itself probably failed (see its log)");
+    if (text.trim() === "")
+        throw new UnreadablePreview("the preview is empty: the preview itself probably failed (see its log)");
     let doc: unknown;
     try {
         doc = JSON.parse(text);
@@ -85,8 +87,10 @@ export function parsePreview(text: string): PreviewDigest {
         throw new UnreadablePreview(`the preview is not JSON from \`pulumi preview --json\`: ${(e as Error).message}`);
     }
     const d = doc as PreviewDigest;
-    if (!d || typeof d !== "object" || !Array.isArray(d.steps)) throw new UnreadablePreview("the preview has no steps: it is not the output of `pulumi preview --json`");
-    if (d.steps.length === 0) throw new UnreadablePreview("the preview has no steps at all, not even the stack: it did not run to the end");
+    if (!d || typeof d !== "object" || !Array.isArray(d.steps))
+        throw new UnreadablePreview("the preview has no steps: it is not the output of `pulumi preview --json`");
+    if (d.steps.length === 0)
+        throw new UnreadablePreview("the preview has no steps at all, not even the stack: it did not run to the end");
     return d;
 }
 
@@ -116,8 +120,17 @@ export function findDestructiveChanges(preview: PreviewDigest): GuardFinding[] {
         seen.add(step.urn);
         const reasons = step.replaceReasons?.length
             ? step.replaceReasons
-            : Object.entries(step.detailedDiff ?? {}).filter(([, d]) => d.kind.endsWith("-replace")).map(([k]) => k);
-        out.push({ urn: step.urn, name, what: s.what, op, reasons, blocking: !(op === "replace" && SAFE_REPLACEMENTS.has(type)) });
+            : Object.entries(step.detailedDiff ?? {})
+                  .filter(([, d]) => d.kind.endsWith("-replace"))
+                  .map(([k]) => k);
+        out.push({
+            urn: step.urn,
+            name,
+            what: s.what,
+            op,
+            reasons,
+            blocking: !(op === "replace" && SAFE_REPLACEMENTS.has(type)),
+        });
     }
     return out;
 }
@@ -125,6 +138,11 @@ export function findDestructiveChanges(preview: PreviewDigest): GuardFinding[] {
 export function describe(f: GuardFinding): string {
     const verb = f.op === "replace" ? "replaces" : f.op === "delete" ? "deletes" : "restarts";
     const because = f.reasons.length ? ` (because of ${f.reasons.join(", ")})` : "";
-    const note = f.op === "restart" ? ": powered off, resized and started again, one server at a time" : f.blocking ? "" : ": the new one is created first and takes over";
+    const note =
+        f.op === "restart"
+            ? ": powered off, resized and started again, one server at a time"
+            : f.blocking
+              ? ""
+              : ": the new one is created first and takes over";
     return `${verb} ${f.what} ${f.name}${because}${note}`;
 }

@@ -16,8 +16,16 @@ export interface LabelVerdict {
     reason: string;
 }
 
-interface PullRef { number: number; merge_commit_sha?: string | null; labels?: { name: string }[] }
-interface IssueEvent { event: string; label?: { name: string }; actor?: { login: string } | null }
+interface PullRef {
+    number: number;
+    merge_commit_sha?: string | null;
+    labels?: { name: string }[];
+}
+interface IssueEvent {
+    event: string;
+    label?: { name: string };
+    actor?: { login: string } | null;
+}
 
 /**
  * Who added the label last, from a pull request's issue events (oldest first, as GitHub
@@ -38,13 +46,24 @@ export async function replacementLabelVerdict(gh: GitHubReader, repo: string, sh
     const pulls = (await gh.get(`repos/${repo}/commits/${sha}/pulls`)) as PullRef[];
     const pr = pulls.find((p) => p.merge_commit_sha === sha);
     if (!pr) return { allow: false, reason: `no pull request was merged as ${sha.slice(0, 12)}: no label applies` };
-    if (!(pr.labels ?? []).some((l) => l.name === REPLACEMENT_LABEL)) return { allow: false, reason: `#${pr.number} is not labelled ${REPLACEMENT_LABEL}` };
+    if (!(pr.labels ?? []).some((l) => l.name === REPLACEMENT_LABEL))
+        return { allow: false, reason: `#${pr.number} is not labelled ${REPLACEMENT_LABEL}` };
     const events = await allPages(gh, `repos/${repo}/issues/${pr.number}/events`);
     const who = lastLabeller(events as IssueEvent[]);
-    if (!who) return { allow: false, reason: `#${pr.number}: no event says who added ${REPLACEMENT_LABEL}, so it does not count` };
-    const perm = (await gh.get(`repos/${repo}/collaborators/${encodeURIComponent(who)}/permission`)) as { role_name?: string; permission?: string };
+    if (!who)
+        return {
+            allow: false,
+            reason: `#${pr.number}: no event says who added ${REPLACEMENT_LABEL}, so it does not count`,
+        };
+    const perm = (await gh.get(`repos/${repo}/collaborators/${encodeURIComponent(who)}/permission`)) as {
+        role_name?: string;
+        permission?: string;
+    };
     const role = perm.role_name ?? perm.permission ?? "none";
     return MAINTAINER_ROLES.includes(role)
         ? { allow: true, reason: `#${pr.number} was labelled ${REPLACEMENT_LABEL} by ${who} (${role})` }
-        : { allow: false, reason: `#${pr.number} was labelled ${REPLACEMENT_LABEL} by ${who}, whose role is ${role}: only ${MAINTAINER_ROLES.join(" or ")} may allow a replacement` };
+        : {
+              allow: false,
+              reason: `#${pr.number} was labelled ${REPLACEMENT_LABEL} by ${who}, whose role is ${role}: only ${MAINTAINER_ROLES.join(" or ")} may allow a replacement`,
+          };
 }

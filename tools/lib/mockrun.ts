@@ -97,7 +97,12 @@ export async function recordStack(stack: string, opts: RecordOptions = {}): Prom
     const values: Record<string, string> = { ...cfg.values };
     const qualify = (k: string) => (k.includes(":") ? k : `${PROJECT}:${k}`);
     for (const k of opts.unset ?? []) delete values[qualify(k)];
-    const placeholders = opts.noPlaceholders ? {} : offlineSecrets({ ...values, ...Object.fromEntries(Object.entries(opts.overrides ?? {}).map(([k, v]) => [qualify(k), v])) });
+    const placeholders = opts.noPlaceholders
+        ? {}
+        : offlineSecrets({
+              ...values,
+              ...Object.fromEntries(Object.entries(opts.overrides ?? {}).map(([k, v]) => [qualify(k), v])),
+          });
     Object.assign(values, placeholders);
     for (const [k, v] of Object.entries(opts.overrides ?? {})) values[qualify(k)] = v;
     const secretKeys = [...cfg.secretKeys, ...Object.keys(placeholders), ...(opts.secretKeys ?? []).map(qualify)];
@@ -127,33 +132,44 @@ async function recordOnce(stack: string, values: Record<string, string>, secretK
     const registered = new Map<string, RecordedResource>();
     const registrationOrder: string[] = [];
     pulumi.runtime.setAllConfig(values, secretKeys);
-    await pulumi.runtime.setMocks({
-        newResource: (args) => {
-            const key = `${args.type}::${args.name}`;
-            registrationOrder.push(key);
-            const rec = registered.get(key);
-            if (rec) {
-                rec.inputs = {};
-                rec.secretInputs = [];
-                for (const [k, v] of Object.entries(args.inputs as Record<string, unknown>)) {
-                    const found = { secret: false };
-                    rec.inputs[k] = unwrapSecrets(v, found);
-                    if (found.secret) rec.secretInputs.push(k);
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => {
+                const key = `${args.type}::${args.name}`;
+                registrationOrder.push(key);
+                const rec = registered.get(key);
+                if (rec) {
+                    rec.inputs = {};
+                    rec.secretInputs = [];
+                    for (const [k, v] of Object.entries(args.inputs as Record<string, unknown>)) {
+                        const found = { secret: false };
+                        rec.inputs[k] = unwrapSecrets(v, found);
+                        if (found.secret) rec.secretInputs.push(k);
+                    }
                 }
-            }
-            // Ids and addresses do not depend on the stack name, so two stacks' recordings
-            // compare equal where their programs are equal.
-            const stable = args.name.split(stack).join("<stack>");
-            // A replaced resource is a new one with a new id, as for real: the id follows the
-            // inputs that force replacement (infra/lifecycle/semantics.ts), so a replacement
-            // reaches everything that reads the id, as it does in a real plan.
-            const forcing = JSON.stringify(replacementIdentity(args.type, rec?.inputs ?? (args.inputs as Record<string, unknown>), rec?.opts.ignoreChanges));
-            const id = fakeId(args.type, `${stable}::${forcing.split(stack).join("<stack>")}`);
-            if (rec) rec.id = id;
-            return { id, state: mockState(args.type, stable, rec?.inputs ?? args.inputs, id) };
+                // Ids and addresses do not depend on the stack name, so two stacks' recordings
+                // compare equal where their programs are equal.
+                const stable = args.name.split(stack).join("<stack>");
+                // A replaced resource is a new one with a new id, as for real: the id follows the
+                // inputs that force replacement (infra/lifecycle/semantics.ts), so a replacement
+                // reaches everything that reads the id, as it does in a real plan.
+                const forcing = JSON.stringify(
+                    replacementIdentity(
+                        args.type,
+                        rec?.inputs ?? (args.inputs as Record<string, unknown>),
+                        rec?.opts.ignoreChanges,
+                    ),
+                );
+                const id = fakeId(args.type, `${stable}::${forcing.split(stack).join("<stack>")}`);
+                if (rec) rec.id = id;
+                return { id, state: mockState(args.type, stable, rec?.inputs ?? args.inputs, id) };
+            },
+            call: (args) => mockCall(args.token, args.inputs),
         },
-        call: (args) => mockCall(args.token, args.inputs),
-    }, PROJECT, stack, false);
+        PROJECT,
+        stack,
+        false,
+    );
 
     // Only the program's entry point is loaded afresh: it reads the config at module scope.
     // The modules it imports (components, config parsing) keep no state between runs, so
@@ -177,8 +193,12 @@ async function runProgram(stack: string, registered: Map<string, RecordedResourc
             const o = t.opts as pulumi.CustomResourceOptions;
             const deps = Array.isArray(o.dependsOn) ? o.dependsOn : o.dependsOn ? [o.dependsOn] : [];
             const rec: RecordedResource = {
-                type: t.type, name: t.name, id: "", custom: t.resource instanceof pulumi.CustomResource,
-                inputs: { ...t.props }, secretInputs: [],
+                type: t.type,
+                name: t.name,
+                id: "",
+                custom: t.resource instanceof pulumi.CustomResource,
+                inputs: { ...t.props },
+                secretInputs: [],
                 opts: {
                     protect: o.protect === true,
                     retainOnDelete: o.retainOnDelete === true,
@@ -210,5 +230,10 @@ async function runProgram(stack: string, registered: Map<string, RecordedResourc
         if (secret) secretOutputs.push(k);
         outputs[k] = secret ? "[secret]" : v;
     }
-    return { stack, resources: [...registered.values()].filter((r) => r.type !== "pulumi:pulumi:Stack"), outputs, secretOutputs };
+    return {
+        stack,
+        resources: [...registered.values()].filter((r) => r.type !== "pulumi:pulumi:Stack"),
+        outputs,
+        secretOutputs,
+    };
 }

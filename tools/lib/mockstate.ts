@@ -23,14 +23,36 @@ function fakeIp(name: string, base: string): string {
 }
 
 /** Provider outputs the program reads, filled with plausible values. */
-export function mockState(type: string, name: string, inputs: Record<string, unknown>, id: string): Record<string, unknown> {
+export function mockState(
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+    id: string,
+): Record<string, unknown> {
     switch (type) {
         case TYPES.droplet:
-            return { ...inputs, ipv4Address: fakeIp(name, "203.0.113"), ipv4AddressPrivate: fakeIp(name, "10.0.0"), dropletUrn: `do:droplet:${id}` };
+            return {
+                ...inputs,
+                ipv4Address: fakeIp(name, "203.0.113"),
+                ipv4AddressPrivate: fakeIp(name, "10.0.0"),
+                dropletUrn: `do:droplet:${id}`,
+            };
         case TYPES.cluster:
-            return { ...inputs, privateHost: `private-${inputs.name}.db.ondigitalocean.com`, host: `${inputs.name}.db.ondigitalocean.com`, port: 25060, clusterUrn: `do:dbaas:${id}`, password: "mock-admin-password" };
+            return {
+                ...inputs,
+                privateHost: `private-${inputs.name}.db.ondigitalocean.com`,
+                host: `${inputs.name}.db.ondigitalocean.com`,
+                port: 25060,
+                clusterUrn: `do:dbaas:${id}`,
+                password: "mock-admin-password",
+            };
         case TYPES.pool:
-            return { ...inputs, privateHost: `private-pool-${id}.db.ondigitalocean.com`, port: 25061, password: "mock-pool-password" };
+            return {
+                ...inputs,
+                privateHost: `private-pool-${id}.db.ondigitalocean.com`,
+                port: 25061,
+                password: "mock-pool-password",
+            };
         case TYPES.dbUser:
             return { ...inputs, password: "mock-user-password" };
         case TYPES.lb:

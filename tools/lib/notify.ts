@@ -90,7 +90,8 @@ export function noticeLines(n: Notice): string[] {
     }
     if (n.action === "rollback") lines.push(`why: ${n.reason?.trim() || "no reason given"}`);
     else if (n.reason?.trim()) lines.push(`note: ${n.reason.trim()}`);
-    if (n.approvedBy !== undefined) lines.push(`approved by: ${n.approvedBy.length ? n.approvedBy.join(", ") : "no approval required"}`);
+    if (n.approvedBy !== undefined)
+        lines.push(`approved by: ${n.approvedBy.length ? n.approvedBy.join(", ") : "no approval required"}`);
     if (n.actor) lines.push(`started by: ${n.actor}`);
     const took = formatDuration(n.durationSeconds);
     if (took) lines.push(`took: ${took}`);
@@ -101,7 +102,9 @@ export function noticeLines(n: Notice): string[] {
 export function slackNotice(n: Notice): { text: string } {
     const [head, ...rest] = noticeLines(n).map(slackEscape);
     const link = n.runUrl ? ` — <${n.runUrl}|run>` : "";
-    return { text: [`${ICON[n.result] ?? ":information_source:"} *${head}*${link}`, ...rest.map((l) => `> ${l}`)].join("\n") };
+    return {
+        text: [`${ICON[n.result] ?? ":information_source:"} *${head}*${link}`, ...rest.map((l) => `> ${l}`)].join("\n"),
+    };
 }
 
 /** One plain line for logs and the run summary. */

@@ -57,7 +57,9 @@ const PROPERTY_KNOBS: Record<string, Record<string, Key>> = {
     [TYPES.tailnetKey]: { tags: "tailscaleTags", description: "tailscaleTags" },
     [TYPES.container]: { memory: "services" },
     [TYPES.environment]: {
-        reviewers: "githubReviewers", preventSelfReview: "githubReviewers", waitTimer: "githubWaitTimerMinutes",
+        reviewers: "githubReviewers",
+        preventSelfReview: "githubReviewers",
+        waitTimer: "githubWaitTimerMinutes",
     },
 };
 
@@ -74,10 +76,17 @@ function stackValues(stack: string, cfg: StackConfig): [string, string][] {
     const get = (k: Key): unknown => {
         const raw = cfg.values[`${PROJECT}:${k}`];
         if (raw === undefined) return undefined;
-        try { return (KEYS[k] as KeyDef).type === "string" ? raw : JSON.parse(raw); } catch { return raw; }
+        try {
+            return (KEYS[k] as KeyDef).type === "string" ? raw : JSON.parse(raw);
+        } catch {
+            return raw;
+        }
     };
     const domain = String(get("domain") ?? "");
-    const pairs: [string, string][] = [[`${PROJECT}-${stack}`, `${PROJECT}-<stack>`], [stack, "<stack>"]];
+    const pairs: [string, string][] = [
+        [`${PROJECT}-${stack}`, `${PROJECT}-<stack>`],
+        [stack, "<stack>"],
+    ];
     for (const [k, d] of Object.entries(KEYS) as [Key, KeyDef][]) {
         if (!d.knob || d.secret) continue;
         const v = get(k);
@@ -133,25 +142,35 @@ function countKnob(r: RecordedResource) {
  * resource they point at. Auto-names carry the id's first characters, so those map too.
  */
 function idValues(rec: RecordedStack): [string, string][] {
-    return rec.resources.filter((r) => r.id.length >= 6).flatMap((r) => {
-        const ref = `<id:${logicalKey(r, rec.stack)}>`;
-        return [[r.id, ref], [r.id.slice(0, 7), ref]] as [string, string][];
-    });
+    return rec.resources
+        .filter((r) => r.id.length >= 6)
+        .flatMap((r) => {
+            const ref = `<id:${logicalKey(r, rec.stack)}>`;
+            return [
+                [r.id, ref],
+                [r.id.slice(0, 7), ref],
+            ] as [string, string][];
+        });
 }
 
 /**
  * The count knob explaining why two lists differ, when they are equal once the entries
  * referring to resources that exist in one stack only (by that knob) are left out.
  */
-function countedList(a: unknown, b: unknown, counted: Map<string, { key: string; kind: Knob }>): { key: string; kind: Knob } | undefined {
+function countedList(
+    a: unknown,
+    b: unknown,
+    counted: Map<string, { key: string; kind: Knob }>,
+): { key: string; kind: Knob } | undefined {
     if (!Array.isArray(a) || !Array.isArray(b) || counted.size === 0) return undefined;
     let knob: { key: string; kind: Knob } | undefined;
-    const keep = (list: unknown[]) => list.filter((x) => {
-        const s = JSON.stringify(x);
-        const hit = [...counted.entries()].find(([ref]) => s.includes(ref));
-        if (hit) knob = hit[1];
-        return !hit;
-    });
+    const keep = (list: unknown[]) =>
+        list.filter((x) => {
+            const s = JSON.stringify(x);
+            const hit = [...counted.entries()].find(([ref]) => s.includes(ref));
+            if (hit) knob = hit[1];
+            return !hit;
+        });
     const ka = keep(a);
     const kb = keep(b);
     return knob && JSON.stringify(ka) === JSON.stringify(kb) ? knob : undefined;
@@ -168,23 +187,42 @@ const SERVICE_KNOBS = ["tag", "digest", "pin", "memoryMb"];
 export function serviceShape(cfg: StackConfig): unknown {
     const get = (k: string) => cfg.values[`${PROJECT}:${k}`];
     let raw: unknown;
-    try { raw = JSON.parse(get("services") ?? "{}"); } catch { return get("services"); }
+    try {
+        raw = JSON.parse(get("services") ?? "{}");
+    } catch {
+        return get("services");
+    }
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
     const domain = get("domain") ?? "";
     const full = (h: string | undefined) => (h === "@" ? domain : `${h}.${domain}`);
-    const roles: Record<string, string> = { [full(get("frontendHost"))]: "<frontendHost>", [full(get("apiHost"))]: "<apiHost>" };
-    return Object.fromEntries(Object.entries(raw as Record<string, Record<string, unknown>>).sort(([x], [y]) => x.localeCompare(y)).map(([name, svc]) => {
-        if (typeof svc !== "object" || svc === null) return [name, svc];
-        const kept = Object.fromEntries(Object.entries(svc).filter(([k]) => !SERVICE_KNOBS.includes(k)));
-        if (Array.isArray(kept.routes)) {
-            kept.routes = kept.routes.map((r) => (typeof r === "string" ? r.replace(/^[^/]+/, (h) => roles[h.toLowerCase()] ?? h) : r));
-        }
-        if (kept.processes && typeof kept.processes === "object") {
-            kept.processes = Object.fromEntries(Object.entries(kept.processes as Record<string, Record<string, unknown>>).map(([p, spec]) => [p, typeof spec === "object" && spec !== null
-                ? Object.fromEntries(Object.entries(spec).filter(([k]) => k !== "memoryMb")) : spec]));
-        }
-        return [name, kept];
-    }));
+    const roles: Record<string, string> = {
+        [full(get("frontendHost"))]: "<frontendHost>",
+        [full(get("apiHost"))]: "<apiHost>",
+    };
+    return Object.fromEntries(
+        Object.entries(raw as Record<string, Record<string, unknown>>)
+            .sort(([x], [y]) => x.localeCompare(y))
+            .map(([name, svc]) => {
+                if (typeof svc !== "object" || svc === null) return [name, svc];
+                const kept = Object.fromEntries(Object.entries(svc).filter(([k]) => !SERVICE_KNOBS.includes(k)));
+                if (Array.isArray(kept.routes)) {
+                    kept.routes = kept.routes.map((r) =>
+                        typeof r === "string" ? r.replace(/^[^/]+/, (h) => roles[h.toLowerCase()] ?? h) : r,
+                    );
+                }
+                if (kept.processes && typeof kept.processes === "object") {
+                    kept.processes = Object.fromEntries(
+                        Object.entries(kept.processes as Record<string, Record<string, unknown>>).map(([p, spec]) => [
+                            p,
+                            typeof spec === "object" && spec !== null
+                                ? Object.fromEntries(Object.entries(spec).filter(([k]) => k !== "memoryMb"))
+                                : spec,
+                        ]),
+                    );
+                }
+                return [name, kept];
+            }),
+    );
 }
 
 /** Compares stack `a` with stack `b` (e.g. staging with prod). */
@@ -193,9 +231,19 @@ export function compareStacks(a: RecordedStack, aCfg: StackConfig, b: RecordedSt
     const bPairs = [...idValues(b), ...stackValues(b.stack, bCfg)].sort((x, y) => y[0].length - x[0].length);
     const aMap = new Map(a.resources.map((r) => [logicalKey(r, a.stack), r]));
     const bMap = new Map(b.resources.map((r) => [logicalKey(r, b.stack), r]));
-    const report: ParityReport = { a: a.stack, b: b.stack, onlyIn: [], diffs: [], causes: parityCauses(a.stack, aCfg, b.stack, bCfg), unexpected: 0 };
+    const report: ParityReport = {
+        a: a.stack,
+        b: b.stack,
+        onlyIn: [],
+        diffs: [],
+        causes: parityCauses(a.stack, aCfg, b.stack, bCfg),
+        unexpected: 0,
+    };
 
-    for (const [side, mine, other] of [[a.stack, aMap, bMap], [b.stack, bMap, aMap]] as const) {
+    for (const [side, mine, other] of [
+        [a.stack, aMap, bMap],
+        [b.stack, bMap, aMap],
+    ] as const) {
         for (const [key, r] of mine) {
             if (other.has(key)) continue;
             const knob = countKnob(r);
@@ -217,8 +265,15 @@ export function compareStacks(a: RecordedStack, aCfg: StackConfig, b: RecordedSt
             const vb = secretB ? "[secret]" : normalize(rb.inputs[p], bPairs, b.stack);
             if (JSON.stringify(va) === JSON.stringify(vb)) continue;
             // The two DNS records are told apart by role: their names are different knobs.
-            const mapped = ra.type === TYPES.dns && p === "name" && key.endsWith("-api") ? "apiHost" : PROPERTY_KNOBS[ra.type]?.[p];
-            const knob = mapped ? knobOf(mapped) : STACK_DERIVED[ra.type]?.includes(p) ? { key: "stack", kind: "name" as Knob } : countedList(va, vb, counted);
+            const mapped =
+                ra.type === TYPES.dns && p === "name" && key.endsWith("-api")
+                    ? "apiHost"
+                    : PROPERTY_KNOBS[ra.type]?.[p];
+            const knob = mapped
+                ? knobOf(mapped)
+                : STACK_DERIVED[ra.type]?.includes(p)
+                  ? { key: "stack", kind: "name" as Knob }
+                  : countedList(va, vb, counted);
             report.diffs.push({ resource: key, property: p, a: va, b: vb, knob, expected: !!knob });
         }
     }
@@ -228,11 +283,17 @@ export function compareStacks(a: RecordedStack, aCfg: StackConfig, b: RecordedSt
     }
     if (a.outputs.edgeKind !== b.outputs.edgeKind) {
         report.diffs.push({
-            resource: "stack", property: "edgeKind", a: a.outputs.edgeKind, b: b.outputs.edgeKind, expected: false,
+            resource: "stack",
+            property: "edgeKind",
+            a: a.outputs.edgeKind,
+            b: b.outputs.edgeKind,
+            expected: false,
         });
     }
-    report.unexpected = report.onlyIn.filter((o) => !o.expected).length + report.diffs.filter((d) => !d.expected).length
-        + report.causes.filter((c) => c.blocking).length;
+    report.unexpected =
+        report.onlyIn.filter((o) => !o.expected).length +
+        report.diffs.filter((d) => !d.expected).length +
+        report.causes.filter((c) => c.blocking).length;
     return report;
 }
 
@@ -250,14 +311,16 @@ export function parityCauses(a: string, aCfg: StackConfig, b: string, bCfg: Stac
     const [ca, cb] = [count(aCfg), count(bCfg)];
     if ((ca === 1) !== (cb === 1)) {
         causes.push({
-            key: "serverCount", blocking: false,
+            key: "serverCount",
+            blocking: false,
             message: `serverCount is ${ca} in ${a} and ${cb} in ${b}: one server gets a reserved IP with Caddy's own TLS, two or more a load balancer, so ${a} cannot mirror ${b}'s edge; give both 2 or more servers (or both 1)`,
         });
     }
     const [va, vb] = [get(aCfg, "vpcIpRange"), get(bCfg, "vpcIpRange")];
     if (va && vb && cidrsOverlap(va, vb)) {
         causes.push({
-            key: "vpcIpRange", blocking: true,
+            key: "vpcIpRange",
+            blocking: true,
             message: `vpcIpRange ${va} in ${a} overlaps ${vb} in ${b}: each stack's VPC needs its own range; pick another for ${a}, e.g. ${suggestRange(vb)}`,
         });
     }

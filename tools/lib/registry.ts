@@ -20,7 +20,11 @@ const ACCEPT = [
     "application/vnd.docker.distribution.manifest.v2+json",
 ].join(", ");
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
+interface Reply {
+    status: number;
+    headers: http.IncomingHttpHeaders;
+    body: string;
+}
 
 function request(url: string, method: string, headers: Record<string, string>): Promise<Reply> {
     const lib = url.startsWith("https:") ? https : http;
@@ -28,7 +32,9 @@ function request(url: string, method: string, headers: Record<string, string>): 
         const req = lib.request(url, { method, headers, timeout: 15_000 }, (res) => {
             let body = "";
             res.setEncoding("utf8");
-            res.on("data", (c) => { body += c; });
+            res.on("data", (c) => {
+                body += c;
+            });
             res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
         });
         req.on("timeout", () => req.destroy(new Error(`timed out talking to ${new URL(url).host}`)));
@@ -48,20 +54,34 @@ export function parseChallenge(header: string): Record<string, string> {
  * The digest `reference` (a tag or a digest) resolves to in `repository`
  * (`ghcr.io/acme/shop`), or undefined when the registry says it does not exist.
  */
-export async function manifestDigest(repository: string, reference: string, o: RegistryOptions = {}): Promise<string | undefined> {
+export async function manifestDigest(
+    repository: string,
+    reference: string,
+    o: RegistryOptions = {},
+): Promise<string | undefined> {
     const slash = repository.indexOf("/");
     const base = o.registryUrl ?? `https://${repository.slice(0, slash)}`;
     const url = `${base}/v2/${repository.slice(slash + 1)}/manifests/${reference}`;
     let res = await request(url, "HEAD", { Accept: ACCEPT });
-    if (res.status === 401 && String(res.headers["www-authenticate"] ?? "").toLowerCase().startsWith("bearer")) {
+    if (
+        res.status === 401 &&
+        String(res.headers["www-authenticate"] ?? "")
+            .toLowerCase()
+            .startsWith("bearer")
+    ) {
         const c = parseChallenge(String(res.headers["www-authenticate"]));
         const tokenUrl = `${c.realm}?service=${encodeURIComponent(c.service ?? "")}&scope=${encodeURIComponent(c.scope ?? `repository:${repository.slice(slash + 1)}:pull`)}`;
-        const auth: Record<string, string> = o.username && o.password
-            ? { Authorization: `Basic ${Buffer.from(`${o.username}:${o.password}`).toString("base64")}` } : {};
+        const auth: Record<string, string> =
+            o.username && o.password
+                ? { Authorization: `Basic ${Buffer.from(`${o.username}:${o.password}`).toString("base64")}` }
+                : {};
         const t = await request(tokenUrl, "GET", auth);
         if (t.status !== 200) throw new Error(`registry refused a pull token for ${repository} (HTTP ${t.status})`);
-        const token = (JSON.parse(t.body) as { token?: string; access_token?: string });
-        res = await request(url, "HEAD", { Accept: ACCEPT, Authorization: `Bearer ${token.token ?? token.access_token}` });
+        const token = JSON.parse(t.body) as { token?: string; access_token?: string };
+        res = await request(url, "HEAD", {
+            Accept: ACCEPT,
+            Authorization: `Bearer ${token.token ?? token.access_token}`,
+        });
     }
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw new Error(`registry answered HTTP ${res.status} for ${repository}:${reference}`);

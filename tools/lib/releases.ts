@@ -43,7 +43,12 @@ export interface Release {
 }
 
 /** One service in the release record. */
-export interface ServiceRecord { repository?: string; tag?: string; digest?: string; image?: string }
+export interface ServiceRecord {
+    repository?: string;
+    tag?: string;
+    digest?: string;
+    image?: string;
+}
 
 /**
  * The release record a stack exports (`release` output), the one declaration the tools
@@ -65,7 +70,11 @@ export function setOfRecord(record?: ReleaseRecord): ReleaseSet {
     const out: ReleaseSet = {};
     for (const [name, s] of Object.entries(recordServices(record))) {
         if (!s?.tag) continue;
-        out[name] = { tag: s.tag, digest: s.digest && isDigest(s.digest) ? s.digest : undefined, repository: s.repository };
+        out[name] = {
+            tag: s.tag,
+            digest: s.digest && isDigest(s.digest) ? s.digest : undefined,
+            repository: s.repository,
+        };
     }
     return out;
 }
@@ -76,12 +85,19 @@ type ConfigEntry = { value?: string; secret?: boolean; objectValue?: unknown };
  * The set an update's recorded config names: `<project>:services` (a JSON string in the
  * history, an object in `pulumi config --json`). Undefined when the config names no image.
  */
-export function setFromConfig(config: Record<string, ConfigEntry> | undefined, project = "platform"): ReleaseSet | undefined {
+export function setFromConfig(
+    config: Record<string, ConfigEntry> | undefined,
+    project = "platform",
+): ReleaseSet | undefined {
     const services = config?.[`${project}:services`];
     if (!services) return undefined;
     let map: unknown = services.objectValue;
     if (map === undefined && services.value !== undefined) {
-        try { map = JSON.parse(services.value); } catch { return undefined; }
+        try {
+            map = JSON.parse(services.value);
+        } catch {
+            return undefined;
+        }
     }
     if (!map || typeof map !== "object" || Array.isArray(map)) return undefined;
     const out: ReleaseSet = {};
@@ -152,14 +168,25 @@ export class TargetError extends Error {}
 export function pickTarget(releases: Release[], current: ReleaseSet, to = "previous", service?: string): Release {
     const candidates = service ? releases.filter((r) => r.services[service]) : releases;
     if (candidates.length === 0) {
-        throw new TargetError(service ? `no release of service ${service} in this stack's history: nothing to roll back to` : "no release in this stack's history: nothing to roll back to");
+        throw new TargetError(
+            service
+                ? `no release of service ${service} in this stack's history: nothing to roll back to`
+                : "no release in this stack's history: nothing to roll back to",
+        );
     }
     if (to === "previous") {
-        const differs = (r: Release) => (service ? !sameImage(r.services[service], current[service]) : !sameSet(r.services, current));
+        const differs = (r: Release) =>
+            service ? !sameImage(r.services[service], current[service]) : !sameSet(r.services, current);
         const prior = candidates.find(differs);
         if (!prior) {
-            const now = service ? (current[service]?.tag ?? "?") : (Object.keys(current).length ? describeSet(current) : "?");
-            throw new TargetError(`no earlier release: every release in the history is the current one (${service ? `${service} ` : ""}${now})`);
+            const now = service
+                ? (current[service]?.tag ?? "?")
+                : Object.keys(current).length
+                  ? describeSet(current)
+                  : "?";
+            throw new TargetError(
+                `no earlier release: every release in the history is the current one (${service ? `${service} ` : ""}${now})`,
+            );
         }
         return prior;
     }
@@ -170,12 +197,26 @@ export function pickTarget(releases: Release[], current: ReleaseSet, to = "previ
         : candidates.find((r) => images(r).some((s) => s.tag === to));
     // A tag may be a bare number too: guessing which one was meant could deploy the wrong release.
     if (byVersion && byImage && byVersion !== byImage) {
-        throw new TargetError(`--to ${to} names both update #${to} and the release tagged ${to} (update #${byImage.version ?? "?"}): give that release's digest instead`);
+        throw new TargetError(
+            `--to ${to} names both update #${to} and the release tagged ${to} (update #${byImage.version ?? "?"}): give that release's digest instead`,
+        );
     }
     const hit = byVersion ?? byImage;
     if (!hit) {
-        const known = [...new Set(candidates.flatMap((r) => (service ? [r.services[service].tag] : Object.entries(r.services).map(([n, s]) => (Object.keys(r.services).length === 1 ? s.tag : `${n} ${s.tag}`)))))];
-        throw new TargetError(`target ${to} not found in the stack's release history${service ? ` of service ${service}` : ""} (known tags: ${known.slice(0, 8).join(", ")})`);
+        const known = [
+            ...new Set(
+                candidates.flatMap((r) =>
+                    service
+                        ? [r.services[service].tag]
+                        : Object.entries(r.services).map(([n, s]) =>
+                              Object.keys(r.services).length === 1 ? s.tag : `${n} ${s.tag}`,
+                          ),
+                ),
+            ),
+        ];
+        throw new TargetError(
+            `target ${to} not found in the stack's release history${service ? ` of service ${service}` : ""} (known tags: ${known.slice(0, 8).join(", ")})`,
+        );
     }
     return hit;
 }
@@ -185,7 +226,12 @@ export function isContainerSide(type: string): boolean {
     return type.startsWith("docker:") || type === TYPES.command || type === "pulumi:providers:docker";
 }
 
-export interface Change { op: string; type: string; urn: string; name: string }
+export interface Change {
+    op: string;
+    type: string;
+    urn: string;
+    name: string;
+}
 
 /** Non-`same` logical steps from a preview's engine events. */
 export function changesFromEvents(events: unknown[]): Change[] {
@@ -230,6 +276,7 @@ export interface RestorePoint {
  * time when the release record carries one for this release, else the update's start.
  */
 export function restorePointOf(release: Release, record?: ReleaseRecord): RestorePoint {
-    const recorded = record?.restorePoint && sameSet(setOfRecord(record), release.services) ? record.restorePoint : undefined;
+    const recorded =
+        record?.restorePoint && sameSet(setOfRecord(record), release.services) ? record.restorePoint : undefined;
     return recorded ? { time: recorded, source: "database-clock" } : { time: release.started, source: "update-start" };
 }

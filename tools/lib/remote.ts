@@ -24,14 +24,23 @@ export function remoteToolError(e: unknown, err: (s: string) => void): number {
 }
 
 /** A service as the day-two tools know it: its name and its worker processes. */
-export interface ServiceProcesses { name: string; processes: string[] }
+export interface ServiceProcesses {
+    name: string;
+    processes: string[];
+}
 
 /** What the stack file says runs where: its servers' tailnet hostnames and its services. */
-export interface StackLayout { hosts: string[]; services: ServiceProcesses[] }
+export interface StackLayout {
+    hosts: string[];
+    services: ServiceProcesses[];
+}
 
 /** The stack's servers (or the one `--server` names: web-2 or prod-web-2) and services. */
 export function layoutOf(stack: string, dir: string, server?: string): StackLayout {
-    if (!committedStacks(dir).includes(stack)) throw new RemoteError(`unknown stack ${JSON.stringify(stack)}: no Pulumi.${stack}.yaml in ${dir} (stacks: ${committedStacks(dir).join(", ")})`);
+    if (!committedStacks(dir).includes(stack))
+        throw new RemoteError(
+            `unknown stack ${JSON.stringify(stack)}: no Pulumi.${stack}.yaml in ${dir} (stacks: ${committedStacks(dir).join(", ")})`,
+        );
     const cfg = readStackConfig(stack, dir);
     const ph = offlineSecrets(cfg.values);
     const s = parseSettings(configSource({ ...cfg.values, ...ph }, [...cfg.secretKeys, ...Object.keys(ph)]), stack);
@@ -61,7 +70,10 @@ export function pickService(services: ServiceProcesses[], named: string | undefi
 /** Checks `--process` against the service's own: app, one of its workers, or the edge proxy. */
 export function checkProcess(service: ServiceProcesses, process: string): void {
     if (process === "app" || process === "proxy" || service.processes.includes(process)) return;
-    const workers = service.processes.length > 0 ? `, or a worker of ${service.name}: ${service.processes.join(", ")}` : ` (${service.name} has no workers)`;
+    const workers =
+        service.processes.length > 0
+            ? `, or a worker of ${service.name}: ${service.processes.join(", ")}`
+            : ` (${service.name} has no workers)`;
     throw new RemoteError(`--process ${process}: expected app or proxy${workers}`);
 }
 
@@ -75,25 +87,37 @@ export function sshArgv(host: string, remote: string, tty = false): string[] {
  * service, or of the edge proxy (no service): found by the labels infra/app sets.
  */
 export function containerOf(role: string, service?: string): string {
-    const bySvc = role === "proxy" || service === undefined ? "" : ` --filter ${shellQuote(`label=platform.service=${service}`)}`;
+    const bySvc =
+        role === "proxy" || service === undefined ? "" : ` --filter ${shellQuote(`label=platform.service=${service}`)}`;
     return `$(docker ps -q --filter ${shellQuote(`label=platform.role=${role}`)}${bySvc} --filter status=running | head -n 1)`;
 }
 
 /** Runs a remote command and returns its output; a failure is one line. */
 export function runRemote(host: string, remote: string): string {
     const r = spawnSync("ssh", sshArgv(host, remote), { encoding: "utf8", timeout: 60_000 });
-    if (r.error) throw new RemoteError(`cannot run ssh: ${r.error.message} (install OpenSSH, or use Tailscale SSH from a tailnet machine)`);
+    if (r.error)
+        throw new RemoteError(
+            `cannot run ssh: ${r.error.message} (install OpenSSH, or use Tailscale SSH from a tailnet machine)`,
+        );
     if (r.status !== 0) throw new RemoteError(explainSsh(host, r.stderr, r.status));
     return r.stdout;
 }
 
 /** One line naming the likely cause of an ssh failure (exit 255) and what to do. */
 export function explainSsh(host: string, stderr: string, status: number | null): string {
-    const first = stderr.split("\n").map((l) => l.trim()).find((l) => l !== "") ?? `ssh exited ${status} and said nothing`;
-    if (/Could not resolve hostname|Name or service not known|nodename nor servname/i.test(stderr)) return `${host}: not reachable (${first}); is this machine on the tailnet (tailscale status)?`;
-    if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(stderr)) return `${host}: its host key is unknown or changed (${first}); a rebuilt server has a new one: check it, then ssh-keygen -R ${host} and ssh ${DEPLOY_USER}@${host} once to accept it`;
-    if (/Permission denied/i.test(stderr)) return `${host}: ssh as ${DEPLOY_USER} refused (${first}); the tailnet ACL must allow you to SSH to the server tag as ${DEPLOY_USER}`;
-    if (/timed out|No route to host|Connection refused/i.test(stderr)) return `${host}: no answer (${first}); is the server up (npm run status) and this machine on the tailnet (tailscale status)?`;
+    const first =
+        stderr
+            .split("\n")
+            .map((l) => l.trim())
+            .find((l) => l !== "") ?? `ssh exited ${status} and said nothing`;
+    if (/Could not resolve hostname|Name or service not known|nodename nor servname/i.test(stderr))
+        return `${host}: not reachable (${first}); is this machine on the tailnet (tailscale status)?`;
+    if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(stderr))
+        return `${host}: its host key is unknown or changed (${first}); a rebuilt server has a new one: check it, then ssh-keygen -R ${host} and ssh ${DEPLOY_USER}@${host} once to accept it`;
+    if (/Permission denied/i.test(stderr))
+        return `${host}: ssh as ${DEPLOY_USER} refused (${first}); the tailnet ACL must allow you to SSH to the server tag as ${DEPLOY_USER}`;
+    if (/timed out|No route to host|Connection refused/i.test(stderr))
+        return `${host}: no answer (${first}); is the server up (npm run status) and this machine on the tailnet (tailscale status)?`;
     return `${host}: ${first}`;
 }
 
@@ -102,7 +126,12 @@ export function explainSsh(host: string, stderr: string, status: number | null):
  * exit code. Should ssh itself fail (255: it could not connect, or lost the connection), one
  * line naming the likely cause follows its own message (explainSsh).
  */
-export function streamRemote(host: string, remote: string, write: (line: string) => void, prefix: boolean): Promise<number> {
+export function streamRemote(
+    host: string,
+    remote: string,
+    write: (line: string) => void,
+    prefix: boolean,
+): Promise<number> {
     return new Promise((resolve) => {
         const child = spawn("ssh", sshArgv(host, remote), { stdio: ["ignore", "pipe", "pipe"] });
         const lead = prefix ? `[${host}] ` : "";
@@ -114,13 +143,23 @@ export function streamRemote(host: string, remote: string, write: (line: string)
                 buf += c;
                 if (isErr) stderr += c;
                 let i: number;
-                while ((i = buf.indexOf("\n")) >= 0) { write(`${lead}${buf.slice(0, i)}\n`); buf = buf.slice(i + 1); }
+                while ((i = buf.indexOf("\n")) >= 0) {
+                    write(`${lead}${buf.slice(0, i)}\n`);
+                    buf = buf.slice(i + 1);
+                }
             });
-            stream.on("end", () => { if (buf !== "") write(`${lead}${buf}\n`); });
+            stream.on("end", () => {
+                if (buf !== "") write(`${lead}${buf}\n`);
+            });
         };
         pipe(child.stdout, false);
         pipe(child.stderr, true);
-        child.on("error", (e) => { write(`${lead}error: cannot run ssh: ${e.message} (install OpenSSH, or use Tailscale SSH from a tailnet machine)\n`); resolve(2); });
+        child.on("error", (e) => {
+            write(
+                `${lead}error: cannot run ssh: ${e.message} (install OpenSSH, or use Tailscale SSH from a tailnet machine)\n`,
+            );
+            resolve(2);
+        });
         child.on("close", (code) => {
             if (code === 255) write(`error: ${explainSsh(host, stderr, code)}\n`);
             resolve(code ?? 1);
@@ -129,32 +168,85 @@ export function streamRemote(host: string, remote: string, write: (line: string)
 }
 
 export interface ContainerStatus {
-    server: string; service: string; name: string; role: string; release: string; digest: string; state: string; health: string; uptime: string;
+    server: string;
+    service: string;
+    name: string;
+    role: string;
+    release: string;
+    digest: string;
+    state: string;
+    health: string;
+    uptime: string;
 }
 
 /** Parses `docker ps --format '{{json .}}'` lines into what status shows. Pure. */
 export function parsePs(server: string, out: string): ContainerStatus[] {
-    return out.split("\n").filter((l) => l.trim().startsWith("{")).map((l) => {
-        const c = JSON.parse(l) as { Names?: string; Image?: string; Labels?: string; State?: string; Status?: string };
-        const labels = Object.fromEntries((c.Labels ?? "").split(",").filter(Boolean).map((kv) => { const i = kv.indexOf("="); return [kv.slice(0, i), kv.slice(i + 1)]; }));
-        const status = c.Status ?? "";
-        const health = /\((healthy|unhealthy|health: starting)\)/.exec(status)?.[1] ?? (c.State === "running" ? "no healthcheck" : "-");
-        const uptime = /^Up (.+?)(?: \(.*\))?$/.exec(status)?.[1] ?? status;
-        return {
-            server, service: labels["platform.service"] ?? "-", name: c.Names ?? "", role: labels["platform.role"] ?? "", release: labels["platform.release"] ?? "-",
-            digest: /@(sha256:[a-f0-9]{64})$/.exec(c.Image ?? "")?.[1] ?? (c.Image ?? ""), state: c.State ?? "", health, uptime,
-        };
-    }).sort((a, b) => a.service.localeCompare(b.service) || a.role.localeCompare(b.role) || a.name.localeCompare(b.name));
+    return out
+        .split("\n")
+        .filter((l) => l.trim().startsWith("{"))
+        .map((l) => {
+            const c = JSON.parse(l) as {
+                Names?: string;
+                Image?: string;
+                Labels?: string;
+                State?: string;
+                Status?: string;
+            };
+            const labels = Object.fromEntries(
+                (c.Labels ?? "")
+                    .split(",")
+                    .filter(Boolean)
+                    .map((kv) => {
+                        const i = kv.indexOf("=");
+                        return [kv.slice(0, i), kv.slice(i + 1)];
+                    }),
+            );
+            const status = c.Status ?? "";
+            const health =
+                /\((healthy|unhealthy|health: starting)\)/.exec(status)?.[1] ??
+                (c.State === "running" ? "no healthcheck" : "-");
+            const uptime = /^Up (.+?)(?: \(.*\))?$/.exec(status)?.[1] ?? status;
+            return {
+                server,
+                service: labels["platform.service"] ?? "-",
+                name: c.Names ?? "",
+                role: labels["platform.role"] ?? "",
+                release: labels["platform.release"] ?? "-",
+                digest: /@(sha256:[a-f0-9]{64})$/.exec(c.Image ?? "")?.[1] ?? c.Image ?? "",
+                state: c.State ?? "",
+                health,
+                uptime,
+            };
+        })
+        .sort(
+            (a, b) =>
+                a.service.localeCompare(b.service) || a.role.localeCompare(b.role) || a.name.localeCompare(b.name),
+        );
 }
 
-export const PS_COMMAND = shellJoin(["docker", "ps", "-a", "--filter", "label=platform.role", "--format", "{{json .}}"]);
+export const PS_COMMAND = shellJoin([
+    "docker",
+    "ps",
+    "-a",
+    "--filter",
+    "label=platform.role",
+    "--format",
+    "{{json .}}",
+]);
 
 /** Flags shared by status, logs and exec. */
-export function parseCommon(argv: string[], values: string[], flags: string[]): { values: Record<string, string>; flags: Set<string>; rest: string[]; help: boolean } {
+export function parseCommon(
+    argv: string[],
+    values: string[],
+    flags: string[],
+): { values: Record<string, string>; flags: Set<string>; rest: string[]; help: boolean } {
     const out = { values: {} as Record<string, string>, flags: new Set<string>(), rest: [] as string[], help: false };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
-        if (a === "--") { out.rest = argv.slice(i + 1); break; }
+        if (a === "--") {
+            out.rest = argv.slice(i + 1);
+            break;
+        }
         if (a === "-h" || a === "--help") out.help = true;
         else if (values.includes(a)) {
             const v = argv[++i];

@@ -25,14 +25,22 @@ const KEY_PROPS: Record<string, string[]> = {
     [TYPES.remoteImage]: ["name"],
     [TYPES.dockerNetwork]: ["name"],
     [TYPES.command]: ["triggers"],
-    [TYPES.environment]: ["environment", "reviewers", "preventSelfReview", "canAdminsBypass", "waitTimer", "deploymentBranchPolicy"],
+    [TYPES.environment]: [
+        "environment",
+        "reviewers",
+        "preventSelfReview",
+        "canAdminsBypass",
+        "waitTimer",
+        "deploymentBranchPolicy",
+    ],
     [TYPES.envPolicy]: ["branchPattern", "tagPattern"],
     [TYPES.envSecret]: ["secretName", "value"],
     [TYPES.envVariable]: ["variableName", "value"],
     "pulumi:providers:docker": ["host"],
 };
 
-export const shortType = (t: string) => t.startsWith("pulumi:providers:") ? `provider:${t.slice(17)}` : (t.split(":").pop() ?? t);
+export const shortType = (t: string) =>
+    t.startsWith("pulumi:providers:") ? `provider:${t.slice(17)}` : (t.split(":").pop() ?? t);
 
 /** A property's display value: secrets as [secret], long values shortened. */
 export function showValue(r: RecordedResource, prop: string, width = 90): string {
@@ -49,8 +57,12 @@ export function keyProps(r: RecordedResource): string[] {
     const props = KEY_PROPS[r.type] ?? [];
     const shown = props.filter((p) => r.inputs[p] !== undefined || r.secretInputs.includes(p));
     for (const p of r.secretInputs) if (!shown.includes(p)) shown.push(p);
-    const flags = [r.opts.protect && "protect", r.opts.retainOnDelete && "retainOnDelete", r.opts.deleteBeforeReplace === true && "deleteBeforeReplace",
-        r.opts.ignoreChanges.length > 0 && `ignoreChanges=${r.opts.ignoreChanges.join(",")}`].filter(Boolean) as string[];
+    const flags = [
+        r.opts.protect && "protect",
+        r.opts.retainOnDelete && "retainOnDelete",
+        r.opts.deleteBeforeReplace === true && "deleteBeforeReplace",
+        r.opts.ignoreChanges.length > 0 && `ignoreChanges=${r.opts.ignoreChanges.join(",")}`,
+    ].filter(Boolean) as string[];
     return [...shown.map((p) => `${p}=${showValue(r, p)}`), ...flags.map((f) => `[${f}]`)];
 }
 
@@ -69,7 +81,9 @@ export function renderTree(rec: RecordedStack): string {
         kids.forEach((k, i) => {
             const last = i === kids.length - 1;
             const isComponent = !k.custom && !k.type.startsWith("pulumi:providers:");
-            lines.push(`${prefix}${last ? "└─ " : "├─ "}${shortType(k.type)} ${k.name}${isComponent ? ` (${k.type.split(":")[1]})` : ""}`);
+            lines.push(
+                `${prefix}${last ? "└─ " : "├─ "}${shortType(k.type)} ${k.name}${isComponent ? ` (${k.type.split(":")[1]})` : ""}`,
+            );
             const inner = `${prefix}${last ? "   " : "│  "}`;
             if (isComponent) {
                 const own = rec.resources.filter((c) => c.opts.parent === k.name && ownerOf(rec, c) === k);
@@ -101,7 +115,10 @@ export function renderTable(rec: RecordedStack): string {
     const rows = rec.resources.filter((r) => r.custom).map((r) => [shortType(r.type), r.name, keyProps(r).join("  ")]);
     const w0 = Math.max(...rows.map((r) => r[0].length), 4);
     const w1 = Math.max(...rows.map((r) => r[1].length), 4);
-    return [`${"TYPE".padEnd(w0)}  ${"NAME".padEnd(w1)}  PROPERTIES`, ...rows.map((r) => `${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`)].join("\n");
+    return [
+        `${"TYPE".padEnd(w0)}  ${"NAME".padEnd(w1)}  PROPERTIES`,
+        ...rows.map((r) => `${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`),
+    ].join("\n");
 }
 
 /** Components, and how traffic and data flow between them. */
@@ -109,9 +126,19 @@ export function renderMermaid(rec: RecordedStack): string {
     const count = (t: string) => rec.resources.filter((r) => r.type === t).length;
     const servers = rec.resources.filter((r) => r.type === TYPES.droplet);
     const lb = count(TYPES.lb) > 0;
-    const workers = [...new Set(rec.resources.filter((r) => r.type === TYPES.container)
-        .map((r) => (r.inputs.labels as { label: string; value: string }[] | undefined)?.find((l) => l.label === "platform.role")?.value)
-        .filter((v): v is string => !!v && v !== "app" && v !== "proxy"))];
+    const workers = [
+        ...new Set(
+            rec.resources
+                .filter((r) => r.type === TYPES.container)
+                .map(
+                    (r) =>
+                        (r.inputs.labels as { label: string; value: string }[] | undefined)?.find(
+                            (l) => l.label === "platform.role",
+                        )?.value,
+                )
+                .filter((v): v is string => !!v && v !== "app" && v !== "proxy"),
+        ),
+    ];
     const cluster = rec.resources.find((r) => r.type === TYPES.cluster);
     const out = [
         "flowchart LR",
@@ -129,7 +156,9 @@ export function renderMermaid(rec: RecordedStack): string {
         out.push(`    ${id}_app --> pool`);
         for (const w of workers) out.push(`    ${id}_${w.replace(/-/g, "_")} --> pool`);
     }
-    out.push(`    pool[PgBouncer pool] --> pg[(Postgres ${String(cluster?.inputs.version ?? "")} x${String(cluster?.inputs.nodeCount ?? "")})]`);
+    out.push(
+        `    pool[PgBouncer pool] --> pg[(Postgres ${String(cluster?.inputs.version ?? "")} x${String(cluster?.inputs.nodeCount ?? "")})]`,
+    );
     out.push("  end");
     out.push("  ci[GitHub Actions<br/>environment " + rec.stack + "] -.->|tailnet SSH| vpc");
     out.push("  ghcr[(GHCR)] -.->|pull by digest| vpc");

@@ -17,8 +17,13 @@ const DAY = 86_400_000;
  * refused). Returns it in UTC, whole seconds kept, e.g. `2026-11-20T14:03:11Z`.
  */
 export function parseRestoreTime(text: string): string {
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/.test(text) || Number.isNaN(Date.parse(text))) {
-        throw new RestoreError(`--to-time ${JSON.stringify(text)}: expected an ISO 8601 time with its zone, e.g. 2026-11-20T14:03:11Z`);
+    if (
+        !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/.test(text) ||
+        Number.isNaN(Date.parse(text))
+    ) {
+        throw new RestoreError(
+            `--to-time ${JSON.stringify(text)}: expected an ISO 8601 time with its zone, e.g. 2026-11-20T14:03:11Z`,
+        );
     }
     return utc(new Date(text));
 }
@@ -37,7 +42,10 @@ export function checkWindow(time: string, now: Date, days = PITR_WINDOW_DAYS): v
     const oldest = new Date(now.getTime() - days * DAY);
     const window = `DigitalOcean keeps ${days} days of backups for managed Postgres: ${utc(oldest)} to now (${utc(now)})`;
     if (t > now.getTime()) throw new RestoreError(`${time} is in the future; ${window}`);
-    if (t < oldest.getTime()) throw new RestoreError(`${time} is outside the restore window; ${window}. Older data exists only in a logical dump, if the team keeps one`);
+    if (t < oldest.getTime())
+        throw new RestoreError(
+            `${time} is outside the restore window; ${window}. Older data exists only in a logical dump, if the team keeps one`,
+        );
 }
 
 /** What a restore to `point` brings back: the backup it restores and the writes it cannot. */
@@ -70,27 +78,49 @@ export function chooseBackup(backups: DatabaseBackup[], point: string, source: s
     const backup = sorted.find((b) => Date.parse(b.createdAt) <= t);
     if (!backup) {
         const oldest = sorted.at(-1);
-        throw new RestoreError(oldest
-            ? `${point} is older than every backup of ${source} (the oldest is ${utc(new Date(oldest.createdAt))}; DigitalOcean keeps daily backups ${PITR_WINDOW_DAYS} days): older data exists only in a logical dump, if the team keeps one`
-            : `${source} has no backups yet (DigitalOcean takes the first within a day of creating a cluster): there is nothing to restore from`);
+        throw new RestoreError(
+            oldest
+                ? `${point} is older than every backup of ${source} (the oldest is ${utc(new Date(oldest.createdAt))}; DigitalOcean keeps daily backups ${PITR_WINDOW_DAYS} days): older data exists only in a logical dump, if the team keeps one`
+                : `${source} has no backups yet (DigitalOcean takes the first within a day of creating a cluster): there is nothing to restore from`,
+        );
     }
     const from = utc(new Date(backup.createdAt));
     if (exact) return { backup, restoreTime: point };
-    return { backup, restoreTime: from, lost: { from, to: point, seconds: Math.round((t - Date.parse(backup.createdAt)) / 1000) } };
+    return {
+        backup,
+        restoreTime: from,
+        lost: { from, to: point, seconds: Math.round((t - Date.parse(backup.createdAt)) / 1000) },
+    };
 }
 
 /** `2d 3h 4m 5s`, without the zero parts before the first non-zero one; `0s` for nothing. */
 export function duration(seconds: number): string {
-    const parts: [number, string][] = [[Math.floor(seconds / 86_400), "d"], [Math.floor(seconds / 3600) % 24, "h"], [Math.floor(seconds / 60) % 60, "m"], [seconds % 60, "s"]];
+    const parts: [number, string][] = [
+        [Math.floor(seconds / 86_400), "d"],
+        [Math.floor(seconds / 3600) % 24, "h"],
+        [Math.floor(seconds / 60) % 60, "m"],
+        [seconds % 60, "s"],
+    ];
     const first = parts.findIndex(([n]) => n > 0);
-    return first < 0 ? "0s" : parts.slice(first).map(([n, u]) => `${n}${u}`).join(" ");
+    return first < 0
+        ? "0s"
+        : parts
+              .slice(first)
+              .map(([n, u]) => `${n}${u}`)
+              .join(" ");
 }
 
 /** The release a `--to-release` names (a tag or digest of any of its services, newest match) and its restore point. */
-export function releaseRestorePoint(releases: Release[], target: string, record?: ReleaseRecord): { release: Release; point: RestorePoint } {
+export function releaseRestorePoint(
+    releases: Release[],
+    target: string,
+    record?: ReleaseRecord,
+): { release: Release; point: RestorePoint } {
     const i = releases.findIndex((r) => Object.values(r.services).some((s) => s.tag === target || s.digest === target));
     if (i < 0) {
-        const known = [...new Set(releases.flatMap((r) => Object.values(r.services).map((s) => s.tag)))].slice(0, 8).join(", ");
+        const known = [...new Set(releases.flatMap((r) => Object.values(r.services).map((s) => s.tag)))]
+            .slice(0, 8)
+            .join(", ");
         throw new RestoreError(`release ${target} not found in the stack's history (known tags: ${known || "none"})`);
     }
     // The record describes the newest update only (see tools/releases.ts).
@@ -108,5 +138,7 @@ const DATA_TYPES: string[] = [TYPES.cluster, TYPES.db];
 
 /** Changes a restore must never make: deleting or replacing a cluster or a database. */
 export function destructiveDataChanges(changes: Change[]): Change[] {
-    return changes.filter((c) => DATA_TYPES.includes(c.type) && c.op !== "create" && c.op !== "same" && c.op !== "update");
+    return changes.filter(
+        (c) => DATA_TYPES.includes(c.type) && c.op !== "create" && c.op !== "same" && c.op !== "update",
+    );
 }

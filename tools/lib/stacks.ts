@@ -14,7 +14,11 @@ export const ROOT = path.resolve(__dirname, "..", "..");
 const PROJECT = "platform";
 
 export function committedStacksIn(dir: string): string[] {
-    return fs.readdirSync(dir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
+    return fs
+        .readdirSync(dir)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => !!s)
+        .sort();
 }
 
 export interface StackConfig {
@@ -34,13 +38,22 @@ export class UnknownStackError extends Error {}
 /** Placeholder the offline run shows for an encrypted value it cannot decrypt. */
 export const ENCRYPTED = "[encrypted]";
 
-const isSecure = (v: unknown): boolean => !!v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { secure?: unknown }).secure === "string";
+const isSecure = (v: unknown): boolean =>
+    !!v &&
+    typeof v === "object" &&
+    !Array.isArray(v) &&
+    Object.keys(v).length === 1 &&
+    typeof (v as { secure?: unknown }).secure === "string";
 
 /** Replaces `{secure: ciphertext}` leaves by a placeholder, noting whether any was found. */
 function maskSecure(v: unknown, found: { secure: boolean }): unknown {
-    if (isSecure(v)) { found.secure = true; return ENCRYPTED; }
+    if (isSecure(v)) {
+        found.secure = true;
+        return ENCRYPTED;
+    }
     if (Array.isArray(v)) return v.map((x) => maskSecure(x, found));
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskSecure(x, found)]));
+    if (v && typeof v === "object")
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskSecure(x, found)]));
     return v;
 }
 
@@ -69,7 +82,10 @@ export function parseStackFile(text: string, project: string = PROJECT): StackCo
         const k = String(isScalar(pair.key) ? pair.key.value : pair.key);
         const key = k.includes(":") ? k : `${project}:${k}`;
         const node = pair.value;
-        if (node === null || node === undefined) { values[key] = ""; continue; }
+        if (node === null || node === undefined) {
+            values[key] = "";
+            continue;
+        }
         if (isScalar(node)) {
             if (node.value === null) values[key] = "";
             else values[key] = node.type === "PLAIN" && node.source !== undefined ? node.source : String(node.value);
@@ -99,7 +115,8 @@ export function parseStackFile(text: string, project: string = PROJECT): StackCo
 function lossyNumber(node: Node | null | undefined, at: string): string | undefined {
     if (isScalar(node)) {
         if (typeof node.value !== "number" || node.type !== "PLAIN" || node.source === undefined) return undefined;
-        return node.source === String(node.value) ? undefined
+        return node.source === String(node.value)
+            ? undefined
             : `${at}: ${node.source} is read as the number ${String(node.value)} (YAML drops what a number does not keep); expected the text as written — quote it: "${node.source}"`;
     }
     if (isMap(node)) {
@@ -122,7 +139,9 @@ function lossyNumber(node: Node | null | undefined, at: string): string | undefi
 export function readStackConfig(stack: string, dir: string = ROOT): StackConfig {
     const file = path.join(dir, `Pulumi.${stack}.yaml`);
     if (!/^[a-z0-9-]+$/.test(stack) || !fs.existsSync(file)) {
-        throw new UnknownStackError(`unknown stack ${JSON.stringify(stack)}: no Pulumi.${stack}.yaml here (stacks: ${committedStacks(dir).join(", ")})`);
+        throw new UnknownStackError(
+            `unknown stack ${JSON.stringify(stack)}: no Pulumi.${stack}.yaml here (stacks: ${committedStacks(dir).join(", ")})`,
+        );
     }
     try {
         return parseStackFile(fs.readFileSync(file, "utf8"));
@@ -160,12 +179,20 @@ export function secretsLeft(stack: string, cfg: StackConfig): string[] {
     try {
         const raw = val("appSecrets");
         held = raw === "" || raw === ENCRYPTED ? [] : Object.keys(JSON.parse(raw) as object);
-    } catch { held = []; }
+    } catch {
+        held = [];
+    }
     const needed = requiredSecrets((k) => cfg.values[`${PROJECT}:${k}`]);
     const out = needed
-        .filter((s) => (s.entry === undefined ? !cfg.secretKeys.includes(`${PROJECT}:${s.key}`) : !held.includes(s.entry)))
-        .map((s) => `${setSecretHint(s.key, stack, s.entry)}   # prompts for ${s.prompt}${s.because ? `; needed because ${s.because}` : ""}`);
-    for (const n of held) if (!needed.some((s) => s.entry === n)) out.push(`pulumi config rm --path 'appSecrets.${n}' --stack ${stack}`);
+        .filter((s) =>
+            s.entry === undefined ? !cfg.secretKeys.includes(`${PROJECT}:${s.key}`) : !held.includes(s.entry),
+        )
+        .map(
+            (s) =>
+                `${setSecretHint(s.key, stack, s.entry)}   # prompts for ${s.prompt}${s.because ? `; needed because ${s.because}` : ""}`,
+        );
+    for (const n of held)
+        if (!needed.some((s) => s.entry === n)) out.push(`pulumi config rm --path 'appSecrets.${n}' --stack ${stack}`);
     return out;
 }
 
@@ -175,6 +202,9 @@ export function configSource(values: Record<string, string>, secretKeys: Iterabl
     return {
         get: (k) => values[`${PROJECT}:${k}`],
         isSecret: (k) => secret.has(`${PROJECT}:${k}`),
-        keys: () => Object.keys(values).filter((k) => k.startsWith(`${PROJECT}:`)).map((k) => k.slice(PROJECT.length + 1)),
+        keys: () =>
+            Object.keys(values)
+                .filter((k) => k.startsWith(`${PROJECT}:`))
+                .map((k) => k.slice(PROJECT.length + 1)),
     };
 }

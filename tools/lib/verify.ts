@@ -47,7 +47,9 @@ export function publicRequests(cfg: Pick<Settings, "services" | "check">): Plann
     const out: PlannedRequest[] = [{ origin: `https://${cfg.check.host}`, path: cfg.check.path, status: 200 }];
     for (const svc of cfg.services) {
         for (const smoke of svc.smokeRequests) {
-            const host = [...new Set(svc.routes.map((r) => r.host))].find((h) => routeOf(cfg.services, h, smoke.path)?.name === svc.name);
+            const host = [...new Set(svc.routes.map((r) => r.host))].find(
+                (h) => routeOf(cfg.services, h, smoke.path)?.name === svc.name,
+            );
             if (!host || (host === cfg.check.host && smoke.path === cfg.check.path)) continue;
             out.push({ origin: `https://${host}`, ...smoke });
         }
@@ -56,7 +58,8 @@ export function publicRequests(cfg: Pick<Settings, "services" | "check">): Plann
 }
 
 const failed = (p: Probe) => p.got !== p.expected;
-const show = (p: Probe) => `GET ${p.path} answered ${typeof p.got === "number" ? p.got : `no response (${p.got})`}, expected ${p.expected}`;
+const show = (p: Probe) =>
+    `GET ${p.path} answered ${typeof p.got === "number" ? p.got : `no response (${p.got})`}, expected ${p.expected}`;
 
 /** Judges the first round (every request must pass) and the window (error rate). */
 export function judge(smoke: Probe[], window: Probe[], maxErrorPercent: number): Verdict {
@@ -69,18 +72,33 @@ export function judge(smoke: Probe[], window: Probe[], maxErrorPercent: number):
     const summary = { total: window.length, failed: bad.length, percent, worst };
     if (firstBad) return { ok: false, reason: `post-deploy check failed: ${show(firstBad)}`, smoke, window: summary };
     if (percent > maxErrorPercent) {
-        return { ok: false, reason: `post-deploy check failed: ${bad.length} of ${window.length} requests failed (${percent}% > ${maxErrorPercent}%), mostly: ${worst}`, smoke, window: summary };
+        return {
+            ok: false,
+            reason: `post-deploy check failed: ${bad.length} of ${window.length} requests failed (${percent}% > ${maxErrorPercent}%), mostly: ${worst}`,
+            smoke,
+            window: summary,
+        };
     }
-    return { ok: true, reason: `post-deploy check passed: ${smoke.length} smoke request(s), then ${window.length} requests with ${percent}% errors (limit ${maxErrorPercent}%)`, smoke, window: summary };
+    return {
+        ok: true,
+        reason: `post-deploy check passed: ${smoke.length} smoke request(s), then ${window.length} requests with ${percent}% errors (limit ${maxErrorPercent}%)`,
+        smoke,
+        window: summary,
+    };
 }
 
 export type Fetcher = (url: string) => Promise<number>;
 
 /** Node's fetch, no redirects followed (a 301 to a login page is not a 200), 10 s timeout. */
-export const httpStatus: Fetcher = async (url) => (await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(10_000) })).status;
+export const httpStatus: Fetcher = async (url) =>
+    (await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(10_000) })).status;
 
-export async function verify(plan: VerifyPlan, fetcher: Fetcher = httpStatus, log: (l: string) => void = () => undefined,
-    sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<Verdict> {
+export async function verify(
+    plan: VerifyPlan,
+    fetcher: Fetcher = httpStatus,
+    log: (l: string) => void = () => undefined,
+    sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+): Promise<Verdict> {
     const once = async (r: PlannedRequest): Promise<Probe> => {
         const base = r.origin ?? plan.baseUrl;
         const path = r.origin ? `${r.origin.replace(/^https?:\/\//, "")}${r.path}` : r.path;

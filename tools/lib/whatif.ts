@@ -49,7 +49,14 @@ export function planChange(before: RecordedStack, after: RecordedStack): Planned
         const a = old.get(k);
         const deleteFirst = deletesFirst(b.type, b.inputs, b.opts.deleteBeforeReplace);
         if (!a) {
-            steps.push({ type: b.type, name: b.name, what: whatOf(b.type), op: "create", changed: [], deleteBeforeReplace: deleteFirst });
+            steps.push({
+                type: b.type,
+                name: b.name,
+                what: whatOf(b.type),
+                op: "create",
+                changed: [],
+                deleteBeforeReplace: deleteFirst,
+            });
             continue;
         }
         const changed = changedInputs(a, b);
@@ -57,22 +64,43 @@ export function planChange(before: RecordedStack, after: RecordedStack): Planned
         const kind = forced ? "replace" : changeKind(b.type, changed, a.inputs, b.inputs);
         if (kind === "none") continue;
         const unapplied = kind === "replace" ? [] : unappliedChanges(b.type, changed);
-        steps.push({ type: b.type, name: b.name, what: whatOf(b.type), op: kind, changed, deleteBeforeReplace: deleteFirst, ...(unapplied.length > 0 ? { unapplied } : {}) });
+        steps.push({
+            type: b.type,
+            name: b.name,
+            what: whatOf(b.type),
+            op: kind,
+            changed,
+            deleteBeforeReplace: deleteFirst,
+            ...(unapplied.length > 0 ? { unapplied } : {}),
+        });
     }
     for (const [k, a] of old) {
-        if (!now.has(k)) steps.push({ type: a.type, name: a.name, what: whatOf(a.type), op: "delete", changed: [], deleteBeforeReplace: false });
+        if (!now.has(k))
+            steps.push({
+                type: a.type,
+                name: a.name,
+                what: whatOf(a.type),
+                op: "delete",
+                changed: [],
+                deleteBeforeReplace: false,
+            });
     }
     return steps;
 }
 
-export interface NameClash { step: PlannedStep; property: string; value: unknown }
+export interface NameClash {
+    step: PlannedStep;
+    property: string;
+    value: unknown;
+}
 
 /**
  * Replacements the API would refuse: created new-first under a unique name the old
  * resource still holds.
  */
 export function nameClashes(before: RecordedStack, after: RecordedStack, steps: PlannedStep[]): NameClash[] {
-    const find = (rec: RecordedStack, s: PlannedStep) => rec.resources.find((r) => r.type === s.type && r.name === s.name);
+    const find = (rec: RecordedStack, s: PlannedStep) =>
+        rec.resources.find((r) => r.type === s.type && r.name === s.name);
     const out: NameClash[] = [];
     for (const s of steps) {
         const sem = PROVIDER_SEMANTICS[s.type];
@@ -81,8 +109,10 @@ export function nameClashes(before: RecordedStack, after: RecordedStack, steps: 
         const a = find(before, s)?.inputs;
         const b = find(after, s)?.inputs;
         // A name unique within a cluster does not clash in a new cluster.
-        if (sem.uniqueWithin && JSON.stringify(a?.[sem.uniqueWithin]) !== JSON.stringify(b?.[sem.uniqueWithin])) continue;
-        if (b?.[unique] !== undefined && JSON.stringify(a?.[unique]) === JSON.stringify(b[unique])) out.push({ step: s, property: unique, value: b[unique] });
+        if (sem.uniqueWithin && JSON.stringify(a?.[sem.uniqueWithin]) !== JSON.stringify(b?.[sem.uniqueWithin]))
+            continue;
+        if (b?.[unique] !== undefined && JSON.stringify(a?.[unique]) === JSON.stringify(b[unique]))
+            out.push({ step: s, property: unique, value: b[unique] });
     }
     return out;
 }
@@ -107,7 +137,9 @@ export function waitsFor(rec: RecordedStack, from: string, to: string): boolean 
  * order between them). Empty when every server waits for the one before it.
  */
 export function concurrentServerOutages(after: RecordedStack, steps: PlannedStep[]): [string, string][] {
-    const down = steps.filter((s) => s.type === DROPLET && (s.op === "restart" || s.op === "replace")).map((s) => s.name);
+    const down = steps
+        .filter((s) => s.type === DROPLET && (s.op === "restart" || s.op === "replace"))
+        .map((s) => s.name);
     const out: [string, string][] = [];
     for (let i = 0; i < down.length; i++) {
         for (let j = i + 1; j < down.length; j++) {
@@ -123,14 +155,33 @@ export function dataLosses(steps: PlannedStep[]): PlannedStep[] {
 }
 
 /** The steps in the shape of `pulumi preview --json`, so the guard can judge a predicted plan. */
-export function asPreview(stack: string, steps: PlannedStep[]): { steps: { op: string; urn: string; newState: { type: string }; diffs: string[]; replaceReasons?: string[] }[] } {
+export function asPreview(
+    stack: string,
+    steps: PlannedStep[],
+): { steps: { op: string; urn: string; newState: { type: string }; diffs: string[]; replaceReasons?: string[] }[] } {
     const op = (s: PlannedStep) => (s.op === "restart" ? "update" : s.op);
     return {
         steps: [
-            { op: "same", urn: `urn:pulumi:${stack}::platform::pulumi:pulumi:Stack::platform-${stack}`, newState: { type: "pulumi:pulumi:Stack" }, diffs: [] },
+            {
+                op: "same",
+                urn: `urn:pulumi:${stack}::platform::pulumi:pulumi:Stack::platform-${stack}`,
+                newState: { type: "pulumi:pulumi:Stack" },
+                diffs: [],
+            },
             ...steps.map((s) => ({
-                op: op(s), urn: `urn:pulumi:${stack}::platform::${s.type}::${s.name}`, newState: { type: s.type }, diffs: s.changed,
-                ...(s.op === "replace" ? { replaceReasons: s.changed.filter((p) => PROVIDER_SEMANTICS[s.type]?.replaceOn.includes(p) || !!PROVIDER_SEMANTICS[s.type]?.replaceOnAllExcept) } : {}),
+                op: op(s),
+                urn: `urn:pulumi:${stack}::platform::${s.type}::${s.name}`,
+                newState: { type: s.type },
+                diffs: s.changed,
+                ...(s.op === "replace"
+                    ? {
+                          replaceReasons: s.changed.filter(
+                              (p) =>
+                                  PROVIDER_SEMANTICS[s.type]?.replaceOn.includes(p) ||
+                                  !!PROVIDER_SEMANTICS[s.type]?.replaceOnAllExcept,
+                          ),
+                      }
+                    : {}),
             })),
         ],
     };
@@ -138,7 +189,16 @@ export function asPreview(stack: string, steps: PlannedStep[]): { steps: { op: s
 
 /** One line per step, for the offline plan. */
 export function describeStep(s: PlannedStep): string {
-    const how = s.op === "replace" ? (s.deleteBeforeReplace ? "replace (delete first)" : "replace (create first)") : s.op === "restart" ? "restart (update in place with downtime)" : s.unapplied ? "update (not applied)" : s.op;
+    const how =
+        s.op === "replace"
+            ? s.deleteBeforeReplace
+                ? "replace (delete first)"
+                : "replace (create first)"
+            : s.op === "restart"
+              ? "restart (update in place with downtime)"
+              : s.unapplied
+                ? "update (not applied)"
+                : s.op;
     return `${how.padEnd(24)} ${s.what} ${s.name}${s.changed.length ? `  [${s.changed.join(", ")}]` : ""}`;
 }
 
@@ -162,12 +222,25 @@ export interface ChangeVerdict {
 export function judgeChange(stack: string, before: RecordedStack, after: RecordedStack): ChangeVerdict {
     const steps = planChange(before, after);
     const guard = findDestructiveChanges(asPreview(stack, steps));
-    const clashes = nameClashes(before, after, steps).map((c) => `${c.step.what} ${c.step.name}: a new one under the same ${c.property} ${JSON.stringify(c.value)} while the old one exists`);
+    const clashes = nameClashes(before, after, steps).map(
+        (c) =>
+            `${c.step.what} ${c.step.name}: a new one under the same ${c.property} ${JSON.stringify(c.value)} while the old one exists`,
+    );
     // An update the provider never applies would leave state describing what does not exist.
-    const unapplied = steps.filter((s) => s.unapplied).map((s) => `${s.what} ${s.name}: the provider records a change of ${s.unapplied!.join(", ")} but never applies it (the real ${s.what} keeps the old value)`);
+    const unapplied = steps
+        .filter((s) => s.unapplied)
+        .map(
+            (s) =>
+                `${s.what} ${s.name}: the provider records a change of ${s.unapplied!.join(", ")} but never applies it (the real ${s.what} keeps the old value)`,
+        );
     const together = concurrentServerOutages(after, steps);
     return {
-        steps, guard, nameClashes: clashes, unapplied, serversDownTogether: together, impact: impactOf(after, steps),
+        steps,
+        guard,
+        nameClashes: clashes,
+        unapplied,
+        serversDownTogether: together,
+        impact: impactOf(after, steps),
         refused: guard.some((f) => f.blocking) || clashes.length > 0 || unapplied.length > 0 || together.length > 0,
     };
 }
@@ -182,12 +255,21 @@ export function impactOf(after: RecordedStack, steps: PlannedStep[]): string[] {
     const out: string[] = [];
     const servers = after.resources.filter((r) => r.type === DROPLET);
     for (const s of steps.filter((x) => x.type === DROPLET && x.op === "replace")) {
-        const riding = steps.filter((x) => x.op === "replace" && x.name !== s.name && x.name.startsWith(`${s.name}-`)).length;
-        if (servers.length === 1) out.push(`${s.name} is the only server: it is deleted before its replacement exists, with the ${riding} resources on it, so the stack serves nothing until the new server does (minutes)`);
+        const riding = steps.filter(
+            (x) => x.op === "replace" && x.name !== s.name && x.name.startsWith(`${s.name}-`),
+        ).length;
+        if (servers.length === 1)
+            out.push(
+                `${s.name} is the only server: it is deleted before its replacement exists, with the ${riding} resources on it, so the stack serves nothing until the new server does (minutes)`,
+            );
     }
     if (steps.some((x) => x.type === TYPES.pool && x.op === "replace")) {
-        const apps = steps.filter((x) => x.type === TYPES.container && x.op === "replace" && x.name.endsWith("-app")).length;
-        out.push(`the pool is replaced new pool first, and every service that uses the database gets a new container and cut-over onto it (${apps} app containers): a release of those services`);
+        const apps = steps.filter(
+            (x) => x.type === TYPES.container && x.op === "replace" && x.name.endsWith("-app"),
+        ).length;
+        out.push(
+            `the pool is replaced new pool first, and every service that uses the database gets a new container and cut-over onto it (${apps} app containers): a release of those services`,
+        );
     }
     return out;
 }

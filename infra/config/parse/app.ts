@@ -11,14 +11,21 @@ import { httpHealthPath, parseServices, routeOf, ServiceSpec } from "./services"
 
 /** Settings every service of the stack shares. */
 export interface AppSharedSettings {
-    proxyImage: string; dbClientImage: string; registryUser: string; hasRegistryToken: boolean;
+    proxyImage: string;
+    dbClientImage: string;
+    registryUser: string;
+    hasRegistryToken: boolean;
     /** The registry host ghcrToken logs in to: the services' one registry, or ghcr.io when they use several. */
     registryHost: string;
     logLevel: string;
     /** Every app secret's name (appSecrets), sorted: each service receives the ones it lists. */
     secretNames: string[];
-    healthcheckIntervalSeconds: number; healthcheckRetries: number;
-    verifyWindowSeconds: number; maxErrorPercent: number; deployTimeoutSeconds: number; bootTimeoutSeconds: number;
+    healthcheckIntervalSeconds: number;
+    healthcheckRetries: number;
+    verifyWindowSeconds: number;
+    maxErrorPercent: number;
+    deployTimeoutSeconds: number;
+    bootTimeoutSeconds: number;
 }
 
 export interface AppParse {
@@ -34,12 +41,15 @@ export interface AppParse {
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"];
 
-
 export function parseApp(r: Reader, ctx: ParseContext, dns: DnsSettings): AppParse {
     const raw = r.object("services");
     if (Object.keys(raw).length === 0) missing("services", ctx.stack);
     const secretNames = appSecretNames(r, ctx);
-    const services = parseServices(raw, { stack: ctx.stack, hosts: [dns.frontendFqdn, dns.apiFqdn], secretsHeld: secretNames });
+    const services = parseServices(raw, {
+        stack: ctx.stack,
+        hosts: [dns.frontendFqdn, dns.apiFqdn],
+        secretsHeld: secretNames,
+    });
     const checked = healthCheckOf(services, dns.apiFqdn);
     const hosts = [...new Set(services.map((s) => s.repository.split("/")[0]))];
     return {
@@ -65,8 +75,14 @@ export function healthCheckOf(services: ServiceSpec[], apiFqdn: string): { name:
     const path = chosen ? httpHealthPath(chosen.health) : undefined;
     if (!chosen || path === undefined) {
         const rootPath = root ? httpHealthPath(root.health) : undefined;
-        const hint = root ? `${root.name} answers ${apiFqdn} but ${rootPath ? `its health path ${rootPath} is routed elsewhere` : `its health (${root.health.kind}) names no path`}` : `no service answers ${apiFqdn}/ and none answers its own health path there`;
-        return fail(q("services"), services.map((s) => s.name), `expected a service with a health path that ${apiFqdn} routes to it (the load balancer and the uptime check probe it there); ${hint} — give that service health: {path: /healthz} (with a command: health: {command: [...], path: /healthz}) and a route on ${apiFqdn} that covers it`);
+        const hint = root
+            ? `${root.name} answers ${apiFqdn} but ${rootPath ? `its health path ${rootPath} is routed elsewhere` : `its health (${root.health.kind}) names no path`}`
+            : `no service answers ${apiFqdn}/ and none answers its own health path there`;
+        return fail(
+            q("services"),
+            services.map((s) => s.name),
+            `expected a service with a health path that ${apiFqdn} routes to it (the load balancer and the uptime check probe it there); ${hint} — give that service health: {path: /healthz} (with a command: health: {command: [...], path: /healthz}) and a route on ${apiFqdn} that covers it`,
+        );
     }
     return { name: chosen.name, path };
 }
@@ -76,22 +92,40 @@ function appSecretNames(r: Reader, ctx: ParseContext): string[] {
     if (!r.secretPresent("appSecrets")) return [];
     const names = r.secretEntryNames("appSecrets");
     if (names === undefined) {
-        throw new ConfigError(q("appSecrets"), `${q("appSecrets")}: [secret] is not valid; expected a mapping of NAME: value — run: ${setSecretHint("appSecrets", ctx.stack)}`);
+        throw new ConfigError(
+            q("appSecrets"),
+            `${q("appSecrets")}: [secret] is not valid; expected a mapping of NAME: value — run: ${setSecretHint("appSecrets", ctx.stack)}`,
+        );
     }
     return names.slice().sort();
 }
 
 export function parseAppShared(r: Reader): Omit<AppSharedSettings, "secretNames" | "registryHost"> {
     const proxyImage = r.nonEmpty("proxyImage");
-    if (!isPinnedImage(proxyImage)) fail(q("proxyImage"), proxyImage, `expected repository:tag@sha256:<64 hex>, pinned so no preview resolves it and a moved tag never replaces the proxy, e.g. ${DEFAULT_PROXY_IMAGE}`);
+    if (!isPinnedImage(proxyImage))
+        fail(
+            q("proxyImage"),
+            proxyImage,
+            `expected repository:tag@sha256:<64 hex>, pinned so no preview resolves it and a moved tag never replaces the proxy, e.g. ${DEFAULT_PROXY_IMAGE}`,
+        );
     const dbClientImage = r.nonEmpty("dbClientImage");
-    if (!isPinnedImage(dbClientImage)) fail(q("dbClientImage"), dbClientImage, `expected repository:tag@sha256:<64 hex> of an image with psql, e.g. ${DEFAULT_DB_CLIENT_IMAGE}`);
+    if (!isPinnedImage(dbClientImage))
+        fail(
+            q("dbClientImage"),
+            dbClientImage,
+            `expected repository:tag@sha256:<64 hex> of an image with psql, e.g. ${DEFAULT_DB_CLIENT_IMAGE}`,
+        );
     const registryUser = r.str("ghcrUsername");
-    if (registryUser !== "" && !isGithubName(registryUser)) fail(q("ghcrUsername"), registryUser, "expected a GitHub user name");
+    if (registryUser !== "" && !isGithubName(registryUser))
+        fail(q("ghcrUsername"), registryUser, "expected a GitHub user name");
     const hasRegistryToken = r.secretPresent("ghcrToken");
-    if (hasRegistryToken && registryUser === "") fail(q("ghcrUsername"), "", "expected the registry user that owns ghcrToken");
+    if (hasRegistryToken && registryUser === "")
+        fail(q("ghcrUsername"), "", "expected the registry user that owns ghcrToken");
     return {
-        proxyImage, dbClientImage, registryUser, hasRegistryToken,
+        proxyImage,
+        dbClientImage,
+        registryUser,
+        hasRegistryToken,
         logLevel: oneOf(q("logLevel"), r.str("logLevel"), LOG_LEVELS, "a log level"),
         healthcheckIntervalSeconds: r.int("healthcheckIntervalSeconds", 1, 60),
         healthcheckRetries: r.int("healthcheckRetries", 1, 20),

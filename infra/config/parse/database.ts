@@ -5,8 +5,16 @@ import { STACK_TIERS, StackName } from "../schema";
 import { fail, isBucketName, isClusterName, isPgIdentifier, isUtcHourMinute, isUtcTime, oneOf } from "../validate";
 
 export interface DatabaseSettings {
-    clusterName: string; version: string; size: string; nodeCount: number; name: string; user: string;
-    poolSize: number; poolMode: string; maintenanceDay: string; maintenanceHour: string;
+    clusterName: string;
+    version: string;
+    size: string;
+    nodeCount: number;
+    name: string;
+    user: string;
+    poolSize: number;
+    poolMode: string;
+    maintenanceDay: string;
+    maintenanceHour: string;
     /** A point-in-time restore into a second cluster, when `databaseRestore` is set. */
     restore?: DatabaseRestore;
     /** A logical dump before each migration, when `dbDump` is set. */
@@ -25,18 +33,31 @@ export function parseDatabase(r: Reader, ctx: ParseContext): DatabaseSettings {
     const user = r.str("dbUser");
     const maintenanceHour = r.str("dbMaintenanceHour");
     const clusterName = r.str("dbClusterName") || `${ctx.prefix}-pg`;
-    if (!isClusterName(clusterName)) fail(q("dbClusterName"), clusterName, "expected 3 to 63 lowercase letters, digits and dashes");
+    if (!isClusterName(clusterName))
+        fail(q("dbClusterName"), clusterName, "expected 3 to 63 lowercase letters, digits and dashes");
     return {
         clusterName,
-        version: oneOf(q("dbVersion"), r.str("dbVersion"), PG_VERSIONS, "a PostgreSQL version DigitalOcean offers for new clusters"),
+        version: oneOf(
+            q("dbVersion"),
+            r.str("dbVersion"),
+            PG_VERSIONS,
+            "a PostgreSQL version DigitalOcean offers for new clusters",
+        ),
         size,
         nodeCount,
-        name: isPgIdentifier(name) ? name : fail(q("dbName"), name, "expected a Postgres identifier: lowercase letters, digits, underscores"),
-        user: isPgIdentifier(user) && user !== "doadmin" ? user : fail(q("dbUser"), user, "expected a Postgres identifier other than doadmin"),
+        name: isPgIdentifier(name)
+            ? name
+            : fail(q("dbName"), name, "expected a Postgres identifier: lowercase letters, digits, underscores"),
+        user:
+            isPgIdentifier(user) && user !== "doadmin"
+                ? user
+                : fail(q("dbUser"), user, "expected a Postgres identifier other than doadmin"),
         poolSize: poolSizeWithin(r, size, limit),
         poolMode: oneOf(q("dbPoolMode"), r.str("dbPoolMode"), POOL_MODES, "a PgBouncer pool mode"),
         maintenanceDay: oneOf(q("dbMaintenanceDay"), r.str("dbMaintenanceDay").toLowerCase(), WEEKDAYS, "a weekday"),
-        maintenanceHour: isUtcHourMinute(maintenanceHour) ? maintenanceHour : fail(q("dbMaintenanceHour"), maintenanceHour, "expected a UTC time HH:MM"),
+        maintenanceHour: isUtcHourMinute(maintenanceHour)
+            ? maintenanceHour
+            : fail(q("dbMaintenanceHour"), maintenanceHour, "expected a UTC time HH:MM"),
         restore: parseDatabaseRestore(r.object("databaseRestore"), clusterName),
         dump: parseDatabaseDump(r.object("dbDump")),
     };
@@ -48,7 +69,11 @@ export function parseDatabase(r: Reader, ctx: ParseContext): DatabaseSettings {
  */
 export function checkDatabaseNodes(stack: StackName, size: string, nodeCount: number): void {
     if (nodeCount > 1 && DB_SIZES[size].ramGiB < 2) {
-        fail(q("dbSize"), size, `expected a size with at least 2 GiB of RAM when dbNodeCount is ${nodeCount} (standby nodes need it), e.g. db-s-1vcpu-2gb`);
+        fail(
+            q("dbSize"),
+            size,
+            `expected a size with at least 2 GiB of RAM when dbNodeCount is ${nodeCount} (standby nodes need it), e.g. db-s-1vcpu-2gb`,
+        );
     }
     if (STACK_TIERS[stack].standby && nodeCount < 2) {
         fail(q("dbNodeCount"), nodeCount, "expected at least 2 in prod (a primary and a standby)");
@@ -71,30 +96,59 @@ export interface DatabaseRestore {
  * check (DigitalOcean keeps 7 days) belongs to the restore tool, not here: the config stays
  * in place, valid, long after the restore happened.
  */
-export function parseDatabaseRestore(raw: Record<string, unknown>, stackClusterName: string): DatabaseRestore | undefined {
+export function parseDatabaseRestore(
+    raw: Record<string, unknown>,
+    stackClusterName: string,
+): DatabaseRestore | undefined {
     const key = q("databaseRestore");
     if (Object.keys(raw).length === 0) return undefined;
     const allowed = ["sourceCluster", "time", "clusterName", "retireSource"];
     const extra = Object.keys(raw).find((k) => !allowed.includes(k));
     if (extra) fail(key, extra, `expected only ${allowed.join(", ")}`);
-    const str = (k: string) => (typeof raw[k] === "string" ? raw[k] as string : fail(`${key}.${k}`, raw[k], "expected a string (npm run restore writes this mapping)"));
+    const str = (k: string) =>
+        typeof raw[k] === "string"
+            ? (raw[k] as string)
+            : fail(`${key}.${k}`, raw[k], "expected a string (npm run restore writes this mapping)");
     const sourceCluster = str("sourceCluster");
-    if (!isClusterName(sourceCluster)) fail(`${key}.sourceCluster`, sourceCluster, "expected a cluster name: 3 to 63 lowercase letters, digits and dashes");
+    if (!isClusterName(sourceCluster))
+        fail(
+            `${key}.sourceCluster`,
+            sourceCluster,
+            "expected a cluster name: 3 to 63 lowercase letters, digits and dashes",
+        );
     const time = str("time");
     if (!isUtcTime(time)) fail(`${key}.time`, time, "expected a UTC time such as 2026-11-20T14:03:11Z");
     const clusterName = str("clusterName");
-    if (!isClusterName(clusterName)) fail(`${key}.clusterName`, clusterName, "expected a cluster name: 3 to 63 lowercase letters, digits and dashes");
+    if (!isClusterName(clusterName))
+        fail(
+            `${key}.clusterName`,
+            clusterName,
+            "expected a cluster name: 3 to 63 lowercase letters, digits and dashes",
+        );
     if (clusterName === sourceCluster || clusterName === stackClusterName) {
         fail(`${key}.clusterName`, clusterName, "expected a new name: DigitalOcean restores only into a new cluster");
     }
     // `pulumi config set --path 'databaseRestore.retireSource' true` may store the string "true".
     const retire = raw.retireSource ?? false;
-    if (![true, false, "true", "false"].includes(retire as boolean | string)) fail(`${key}.retireSource`, retire, "expected true or false");
+    if (![true, false, "true", "false"].includes(retire as boolean | string))
+        fail(`${key}.retireSource`, retire, "expected true or false");
     return { sourceCluster, time, clusterName, retireSource: retire === true || retire === "true" };
 }
 
 /** Regions with Spaces object storage (docs.digitalocean.com/products/spaces/details/availability). */
-export const SPACES_REGIONS = ["nyc3", "sfo2", "sfo3", "ams3", "sgp1", "fra1", "syd1", "blr1", "lon1", "tor1", "atl1"] as const;
+export const SPACES_REGIONS = [
+    "nyc3",
+    "sfo2",
+    "sfo3",
+    "ams3",
+    "sgp1",
+    "fra1",
+    "syd1",
+    "blr1",
+    "lon1",
+    "tor1",
+    "atl1",
+] as const;
 
 export interface DatabaseDump {
     /** Spaces bucket the program creates for the dumps. */
@@ -123,7 +177,10 @@ export function parseDatabaseDump(raw: Record<string, unknown>): DatabaseDump | 
         fail(`${key}.region`, region, `expected a region with Spaces: ${SPACES_REGIONS.join(", ")}`);
     }
     // `pulumi config set --path 'dbDump.retentionDays' 14` stores the string "14".
-    const days = typeof raw.retentionDays === "string" && /^\d+$/.test(raw.retentionDays) ? Number(raw.retentionDays) : raw.retentionDays;
+    const days =
+        typeof raw.retentionDays === "string" && /^\d+$/.test(raw.retentionDays)
+            ? Number(raw.retentionDays)
+            : raw.retentionDays;
     if (typeof days !== "number" || !Number.isInteger(days) || days < 1 || days > 3650) {
         fail(`${key}.retentionDays`, raw.retentionDays, "expected whole days from 1 to 3650");
     }
@@ -140,7 +197,11 @@ export function poolSizeWithin(r: Reader, size: string, limit: number): number {
     const max = Math.floor(limit / 2);
     const n = r.int("dbPoolSize", 1, limit);
     if (n > max) {
-        fail(q("dbPoolSize"), n, `expected at most ${max} on ${size}: half its ${limit} connections, so a pool change (the new pool is created before the old one goes) fits beside the old pool; use a larger dbSize for more`);
+        fail(
+            q("dbPoolSize"),
+            n,
+            `expected at most ${max} on ${size}: half its ${limit} connections, so a pool change (the new pool is created before the old one goes) fits beside the old pool; use a larger dbSize for more`,
+        );
     }
     return n;
 }

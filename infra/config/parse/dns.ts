@@ -3,7 +3,14 @@ import { ParseContext, q, Reader } from "../reader";
 import { StackName, STACKS } from "../schema";
 import { fail, isDomain, isRecordName } from "../validate";
 
-export interface DnsSettings { domain: string; frontendHost: string; apiHost: string; ttl: number; frontendFqdn: string; apiFqdn: string }
+export interface DnsSettings {
+    domain: string;
+    frontendHost: string;
+    apiHost: string;
+    ttl: number;
+    frontendFqdn: string;
+    apiFqdn: string;
+}
 
 export function parseDns(r: Reader, ctx: ParseContext): DnsSettings {
     const domain = r.nonEmpty("domain").toLowerCase();
@@ -12,18 +19,27 @@ export function parseDns(r: Reader, ctx: ParseContext): DnsSettings {
     const apiHost = parseHost(r, ctx.stack, "apiHost");
     if (frontendHost === apiHost) fail(q("apiHost"), apiHost, "expected a different name from frontendHost");
     return {
-        domain, frontendHost, apiHost, ttl: r.int("dnsTtl", 30, 3600),
-        frontendFqdn: fqdn(frontendHost, domain), apiFqdn: fqdn(apiHost, domain),
+        domain,
+        frontendHost,
+        apiHost,
+        ttl: r.int("dnsTtl", 30, 3600),
+        frontendFqdn: fqdn(frontendHost, domain),
+        apiFqdn: fqdn(apiHost, domain),
     };
 }
 
 function parseHost(r: Reader, stack: StackName, key: "frontendHost" | "apiHost"): string {
     const h = r.nonEmpty(key);
-    if (!isRecordName(h)) fail(q(key), h, "expected `@` or a record name such as app or api.staging (lowercase labels)");
+    if (!isRecordName(h))
+        fail(q(key), h, "expected `@` or a record name such as app or api.staging (lowercase labels)");
     if (!ownsRecord(stack, h)) {
-        fail(q(key), h, stack === "prod"
-            ? "expected a name without another stack's label (prod may not own it)"
-            : `expected a name this stack owns in the shared zone: \`${stack}\` or one ending in \`.${stack}\``);
+        fail(
+            q(key),
+            h,
+            stack === "prod"
+                ? "expected a name without another stack's label (prod may not own it)"
+                : `expected a name this stack owns in the shared zone: \`${stack}\` or one ending in \`.${stack}\``,
+        );
     }
     return h;
 }

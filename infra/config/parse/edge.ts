@@ -13,7 +13,8 @@ export interface EdgeSettings {
 
 export function parseEdge(r: Reader, serverCount: number, dns: DnsSettings): EdgeSettings {
     const acmeEmail = r.str("acmeEmail");
-    if (acmeEmail !== "" && !isEmail(acmeEmail)) fail(q("acmeEmail"), acmeEmail, "expected an email address or nothing");
+    if (acmeEmail !== "" && !isEmail(acmeEmail))
+        fail(q("acmeEmail"), acmeEmail, "expected an email address or nothing");
     const frontend = `https://${dns.frontendFqdn}`;
     return {
         edge: edgeKind(serverCount),

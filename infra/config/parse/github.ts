@@ -4,17 +4,29 @@ import { APPROVAL_MODES, ApprovalMode, STACK_TIERS, StackName } from "../schema"
 import { fail, isGithubName, isGithubRepositoryName, isTeamSlug, oneOf } from "../validate";
 
 export interface GithubSettings {
-    owner: string; repository: string; approvalMode: ApprovalMode; reviewers: string[]; reviewerTeams: string[]; waitTimerMinutes: number;
+    owner: string;
+    repository: string;
+    approvalMode: ApprovalMode;
+    reviewers: string[];
+    reviewerTeams: string[];
+    waitTimerMinutes: number;
 }
 
 export function parseGithub(r: Reader, ctx: ParseContext): GithubSettings {
     const owner = r.nonEmpty("githubOwner");
     if (!isGithubName(owner)) fail(q("githubOwner"), owner, "expected a GitHub user or organization name");
     const repository = r.nonEmpty("githubRepository");
-    if (!isGithubRepositoryName(repository)) fail(q("githubRepository"), repository, "expected a repository name (letters, digits, _ . -)");
+    if (!isGithubRepositoryName(repository))
+        fail(q("githubRepository"), repository, "expected a repository name (letters, digits, _ . -)");
     const github = {
-        owner, repository,
-        approvalMode: oneOf(q("githubApprovalMode"), r.str("githubApprovalMode"), APPROVAL_MODES, "an approval mode") as ApprovalMode,
+        owner,
+        repository,
+        approvalMode: oneOf(
+            q("githubApprovalMode"),
+            r.str("githubApprovalMode"),
+            APPROVAL_MODES,
+            "an approval mode",
+        ) as ApprovalMode,
         reviewers: r.strings("githubReviewers", { each: isGithubName, what: "a GitHub username" }),
         reviewerTeams: r.strings("githubReviewerTeams", { each: isTeamSlug, what: "a team slug" }),
         waitTimerMinutes: r.int("githubWaitTimerMinutes", 0, 43200),
@@ -26,7 +38,11 @@ export function parseGithub(r: Reader, ctx: ParseContext): GithubSettings {
 /** What the stack's tier asks of its deployments: reviewers where approvals are required (prod). */
 export function checkGithubTier(stack: StackName, github: GithubSettings): void {
     if (STACK_TIERS[stack].approvals && github.reviewers.length + github.reviewerTeams.length === 0) {
-        fail(q("githubReviewers"), [], "expected at least one reviewer (or githubReviewerTeams) in prod: deployments to prod need an approval");
+        fail(
+            q("githubReviewers"),
+            [],
+            "expected at least one reviewer (or githubReviewerTeams) in prod: deployments to prod need an approval",
+        );
     }
     checkApprovalRules(stack, github);
 }
@@ -45,17 +61,33 @@ export function checkApprovalRules(stack: StackName, github: GithubSettings): vo
     const { approvalMode, reviewers, reviewerTeams, waitTimerMinutes } = github;
     if (approvalMode === "environment") {
         if (reviewers.length + reviewerTeams.length > MAX_ENVIRONMENT_REVIEWERS) {
-            fail(q("githubReviewers"), [...reviewers, ...reviewerTeams], `expected at most ${MAX_ENVIRONMENT_REVIEWERS} reviewers and teams together (GitHub's limit for an environment)`);
+            fail(
+                q("githubReviewers"),
+                [...reviewers, ...reviewerTeams],
+                `expected at most ${MAX_ENVIRONMENT_REVIEWERS} reviewers and teams together (GitHub's limit for an environment)`,
+            );
         }
         return;
     }
     if (reviewerTeams.length > 0) {
-        fail(q("githubReviewerTeams"), reviewerTeams, "expected no teams in workflow approval mode (the approval step counts listed users only); list the approvers in githubReviewers");
+        fail(
+            q("githubReviewerTeams"),
+            reviewerTeams,
+            "expected no teams in workflow approval mode (the approval step counts listed users only); list the approvers in githubReviewers",
+        );
     }
     if (waitTimerMinutes !== 0) {
-        fail(q("githubWaitTimerMinutes"), waitTimerMinutes, "expected 0 in workflow approval mode (a wait timer is an environment rule that private repositories get only on GitHub Enterprise)");
+        fail(
+            q("githubWaitTimerMinutes"),
+            waitTimerMinutes,
+            "expected 0 in workflow approval mode (a wait timer is an environment rule that private repositories get only on GitHub Enterprise)",
+        );
     }
     if (reviewers.length === 1) {
-        fail(q("githubReviewers"), reviewers, `expected at least two users in workflow approval mode for ${stack}, so someone other than the one who merged can approve`);
+        fail(
+            q("githubReviewers"),
+            reviewers,
+            `expected at least two users in workflow approval mode for ${stack}, so someone other than the one who merged can approve`,
+        );
     }
 }

@@ -9,10 +9,19 @@ export interface NetworkSettings {
 }
 
 export function parseNetwork(r: Reader): NetworkSettings {
-    const region = oneOf(q("region"), r.str("region"), REGIONS, "a DigitalOcean region with droplets and managed Postgres");
+    const region = oneOf(
+        q("region"),
+        r.str("region"),
+        REGIONS,
+        "a DigitalOcean region with droplets and managed Postgres",
+    );
     const vpcIpRange = r.nonEmpty("vpcIpRange");
     if (!isVpcRange(vpcIpRange)) {
-        fail(q("vpcIpRange"), vpcIpRange, "expected a private IPv4 network in CIDR form from /16 to /24, e.g. 10.20.0.0/20");
+        fail(
+            q("vpcIpRange"),
+            vpcIpRange,
+            "expected a private IPv4 network in CIDR form from /16 to /24, e.g. 10.20.0.0/20",
+        );
     }
     return { region, network: { vpcIpRange } };
 }

@@ -27,10 +27,11 @@ export function routeOf(services: ServiceSpec[], host: string, path: string): Se
     let best: { s: ServiceSpec; len: number } | undefined;
     for (const s of services) {
         for (const r of s.routes) {
-            const hit = r.host === host && (r.path === "/" || path === r.path || path.startsWith(`${r.path}/`) || path.startsWith(`${r.path}?`));
+            const hit =
+                r.host === host &&
+                (r.path === "/" || path === r.path || path.startsWith(`${r.path}/`) || path.startsWith(`${r.path}?`));
             if (hit && (!best || r.path.length > best.len)) best = { s, len: r.path.length };
         }
     }
     return best?.s;
 }
-

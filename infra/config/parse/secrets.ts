@@ -6,7 +6,10 @@ import { ConfigError } from "../validate";
 /** One line for a required secret that is not set: the key (and entry), what asks for it, the command that prompts for it. */
 export function secretNotSet(s: RequiredSecret, stack: string): ConfigError {
     const at = s.entry === undefined ? q(s.key) : `${q(s.key)}.${s.entry}`;
-    return new ConfigError(at, `${at}: secret is not set${s.because ? ` but ${s.because}` : ""} — run: ${setSecretHint(s.key, stack, s.entry)} (it prompts for ${s.prompt})`);
+    return new ConfigError(
+        at,
+        `${at}: secret is not set${s.because ? ` but ${s.because}` : ""} — run: ${setSecretHint(s.key, stack, s.entry)} (it prompts for ${s.prompt})`,
+    );
 }
 
 export function checkRequiredSecrets(r: Reader, src: ConfigSource, ctx: ParseContext): void {

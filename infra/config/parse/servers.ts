@@ -7,8 +7,13 @@ import { fail, isSshKeyRef, oneOf } from "../validate";
 export const SSH_MODES = ["tailscale", "openssh-tailnet"] as const;
 
 export interface ServerSettings {
-    count: number; size: string; image: string; backups: boolean; ipv6: boolean;
-    sshKeys: string[]; sshMode: (typeof SSH_MODES)[number];
+    count: number;
+    size: string;
+    image: string;
+    backups: boolean;
+    ipv6: boolean;
+    sshKeys: string[];
+    sshMode: (typeof SSH_MODES)[number];
 }
 
 /** `load-balancer` with several servers, `reserved-ip` with one. */
@@ -21,7 +26,11 @@ export function parseServers(r: Reader, ctx: ParseContext): ServerSettings {
         image: oneOf(q("serverImage"), r.str("serverImage"), IMAGES, "a current apt-based image slug"),
         backups: r.bool("serverBackups"),
         ipv6: r.bool("ipv6"),
-        sshKeys: r.strings("sshKeys", { min: 1, each: isSshKeyRef, what: "a DigitalOcean SSH key id or MD5 fingerprint (aa:bb:...)" }),
+        sshKeys: r.strings("sshKeys", {
+            min: 1,
+            each: isSshKeyRef,
+            what: "a DigitalOcean SSH key id or MD5 fingerprint (aa:bb:...)",
+        }),
         sshMode: oneOf(q("sshMode"), r.str("sshMode"), SSH_MODES, "an SSH mode") as ServerSettings["sshMode"],
     };
     if (STACK_TIERS[ctx.stack].backups && !servers.backups) {
