@@ -18,7 +18,8 @@ each resource and property changed outside Pulumi, with the declared value (old)
 live one (new).
   --format text      one line per property (default)
   --format markdown  a table for the GitHub run summary
-  --format slack     a Slack incoming-webhook payload ({"text": ...})
+  --format slack     a Slack incoming-webhook payload ({"text": ...}); printed even when the
+                     preview cannot be read (saying so), with exit 2
   --format json      the items, for machines
 
 Exit codes: 0 no drift, 1 drift found, 2 the preview could not be read.`;
@@ -76,7 +77,18 @@ export function main(argv: string[], io: Io): Promise<number> {
                 if (!FORMATS.includes(format))
                     throw new ToolError(`--format ${format} is not one of ${FORMATS.join(", ")}`);
                 const runUrl = args.values["run-url"] || undefined;
-                const items = driftFromPreview(readPreview(file));
+                let preview: ReturnType<typeof readPreview>;
+                try {
+                    preview = readPreview(file);
+                } catch (e) {
+                    // The Slack message still goes out, saying the check failed before it could report.
+                    if (format === "slack") {
+                        const text = `Drift check ${stack} failed before it could report${runUrl ? `: ${runUrl}` : ""}`;
+                        io.out(`${JSON.stringify({ text })}\n`);
+                    }
+                    throw e;
+                }
+                const items = driftFromPreview(preview);
                 if (format === "markdown") io.out(driftMarkdown(stack, items, runUrl));
                 else if (format === "slack") io.out(`${JSON.stringify(driftSlack(stack, items, runUrl))}\n`);
                 else if (format === "json")
