@@ -221,6 +221,23 @@ describe("workflows", () => {
         ]);
     });
 
+    it("every job installs the Pulumi CLI of the SDK the lockfile holds, so the two never disagree", () => {
+        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as {
+            packages: Record<string, { version?: string }>;
+        };
+        const sdk = lock.packages["node_modules/@pulumi/pulumi"].version;
+        const installs = FILES.flatMap((f) =>
+            jobsOf(f).flatMap(([name, job]) =>
+                (job.steps ?? [])
+                    // A step with a command runs the CLI an earlier step installed.
+                    .filter((st) => st.uses?.startsWith("pulumi/actions@") && st.with?.command === undefined)
+                    .map((st) => [`${f}:${name}`, st.with?.["pulumi-version"]]),
+            ),
+        );
+        assert.ok(installs.length > 0, "some job installs the CLI");
+        for (const [where, version] of installs) assert.strictEqual(version, sdk, where as string);
+    });
+
     it("Dependabot watches the actions every workflow pins and the npm dependencies", () => {
         const cfg = parse(fs.readFileSync(path.join(ROOT, ".github", "dependabot.yml"), "utf8")) as {
             updates: { "package-ecosystem": string; directory: string }[];
