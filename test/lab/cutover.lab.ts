@@ -188,6 +188,22 @@ describe("cut-over on a real Docker engine", function () {
         assert.ok(res.bodies.v1 > 400, JSON.stringify(res.bodies));
     });
 
+    it("one transient 503 through the proxy during the verify window does not roll a good release back", async () => {
+        await lab.release("v2");
+        // The smoke request `/` is what the verify loop asks through the proxy; no other load, so
+        // the one 503 the fault arms is the verify loop's.
+        const run = cutover("v2", { VERIFY_SECONDS: "6", SMOKE: "/=200" });
+        const deadline = Date.now() + 30_000;
+        while (!(await lab.upstreams()).startsWith("v2:3000") && Date.now() < deadline) await sleep(100);
+        assert.ok((await lab.upstreams()).startsWith("v2:3000"), "v2 never took traffic");
+        await fetch(`http://${proxyIp}/__fault/503-once`);
+        const r = await run.done;
+        assert.strictEqual(r.status, 0, why(r));
+        assert.match(r.stderr, /GET \/ answered 503.* \(once; checking again\)/);
+        assert.match(r.stdout, /v2 serves all traffic/);
+        assert.strictEqual((await lab.upstreams()).split(" ")[0], "v2:3000");
+    });
+
     it("an interrupted cut-over is finished by a retry: no stale lock, no 'endpoint already exists'", async () => {
         const stop = load();
         await lab.release("v2");

@@ -139,10 +139,21 @@ if [[ "${current:-}" != "${target}" ]]; then
 fi
 
 # 5. verify through the proxy, for long enough to see a container that dies after starting.
+# A dead or restarted container switches back at once. A failed check counts as a strike, and
+# two in a row switch back: one transient answer (a 503 while the database fails over) is not
+# the release's fault. A strike pending when the window ends is settled by one more check.
 deadline=$((SECONDS + VERIFY_SECONDS))
+strikes=0
 while :; do
     why="$(unfit)"
-    [[ -n "${why}" ]] || why="$(WANT_UPSTREAM="${target}" check "${VERIFY_URL}")" || true
+    if [[ -z "${why}" ]]; then
+        if why="$(WANT_UPSTREAM="${target}" check "${VERIFY_URL}")"; then
+            strikes=0
+        else
+            strikes=$((strikes + 1))
+            ((strikes >= 2)) || { echo "${SERVER}: ${why} (once; checking again)" >&2; why=""; }
+        fi
+    fi
     if [[ -n "${why}" ]]; then
         if [[ -n "${previous:-}" && "$(container_status "${previous%:*}")" == "running" ]]; then
             if load "$(render "${PROXY_CONFIG}" "${SERVICE}" "${previous}")" && write_state "${SERVICE}" "${previous}"; then
@@ -152,7 +163,7 @@ while :; do
         fi
         fail "${why}, after the switch" "no previous release is running to switch back to"
     fi
-    ((SECONDS < deadline)) || break
+    ((SECONDS < deadline || strikes > 0)) || break
     sleep 0.5
 done
 echo "${SERVER}: ${APP_CONTAINER} serves all traffic (verified through the proxy for ${VERIFY_SECONDS}s)"
