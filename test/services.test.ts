@@ -83,6 +83,10 @@ describe("services: several per stack (team C)", () => {
             [web.SERVICE, web.HEALTH, web.HEALTH_PATH, web.APP_PORT, web.SMOKE],
             ["web", "none", undefined, "8080", "/=200"],
         );
+        // api lists no smoke requests: each of its route prefixes must answer below 500.
+        const apiPaths = services("prod").api.routes.map((r) => `/${r.split("/").slice(1).join("/")}`);
+        assert.ok(apiPaths.length > 0);
+        assert.deepStrictEqual(api.SMOKE.split(" ").sort(), [...new Set(apiPaths)].map((p) => `${p}=any`).sort());
         const cfg = proxyConfig(rec, "prod");
         assert.strictEqual(api.VERIFY_URL, `http://${cfg.apps.http.servers["verify-api"].listen[0]}`);
         assert.strictEqual(web.VERIFY_URL, `http://${cfg.apps.http.servers["verify-web"].listen[0]}`);

@@ -162,6 +162,7 @@ export class App extends pulumi.ComponentResource {
                     image: this.images[svc.name],
                     proxyConfig,
                     verifyUrl: verifyUrl(args.routes, svc.name),
+                    routePaths: args.routes.filter((r) => r.service === svc.name).map((r) => r.path),
                     proxyReady,
                     previous,
                     migration: i === 0 ? migration : undefined,

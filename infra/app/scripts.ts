@@ -43,6 +43,17 @@ export function smokeWords(requests: SmokeRequest[]): string {
 }
 
 /**
+ * What a cut-over asks of a service through the proxy before and after the switch: its
+ * configured smoke requests, or, when it has none, each of its route prefixes answering
+ * below 500. A release whose health path answers 200 while its pages answer 500 is then
+ * caught whether or not the team listed the right smoke request (issue 25).
+ */
+export function cutoverSmoke(requests: SmokeRequest[], routePaths: string[]): string {
+    if (requests.length > 0) return smokeWords(requests);
+    return [...new Set(routePaths)].map((p) => `${p}=any`).join(" ");
+}
+
+/**
  * The label every docker resource of a server carries: the droplet's id. Labels force a
  * new resource in the docker provider (kreuzwerker/terraform-provider-docker:
  * internal/provider/resource_docker_network.go, resource_docker_volume.go and

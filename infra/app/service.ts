@@ -14,7 +14,7 @@ import {
     PROXY_CONTAINER,
     PROBE_TIMEOUT_SECONDS,
     script,
-    smokeWords,
+    cutoverSmoke,
     VERIFY_SECONDS,
     WORKER_STABLE_SECONDS,
 } from "./scripts";
@@ -87,6 +87,8 @@ export function deployService(
         image: pulumi.Output<string>;
         proxyConfig: string;
         verifyUrl: string;
+        /** The service's route prefixes: its default smoke requests when it lists none. */
+        routePaths: string[];
         proxyReady: pulumi.Resource;
         previous: pulumi.Resource[];
         migration?: MigrationArgs;
@@ -224,7 +226,7 @@ export function deployService(
                 PROBE_TIMEOUT: String(PROBE_TIMEOUT_SECONDS),
                 VERIFY_SECONDS: String(VERIFY_SECONDS),
                 LOCK_TIMEOUT: String(o.deployTimeoutSeconds + 120),
-                SMOKE: smokeWords(svc.smokeRequests),
+                SMOKE: cutoverSmoke(svc.smokeRequests, o.routePaths),
                 VERIFY_URL: o.verifyUrl,
             },
             // Runs for every new app container, i.e. for every release.

@@ -131,6 +131,22 @@ describe("cut-over on a real Docker engine", function () {
         assert.deepStrictEqual(Object.keys(res.bodies), ["v1"]);
     });
 
+    it("health 200 but pages 500 and no smoke requests listed: refused by the route prefixes' default check", async () => {
+        const stop = load();
+        await lab.release("bad", { PAGE_STATUS: "500" });
+        // What the program hands a service with no smokeRequests: its route prefixes, below 500
+        // (infra/app/scripts.ts cutoverSmoke).
+        const r = await cutover("bad", { SMOKE: "/=any" }).done;
+        const res = await stop();
+        assert.strictEqual(r.status, 1, why(r));
+        assert.match(
+            r.stderr,
+            /bad was not put into service: GET \/ answered 500, expected an answer below 500; the previous release keeps serving/,
+        );
+        assert.deepStrictEqual(res.failures, []);
+        assert.deepStrictEqual(Object.keys(res.bodies), ["v1"]);
+    });
+
     it("healthy, then dies during the switch: switched back to the previous release, no failed request", async () => {
         const stop = load();
         await lab.release("dies", { EXIT_AFTER_MS: "2500" });

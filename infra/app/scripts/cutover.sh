@@ -64,6 +64,7 @@ check() {
         want="${item##*=}"
         got="$(probe "${base}${path}" "${PROBE_TIMEOUT}")"
         if ! answered "${got%% *}" "${want}" || [[ -n "${WANT_UPSTREAM:-}" && "${got#* }" != "${WANT_UPSTREAM}" ]]; then
+            [[ "${want}" != any ]] || want="an answer below 500"
             echo "GET ${path} answered ${got%% *}${WANT_UPSTREAM:+ from ${got#* }}, expected ${want}${WANT_UPSTREAM:+ from ${WANT_UPSTREAM}}"
             return 1
         fi
