@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { DEPLOY_BRANCH, KEYS, KeyDef, PROJECT, STACK_TIERS } from "../infra/config/schema";
-import { DO_TOKEN_SCOPES } from "./doctor";
+import { DO_TOKEN_SCOPES } from "./lib/digitalocean";
 
 const ROOT = path.join(__dirname, "..");
 export const CONFIG_DOCS = "docs/configuration.md";
@@ -84,7 +84,7 @@ export function renderConfigDocs(source = fs.readFileSync(path.join(ROOT, SCHEMA
     const out = [
         "# Configuration reference",
         "",
-        `<!-- Generated from ${SCHEMA} and tools/doctor.ts by \`npm run gen:config-docs\`. Edit those, not this file. -->`,
+        `<!-- Generated from ${SCHEMA} and tools/lib/digitalocean.ts by \`npm run gen:config-docs\`. Edit those, not this file. -->`,
         "",
         `Every key is set per stack in \`Pulumi.<stack>.yaml\` under the \`${PROJECT}:\` namespace, with`,
         "`pulumi config set <key> <value> --stack <stack>` (nested values with `--path`). Values stay the",

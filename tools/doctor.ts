@@ -23,6 +23,7 @@ import {
     secretsLeft,
     UnknownStackError,
 } from "./lib/stacks";
+import { DO_TOKEN_SCOPES } from "./lib/digitalocean";
 import { manifestDigest } from "./lib/registry";
 import { DEPLOY_BRANCH, PROJECT } from "../infra/config/schema";
 import { parse as parseYaml } from "yaml";
@@ -278,31 +279,6 @@ export const DO_READ_PROBES: [string, string][] = [
     ["/v2/account/keys?per_page=1", "ssh_key:read"],
     ["/v2/tags?per_page=1", "tag:read"],
 ];
-/**
- * The custom scopes a deploy token needs (docs.digitalocean.com/reference/api/scopes): create,
- * read, update and delete on each resource type the program manages, plus the single scopes.
- * `database:view_credentials` is a scope of its own ("View Databases Credentials", associated
- * with `database:create`): without it the database user's password reads back empty and
- * DATABASE_URL gets none. The control panel adds the read scopes each one requires (such as
- * `regions:read`, `sizes:read`). This list is the one home: docs/configuration.md is generated
- * from it (`npm run gen:config-docs`).
- */
-export const DO_TOKEN_SCOPES = {
-    crud: [
-        "droplet",
-        "vpc",
-        "firewall",
-        "database",
-        "load_balancer",
-        "certificate",
-        "domain",
-        "reserved_ip",
-        "project",
-        "monitoring",
-        "uptime",
-    ],
-    single: ["database:view_credentials", "tag:create", "tag:read", "ssh_key:read", "account:read"],
-} as const;
 const DO_WRITE_SCOPES = `create/update/delete on ${DO_TOKEN_SCOPES.crud.join(", ")}, plus ${DO_TOKEN_SCOPES.single.filter((s) => !s.endsWith(":read")).join(" and ")}`;
 
 async function doChecks(s: Settings, a: DoctorArgs): Promise<Check[]> {

@@ -1,7 +1,34 @@
 /**
  * The few DigitalOcean API reads `npm run restore` makes, behind one small interface: the
- * tool passes a reader over `fetch` with DIGITALOCEAN_TOKEN, tests a typed fake.
+ * tool passes a reader over `fetch` with DIGITALOCEAN_TOKEN, tests a typed fake. And the
+ * scopes a deploy token needs, which doctor checks and the configuration reference lists.
  */
+
+/**
+ * The custom scopes a deploy token needs (docs.digitalocean.com/reference/api/scopes): create,
+ * read, update and delete on each resource type the program manages, plus the single scopes.
+ * `database:view_credentials` is a scope of its own ("View Databases Credentials", associated
+ * with `database:create`): without it the database user's password reads back empty and
+ * DATABASE_URL gets none. The control panel adds the read scopes each one requires (such as
+ * `regions:read`, `sizes:read`). This list is the one home: docs/configuration.md is generated
+ * from it (`npm run gen:config-docs`).
+ */
+export const DO_TOKEN_SCOPES = {
+    crud: [
+        "droplet",
+        "vpc",
+        "firewall",
+        "database",
+        "load_balancer",
+        "certificate",
+        "domain",
+        "reserved_ip",
+        "project",
+        "monitoring",
+        "uptime",
+    ],
+    single: ["database:view_credentials", "tag:create", "tag:read", "ssh_key:read", "account:read"],
+} as const;
 
 /** One backup of a managed database cluster. */
 export interface DatabaseBackup {
