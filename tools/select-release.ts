@@ -10,12 +10,13 @@
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import { STACKS } from "../infra/config/schema";
-import { Automation, currentRelease, localAutomation, ToolError } from "./lib/automation";
+import { Automation, currentRelease, localAutomation, StackApi, ToolError } from "./lib/automation";
 import { Io, parseFlags, runCli, workDirOf } from "./lib/cli";
 import { ConfiguredImage, imageKeys, stackImages } from "./lib/deploy";
 import { explain, EXIT } from "./lib/errors";
 import { parseReleaseSet, ServiceRelease } from "./lib/notify";
 import {
+    HistoryEntry,
     recordServices,
     Release,
     ReleaseRecord,
@@ -286,15 +287,29 @@ export interface Backend {
 
 export function realBackend(workDir: string, automation: Automation = localAutomation): Backend {
     const git = (args: string[]) => spawnSync("git", args, { cwd: workDir, encoding: "utf8" });
-    const openStack = (stack: string, dir: string) => automation.selectStack(stack, dir);
+    // One command runs in one process: each stack is selected once (a CLI call), and its
+    // newest history page is read once for both the running commit and the releases.
+    const stacks = new Map<string, Promise<StackApi>>();
+    const openStack = (stack: string) => {
+        if (!stacks.has(stack)) stacks.set(stack, automation.selectStack(stack, workDir));
+        return stacks.get(stack)!;
+    };
+    const histories = new Map<string, Promise<HistoryEntry[]>>();
+    const recent = (stack: string) => {
+        if (!histories.has(stack))
+            histories.set(
+                stack,
+                openStack(stack).then((s) => s.history(20, 1)),
+            );
+        return histories.get(stack)!;
+    };
     return {
-        release: async (stack) => currentRelease(await openStack(stack, workDir)),
-        updateMessages: async (stack) =>
-            (await (await openStack(stack, workDir)).history(20, 1)).map((h) => h.message ?? ""),
-        releases: async (stack) => releasesFromHistory(await (await openStack(stack, workDir)).history(20, 1)),
-        declared: async (stack) => stackImages(await (await openStack(stack, workDir)).getAllConfig()).services,
+        release: async (stack) => currentRelease(await openStack(stack)),
+        updateMessages: async (stack) => (await recent(stack)).map((h) => h.message ?? ""),
+        releases: async (stack) => releasesFromHistory(await recent(stack)),
+        declared: async (stack) => stackImages(await (await openStack(stack)).getAllConfig()).services,
         setImage: async (stack, w) => {
-            const s = await openStack(stack, workDir);
+            const s = await openStack(stack);
             const keys = imageKeys(w.service);
             for (const [key, value] of [
                 [keys.tag, w.tag],
