@@ -23,6 +23,7 @@ import {
     secretsLeft,
     UnknownStackError,
 } from "./lib/stacks";
+import { codeOwnerHandles } from "./lib/approval";
 import { DO_TOKEN_SCOPES } from "./lib/digitalocean";
 import { manifestDigest } from "./lib/registry";
 import { DEPLOY_BRANCH, PROJECT } from "../infra/config/schema";
@@ -225,8 +226,7 @@ const readIfExists = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, "utf8
 /** Who approves prod deploys, as CODEOWNERS spells them (@user, @org/team); none when unreadable. */
 function prodApprovers(dir: string): string[] {
     try {
-        const g = settingsOf("prod", dir).github;
-        return [...g.reviewers.map((u) => `@${u}`), ...g.reviewerTeams.map((t) => `@${g.owner}/${t}`)];
+        return codeOwnerHandles(settingsOf("prod", dir).github);
     } catch {
         return [];
     }

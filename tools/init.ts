@@ -17,6 +17,7 @@ import { Document, isMap, isScalar, parseDocument, YAMLMap } from "yaml";
 import { parseSettings, STACKS } from "../infra/config";
 import { PROJECT, RETIRED_KEYS } from "../infra/config/schema";
 import { configSource, ENCRYPTED, offlineSecrets, parseStackFile, secretsLeft, StackConfig } from "./lib/stacks";
+import { codeOwnerHandles } from "./lib/approval";
 
 export const HELP = `Usage: npm run init -- [--yes] [--work-dir <dir>] [--json] [answers as flags]
 
@@ -884,11 +885,11 @@ export function approversOf(prod: StackConfig): string[] {
             return [];
         }
     };
-    const owner = prod.values[`${PROJECT}:githubOwner`] ?? "";
-    return [
-        ...list("githubReviewers").map((u) => `@${u}`),
-        ...list("githubReviewerTeams").map((t) => `@${owner}/${t}`),
-    ];
+    return codeOwnerHandles({
+        owner: prod.values[`${PROJECT}:githubOwner`] ?? "",
+        reviewers: list("githubReviewers"),
+        reviewerTeams: list("githubReviewerTeams"),
+    });
 }
 
 /** CODEOWNERS with every rule's owners replaced by `owners` (comments and patterns kept); unchanged without owners. */

@@ -71,3 +71,11 @@ export function eligibleApprovers(approvers: string[], excluded: string[]): stri
     const banned = new Set(excluded.map((e) => e.toLowerCase()));
     return approvers.filter((a) => !banned.has(a.toLowerCase()));
 }
+
+/**
+ * Prod's approvers as CODEOWNERS spells them: @user for each reviewer, @org/team for each
+ * reviewer team. init writes them into CODEOWNERS; doctor holds CODEOWNERS to them.
+ */
+export function codeOwnerHandles(github: Pick<Settings["github"], "owner" | "reviewers" | "reviewerTeams">): string[] {
+    return [...github.reviewers.map((u) => `@${u}`), ...github.reviewerTeams.map((t) => `@${github.owner}/${t}`)];
+}
