@@ -20,7 +20,7 @@ import * as fs from "fs";
 import { parseSettings } from "../infra/config";
 import { describe as describeFinding } from "./lib/guard";
 import { Io, parseFlags, runCli } from "./lib/cli";
-import { everDeployed, GitHubReader, restReader } from "./lib/github";
+import { everDeployed, GitHubReader, restReader, tokenFromEnv } from "./lib/github";
 import { recordStack, RecordedStack } from "./lib/mockrun";
 import { configSource, offlineSecrets, readStackConfig, UnknownStackError } from "./lib/stacks";
 import { describeStep, judgeChange } from "./lib/whatif";
@@ -173,7 +173,7 @@ export async function main(argv: string[], io: Io, github?: GitHubReader): Promi
     let deployed = true;
     if (repo) {
         try {
-            deployed = await everDeployed(github ?? restReader(process.env.GH_TOKEN ?? ""), repo, stack);
+            deployed = await everDeployed(github ?? restReader(tokenFromEnv()), repo, stack);
         } catch (e) {
             io.err(`error: cannot tell whether ${stack} was ever deployed: ${(e as Error).message}\n`);
             return 2;

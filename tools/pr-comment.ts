@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Io, runCli, runTool } from "./lib/cli";
 import { EXIT, ToolError } from "./lib/errors";
-import { allPages, GitHubWriter, restWriter } from "./lib/github";
+import { allPages, GitHubWriter, restWriter, tokenFromEnv } from "./lib/github";
 
 const HELP = `Usage: npm run --silent pr-comment -- --repo OWNER/REPO --report-dir <dir> --head-sha <commit> [--run-url <url>] [--json]
 
@@ -100,9 +100,7 @@ export function main(argv: string[], io: Io, github?: GitHubWriter): Promise<num
                     );
                     return r.done({ result: "refused" }, EXIT.failed);
                 }
-                const gh = github ?? restWriter(process.env.GH_TOKEN ?? "");
-                if (!github && !process.env.GH_TOKEN)
-                    throw new ToolError("GH_TOKEN is not set: the workflow passes its GITHUB_TOKEN");
+                const gh = github ?? restWriter(tokenFromEnv());
                 const done = await postPreview(
                     gh,
                     repo,

@@ -9,7 +9,7 @@
  */
 import { Io, runCli, runTool } from "./lib/cli";
 import { ToolError } from "./lib/errors";
-import { GitHubReader, restReader } from "./lib/github";
+import { GitHubReader, restReader, tokenFromEnv } from "./lib/github";
 import { replacementLabelVerdict } from "./lib/labels";
 
 const HELP = `Usage: npm run --silent replacement-label -- --repo OWNER/REPO --sha <commit> [--json]
@@ -36,9 +36,7 @@ export function main(argv: string[], io: Io, reader?: GitHubReader): Promise<num
                     throw new ToolError(
                         `--sha must be a full commit id (40 hex digits), got ${JSON.stringify(sha ?? "")}`,
                     );
-                const gh = reader ?? restReader(process.env.GH_TOKEN ?? "");
-                if (!reader && !process.env.GH_TOKEN)
-                    throw new ToolError("GH_TOKEN is not set: the workflow passes its GITHUB_TOKEN");
+                const gh = reader ?? restReader(tokenFromEnv());
                 const verdict = await replacementLabelVerdict(gh, repo, sha);
                 if (!r.json) {
                     io.out(`allow=${verdict.allow}\n`);

@@ -2,6 +2,7 @@
  * The few GitHub REST reads the tools make, behind one small interface: the tools pass a
  * reader over `fetch` with the workflow's token, tests a typed fake.
  */
+import { ToolError } from "./errors";
 
 export interface GitHubReader {
     /** GET a REST path (`repos/OWNER/REPO/...`) and return the parsed JSON body. */
@@ -13,6 +14,12 @@ const headersFor = (token: string) => ({
     authorization: `Bearer ${token}`,
     "x-github-api-version": "2022-11-28",
 });
+
+/** The token the tools read GitHub with: the workflow passes its own GITHUB_TOKEN as GH_TOKEN. */
+export function tokenFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+    if (!env.GH_TOKEN) throw new ToolError("GH_TOKEN is not set: the workflow passes its GITHUB_TOKEN");
+    return env.GH_TOKEN;
+}
 
 /** A reader over GitHub's REST API with a token (the workflow's GITHUB_TOKEN). */
 export function restReader(token: string, api = "https://api.github.com"): GitHubReader {
